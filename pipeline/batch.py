@@ -1,0 +1,36 @@
+"""One unit of work: a batch of documents through every step, validated, as Arrow tables."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from .document import Document
+from .options import Options
+from .publish.tables import corpus_table, reject_row, rejects_table, removals_table
+from .publish.validate import split_valid
+from .steps import apply_steps, document_steps
+
+
+@dataclass
+class BatchResult:
+    data: pa.Table  # valid corpus rows, cast to the schema
+    removals: pa.Table  # their removed lines, plus `_row`: the row of `data` each belongs to
+    rejects: pa.Table
+
+
+def process_batch(docs: list[Document], options: Options) -> BatchResult:
+    steps = document_steps(options)
+    done = [apply_steps(doc, steps) for doc in docs]
+    cleaned = [doc for doc in done if doc.rejection is None]
+    rejects = [reject_row(doc, doc.rejection.reason, doc.rejection.detail)
+               for doc in done if doc.rejection is not None]
+    data, failures = split_valid(corpus_table(cleaned))
+    for position, checks in sorted(failures.items()):
+        rejects.append(reject_row(cleaned[position], "schema",
+                                  "fails the corpus schema: " + "; ".join(checks), checks))
+    published = [doc for i, doc in enumerate(cleaned) if i not in failures]
+    removals = removals_table(published)
+    rows = [i for i, doc in enumerate(published) for _ in doc.removals]
+    removals = removals.append_column("_row", pa.array(rows, pa.int64()))
+    return BatchResult(data, removals, rejects_table(rejects))

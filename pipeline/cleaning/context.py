@@ -1,0 +1,157 @@
+"""Rules that need the whole article: the title and its repeats, captions, pull quotes, signatures.
+
+Each rule reads the `Article` (lines, what pattern rules decided, where the body starts and ends)
+and marks lines with its own name. They run in the order of CONTEXT_RULES.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..metadata.title import loose, strip_breadcrumb, strip_site_suffix
+from ..options import RuleOptions
+
+TERMINAL = re.compile(r"[.!?…]['\"”’»)\]]*$")
+QUOTE_MARKS = re.compile(r"[\"“”„«»]")
+# Captions describe a picture in the present tense; reporting verbs, auxiliaries of past and
+# future and personal pronouns mark a sentence of the story instead.
+NOT_CAPTION = re.compile(
+    r"\b(?:[Ss]aid|[Ss]ays|told|tells|according|asked|added|noted|stated|announced|reported|"
+    r"[Ww]as|[Ww]ere|[Hh]ad|[Hh]as|[Hh]ave|[Ww]ill|[Ww]ould|[Cc]ould|[Ss]hould|[Mm]ight|[Mm]ust|"
+    r"[Cc]an|[Dd]id|[Dd]oes|[Dd]o|I|[Ww]e|[Yy]ou|[Oo]ur|[Mm]y|[Yy]our|us|me|[Tt]his|[Tt]hat|"
+    r"[Tt]hese|[Tt]hose|[Ii]t|[Ii]ts|[Tt]here)\b")
+UPPER_SIGNATURE = re.compile(r"^[^a-z.!?]*[A-Z][^a-z.!?]*$")
+HOME_PREFIX = re.compile(r"^(?:home|inicio|accueil)\b", re.IGNORECASE)
+PULL_QUOTE_MAX_LINES = 400  # pairwise search; no real article has more paragraphs than this
+CHROME_NEIGHBOURS = {"related_link", "ad_marker", "image_caption", "share_prompt", "navigation"}
+
+
+@dataclass
+class Line:
+    number: int  # 1-based line number in the input text
+    text: str
+    words: int
+    rule: str | None = None  # name of the rule that removes it
+    family: str | None = None
+    body_like: bool = False  # long prose line that no pattern took: marks where the body is
+
+
+@dataclass
+class Article:
+    lines: list[Line]
+    head_end: int  # index of the first body-like line (lines before it are the head)
+    tail_start: int  # index after the last body-like line (lines from it on are the tail)
+    options: RuleOptions
+    given_title: str | None = None
+    title: str | None = None
+    title_index: int | None = None
+    disabled: frozenset[str] = field(default_factory=frozenset)
+
+    def at_edge(self, index: int) -> bool:
+        return index < self.head_end or index >= self.tail_start
+
+    def mark(self, index: int, rule: str, family: str) -> None:
+        line = self.lines[index]
+        if line.rule is None and rule not in self.disabled and family not in self.disabled:
+            line.rule, line.family = rule, family
+
+    def kept(self) -> list[int]:
+        return [i for i, line in enumerate(self.lines) if line.rule is None]
+
+
+def breadcrumb_ending_in_title(article: Article) -> None:
+    """'Home World <headline>' followed by '<headline>': the first is a breadcrumb."""
+    head = [i for i in range(min(len(article.lines), max(article.head_end, 1) + 3))]
+    for i in head:
+        line = article.lines[i]
+        if line.rule or not HOME_PREFIX.match(line.text):
+            continue
+        rest = loose(line.text)
+        for j in head:
+            other = loose(article.lines[j].text)
+            if j != i and len(other) > 10 and rest.endswith(other) and rest != other:
+                article.mark(i, "breadcrumb_title", "breadcrumb")
+                break
+
+
+def title_line(article: Article) -> None:
+    """The headline: the input's title field if it has one, else the first line still standing."""
+    if article.given_title:
+        article.title = article.given_title
+        return
+    for i, line in enumerate(article.lines[: max(article.head_end, 1)]):
+        if line.rule is None:
+            if line.words <= 40 and not (line.words > 25 and TERMINAL.search(line.text)):
+                article.title, article.title_index = strip_breadcrumb(line.text), i
+                article.mark(i, "title", "title")
+            return
+
+
+def repeated_title(article: Article) -> None:
+    """Lines that repeat the headline (any quote style, with or without a section suffix)."""
+    if not article.title:
+        return
+    forms = {loose(article.title), loose(strip_site_suffix(article.title))} - {""}
+    for i, line in enumerate(article.lines):
+        if line.rule is None and loose(strip_breadcrumb(line.text)) in forms:
+            article.mark(i, "duplicate_title", "duplicate_title")
+
+
+def caption_repeated_in_credit(article: Article) -> None:
+    """A line whose text an image credit line right after it repeats ('Image Source : AP <it>')."""
+    lines = article.lines
+    for i in range(len(lines) - 1):
+        line, credit = lines[i], lines[i + 1]
+        if line.rule is None and credit.family == "image_caption" and line.words <= 40:
+            if len(loose(line.text)) > 8 and loose(credit.text).endswith(loose(line.text)):
+                article.mark(i, "caption_repeated", "image_caption")
+
+
+def caption_beside_chrome(article: Article) -> None:
+    """A short present-tense description right after inserted chrome in the body: a caption."""
+    lines, limit = article.lines, article.options.caption_max_words
+    for i in range(1, len(lines)):
+        line, before = lines[i], lines[i - 1]
+        if (line.rule is None and before.family in CHROME_NEIGHBOURS and before.rule != "title"
+                and 3 <= line.words <= limit and TERMINAL.search(line.text)
+                and not QUOTE_MARKS.search(line.text) and not NOT_CAPTION.search(line.text)
+                and line.text.count(". ") == 0 and line.text[:1].isupper()):
+            article.mark(i, "caption_beside_chrome", "image_caption")
+
+
+def pull_quote(article: Article) -> None:
+    """A short line whose words stand again inside a longer paragraph of the same article."""
+    minimum = article.options.pull_quote_min_words
+    kept = [(i, f" {loose(article.lines[i].text)} ") for i in article.kept()]
+    if len(kept) > PULL_QUOTE_MAX_LINES:
+        return
+    for i, text in kept:
+        words = article.lines[i].words
+        if words < minimum or words > 60:
+            continue
+        for j, other in kept:
+            if j != i and len(other) > len(text) and text in other:
+                article.mark(i, "pull_quote", "pull_quote")
+                break
+
+
+def desk_signature(article: Article) -> None:
+    """Short all-capital lines after the last paragraph ('INTERNATIONAL WRITING', 'TIME')."""
+    for i in range(article.tail_start, len(article.lines)):
+        line = article.lines[i]
+        if line.rule is None and line.words <= 4 and UPPER_SIGNATURE.match(line.text):
+            article.mark(i, "desk_signature", "credit")
+
+
+# In order: each rule sees what the ones before it marked.
+CONTEXT_RULES = (
+    breadcrumb_ending_in_title,
+    title_line,
+    repeated_title,
+    caption_repeated_in_credit,
+    caption_beside_chrome,
+    pull_quote,
+    desk_signature,
+)
+CONTEXT_RULE_NAMES = ("breadcrumb_title", "title", "duplicate_title", "caption_repeated",
+                      "caption_beside_chrome", "pull_quote", "desk_signature")

@@ -1,0 +1,82 @@
+"""Text repair before any rule runs: ftfy (only where it can matter) and line-preserving whitespace."""
+from __future__ import annotations
+
+import dataclasses
+import re
+from functools import lru_cache
+
+import ftfy
+
+from ..document import Document
+from ..options import FixOptions
+
+# Characters on which ftfy, configured as in FixOptions, provably changes nothing (tested with
+# hypothesis in tests/test_fix.py): printable ASCII except "&" (an HTML entity may start there)
+# plus the typographic punctuation of ordinary news text. None of these is a UTF-8 lead byte in
+# any single-byte codec ftfy tries, none is changed by NFC, and none is a control character.
+# A line made only of them is passed through untouched; any other line goes to ftfy as is.
+SAFE_CHARS = "\t\n -%'-~\u2018\u2019\u201c\u201d\u2013\u2014\u2026"
+NEEDS_FTFY = re.compile(r"[^\t\n\x20-\x25\x27-\x7e\u2018\u2019\u201c\u201d\u2013\u2014\u2026]")
+
+# Invisible characters that only break words apart or glue them wrongly: removed.
+INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]")
+# Every kind of space a scraper leaves (NBSP, thin, ideographic ...) and tabs: one plain space.
+ODD_SPACES = re.compile("[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+SPACE_RUNS = re.compile(r" {2,}")
+
+
+@lru_cache(maxsize=8)
+def ftfy_config(options: FixOptions) -> ftfy.TextFixerConfig:
+    return ftfy.TextFixerConfig(explain=False, **dataclasses.asdict(options))
+
+
+def fix_text_fast(text: str, options: FixOptions = FixOptions()) -> str:
+    """Exactly `ftfy.fix_text(text, config)`, skipping the segments that cannot need it.
+
+    ftfy fixes independent segments (each line, cut at max_decode_length); we cut the same
+    segments and hand ftfy only those holding a character outside SAFE_CHARS.
+    """
+    if not NEEDS_FTFY.search(text):
+        return text
+    config = ftfy_config(options)
+    out: list[str] = []
+    pos, limit, end = 0, options.max_decode_length, len(text)
+    while pos < end:
+        cut = text.find("\n", pos) + 1
+        if cut == 0:
+            cut = end
+        if cut - pos > limit:
+            cut = pos + limit
+        segment = text[pos:cut]
+        out.append(ftfy.fix_text(segment, config) if NEEDS_FTFY.search(segment) else segment)
+        pos = cut
+    return "".join(out)
+
+
+def normalise_spaces(text: str) -> str:
+    """Odd spaces to one space, invisible characters out, lines trimmed; line count unchanged."""
+    if INVISIBLE.search(text):
+        text = INVISIBLE.sub("", text)
+    text = ODD_SPACES.sub(" ", text)
+    text = SPACE_RUNS.sub(" ", text)
+    if " \n" in text or "\n " in text:
+        text = "\n".join(line.strip(" ") for line in text.split("\n"))
+    return text.strip(" ")
+
+
+@dataclasses.dataclass(frozen=True)
+class FixText:
+    """Step: repair encoding damage and normalise spaces, keeping one input line per line."""
+
+    options: FixOptions = FixOptions()
+    name: str = "fix_text"
+
+    def __call__(self, doc: Document) -> Document:
+        fixed = fix_text_fast(doc.raw, self.options)
+        if fixed != doc.raw:
+            doc.repairs.append("ftfy")
+        spaced = normalise_spaces(fixed)
+        if spaced != fixed:
+            doc.repairs.append("whitespace")
+        doc.text = spaced
+        return doc

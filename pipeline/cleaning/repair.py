@@ -1,0 +1,59 @@
+"""Step: mend scraper artefacts in the kept lines and lay them out as paragraphs."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..document import Document
+
+# A line that ends mid-sentence: no sentence-final punctuation (closing quotes and brackets
+# after it allowed) and no heading-like colon.
+ENDS_SENTENCE = re.compile(r"[.!?…:;]['\"”’»)\]]*$|[\"”»)\]]$")
+STARTS_LOWER = re.compile(r"^[a-z]")
+# ". ." or " ." left after a sentence already closed: drop the stray dot.
+STRAY_DOT = re.compile(r"(?<=[.!?][\"”’)]) *\.(?![.\w])|(?<=[.!?]) +\.(?![.\w])(?! \.)")
+# "word ." / "word ," : a space the scraper put before the mark.
+SPACE_BEFORE_MARK = re.compile(r"(?<=[\w\"”’)]) +([,.;:!?])(?=\s|$)")
+ELLIPSIS_SPACED = re.compile(r"\. \. \.")
+
+
+def fix_stray_punctuation(text: str) -> str:
+    """'bilaterally. .' -> 'bilaterally.'; 'Wang Yi , head' -> 'Wang Yi, head'; '. . .' kept."""
+    if " ." not in text and " ," not in text and " ;" not in text and " :" not in text \
+            and " !" not in text and " ?" not in text:
+        return text
+    if ELLIPSIS_SPACED.search(text):
+        return text  # spaced ellipses are a style; leave the whole line alone
+    text = STRAY_DOT.sub("", text)
+    return SPACE_BEFORE_MARK.sub(r"\1", text)
+
+
+def join_split_paragraphs(lines: list[str]) -> tuple[list[str], int]:
+    """Join a line that stops mid-sentence to the next when that one starts in lower case."""
+    out: list[str] = []
+    joins = 0
+    for line in lines:
+        if out and STARTS_LOWER.match(line) and not ENDS_SENTENCE.search(out[-1]):
+            out[-1] = f"{out[-1]} {line}"
+            joins += 1
+        else:
+            out.append(line)
+    return out, joins
+
+
+@dataclass(frozen=True)
+class RepairText:
+    """Joins split paragraphs, fixes stray punctuation, one blank line between paragraphs."""
+
+    name: str = "repair_text"
+
+    def __call__(self, doc: Document) -> Document:
+        kept = [text for _, text in doc.lines]
+        paragraphs, joins = join_split_paragraphs(kept)
+        if joins:
+            doc.repairs.append("join_paragraphs")
+        fixed = [fix_stray_punctuation(p) for p in paragraphs]
+        if fixed != paragraphs:
+            doc.repairs.append("stray_punctuation")
+        doc.text = "\n\n".join(fixed)
+        return doc

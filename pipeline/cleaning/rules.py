@@ -1,0 +1,106 @@
+"""Line rules as data: loaded from rules.toml, overlaid by the user's options, compiled once."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from ..options import RuleOptions
+
+WHERE = ("any", "edge")
+MAX_RULE_CHARS = 2_000  # no chrome line is longer; longer lines skip the patterns (no regex blow-ups)
+WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class LineRule:
+    name: str
+    family: str
+    pattern: str
+    where: str = "any"
+    max_words: int = 12
+    examples: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.where not in WHERE:
+            raise ValueError(f"rule {self.name!r}: where must be one of {WHERE}, not {self.where!r}")
+        try:
+            re.compile(self.pattern)
+        except re.error as exc:
+            raise ValueError(f"rule {self.name!r}: bad pattern: {exc}") from None
+
+
+def default_rules() -> tuple[LineRule, ...]:
+    text = resources.files(__package__).joinpath("rules.toml").read_text(encoding="utf-8")
+    return tuple(_rule(entry) for entry in tomllib.loads(text)["rule"])
+
+
+def _rule(entry: dict) -> LineRule:
+    known = {"name", "family", "pattern", "where", "max_words", "examples"}
+    unknown = set(entry) - known
+    if unknown or not {"name", "family", "pattern"} <= set(entry):
+        raise ValueError(f"rule {entry.get('name', '?')!r}: needs name, family, pattern; "
+                         f"unknown keys: {sorted(unknown)}")
+    return LineRule(**{**entry, "examples": tuple(entry.get("examples", ()))})
+
+
+class RuleSet:
+    """All enabled line rules, compiled into one alternation per (position, word budget).
+
+    One `fullmatch` per line finds the first rule (in file order) that takes the whole line;
+    `lastgroup` names it. Rules are bucketed by `max_words` so a long line is only tried
+    against rules that allow its length.
+    """
+
+    def __init__(self, rules: tuple[LineRule, ...]):
+        names = [rule.name for rule in rules]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"rule names must be unique; repeated: {sorted(duplicates)}")
+        self.rules = rules
+        self.by_group = {f"r{i}": rule for i, rule in enumerate(rules)}
+        self.max_words = max((r.max_words for r in rules), default=0)
+        self._compiled: dict[tuple[str, int], re.Pattern | None] = {}
+        self._budgets = sorted({r.max_words for r in rules})
+        for where in WHERE:
+            for budget in self._budgets:
+                parts = [f"(?P<r{i}>{rule.pattern})" for i, rule in enumerate(rules)
+                         if rule.where == where and rule.max_words >= budget]
+                self._compiled[where, budget] = (
+                    re.compile("|".join(parts), re.IGNORECASE) if parts else None)
+
+    def _budget(self, words: int) -> int | None:
+        for budget in self._budgets:
+            if words <= budget:
+                return budget
+        return None
+
+    def match(self, line: str, words: int, where: str) -> LineRule | None:
+        """The rule of position class `where` that takes the whole line, if any."""
+        budget = self._budget(words)
+        if budget is None or len(line) > MAX_RULE_CHARS:
+            return None
+        pattern = self._compiled[where, budget]
+        found = pattern.fullmatch(line) if pattern else None
+        return self.by_group[found.lastgroup] if found else None
+
+
+def build_ruleset(options: RuleOptions) -> RuleSet:
+    """The compiled rules for these options (cached: compiling takes milliseconds)."""
+    return _build_ruleset(json.dumps(dataclasses.asdict(options), sort_keys=True))
+
+
+@lru_cache(maxsize=16)
+def _build_ruleset(options_json: str) -> RuleSet:
+    options = json.loads(options_json)
+    rules = default_rules() + tuple(_rule(dict(extra)) for extra in options["extra"])
+    disabled = set(options["disabled"])
+    return RuleSet(tuple(r for r in rules if r.name not in disabled and r.family not in disabled))
+
+
+def count_words(text: str) -> int:
+    return len(WORD.findall(text))

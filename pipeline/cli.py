@@ -1,0 +1,98 @@
+"""Command line: `newsclean run` / `python -m pipeline run`, and `validate`."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .options import Options, load_options
+from .publish.release import ReleaseFailed
+from .publish.validate import validate_release
+
+USAGE_ERROR = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsclean", description="Clean scraped news articles "
+                                     "into a validated, documented Parquet corpus.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every skipped file and rejection")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="clean inputs and publish the corpus")
+    run.add_argument("inputs", nargs="*", default=["seeds"], metavar="INPUT",
+                     help="files or folders to read (default: seeds/)")
+    run.add_argument("--out", default="dist", metavar="DIR", help="published folder (default: dist/)")
+    run.add_argument("--config", metavar="TOML", help="options file overlaying the defaults")
+    run.add_argument("--workers", type=int, metavar="N", help="worker processes (default 1)")
+    run.add_argument("--disable", action="append", default=[], metavar="RULE",
+                     help="switch off a rule or rule family (repeatable)")
+    run.add_argument("--pattern", action="append", default=[], metavar="FAMILY=REGEX",
+                     help="remove lines fully matching REGEX, recorded under FAMILY (repeatable)")
+    run.add_argument("--shard-rows", type=int, metavar="N", help="most rows per Parquet shard")
+
+    validate = commands.add_parser("validate", help="check a published folder (exit 0 valid, 1 invalid)")
+    validate.add_argument("directory", nargs="?", default="dist", metavar="DIR")
+    validate.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def _options(args: argparse.Namespace) -> Options:
+    import dataclasses
+
+    options = load_options(args.config)
+    rules = options.rules
+    extra = list(rules.extra)
+    for number, spec in enumerate(args.pattern, start=1):
+        family, sep, pattern = spec.partition("=")
+        if not sep or not family or not pattern:
+            raise ValueError(f"--pattern wants FAMILY=REGEX, got {spec!r}")
+        extra.append({"name": f"cli_pattern_{number}", "family": family, "pattern": pattern,
+                      "where": "any", "max_words": 60})
+    rules = dataclasses.replace(rules, disabled=tuple(rules.disabled) + tuple(args.disable),
+                                extra=tuple(extra))
+    publish = options.publish
+    if args.shard_rows:
+        publish = dataclasses.replace(publish, shard_rows=args.shard_rows)
+    changes = {"rules": rules, "publish": publish}
+    if args.workers:
+        changes["workers"] = args.workers
+    return dataclasses.replace(options, **changes)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .run import run
+
+    try:
+        options = _options(args)
+        from .cleaning.rules import build_ruleset
+        build_ruleset(options.rules)  # a bad user pattern fails here, before any work
+    except (ValueError, OSError) as exc:
+        print(f"newsclean: bad options: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        summary = run(args.inputs, args.out, options)
+    except FileNotFoundError as exc:
+        print(f"newsclean: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except ReleaseFailed as exc:
+        print(f"newsclean: {exc}", file=sys.stderr)
+        return 1
+    print(summary.to_text())
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    if not Path(args.directory).is_dir():
+        print(f"newsclean: {args.directory} is not a folder", file=sys.stderr)
+        return USAGE_ERROR
+    report = validate_release(args.directory)
+    print(report.to_json() if args.format == "json" else report.to_text())
+    return 0 if report.ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    return _run(args) if args.command == "run" else _validate(args)

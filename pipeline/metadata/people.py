@@ -1,0 +1,48 @@
+"""Who wrote it (bylines) and who is credited (agencies and sources)."""
+from __future__ import annotations
+
+import re
+
+BYLINE_LABEL = re.compile(
+    r"^\s*(?:by|written by|posted by|words by|reported by|story by|authors?|reporter|por|par|von)"
+    r"\s*[:\-–—]?\s+", re.IGNORECASE)
+# What follows the names: "| Reuters", ", Updated ...", " - June 18, 2023", "in Beijing".
+BYLINE_TAIL = re.compile(r"\s*(?:[|•·]|\s[-–—]\s|,\s*(?:updated|published|posted)\b|\bon \w+ \d|"
+                         r"\bin [A-Z][a-z]+$|\s\d{1,2}\s\w+\s\d{4}|\s\w+ \d{1,2},? \d{4}).*$")
+NAME_SPLIT = re.compile(r"\s*(?:,\s*and\s+|\s+and\s+|\s*&\s*|\s*,\s*|\s+y\s+|\s+et\s+|\s+und\s+)\s*")
+
+CREDIT_PATTERNS = (
+    # "(With AP inputs)", "(with Reuters inputs)"
+    re.compile(r"^[*(\[\s]*with (?:additional )?(?!inputs?\b)(?P<who>[\w .,&'/-]{1,40}?) inputs?\b", re.I),
+    # "(With inputs from PTI)", "*With information from AFP and EFE"
+    re.compile(r"^[*(\[\s]*with (?:additional )?(?:(?:agency |wire )?inputs?|information) (?:from|by) "
+               r"(?P<who>[\w .,&'/-]{1,80})", re.I),
+    # "Source: theguardian", "Via: The Verge"
+    re.compile(r"^[(\s]*(?:sources?|via|courtesy(?: of)?)\s*[:：\-–—]\s*(?P<who>[^)]{1,80})", re.I),
+    # "AFP", "(Reuters)", "— AP"
+    re.compile(r"^[(\-–—\s]*(?P<who>ap|afp|reuters|pti|ani|ians|efe|dpa|ansa|upi|xinhua|bloomberg|"
+               r"associated press|agence france-presse|press trust of india)[)\-–—.\s]*$", re.I),
+)
+GENERIC_CREDIT = {"agency", "agencies", "agency inputs", "wire", "wires", "staff", "news desk",
+                  "web desk", "desk", "online desk", "reports", "media reports", "news agencies"}
+
+
+def names(text: str) -> list[str]:
+    return [name.strip(" .") for name in NAME_SPLIT.split(text) if name.strip(" .")]
+
+
+def author_from_byline(line: str) -> str | None:
+    """'By Jane Doe and John Roe | Reuters' -> 'Jane Doe and John Roe' (as written)."""
+    text = BYLINE_LABEL.sub("", line, count=1)
+    text = BYLINE_TAIL.sub("", text).strip(" ,.;:-–—|")
+    return text or None
+
+
+def credits_from_line(line: str) -> list[str]:
+    """Agencies and sources a credit line names ('*With information from AFP and EFE' -> AFP, EFE)."""
+    for pattern in CREDIT_PATTERNS:
+        found = pattern.match(line)
+        if found:
+            who = found.group("who").strip(" .)*")
+            return [n for n in names(who) if n.casefold() not in GENERIC_CREDIT]
+    return []

@@ -1,0 +1,47 @@
+"""Headline text: compare repeats loosely, strip breadcrumb prefixes and section/site suffixes."""
+from __future__ import annotations
+
+import re
+
+QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'",
+                        "‚": "'", "′": "'", "`": "'", "–": "-", "—": "-"})
+NON_WORD = re.compile(r"[\W_]+")
+
+# Separators news sites put between a headline and its section or site name.
+SUFFIX_SEPARATOR = re.compile(r"\s+(?:[|–—•·:]{1,2}|-{1,2}|::)\s+")
+BREADCRUMB_PREFIX = re.compile(r"^(?:home|inicio|accueil)\s*(?:[»›>/|•·]\s*[^»›>/|•·]{1,40}?\s*)*[»›>/|•·]\s*",
+                               re.IGNORECASE)
+MAX_SUFFIX_WORDS = 3  # "Asia", "World News", "The Times of India": section and site names are short
+MIN_HEADLINE_WORDS = 4  # keep "Ukraine - live" intact: strip only after a real headline
+
+
+def loose(text: str) -> str:
+    """Lower case, one quote style, punctuation and spaces folded: for comparing repeats."""
+    return NON_WORD.sub(" ", text.translate(QUOTES).casefold()).strip()
+
+
+def strip_breadcrumb(line: str) -> str:
+    """'Home » World » Headline' -> 'Headline' (unchanged when there is no breadcrumb)."""
+    return BREADCRUMB_PREFIX.sub("", line, count=1)
+
+
+def strip_site_suffix(title: str) -> str:
+    """'Headline – Asia – International' -> 'Headline'; a headline with no short suffix is kept.
+
+    Only the trailing parts are dropped, and only while each is short and what stays is a
+    headline of several words; the headline's own words and quote style are never changed.
+    """
+    parts = SUFFIX_SEPARATOR.split(title)
+    if len(parts) < 2:
+        return title
+    keep = len(parts)
+    while keep > 1 and len(parts[keep - 1].split()) <= MAX_SUFFIX_WORDS:
+        keep -= 1
+    if keep == len(parts):
+        return title
+    head_len = sum(len(p.split()) for p in parts[:keep])
+    if head_len < MIN_HEADLINE_WORDS:
+        return title
+    # cut the original string where the first dropped separator starts, keeping its spacing
+    separators = list(SUFFIX_SEPARATOR.finditer(title))
+    return title[: separators[keep - 1].start()].strip()

@@ -1,0 +1,108 @@
+"""Typed, immutable options for a run; a user's TOML file overlays the defaults key by key."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class FixOptions:
+    """The ftfy configuration, every flag stated (see README, "Text repair")."""
+
+    unescape_html: bool = True  # plain-text input: "&amp;" and "&#8217;" are scraper artefacts, not prose.
+    # Not ftfy's "auto": auto switches off for the rest of a text after the first "<", which makes
+    # one line's result depend on earlier lines and would forbid fixing lines independently.
+    remove_terminal_escapes: bool = True
+    fix_encoding: bool = True  # mojibake (UTF-8 read as cp1252/latin-1) is the commonest scraping fault
+    restore_byte_a0: bool = True
+    replace_lossy_sequences: bool = True
+    decode_inconsistent_utf8: bool = True
+    fix_c1_controls: bool = True
+    fix_latin_ligatures: bool = True  # "ﬁ" -> "fi": a repair, never a change of meaning
+    fix_character_width: bool = False  # keep full-width forms: they are correct in CJK text
+    uncurl_quotes: bool = False  # keep typographic quotes as published
+    fix_line_breaks: bool = True  # CRLF / CR / U+2028 -> "\n"
+    fix_surrogates: bool = True
+    remove_control_chars: bool = True
+    normalization: str | None = "NFC"  # NFC only: NFKC would rewrite characters (e.g. "…" -> "...")
+    max_decode_length: int = 1_000_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleOptions:
+    """Which boilerplate rules run, and the user's own patterns."""
+
+    disabled: tuple[str, ...] = ()  # rule names (or family names) to switch off
+    # extra rules: dicts with name, family, pattern and optional where / max_words (see rules.toml)
+    extra: tuple[dict[str, Any], ...] = ()
+    pull_quote_min_words: int = 7  # shorter repeats are subheadings echoing a phrase, not pull quotes
+    caption_max_words: int = 16  # longest image caption recognised by context alone
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishOptions:
+    """How the corpus is laid out on disk."""
+
+    shard_rows: int = 100_000  # most rows in one Parquet shard
+    row_group_rows: int = 1_000  # ~3 MB groups of news text: small enough for remote range reads
+    compression: str = "zstd"
+    compression_level: int = 9
+
+
+@dataclass(frozen=True, kw_only=True)
+class Options:
+    """Everything that changes the output; its hash goes into the manifest."""
+
+    fix: FixOptions = field(default_factory=FixOptions)
+    rules: RuleOptions = field(default_factory=RuleOptions)
+    publish: PublishOptions = field(default_factory=PublishOptions)
+    workers: int = 1  # processes; the output does not depend on it
+    batch_docs: int = 500  # documents per unit of work sent to a worker
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def fingerprint(self) -> str:
+        """Hash of every option that can change the published bytes (not `workers`)."""
+        data = self.to_dict()
+        data.pop("workers")
+        data.pop("batch_docs")
+        blob = json.dumps(data, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+def _overlay(cls: type, base: Any, values: dict[str, Any], where: str) -> Any:
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ValueError(f"unknown option {where}{key!r}; known: {', '.join(sorted(known))}")
+        current = getattr(base, key)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ValueError(f"option {where}{key} must be a table")
+            value = _overlay(type(current), current, value, f"{where}{key}.")
+        elif isinstance(current, tuple):
+            value = tuple(value)
+        changes[key] = value
+    return dataclasses.replace(base, **changes)
+
+
+def load_options(path: str | Path | None = None, base: Options | None = None) -> Options:
+    """Defaults, overlaid by a TOML file such as
+
+        [rules]
+        disabled = ["pull_quote"]
+        extra = [{name = "my_footer", family = "navigation", pattern = "more from my site"}]
+    """
+    options = base or Options()
+    if path is None:
+        return options
+    with open(path, "rb") as handle:
+        values = tomllib.load(handle)
+    return _overlay(Options, options, values, "")

@@ -1,0 +1,204 @@
+"""The dataset card (README.md of a release): Hugging Face YAML front matter and prose."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from schemas import Corpus, arrow_schema
+
+FAMILY_DOCS = {
+    "title": "the headline line, moved to the `title` column",
+    "duplicate_title": "the headline repeated (any quote style, with or without a section suffix)",
+    "ad_marker": "ad shortcodes (`[ad_1]`) and labels (Advertisement, Story continues below)",
+    "source_link": "source and attribution links (Source link, The post … appeared first on …)",
+    "credit": "agency credits and desk signatures ((With AP inputs), Source: X, Reporting by …)",
+    "comment_prompt": "comment and form prompts (Please enter your comment!, Leave a Reply)",
+    "navigation": "navigation (Post navigation, You may also like, Latest World News, Tags: …)",
+    "breadcrumb": "breadcrumbs (Home » World, Home World <headline>)",
+    "related_link": "related-link insertions (Also read: …, (Keep reading: …), READ MORE:)",
+    "share_prompt": "share, subscribe, newsletter prompts and cookie notices",
+    "image_caption": "image captions and credits (Image Source : AP …, Photo: …, Getty Images)",
+    "hashtags": "hashtag runs",
+    "byline": "bylines at the head or tail (they fill `author`)",
+    "dateline": "date lines at the head or tail (they fill `published`)",
+    "pull_quote": "pull quotes: a short line repeated inside a body paragraph",
+}
+
+
+def _size_category(rows: int) -> str:
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
+                        (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):
+        if rows < limit:
+            return name
+    return "10M<n<100M"
+
+
+def _feature(field: pa.Field) -> dict:
+    if pa.types.is_list(field.type):
+        return {"name": field.name, "sequence": str(field.type.value_type)}
+    dtype = "timestamp[us]" if pa.types.is_timestamp(field.type) else str(field.type)
+    return {"name": field.name, "dtype": dtype}
+
+
+def _coverage(root: Path) -> tuple[dict[str, int], Counter, int]:
+    columns = ["published", "author", "credits", "url", "language", "word_count"]
+    table = ds.dataset(root / "data", format="parquet").to_table(columns=columns)
+    rows = table.num_rows
+    covered = {
+        "published": rows - table["published"].null_count,
+        "author": rows - table["author"].null_count,
+        "credits": int(pc.sum(pc.greater(pc.list_value_length(table["credits"]), 0)).as_py() or 0),
+        "url": rows - table["url"].null_count,
+    }
+    languages = Counter(table["language"].to_pylist())
+    words = int(pc.sum(table["word_count"]).as_py() or 0)
+    return covered, languages, words
+
+
+def _yaml_front_matter(rows: int, languages: Counter) -> str:
+    features = [_feature(f) for f in arrow_schema(Corpus)]
+    langs = sorted(code for code in languages if code != "und") or ["en"]
+    lines = ["---", "pretty_name: newsclean news corpus", "license: other",
+             "license_name: source-publishers-rights",
+             "license_details: The articles remain the work of their publishers; newsclean adds no rights.",
+             "language:"] + [f"- {code}" for code in langs] + [
+        "size_categories:", f"- {_size_category(rows)}",
+        "task_categories:", "- text-generation", "- text-classification",
+        "tags:", "- news", "- boilerplate-removal",
+        "configs:",
+        "- config_name: default", "  default: true", "  data_files:",
+        "  - split: train", "    path: data/train-*.parquet",
+        "- config_name: removals", "  data_files:", "  - split: train", "    path: removals/*.parquet",
+        "- config_name: rejects", "  data_files:", "  - split: train", "    path: rejects/*.parquet",
+        "dataset_info:", "  config_name: default", "  features:"]
+    for feature in features:
+        lines.append(f"  - name: {feature['name']}")
+        if "sequence" in feature:
+            lines.append(f"    sequence: {feature['sequence']}")
+        else:
+            lines.append(f"    dtype: {feature['dtype']}")
+    lines += ["  splits:", "  - name: train", f"    num_examples: {rows}", "---"]
+    return "\n".join(lines)
+
+
+def _table(header: tuple[str, ...], rows: list[tuple]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def dataset_card(root: Path, manifest: dict) -> str:
+    counts = manifest["counts"]
+    rows = counts["published"]
+    covered, languages, words = _coverage(root)
+    fix = manifest["config"]["fix"]
+    by_rule = counts["removed_by_rule"]
+    family_of = {}
+    rem = ds.dataset(root / "removals", format="parquet").to_table(columns=["rule", "family"])
+    for rule, family in zip(rem["rule"].to_pylist(), rem["family"].to_pylist()):
+        family_of[rule] = family
+    by_family = Counter()
+    for rule, n in by_rule.items():
+        by_family[family_of.get(rule, "?")] += n
+    pct = (lambda n: f"{n} ({100 * n / rows:.0f}%)") if rows else (lambda n: str(n))
+    columns = _table(("column", "type", "description"),
+                     [(f"`{f.name}`", str(f.type), (f.metadata or {}).get(b"description", b"").decode())
+                      for f in arrow_schema(Corpus)])
+    sections = [
+        _yaml_front_matter(rows, languages),
+        "",
+        "# newsclean news corpus",
+        "",
+        f"{rows} news articles ({words} words), cleaned of page chrome by "
+        f"[newsclean](https://pypi.org/project/newsclean/) {manifest['producer']['version']} from "
+        f"{manifest['input']['documents']} input documents "
+        f"(input sha256 `{manifest['input']['sha256'][:16]}…`, configuration sha256 "
+        f"`{manifest['config_sha256'][:16]}…`). Every file of this release is listed with its "
+        "sha256 in `manifest.json`; `croissant.json` describes it in Croissant (MLCommons).",
+        "",
+        "## Files",
+        "",
+        "- `data/train-*.parquet`: the corpus, one row per article, sorted by `id` (zstd, "
+        f"row groups of {manifest['config']['publish']['row_group_rows']} rows).",
+        "- `removals/*.parquet`: every line removed from a published article: `id`, `line` "
+        "(1-based, in the input text), `rule`, `family`, `text`. Join on `id` to see or reverse any cut.",
+        "- `rejects/*.parquet`: every input that was not published, with `reason`, failed `checks`, "
+        "`detail` and the `raw` text.",
+        "- `manifest.json`: files with rows, bytes and sha256; schema, configuration and input fingerprints.",
+        "",
+        "## Columns",
+        "",
+        columns,
+        "",
+        "## How it was cleaned",
+        "",
+        "1. **Text repair** with ftfy " + ", ".join(f"`{k}={json.dumps(v)}`" for k, v in fix.items())
+        + ". Curly quotes and full-width characters are kept as published; ftfy runs only on lines "
+        "holding a character that can need it (provably the same result). Odd spaces (NBSP, thin, "
+        "zero-width) are normalised and lines trimmed.",
+        "2. **Boilerplate removal**, line by line. Pattern rules (`rules.toml`) match whole lines; "
+        "bylines, date lines, breadcrumbs and wire signatures only at the head or tail of an article. "
+        "Context rules handle the headline and its repeats, captions, pull quotes and desk signatures.",
+        "3. **Paragraph repair**: a paragraph split mid-sentence is joined, stray ` .`/`. .` and "
+        "spaces before commas are fixed, paragraphs are separated by one blank line.",
+        "4. **Metadata**: title, date (wall clock as given; zone in `published_utc_offset`), byline, "
+        "credits, language (fastText lid.176), word count, SHA-256.",
+        "5. **Validation**: every row passes the pandera schema `newsclean.Corpus` before it is "
+        "written; failing rows go to `rejects/`. Repeated ids and texts: the first one read wins.",
+        "",
+        "### Removed lines by family",
+        "",
+        _table(("family", "lines", "what"),
+               [(f, n, FAMILY_DOCS.get(f, "")) for f, n in sorted(by_family.items(), key=lambda x: (-x[1], x[0]))]),
+        "",
+        "### Removed lines by rule",
+        "",
+        _table(("rule", "lines"), sorted(by_rule.items(), key=lambda x: (-x[1], x[0]))),
+        "",
+        "### Rejected inputs",
+        "",
+        (_table(("reason", "documents"), sorted(counts["rejected_by_reason"].items()))
+         if counts["rejected_by_reason"] else "None."),
+        "",
+        "## Metadata coverage",
+        "",
+        _table(("field", "rows with a value"), [(k, pct(v)) for k, v in covered.items()]),
+        "",
+        "Languages: " + ", ".join(f"{code} {n}" for code, n in languages.most_common()) + ".",
+        "",
+        "## Loading",
+        "",
+        "```python",
+        "import pandas as pd",
+        'df = pd.read_parquet("data/")',
+        "",
+        "import duckdb",
+        "duckdb.sql(\"SELECT language, count(*) FROM 'data/*.parquet' GROUP BY ALL\")",
+        "",
+        "from datasets import load_dataset",
+        'ds = load_dataset("parquet", data_files="data/*.parquet", split="train")',
+        "",
+        "from pipeline import load_corpus  # validates before returning (pip install newsclean)",
+        'table = load_corpus(".")',
+        "```",
+        "",
+        "Check a copy in CI with `python -m pipeline validate <folder>` (exit 0 valid, 1 invalid).",
+        "",
+        "## Known limitations",
+        "",
+        "- Rules are written for English news; other languages get the language-neutral rules "
+        "(shortcodes, hashtags, repeated title, pull quotes, captions by position) only.",
+        "- A caption is recognised by its wording or its position next to other chrome; a caption "
+        "standing alone between two paragraphs and written like a sentence of the story can stay.",
+        "- Dates without a zone are kept as given (wall clock); relative dates (\"3 hours ago\") are "
+        "resolved only when the input carries a fetch time.",
+        "- `author` is the byline as written; it can name a desk or outlet rather than a person.",
+        "- The articles keep their publishers' rights; check them before redistributing.",
+        "",
+    ]
+    return "\n".join(sections)

@@ -1,0 +1,60 @@
+"""The files that describe a release: manifest.json, the dataset card README.md, croissant.json."""
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from schemas import Corpus, Rejects, Removals, arrow_schema
+
+from ..version import __version__
+from .card import dataset_card
+from .croissant import croissant
+
+if TYPE_CHECKING:
+    from ..options import Options
+    from ..run import RunSummary
+    from .release import ReleaseBuilder
+
+MANIFEST_VERSION = 1
+
+
+def package_version() -> str:
+    return __version__
+
+
+def schema_fingerprint() -> str:
+    text = "\n".join(arrow_schema(model).to_string(show_schema_metadata=True)
+                     for model in (Corpus, Removals, Rejects))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def build_manifest(files: list[dict], summary: "RunSummary", options: "Options",
+                   input_sha256: str) -> dict:
+    totals: dict[str, dict[str, int]] = {}
+    for entry in files:
+        total = totals.setdefault(entry["table"], {"files": 0, "rows": 0, "bytes": 0})
+        total["files"] += 1
+        total["rows"] += entry["rows"]
+        total["bytes"] += entry["bytes"]
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "producer": {"package": "newsclean", "version": package_version()},
+        "schema_sha256": schema_fingerprint(),
+        "config_sha256": options.fingerprint(),
+        "config": {k: v for k, v in options.to_dict().items() if k not in ("workers", "batch_docs")},
+        "input": {"documents": summary.read, "bytes": summary.input_bytes, "sha256": input_sha256,
+                  "skipped_files": summary.skipped_files},
+        "counts": {"published": summary.published, "rejected": summary.rejected,
+                   "rejected_by_reason": summary.rejected_by_reason,
+                   "removed_lines": summary.removed_lines, "removed_by_rule": summary.removed_by_rule},
+        "totals": totals,
+        "files": files,
+    }
+
+
+def write_release_metadata(builder: "ReleaseBuilder", files: list[dict], summary: "RunSummary",
+                           options: "Options", input_sha256: str) -> None:
+    manifest = build_manifest(files, summary, options, input_sha256)
+    builder.write_text("README.md", dataset_card(builder.staging, manifest))
+    builder.write_json("croissant.json", croissant(builder.staging, manifest))
+    builder.write_json("manifest.json", manifest)

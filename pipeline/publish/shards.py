@@ -1,0 +1,124 @@
+"""Sorted Parquet output in bounded memory: spill sorted runs, then merge them into shards."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ..options import PublishOptions
+
+MERGE_BATCH_ROWS = 512  # rows read at a time from each run while merging
+
+
+def write_parquet(table: pa.Table, path: Path, options: PublishOptions) -> None:
+    """One Parquet file, written the same way every time (no timestamps, fixed row groups)."""
+    pq.write_table(table, path, row_group_size=options.row_group_rows, compression=options.compression,
+                   compression_level=options.compression_level, write_statistics=True, store_schema=True)
+
+
+def sort_table(table: pa.Table, keys: tuple[str, ...]) -> pa.Table:
+    return table.sort_by([(key, "ascending") for key in keys])
+
+
+def _batches(path: Path) -> Iterator[pa.Table]:
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=MERGE_BATCH_ROWS):
+        yield pa.Table.from_batches([batch])
+
+
+def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema) -> Iterator[pa.Table]:
+    """Tables in global key order from runs each sorted by `keys`; memory: one batch per run.
+
+    Each round emits, from every run, the rows whose first key is at most the smallest
+    "last key" among the runs' current batches: nothing later in any run can sort before them.
+    """
+    sources = [_batches(run) for run in runs]
+    buffers: list[pa.Table | None] = [next(source, None) for source in sources]
+    first = keys[0]
+    while True:
+        live = [i for i, buf in enumerate(buffers) if buf is not None]
+        if not live:
+            return
+        bound = min(buffers[i][first][-1].as_py() for i in live)
+        pieces = []
+        for i in live:
+            buf = buffers[i]
+            taken = pc.sum(pc.less_equal(buf[first], bound)).as_py() or 0
+            if taken:
+                pieces.append(buf.slice(0, taken))
+            rest = buf.slice(taken)
+            buffers[i] = rest if rest.num_rows else next(sources[i], None)
+        if pieces:
+            yield sort_table(pa.concat_tables(pieces).cast(schema), keys)
+
+
+class ShardWriter:
+    """Writes `{prefix}-00000-of-0000N.parquet` files of at most `shard_rows` rows each."""
+
+    def __init__(self, folder: Path, prefix: str, total_rows: int, schema: pa.Schema,
+                 options: PublishOptions):
+        self.folder, self.prefix, self.schema, self.options = folder, prefix, schema, options
+        self.count = max(1, math.ceil(total_rows / options.shard_rows))
+        self.paths: list[Path] = []
+        self._writer: pq.ParquetWriter | None = None
+        self._in_shard = 0
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def _open(self) -> None:
+        path = self.folder / f"{self.prefix}-{len(self.paths):05d}-of-{self.count:05d}.parquet"
+        self.paths.append(path)
+        self._writer = pq.ParquetWriter(
+            path, self.schema, compression=self.options.compression,
+            compression_level=self.options.compression_level, write_statistics=True, store_schema=True)
+        self._in_shard = 0
+
+    def _flush(self, rows: int) -> None:
+        """Write `rows` pending rows as one row group (at a shard boundary if need be)."""
+        table = pa.concat_tables(self._pending) if len(self._pending) > 1 else self._pending[0]
+        chunk, rest = table.slice(0, rows), table.slice(rows)
+        if self._writer is None or self._in_shard >= self.options.shard_rows:
+            if self._writer is not None:
+                self._writer.close()
+            self._open()
+        self._writer.write_table(chunk, row_group_size=rows)
+        self._in_shard += rows
+        self._pending = [rest] if rest.num_rows else []
+        self._pending_rows = rest.num_rows
+
+    def write(self, table: pa.Table) -> None:
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        while self._pending_rows >= self._group_size():
+            self._flush(self._group_size())
+
+    def _group_size(self) -> int:
+        room = self.options.shard_rows - self._in_shard if self._writer is not None else self.options.shard_rows
+        if room <= 0:
+            room = self.options.shard_rows
+        return min(self.options.row_group_rows, room)
+
+    def close(self) -> list[Path]:
+        while self._pending_rows:
+            self._flush(min(self._pending_rows, self._group_size()))
+        if self._writer is None:  # no rows at all: one empty shard that still carries the schema
+            self._open()
+            self._writer.write_table(self.schema.empty_table())
+        self._writer.close()
+        return self.paths
+
+
+def write_sorted(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema, folder: Path,
+                 prefix: str, options: PublishOptions,
+                 on_table: Callable[[pa.Table], None] | None = None) -> list[Path]:
+    total = sum(pq.ParquetFile(run).metadata.num_rows for run in runs)
+    writer = ShardWriter(folder, prefix, total, schema, options)
+    for table in merge_runs(runs, keys, schema):
+        if on_table is not None:
+            on_table(table)
+        writer.write(table)
+    return writer.close()

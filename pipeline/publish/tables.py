@@ -1,0 +1,45 @@
+"""Documents to Arrow tables (corpus rows, removals, rejects) in the schemas' column order."""
+from __future__ import annotations
+
+import pyarrow as pa
+
+from schemas import Corpus, Rejects, Removals, arrow_schema
+
+from ..document import Document
+
+
+def corpus_row(doc: Document) -> dict:
+    return {
+        "id": doc.id, "title": doc.title, "text": doc.text,
+        "published": doc.published, "published_utc_offset": doc.published_utc_offset,
+        "published_from": doc.extra.get("published_from"),
+        "author": doc.author, "authors": doc.authors, "credits": doc.credits,
+        "url": doc.url, "source": doc.extra.get("source"), "sitename": doc.extra.get("sitename"),
+        "description": doc.extra.get("description"), "tags": doc.extra.get("tags") or [],
+        "fetched": doc.extra.get("fetched"), "language": doc.language,
+        "word_count": doc.extra.get("word_count"), "content_hash": doc.extra.get("content_hash"),
+        "removed_lines": len(doc.removals), "repairs": doc.repairs, "provenance": doc.provenance,
+    }
+
+
+def corpus_table(docs: list[Document]) -> pa.Table:
+    """Rows as Arrow, typed by the schema but not yet validated (nulls allowed everywhere)."""
+    schema = arrow_schema(Corpus)
+    loose = pa.schema([field.with_nullable(True) for field in schema])
+    rows = [corpus_row(doc) for doc in docs]
+    return pa.Table.from_pylist(rows, schema=loose)
+
+
+def removals_table(docs: list[Document]) -> pa.Table:
+    rows = [{"id": doc.id, "line": r.line, "rule": r.rule, "family": r.family, "text": r.text}
+            for doc in docs for r in doc.removals]
+    return pa.Table.from_pylist(rows, schema=arrow_schema(Removals))
+
+
+def reject_row(doc: Document, reason: str, detail: str, checks: list[str] | None = None) -> dict:
+    return {"id": doc.id, "provenance": doc.provenance, "reason": reason, "checks": checks or [],
+            "detail": detail, "raw": doc.raw or None}
+
+
+def rejects_table(rows: list[dict]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=arrow_schema(Rejects))

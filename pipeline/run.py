@@ -1,0 +1,115 @@
+"""A corpus run: read -> document steps (in a process pool) -> validate -> publish, atomically."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import partial
+from itertools import islice
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .batch import BatchResult, process_batch
+from .document import Document
+from .executor import map_ordered
+from .options import Options
+from .publish.metadata import write_release_metadata
+from .publish.release import ReleaseBuilder, ReleaseFailed
+from .readers import read_documents
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunSummary:
+    out: str
+    read: int = 0
+    published: int = 0
+    rejected: int = 0
+    removed_lines: int = 0
+    skipped_files: dict[str, int] = field(default_factory=dict)
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    removed_by_rule: dict[str, int] = field(default_factory=dict)
+    input_bytes: int = 0
+    seconds: float = 0.0
+
+    def to_text(self) -> str:
+        lines = [f"published {self.published} of {self.read} documents to {self.out} "
+                 f"({self.rejected} rejected, {self.removed_lines} boilerplate lines removed, "
+                 f"{self.seconds:.1f} s)"]
+        if self.rejected_by_reason:
+            lines.append("  rejected: " + ", ".join(f"{k} {v}" for k, v in sorted(self.rejected_by_reason.items())))
+        if self.skipped_files:
+            lines.append("  skipped files (no reader): " + ", ".join(
+                f"{k} {v}" for k, v in sorted(self.skipped_files.items())))
+        return "\n".join(lines)
+
+
+class InputFingerprint:
+    """SHA-256 over every document's provenance and text, in reading order."""
+
+    def __init__(self):
+        self.digest = hashlib.sha256()
+        self.documents = 0
+        self.bytes = 0
+
+    def watch(self, docs: Iterable[Document]) -> Iterator[Document]:
+        for doc in docs:
+            data = doc.raw.encode("utf-8", "surrogatepass")
+            self.digest.update(doc.provenance.encode("utf-8", "surrogatepass") + b"\0")
+            self.digest.update(hashlib.sha256(data).digest())
+            self.documents += 1
+            self.bytes += len(data)
+            yield doc
+
+
+def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    iterator = iter(docs)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
+        options: Options = Options()) -> RunSummary:
+    """Clean every input document and publish the corpus at `out`, replacing it atomically.
+
+    Returns the summary; raises FileNotFoundError for a missing input and ReleaseFailed when
+    the new release cannot be completed (the previous one at `out` is then untouched).
+    """
+    started = time.perf_counter()
+    paths = [Path(p) for p in inputs]
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(f"input not found: {path}")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    skipped: Counter = Counter()
+    fingerprint = InputFingerprint()
+    builder = ReleaseBuilder(out, options.publish)
+    try:
+        batches = _batches(fingerprint.watch(read_documents(paths, skipped)), options.batch_docs)
+        work = partial(process_batch, options=options)
+        for result in map_ordered(work, batches, workers=options.workers):
+            result: BatchResult
+            builder.add(result.data, result.removals, result.rejects)
+        files = builder.write_tables()
+        summary = RunSummary(
+            out=str(out), read=fingerprint.documents, published=builder.counts["published"],
+            rejected=builder.counts["rejected"], removed_lines=builder.counts["removed_lines"],
+            skipped_files=dict(sorted(skipped.items())),
+            rejected_by_reason=dict(sorted(builder.rejected_by_reason.items())),
+            removed_by_rule=dict(sorted(builder.removed_by_rule.items())),
+            input_bytes=fingerprint.bytes)
+        write_release_metadata(builder, files, summary, options, fingerprint.digest.hexdigest())
+        builder.publish()
+    except BaseException:
+        builder.abandon()
+        raise
+    summary.seconds = time.perf_counter() - started
+    log.info(summary.to_text())
+    return summary
+
+
+__all__ = ["run", "RunSummary", "ReleaseFailed"]

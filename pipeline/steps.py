@@ -1,0 +1,56 @@
+"""The pipeline, in the order data flows. Reading this file tells what newsclean does to a document.
+
+    read (pipeline/readers)            bytes -> Document(raw, given fields, provenance)
+    1. fix_text                        ftfy where it can matter, spaces normalised, lines kept
+    2. strip_boilerplate               line rules + context rules; every removal recorded
+    3. repair_text                     split paragraphs joined, stray punctuation, paragraphs
+    4. extract_metadata                title, date, author, credits, language, counts, hash
+    validate + publish (pipeline/publish)   pandera schema on each batch, Parquet out
+
+Every step is a frozen dataclass called with a Document and returning it; a step that cannot
+go on marks the document rejected, and the later steps skip it.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable, Protocol
+
+from .cleaning.boilerplate import StripBoilerplate
+from .cleaning.fix import FixText
+from .cleaning.repair import RepairText
+from .document import Document
+from .metadata.extract import ExtractMetadata
+from .options import Options
+
+log = logging.getLogger(__name__)
+
+
+class Step(Protocol):
+    name: str
+
+    def __call__(self, doc: Document) -> Document: ...
+
+
+def document_steps(options: Options) -> list[Step]:
+    return [
+        FixText(options.fix),
+        StripBoilerplate(options.rules),
+        RepairText(),
+        ExtractMetadata(),
+    ]
+
+
+def apply_steps(doc: Document, steps: list[Step]) -> Document:
+    """Run the steps in order; a step that raises quarantines the document, never the run."""
+    for step in steps:
+        if doc.rejection is not None:
+            break
+        try:
+            doc = step(doc)
+        except Exception as exc:  # one bad document must not stop a corpus run
+            log.warning("document %s failed in %s: %r", doc.id, step.name, exc)
+            doc.reject("step_failed", f"{step.name} raised {type(exc).__name__}: {exc}")
+    return doc
+
+
+StepFactory = Callable[[Options], list[Step]]

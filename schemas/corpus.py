@@ -1,0 +1,100 @@
+"""The published corpus schema: the single source of truth for columns, types and checks.
+
+The Arrow schema of the Parquet files (`arrow_schema()`), the exported YAML/JSON
+(`schemas/corpus.schema.yaml`, `schemas/corpus.arrow.json`) and the dataset card's feature list
+are all derived from `Corpus` below; nothing else spells the columns out.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Annotated
+
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow
+from pandera import extensions
+from pandera.typing import Series
+
+EARLIEST_DATE = "1990-01-01"  # news on the web starts here; older dates come only from input fields
+LANGUAGE_CODE = r"^(?:[a-z]{2}|und)$"  # ISO 639-1, or "und" (undetermined, ISO 639-2)
+URL_SHAPE = r"^https?://[^\s/$.?#][^\s]*$"
+UTC_OFFSET = r"^[+-]\d{2}:\d{2}$"
+
+String = Annotated[pd.ArrowDtype, pyarrow.string()]
+Int = Annotated[pd.ArrowDtype, pyarrow.int64()]
+Timestamp = Annotated[pd.ArrowDtype, pyarrow.timestamp("us")]
+Strings = Annotated[pd.ArrowDtype, pyarrow.list_(pyarrow.string())]
+
+# Lines that must never survive cleaning: the unambiguous families of pipeline/cleaning/rules.toml.
+MARKER_LINE = re.compile(
+    r"^\s*(?:\[\s*/?\s*ad_\d+\s*\]|advertisement|source link|please enter your (?:comment|name here)!?|"
+    r"you have entered an incorrect email address!?|leave a (?:comment|reply)|add a comment|"
+    r"post navigation|you may also like|related posts|(?:also read|read also)\s*[:\-–—].*|"
+    r"image source\s*:.*|(?:#[^\s#]+\s*){2,})\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+@extensions.register_check_method(statistics=[])
+def no_boilerplate_line(series: pd.Series) -> pd.Series:
+    """No paragraph is a known chrome line (ad shortcode, 'Source link', comment prompt ...)."""
+    return series.map(lambda text: text is None or MARKER_LINE.search(text) is None).astype(bool)
+
+
+@extensions.register_check_method(statistics=[])
+def no_mojibake(series: pd.Series) -> pd.Series:
+    """ftfy's own detector finds no mis-decoded text, and no U+FFFD replacement character."""
+    from ftfy.badness import is_bad
+
+    return series.map(lambda t: t is None or ("\ufffd" not in t and not is_bad(t))).astype(bool)
+
+
+@extensions.register_check_method(statistics=["earliest"])
+def date_in_range(df: pd.DataFrame, *, earliest: str) -> pd.Series:
+    """Dates no later than tomorrow; no earlier than `earliest` unless the input field gave them."""
+    published = df["published"]
+    tomorrow = pd.Timestamp(datetime.now() + timedelta(days=1))
+    known = published.notna()
+    too_late = known & (published > tomorrow)
+    too_early = known & (published < pd.Timestamp(earliest)) & (df["published_from"] != "input")
+    return (~(too_late | too_early)).fillna(True).astype(bool)
+
+
+class Corpus(pa.DataFrameModel):
+    """One row per published news article."""
+
+    id: Series[String] = pa.Field(unique=True, str_length={"min_value": 1, "max_value": 512},
+                                  description="Document id: the file stem, the input's id field, or the WARC record id.")
+    title: Series[String] = pa.Field(str_length={"min_value": 1},
+                                     description="Headline, without breadcrumb prefix or section/site suffix; quote style as published.")
+    text: Series[String] = pa.Field(str_length={"min_value": 1}, no_boilerplate_line=(), no_mojibake=(),
+                                    description="Clean article body; paragraphs separated by one blank line; the title is not repeated.")
+    published: Series[Timestamp] = pa.Field(nullable=True,
+                                            description="Publication time, wall clock as the page gives it (never shifted to UTC).")
+    published_utc_offset: Series[String] = pa.Field(nullable=True, str_matches=UTC_OFFSET,
+                                                    description="UTC offset of `published` when the page gave a zone, e.g. +02:00.")
+    published_from: Series[String] = pa.Field(nullable=True, isin=["input", "text"],
+                                              description="Where `published` came from: an input field or a date line in the text.")
+    author: Series[String] = pa.Field(nullable=True, description="Byline as written, without 'By'.")
+    authors: Series[Strings] = pa.Field(description="The byline split into names.")
+    credits: Series[Strings] = pa.Field(description="News agencies or sources credited, e.g. AP, AFP.")
+    url: Series[String] = pa.Field(nullable=True, str_matches=URL_SHAPE, description="Address of the article.")
+    source: Series[String] = pa.Field(nullable=True, description="Outlet: host of the url, or the site name the page gives.")
+    sitename: Series[String] = pa.Field(nullable=True, description="Site name the page declares (HTML/WARC input).")
+    description: Series[String] = pa.Field(nullable=True, description="Summary the page declares (HTML/WARC input).")
+    tags: Series[Strings] = pa.Field(description="Categories and tags the page declares (HTML/WARC input).")
+    fetched: Series[Timestamp] = pa.Field(nullable=True, description="When the page was fetched (WARC-Date), UTC.")
+    language: Series[String] = pa.Field(str_matches=LANGUAGE_CODE,
+                                        description="ISO 639-1 code of the text's language (fastText lid.176), or 'und'.")
+    word_count: Series[Int] = pa.Field(gt=0, description="Whitespace-separated words in `text`.")
+    content_hash: Series[String] = pa.Field(unique=True, str_matches=r"^[0-9a-f]{64}$",
+                                            description="SHA-256 of `text` (UTF-8), hex.")
+    removed_lines: Series[Int] = pa.Field(ge=0, description="Lines removed as boilerplate (see removals table).")
+    repairs: Series[Strings] = pa.Field(description="Text repairs applied: ftfy, whitespace, join_paragraphs, stray_punctuation.")
+    provenance: Series[String] = pa.Field(str_length={"min_value": 1},
+                                          description="Where the document was read: path, and row or record.")
+
+    class Config:
+        strict = True
+        ordered = True
+        coerce = False
+        date_in_range = {"earliest": EARLIEST_DATE}
