@@ -37,6 +37,7 @@ class Document:
     id: str
     raw: str
     provenance: str
+    html: str | None = None  # an HTML page still to extract (pipeline/extract/html.py fills `raw`)
     text: str = ""
     # (line number, text) of the lines still in the body; numbers refer to the input text
     lines: list[tuple[int, str]] = field(default_factory=list)

@@ -45,6 +45,34 @@ class RuleOptions:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ExtractOptions:
+    """HTML extraction (trafilatura) and the limits that keep one bad page from stalling a run."""
+
+    # A news page extracts in ~0.1-1 s; 20 s means a pathological page, not a slow one.
+    timeout_seconds: float = 20.0
+    # Pages run to ~100-500 kB; 8 MB is far above any article and bounds parser memory and time.
+    max_html_chars: int = 8_000_000
+    favor_precision: bool = True  # drop doubtful blocks: our line rules cannot restore lost chrome cuts
+    include_comments: bool = False  # reader comments are not the article
+    include_tables: bool = True  # tables in news are data (results, figures), kept as text lines
+    deduplicate: bool = False  # trafilatura's cache is per process: output would depend on batch order
+    min_text_chars: int = 1  # less extracted text than this: quarantined as "html_no_text"
+
+
+@dataclass(frozen=True, kw_only=True)
+class InputOptions:
+    """Field names of row inputs (JSONL, Parquet): which field holds what."""
+
+    text: str = "text"  # the article as text ...
+    html: str = "html"  # ... or as an HTML page (goes through HTML extraction; wins over text)
+    id: str = "id"  # absent: "<file stem>-<row number>"
+    url: str = "url"
+    title: str = "title"
+    published: str = "published"  # publication date: ISO string, natural date or timestamp
+    author: str = "author"
+
+
+@dataclass(frozen=True, kw_only=True)
 class PublishOptions:
     """How the corpus is laid out on disk."""
 
@@ -60,6 +88,8 @@ class Options:
 
     fix: FixOptions = field(default_factory=FixOptions)
     rules: RuleOptions = field(default_factory=RuleOptions)
+    extract: ExtractOptions = field(default_factory=ExtractOptions)
+    input: InputOptions = field(default_factory=InputOptions)  # read by the readers, not by steps
     publish: PublishOptions = field(default_factory=PublishOptions)
     workers: int = 1  # processes; the output does not depend on it
     batch_docs: int = 500  # documents per unit of work sent to a worker

@@ -1,6 +1,7 @@
 """The pipeline, in the order data flows. Reading this file tells what newsclean does to a document.
 
-    read (pipeline/readers)            bytes -> Document(raw, given fields, provenance)
+    read (pipeline/readers)            bytes -> Document(raw or html, given fields, provenance)
+    0. extract_html                    HTML pages only: trafilatura's main text -> raw lines, page metadata
     1. fix_text                        ftfy where it can matter, spaces normalised, lines kept
     2. strip_boilerplate               line rules + context rules; every removal recorded
     3. repair_text                     split paragraphs joined, stray punctuation, paragraphs
@@ -19,6 +20,7 @@ from .cleaning.boilerplate import StripBoilerplate
 from .cleaning.fix import FixText
 from .cleaning.repair import RepairText
 from .document import Document
+from .extract.html import ExtractHtml
 from .metadata.extract import ExtractMetadata
 from .options import Options
 
@@ -33,6 +35,7 @@ class Step(Protocol):
 
 def document_steps(options: Options) -> list[Step]:
     return [
+        ExtractHtml(options.extract),
         FixText(options.fix),
         StripBoilerplate(options.rules),
         RepairText(),

@@ -11,17 +11,27 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ..document import Document
+from ..options import InputOptions
+from .files import file_stem
+from .html import read_html_file
 from .jsonl import read_jsonl
+from .parquet import read_parquet
 from .text import read_text_file
+from .warc import read_warc
 
 log = logging.getLogger(__name__)
 
-Reader = Callable[[Path, str], Iterator[Document]]
+# (path, provenance, options) -> documents; a reader never raises for a bad file: it yields
+# a rejected document saying why, after the documents it could read.
+Reader = Callable[[Path, str, InputOptions], Iterator[Document]]
 
 # Longest suffix first wins (".jsonl.gz" before ".gz").
 READERS: dict[str, Reader] = {
     ".txt": read_text_file,
-    ".jsonl": read_jsonl,
+    ".html": read_html_file, ".htm": read_html_file, ".html.gz": read_html_file, ".htm.gz": read_html_file,
+    ".warc": read_warc, ".warc.gz": read_warc,
+    ".jsonl": read_jsonl, ".jsonl.gz": read_jsonl, ".jsonl.zst": read_jsonl,
+    ".parquet": read_parquet,
 }
 
 
@@ -63,7 +73,15 @@ def input_files(inputs: Iterable[Path], skipped: Counter) -> Iterator[Path]:
             raise FileNotFoundError(f"input not found: {root}")
 
 
-def read_documents(inputs: Iterable[Path], skipped: Counter | None = None) -> Iterator[Document]:
+def read_documents(inputs: Iterable[Path], skipped: Counter | None = None,
+                   options: InputOptions = InputOptions()) -> Iterator[Document]:
+    """Every document of the inputs, in a stable order; files no reader takes are counted in `skipped`."""
     skipped = skipped if skipped is not None else Counter()
     for path in input_files(inputs, skipped):
-        yield from reader_for(path)(path, display_path(path))
+        provenance = display_path(path)
+        try:
+            yield from reader_for(path)(path, provenance, options)
+        except Exception as exc:  # a reader's own bug must cost one file, not the run
+            log.warning("reading %s failed: %r", provenance, exc)
+            yield Document(id=file_stem(path), raw="", provenance=provenance).reject(
+                "unreadable", f"the {path.suffix} reader failed on this file: {type(exc).__name__}: {exc}")

@@ -5,15 +5,17 @@ from pathlib import Path
 from typing import Iterator
 
 from ..document import Document
+from ..options import InputOptions
 from .decode import Undecodable, decode_bytes
+from .files import READ_ERRORS, file_stem, read_input
 
 
-def read_text_file(path: Path, provenance: str) -> Iterator[Document]:
-    doc = Document(id=path.stem, raw="", provenance=provenance)
+def read_text_file(path: Path, provenance: str, options: InputOptions) -> Iterator[Document]:
+    doc = Document(id=file_stem(path), raw="", provenance=provenance)
     try:
-        doc.raw = decode_bytes(path.read_bytes())
+        doc.raw = decode_bytes(read_input(path))
     except Undecodable as exc:
         doc.reject(exc.reason, str(exc))
-    except OSError as exc:
-        doc.reject("unreadable", f"cannot read the file: {exc.strerror or exc}")
+    except READ_ERRORS as exc:
+        doc.reject("unreadable", f"cannot read the file: {getattr(exc, 'strerror', None) or exc}")
     yield doc
