@@ -46,8 +46,8 @@ def load_corpus(path: str | Path = "dist", *, validate: bool = True) -> pa.Table
     table = ds.dataset(source, format="parquet").to_table()
     if not local and validate:
         from .publish.validate import failed_rows, to_frame
-        from schemas import Corpus
-        failures = failed_rows(Corpus, to_frame(table))
+        from schemas.corpus import corpus_schema
+        failures = failed_rows(corpus_schema(), to_frame(table))
         if failures:
             raise InvalidCorpus(f"{text}: {len(failures)} rows fail the corpus schema")
     return table.sort_by("id")

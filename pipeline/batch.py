@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from .cleaning.rules import relaxed_families
 from .document import Document
 from .options import Options
 from .publish.tables import corpus_table, reject_row, rejects_table, removals_table
@@ -25,7 +26,7 @@ def process_batch(docs: list[Document], options: Options) -> BatchResult:
     cleaned = [doc for doc in done if doc.rejection is None]
     rejects = [reject_row(doc, doc.rejection.reason, doc.rejection.detail)
                for doc in done if doc.rejection is not None]
-    data, failures = split_valid(corpus_table(cleaned))
+    data, failures = split_valid(corpus_table(cleaned), relaxed_families(options.rules))
     for position, checks in sorted(failures.items()):
         rejects.append(reject_row(cleaned[position], "schema",
                                   "fails the corpus schema: " + "; ".join(checks), checks))

@@ -104,3 +104,9 @@ def _build_ruleset(options_json: str) -> RuleSet:
 
 def count_words(text: str) -> int:
     return len(WORD.findall(text))
+
+
+def relaxed_families(options: RuleOptions) -> tuple[str, ...]:
+    """Families the user switched off, wholly or by one of their rules: their lines may be published."""
+    families = {rule.family for rule in default_rules() if rule.name in options.disabled}
+    return tuple(sorted(families | set(options.disabled)))

@@ -12,6 +12,7 @@ import pyarrow as pa_arrow
 import pyarrow.parquet as pq
 
 from schemas import Corpus, Rejects, Removals, arrow_schema
+from schemas.corpus import corpus_schema
 
 TABLES = {"data": Corpus, "removals": Removals, "rejects": Rejects}
 
@@ -20,10 +21,10 @@ def to_frame(table: pa_arrow.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper=pd.ArrowDtype)
 
 
-def failed_rows(model: type[pa.DataFrameModel], frame: pd.DataFrame) -> dict[int, list[str]]:
+def failed_rows(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> dict[int, list[str]]:
     """Row position -> the checks it fails ('column: check'); {} when every row passes."""
     try:
-        model.validate(frame, lazy=True)
+        schema.validate(frame, lazy=True)
         return {}
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
@@ -38,9 +39,11 @@ def failed_rows(model: type[pa.DataFrameModel], frame: pd.DataFrame) -> dict[int
     return failures
 
 
-def split_valid(table: pa_arrow.Table) -> tuple[pa_arrow.Table, dict[int, list[str]]]:
-    """(rows that pass the corpus schema, cast to it; failing row positions with their checks)."""
-    failures = failed_rows(Corpus, to_frame(table))
+def split_valid(table: pa_arrow.Table, relaxed: tuple[str, ...] = ()) -> tuple[pa_arrow.Table, dict[int, list[str]]]:
+    """(rows that pass the corpus schema, cast to it; failing row positions with their checks).
+
+    `relaxed`: rule families the run switched off, whose lines the text may keep."""
+    failures = failed_rows(corpus_schema(relaxed), to_frame(table))
     if failures:
         keep = [i for i in range(table.num_rows) if i not in failures]
         table = table.take(pa_arrow.array(keep, pa_arrow.int64()))
@@ -96,7 +99,7 @@ def sha256_file(path: Path) -> str:
 
 
 def _check_table_files(root: Path, kind: str, model: type[pa.DataFrameModel], report: Report,
-                       seen_ids: dict[str, set]) -> None:
+                       seen_ids: dict[str, set], relaxed: tuple[str, ...]) -> None:
     files = sorted((root / kind).glob("*.parquet")) if (root / kind).is_dir() else []
     expected = arrow_schema(model)
     report.rows[kind] = 0
@@ -112,8 +115,9 @@ def _check_table_files(root: Path, kind: str, model: type[pa.DataFrameModel], re
             report.add(name, f"Arrow schema differs from schemas/: {table.schema.names} vs {expected.names}")
             continue
         frame = to_frame(table)
+        schema = corpus_schema(relaxed) if model is Corpus else model.to_schema()
         try:
-            model.validate(frame, lazy=True)
+            schema.validate(frame, lazy=True)
         except pa.errors.SchemaErrors as errors:
             for case in errors.failure_cases.itertuples(index=False):
                 row_id = None
@@ -129,17 +133,19 @@ def _check_table_files(root: Path, kind: str, model: type[pa.DataFrameModel], re
                     seen.add(value)
 
 
-def _check_manifest(root: Path, report: Report) -> None:
+def _check_manifest(root: Path, report: Report) -> tuple[str, ...]:
+    """Check the manifest's files; returns the rule families the release's run switched off."""
     path = root / "manifest.json"
     if not path.exists():
         report.add("manifest.json", "missing")
-        return
+        return ()
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         files = manifest["files"]
-    except (ValueError, KeyError, TypeError) as exc:
+        relaxed = tuple(manifest.get("relaxed_families", ()))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         report.add("manifest.json", f"not a valid manifest: {exc}")
-        return
+        return ()
     listed = set()
     for entry in files:
         name = entry.get("path", "?")
@@ -163,6 +169,7 @@ def _check_manifest(root: Path, report: Report) -> None:
         for path in sorted((root / kind).glob("*")) if (root / kind).is_dir() else []:
             if path.relative_to(root).as_posix() not in listed:
                 report.add(path.relative_to(root).as_posix(), "not listed in manifest.json")
+    return relaxed
 
 
 def validate_release(directory: str | Path) -> Report:
@@ -172,8 +179,8 @@ def validate_release(directory: str | Path) -> Report:
     if not (root / "data").is_dir() or not any((root / "data").glob("*.parquet")):
         report.add("data/", "no Parquet files: not a published corpus")
         return report
-    _check_manifest(root, report)
+    relaxed = _check_manifest(root, report)
     seen: dict[str, set] = {}
     for kind, model in TABLES.items():
-        _check_table_files(root, kind, model, report, seen)
+        _check_table_files(root, kind, model, report, seen, relaxed)
     return report
