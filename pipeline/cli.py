@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--pattern", action="append", default=[], metavar="FAMILY=REGEX",
                      help="remove lines fully matching REGEX, recorded under FAMILY (repeatable)")
     run.add_argument("--shard-rows", type=int, metavar="N", help="most rows per Parquet shard")
+    run.add_argument("--keep-duplicates", action="store_true",
+                     help="publish every near-duplicate copy instead of folding it into its cluster's "
+                          "canonical article (exact copies are always folded)")
 
     validate = commands.add_parser("validate", help="check a published folder (exit 0 valid, 1 invalid)")
     validate.add_argument("directory", nargs="?", default="dist", metavar="DIR")
@@ -55,6 +58,9 @@ def _options(args: argparse.Namespace) -> Options:
     if args.shard_rows:
         publish = dataclasses.replace(publish, shard_rows=args.shard_rows)
     changes = {"rules": rules, "publish": publish}
+    if args.keep_duplicates:
+        dedup = dataclasses.replace(options.corpus.dedup, keep_duplicates=True)
+        changes["corpus"] = dataclasses.replace(options.corpus, dedup=dedup)
     if args.workers:
         changes["workers"] = args.workers
     return dataclasses.replace(options, **changes)

@@ -83,6 +83,48 @@ class PublishOptions:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TemplateOptions:
+    """Site template lines: short lines one source repeats across many of its own articles."""
+
+    enabled: bool = True
+    # A line must recur in at least this many of one source's documents ... (2 could be a coincidence
+    # such as a shared quote between two follow-ups; 3 is where outlets' chrome starts to show)
+    min_docs: int = 3
+    # ... and in at least this share of that source's documents: chrome sits on most pages of a
+    # site, while a recurring sentence of a running story sits on a few. 30% keeps story lines.
+    min_share: float = 0.30
+    # Longer lines are prose, not chrome: footers and pitches run to 20-odd words at most.
+    max_words: int = 30
+
+
+@dataclass(frozen=True, kw_only=True)
+class DedupOptions:
+    """Exact and near-duplicate articles (syndicated copies), folded into one canonical row."""
+
+    near: bool = True  # near copies too (MinHash/LSH); exact copies are always folded: one row per text
+    keep_duplicates: bool = False  # publish every copy (each lists the others) instead of folding
+    # Estimated Jaccard similarity of word 5-gram sets above which two articles are copies of one
+    # story: 0.8 lets through a changed headline, a dateline and an editor's added sentence
+    # (measured on wire copies), while two stories on one event rarely share 80% of their 5-grams.
+    threshold: float = 0.8
+    shingle_words: int = 5  # 5-grams: short enough to survive small edits, long enough to be rare
+    num_perm: int = 128  # MinHash permutations: +-0.035 standard error on the similarity at 0.8
+    seed: int = 1  # MinHash seed; changing it can change which near-threshold pairs cluster
+    # LSH bands of num_perm // bands rows (20 x 6): a pair at similarity 0.8 becomes a candidate
+    # with probability 1 - (1 - 0.8**6)**20 = 0.998, one at 0.3 with 0.015; candidates are then
+    # checked on the full signature, so bands only trade recall against checking work.
+    bands: int = 20
+
+
+@dataclass(frozen=True, kw_only=True)
+class CorpusOptions:
+    """Cleaning that needs the whole corpus: run after the per-document steps, before publishing."""
+
+    templates: TemplateOptions = field(default_factory=TemplateOptions)
+    dedup: DedupOptions = field(default_factory=DedupOptions)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Options:
     """Everything that changes the output; its hash goes into the manifest."""
 
@@ -91,6 +133,7 @@ class Options:
     extract: ExtractOptions = field(default_factory=ExtractOptions)
     input: InputOptions = field(default_factory=InputOptions)  # read by the readers, not by steps
     publish: PublishOptions = field(default_factory=PublishOptions)
+    corpus: CorpusOptions = field(default_factory=CorpusOptions)
     workers: int = 1  # processes; the output does not depend on it
     batch_docs: int = 500  # documents per unit of work sent to a worker
 

@@ -1,4 +1,5 @@
-"""A corpus run: read -> document steps (in a process pool) -> validate -> publish, atomically."""
+"""A corpus run: read -> document steps (in a process pool) -> validate -> corpus stage (site
+templates, duplicates) -> publish, atomically."""
 from __future__ import annotations
 
 import hashlib
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .batch import BatchResult, process_batch
+from .corpus import CorpusReport
 from .document import Document
 from .executor import map_ordered
 from .options import Options
@@ -34,6 +36,7 @@ class RunSummary:
     removed_by_rule: dict[str, int] = field(default_factory=dict)
     input_bytes: int = 0
     seconds: float = 0.0
+    corpus: CorpusReport = field(default_factory=CorpusReport)
 
     def to_text(self) -> str:
         lines = [f"published {self.published} of {self.read} documents to {self.out} "
@@ -41,6 +44,11 @@ class RunSummary:
                  f"{self.seconds:.1f} s)"]
         if self.rejected_by_reason:
             lines.append("  rejected: " + ", ".join(f"{k} {v}" for k, v in sorted(self.rejected_by_reason.items())))
+        corpus = self.corpus.counts()
+        lines.append(f"  corpus stage: {corpus['template_lines']} template lines removed from "
+                     f"{len(corpus['template_lines_by_source'])} sources, {corpus['duplicates_folded']} "
+                     f"copies folded into {corpus['duplicate_clusters']} clusters "
+                     f"({corpus['duplicates_exact']} exact, {corpus['duplicates_near']} near)")
         if self.skipped_files:
             lines.append("  skipped files (no reader): " + ", ".join(
                 f"{k} {v}" for k, v in sorted(self.skipped_files.items())))
@@ -87,7 +95,7 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     out.parent.mkdir(parents=True, exist_ok=True)
     skipped: Counter = Counter()
     fingerprint = InputFingerprint()
-    builder = ReleaseBuilder(out, options.publish)
+    builder = ReleaseBuilder(out, options.publish, options.corpus, options.workers)
     try:
         batches = _batches(fingerprint.watch(read_documents(paths, skipped)), options.batch_docs)
         work = partial(process_batch, options=options)
@@ -101,7 +109,7 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
             skipped_files=dict(sorted(skipped.items())),
             rejected_by_reason=dict(sorted(builder.rejected_by_reason.items())),
             removed_by_rule=dict(sorted(builder.removed_by_rule.items())),
-            input_bytes=fingerprint.bytes)
+            input_bytes=fingerprint.bytes, corpus=builder.corpus.report)
         write_release_metadata(builder, files, summary, options, fingerprint.digest.hexdigest())
         builder.publish()
     except BaseException:
@@ -109,6 +117,8 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
         raise
     summary.seconds = time.perf_counter() - started
     log.info(summary.to_text())
+    log.info("corpus stage time / peak memory (this process): %s", ", ".join(
+        f"{step} {t['seconds']:.1f} s / {t['peak_rss_mb']:.0f} MB" for step, t in summary.corpus.timings.items()))
     return summary
 
 

@@ -25,6 +25,7 @@ String = Annotated[pd.ArrowDtype, pyarrow.string()]
 Int = Annotated[pd.ArrowDtype, pyarrow.int64()]
 Timestamp = Annotated[pd.ArrowDtype, pyarrow.timestamp("us")]
 Strings = Annotated[pd.ArrowDtype, pyarrow.list_(pyarrow.string())]
+Ints = Annotated[pd.ArrowDtype, pyarrow.list_(pyarrow.int64())]
 
 # Lines that must never survive cleaning: the unambiguous families of pipeline/cleaning/rules.toml.
 MARKER_LINE = re.compile(
@@ -78,7 +79,7 @@ class Corpus(pa.DataFrameModel):
     authors: Series[Strings] = pa.Field(description="The byline split into names.")
     credits: Series[Strings] = pa.Field(description="News agencies or sources credited, e.g. AP, AFP.")
     url: Series[String] = pa.Field(nullable=True, str_matches=URL_SHAPE, description="Address of the article.")
-    source: Series[String] = pa.Field(nullable=True, description="Outlet: host of the url, or the site name the page gives.")
+    source: Series[String] = pa.Field(nullable=True, description="Outlet: host of the url, or the site name the page gives, or the input folder's name.")
     sitename: Series[String] = pa.Field(nullable=True, description="Site name the page declares (HTML/WARC input).")
     description: Series[String] = pa.Field(nullable=True, description="Summary the page declares (HTML/WARC input).")
     tags: Series[Strings] = pa.Field(description="Categories and tags the page declares (HTML/WARC input).")
@@ -88,8 +89,12 @@ class Corpus(pa.DataFrameModel):
     word_count: Series[Int] = pa.Field(gt=0, description="Whitespace-separated words in `text`.")
     content_hash: Series[String] = pa.Field(unique=True, str_matches=r"^[0-9a-f]{64}$",
                                             description="SHA-256 of `text` (UTF-8), hex.")
-    removed_lines: Series[Int] = pa.Field(ge=0, description="Lines removed as boilerplate (see removals table).")
+    removed_lines: Series[Int] = pa.Field(ge=0, description="Lines removed as boilerplate or site template (see removals table).")
+    paragraph_lines: Series[Ints] = pa.Field(description="For each paragraph of `text`, the 1-based input line it starts on (as in the removals table).")
     repairs: Series[Strings] = pa.Field(description="Text repairs applied: ftfy, whitespace, join_paragraphs, stray_punctuation.")
+    duplicate_ids: Series[Strings] = pa.Field(description="Ids of the other copies of this article (exact or near duplicates; see the duplicates table).")
+    duplicate_sources: Series[Strings] = pa.Field(description="Source of each copy in `duplicate_ids` (null when unknown): where the story also ran.")
+    duplicate_urls: Series[Strings] = pa.Field(description="Url of each copy in `duplicate_ids` (null when unknown).")
     provenance: Series[String] = pa.Field(str_length={"min_value": 1},
                                           description="Where the document was read: path, and row or record.")
 

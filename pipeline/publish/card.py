@@ -27,6 +27,7 @@ FAMILY_DOCS = {
     "byline": "bylines at the head or tail (they fill `author`)",
     "dateline": "date lines at the head or tail (they fill `published`)",
     "pull_quote": "pull quotes: a short line repeated inside a body paragraph",
+    "template_line": "site template lines: a short line one source repeats across many of its articles",
 }
 
 
@@ -75,6 +76,7 @@ def _yaml_front_matter(rows: int, languages: Counter) -> str:
         "  - split: train", "    path: data/train-*.parquet",
         "- config_name: removals", "  data_files:", "  - split: train", "    path: removals/*.parquet",
         "- config_name: rejects", "  data_files:", "  - split: train", "    path: rejects/*.parquet",
+        "- config_name: duplicates", "  data_files:", "  - split: train", "    path: duplicates/*.parquet",
         "dataset_info:", "  config_name: default", "  features:"]
     for feature in features:
         lines.append(f"  - name: {feature['name']}")
@@ -90,6 +92,53 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> str:
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(out)
+
+
+def _corpus_stage(manifest: dict) -> list[str]:
+    """The card's account of the corpus-level cleaning: template lines and folded copies."""
+    corpus = manifest["counts"].get("corpus") or {}
+    config = manifest["config"].get("corpus") or {}
+    templates, dedup = config.get("templates", {}), config.get("dedup", {})
+    by_source = corpus.get("template_lines_by_source", {})
+    lines = [
+        "## Corpus-level cleaning", "",
+        "### Template lines", "",
+        f"A line was removed as a site template (rule `template_line`) when it has at most "
+        f"{templates.get('max_words')} words and recurs, after case, spacing and digits are ignored, "
+        f"in at least {templates.get('min_docs')} documents and {100 * (templates.get('min_share') or 0):.0f}% "
+        "of the documents of one source (url host, else site name, else input folder), and in no "
+        "other source: a line shared by two sources is a quote or wire copy and stays. "
+        f"{corpus.get('template_lines', 0)} lines were removed this way"
+        + (f"; {corpus['template_only_documents']} documents had nothing else and are in `rejects/` "
+           "(reason `template_only`)" if corpus.get("template_only_documents") else "") + ".",
+        ""]
+    if by_source:
+        top = sorted(by_source.items(), key=lambda x: (-x[1], x[0]))
+        shown = top[:50]
+        lines += [_table(("source", "template lines removed"), shown), ""]
+        if len(top) > len(shown):
+            lines += [f"… and {len(top) - len(shown)} more sources ({sum(n for _, n in top[len(shown):])} "
+                      "lines); `removals/` has every one.", ""]
+    folded, clusters = corpus.get("duplicates_folded", 0), corpus.get("duplicate_clusters", 0)
+    lines += [
+        "### Duplicate articles", "",
+        "Articles with the same clean text (exact copies)"
+        + (f" or an estimated Jaccard similarity of at least {dedup.get('threshold')} between their "
+           f"word {dedup.get('shingle_words')}-gram sets (near copies: MinHash with {dedup.get('num_perm')} "
+           f"permutations, LSH in {dedup.get('bands')} bands, every candidate checked on the full "
+           "signature)" if dedup.get("near", True) else "")
+        + " are grouped into clusters (pairs joined transitively). Each cluster publishes one "
+        "canonical article: the one with the most words, then the earliest `published`, then the "
+        "smallest id. It lists the other copies in `duplicate_ids`, `duplicate_sources` and "
+        "`duplicate_urls`; `duplicates/` has one row per copy with its cluster, canonical id and "
+        "similarity to the canonical article.",
+        "",
+        f"{clusters} clusters; {folded} copies folded out of the corpus "
+        f"({corpus.get('duplicates_exact', 0)} exact, {corpus.get('duplicates_near', 0)} near copies listed)"
+        + (". All near copies are also kept in the corpus (`keep_duplicates`); exact copies are "
+           "folded because `content_hash` is unique." if dedup.get("keep_duplicates") else "."),
+        ""]
+    return lines
 
 
 def dataset_card(root: Path, manifest: dict) -> str:
@@ -129,6 +178,8 @@ def dataset_card(root: Path, manifest: dict) -> str:
         "(1-based, in the input text), `rule`, `family`, `text`. Join on `id` to see or reverse any cut.",
         "- `rejects/*.parquet`: every input that was not published, with `reason`, failed `checks`, "
         "`detail` and the `raw` text.",
+        "- `duplicates/*.parquet`: every copy folded into another article: `id`, `cluster`, "
+        "`canonical_id`, `kind` (exact/near), `similarity`, `source`, `url`, `in_corpus`, `provenance`.",
         "- `manifest.json`: files with rows, bytes and sha256; schema, configuration and input fingerprints.",
         "",
         "## Columns",
@@ -149,7 +200,9 @@ def dataset_card(root: Path, manifest: dict) -> str:
         "4. **Metadata**: title, date (wall clock as given; zone in `published_utc_offset`), byline, "
         "credits, language (fastText lid.176), word count, SHA-256.",
         "5. **Validation**: every row passes the pandera schema `newsclean.Corpus` before it is "
-        "written; failing rows go to `rejects/`. Repeated ids and texts: the first one read wins.",
+        "written; failing rows go to `rejects/`. Repeated ids: the first one read wins.",
+        "6. **Site template lines** and 7. **duplicate articles**, over the whole corpus "
+        "(see \"Corpus-level cleaning\" below).",
         "",
         "### Removed lines by family",
         "",
@@ -165,6 +218,7 @@ def dataset_card(root: Path, manifest: dict) -> str:
         (_table(("reason", "documents"), sorted(counts["rejected_by_reason"].items()))
          if counts["rejected_by_reason"] else "None."),
         "",
+        *_corpus_stage(manifest),
         "## Metadata coverage",
         "",
         _table(("field", "rows with a value"), [(k, pct(v)) for k, v in covered.items()]),

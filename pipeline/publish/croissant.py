@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from schemas import Corpus, Rejects, Removals, arrow_schema
+from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 CONTEXT = {
     "@language": "en", "@vocab": "https://schema.org/", "citeAs": "cr:citeAs", "column": "cr:column",
@@ -22,7 +22,8 @@ CONTEXT = {
 }
 TABLES = (("corpus", "data", Corpus, "News articles, one row each."),
           ("removals", "removals", Removals, "Lines removed from the published articles."),
-          ("rejects", "rejects", Rejects, "Inputs that were not published, with the reason."))
+          ("rejects", "rejects", Rejects, "Inputs that were not published, with the reason."),
+          ("duplicates", "duplicates", Duplicates, "Copies of published articles (exact or near duplicates), folded into them."))
 
 
 def _data_type(arrow_type: pa.DataType) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from schemas import Corpus, Rejects, Removals, arrow_schema
+from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
+from ..cleaning.rules import relaxed_families
 from ..version import __version__
 from .card import dataset_card
 from .croissant import croissant
@@ -24,7 +25,7 @@ def package_version() -> str:
 
 def schema_fingerprint() -> str:
     text = "\n".join(arrow_schema(model).to_string(show_schema_metadata=True)
-                     for model in (Corpus, Removals, Rejects))
+                     for model in (Corpus, Removals, Rejects, Duplicates))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -41,12 +42,14 @@ def build_manifest(files: list[dict], summary: "RunSummary", options: "Options",
         "producer": {"package": "newsclean", "version": package_version()},
         "schema_sha256": schema_fingerprint(),
         "config_sha256": options.fingerprint(),
+        "relaxed_families": list(relaxed_families(options.rules)),  # rule families switched off
         "config": {k: v for k, v in options.to_dict().items() if k not in ("workers", "batch_docs")},
         "input": {"documents": summary.read, "bytes": summary.input_bytes, "sha256": input_sha256,
                   "skipped_files": summary.skipped_files},
         "counts": {"published": summary.published, "rejected": summary.rejected,
                    "rejected_by_reason": summary.rejected_by_reason,
-                   "removed_lines": summary.removed_lines, "removed_by_rule": summary.removed_by_rule},
+                   "removed_lines": summary.removed_lines, "removed_by_rule": summary.removed_by_rule,
+                   "corpus": summary.corpus.counts()},
         "totals": totals,
         "files": files,
     }

@@ -19,18 +19,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from schemas import Corpus, Rejects, Removals, arrow_schema
+from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
-from ..options import PublishOptions
-from .shards import sort_table, write_parquet, write_sorted
-from .validate import sha256_file, validate_release
+from ..corpus import CorpusStage
+from ..options import CorpusOptions, PublishOptions
+from .shards import ShardWriter, merge_runs, sort_table, write_parquet, write_sorted
+from .validate import failed_rows, sha256_file, to_frame, validate_release
 
 log = logging.getLogger(__name__)
 
 SPILL_BYTES = 64 << 20  # sorted runs of about this much Arrow data: bounds memory at any corpus size
 KEYS = {"data": ("id",), "removals": ("id", "line"), "rejects": ("id", "provenance")}
-PREFIX = {"data": "train", "removals": "removals", "rejects": "rejects"}
+PREFIX = {"data": "train", "removals": "removals", "rejects": "rejects", "duplicates": "duplicates"}
 MODELS = {"data": Corpus, "removals": Removals, "rejects": Rejects}
+TABLES = {**MODELS, "duplicates": Duplicates}  # every published table (MODELS: those spilled in runs)
 
 
 class ReleaseFailed(RuntimeError):
@@ -65,9 +67,10 @@ def _exchange(a: Path, b: Path) -> None:
 
 
 class ReleaseBuilder:
-    """Collects validated batches, keeps ids and texts unique, writes and swaps the release."""
+    """Collects validated batches, keeps ids unique, runs the corpus stage, writes and swaps the release."""
 
-    def __init__(self, out: Path, options: PublishOptions):
+    def __init__(self, out: Path, options: PublishOptions, corpus: CorpusOptions = CorpusOptions(),
+                 workers: int = 1):
         self.out = out
         self.options = options
         self.staging = out.parent / f".{out.name}.staging-{os.getpid()}"
@@ -78,7 +81,7 @@ class ReleaseBuilder:
         self.buffered_bytes = 0
         self.runs: dict[str, list[Path]] = {kind: [] for kind in KEYS}
         self.seen_ids: set[str] = set()
-        self.seen_hashes: set[str] = set()
+        self.corpus = CorpusStage(self.staging / ".corpus", corpus, workers)
         self.counts: Counter = Counter()
         self.removed_by_rule: Counter = Counter()
         self.rejected_by_reason: Counter = Counter()
@@ -90,14 +93,14 @@ class ReleaseBuilder:
                 shutil.rmtree(path, ignore_errors=True)
 
     def add(self, data: pa.Table, removals: pa.Table, rejects: pa.Table) -> None:
-        """One processed batch, in input order; the first of two equal ids or texts wins."""
+        """One processed batch, in input order; the first of two equal ids wins.
+
+        Equal texts are no longer rejected here: the corpus stage folds them (and near copies)
+        into one canonical row whatever the reading order.
+        """
         data, removals, dup_rejects = self._drop_repeats(data, removals)
         rejects = pa.concat_tables([rejects, dup_rejects]) if dup_rejects.num_rows else rejects
-        self.counts["published"] += data.num_rows
-        self.counts["rejected"] += rejects.num_rows
-        self.counts["removed_lines"] += removals.num_rows
-        self.removed_by_rule.update(removals["rule"].to_pylist())
-        self.rejected_by_reason.update(rejects["reason"].to_pylist())
+        self.corpus.observe(data)
         for kind, table in (("data", data), ("removals", removals), ("rejects", rejects)):
             if table.num_rows:
                 self.buffers[kind].append(table)
@@ -106,19 +109,14 @@ class ReleaseBuilder:
             self._spill()
 
     def _drop_repeats(self, data: pa.Table, removals: pa.Table):
-        ids, hashes = data["id"].to_pylist(), data["content_hash"].to_pylist()
         keep, rejected, reasons = [], [], []
-        for i, (doc_id, digest) in enumerate(zip(ids, hashes)):
+        for i, doc_id in enumerate(data["id"].to_pylist()):
             if doc_id in self.seen_ids:
                 rejected.append(i)
                 reasons.append(("id: unique", f"id {doc_id!r} was already published"))
-            elif digest in self.seen_hashes:
-                rejected.append(i)
-                reasons.append(("content_hash: unique", "the same clean text was already published"))
             else:
                 keep.append(i)
                 self.seen_ids.add(doc_id)
-                self.seen_hashes.add(digest)
         if not rejected:
             return data, removals.drop_columns(["_row"]), _empty(Rejects)
         dup = data.take(pa.array(rejected, pa.int64())).to_pylist()
@@ -141,18 +139,49 @@ class ReleaseBuilder:
         self.buffered_bytes = 0
 
     def write_tables(self) -> list[dict]:
-        """Merge the runs into the final shards; returns their file entries for the manifest."""
+        """Run the corpus stage over the merged runs, then write the final shards.
+
+        Returns the shards' file entries for the manifest; `counts`, `removed_by_rule` and
+        `rejected_by_reason` then describe what was published.
+        """
         self._spill()
+        corpus = self.corpus
+        corpus.run(merge_runs(self.runs["data"], KEYS["data"], arrow_schema(Corpus)))
+        dropped = corpus.dropped_ids()
+        paths: dict[str, list[Path]] = {}
+        writer = ShardWriter(self.staging / "data", PREFIX["data"], corpus.published_rows(),
+                             arrow_schema(Corpus), self.options)
+        for table in corpus.published():
+            writer.write(table)
+            self.counts["published"] += table.num_rows
+        paths["data"] = writer.close()
+
+        def count_removals(table: pa.Table) -> None:
+            self.counts["removed_lines"] += table.num_rows
+            self.removed_by_rule.update(table["rule"].to_pylist())
+
+        def count_rejects(table: pa.Table) -> None:
+            self.counts["rejected"] += table.num_rows
+            self.rejected_by_reason.update(table["reason"].to_pylist())
+
+        paths["removals"] = write_sorted(
+            self.runs["removals"] + [corpus.removals_path], KEYS["removals"], arrow_schema(Removals),
+            self.staging / "removals", PREFIX["removals"], self.options, on_table=count_removals,
+            drop_ids=dropped)
+        paths["rejects"] = write_sorted(
+            self.runs["rejects"] + [corpus.rejects_path], KEYS["rejects"], arrow_schema(Rejects),
+            self.staging / "rejects", PREFIX["rejects"], self.options, on_table=count_rejects)
+        paths["duplicates"] = write_sorted(
+            [corpus.duplicates_path], ("id",), arrow_schema(Duplicates), self.staging / "duplicates",
+            PREFIX["duplicates"], self.options)
         entries = []
-        for kind, model in MODELS.items():
-            schema = arrow_schema(model)
-            paths = write_sorted(self.runs[kind], KEYS[kind], schema, self.staging / kind,
-                                 PREFIX[kind], self.options)
-            for path in paths:
+        for kind in TABLES:
+            for path in paths[kind]:
                 entries.append({"path": path.relative_to(self.staging).as_posix(), "table": kind,
                                 "rows": pq.ParquetFile(path).metadata.num_rows,
                                 "bytes": path.stat().st_size, "sha256": sha256_file(path)})
         shutil.rmtree(self.runs_dir)
+        shutil.rmtree(corpus.folder)
         return entries
 
     def write_json(self, name: str, payload: dict) -> None:
@@ -165,6 +194,7 @@ class ReleaseBuilder:
     def publish(self) -> None:
         """Validate the staged release, then swap it in; on any failure the old one stays."""
         report = validate_release(self.staging)
+        _check_duplicates(self.staging, report)
         if not report.ok:
             raise ReleaseFailed("the new release does not validate; the published folder is "
                                 "unchanged:\n" + report.to_text())
@@ -176,6 +206,18 @@ class ReleaseBuilder:
 
     def abandon(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _check_duplicates(root: Path, report) -> None:
+    """The duplicates table against its pandera model (validate.py checks the other tables)."""
+    for path in sorted((root / "duplicates").glob("*.parquet")):
+        table = pq.read_table(path)
+        name = path.relative_to(root).as_posix()
+        if not table.schema.equals(arrow_schema(Duplicates), check_metadata=False):
+            report.add(name, "Arrow schema differs from schemas.Duplicates")
+            continue
+        for position, checks in failed_rows(Duplicates, to_frame(table)).items():
+            report.add(name, "; ".join(checks), table["id"][position].as_py())
 
 
 def _empty(model) -> pa.Table:

@@ -112,12 +112,26 @@ class ShardWriter:
         return self.paths
 
 
+def _without(table: pa.Table, drop_ids: pa.Array | None) -> pa.Table:
+    if drop_ids is None or not len(drop_ids):
+        return table
+    return table.filter(pc.invert(pc.is_in(table["id"], value_set=drop_ids)))
+
+
 def write_sorted(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema, folder: Path,
                  prefix: str, options: PublishOptions,
-                 on_table: Callable[[pa.Table], None] | None = None) -> list[Path]:
-    total = sum(pq.ParquetFile(run).metadata.num_rows for run in runs)
+                 on_table: Callable[[pa.Table], None] | None = None,
+                 drop_ids: pa.Array | None = None) -> list[Path]:
+    """Merge sorted runs into shards; rows whose `id` is in `drop_ids` are left out."""
+    if drop_ids is None or not len(drop_ids):
+        total = sum(pq.ParquetFile(run).metadata.num_rows for run in runs)
+    else:  # the shard count is in the file names: count what is kept first (ids only, cheap)
+        total = sum(_without(pq.read_table(run, columns=["id"]), drop_ids).num_rows for run in runs)
     writer = ShardWriter(folder, prefix, total, schema, options)
     for table in merge_runs(runs, keys, schema):
+        table = _without(table, drop_ids)
+        if not table.num_rows:
+            continue
         if on_table is not None:
             on_table(table)
         writer.write(table)

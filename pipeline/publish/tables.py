@@ -5,7 +5,35 @@ import pyarrow as pa
 
 from schemas import Corpus, Rejects, Removals, arrow_schema
 
+from ..cleaning.repair import join_split_paragraphs
 from ..document import Document
+
+
+def paragraph_lines(doc: Document) -> list[int]:
+    """The input line each paragraph of `doc.text` starts on.
+
+    Paragraphs are the kept `doc.lines`, some joined by a space (split-paragraph repair): the
+    repair's own join is replayed to see which lines each paragraph took. The corpus stage needs
+    these numbers to record the lines it removes like any other removal.
+    """
+    paragraphs = doc.text.split("\n\n") if doc.text else []
+    kept = [(number, text) for number, text in doc.lines]
+    joined, _ = join_split_paragraphs([text for _, text in kept])
+    if len(joined) != len(paragraphs):  # the repair changed since: best effort, in order
+        joined = paragraphs
+    starts: list[int] = []
+    at = 0
+    for paragraph in joined:
+        if at >= len(kept):
+            starts.append(starts[-1] if starts else 1)
+            continue
+        starts.append(kept[at][0])
+        text = kept[at][1]
+        at += 1
+        while at < len(kept) and len(text) < len(paragraph):
+            text = f"{text} {kept[at][1]}"
+            at += 1
+    return starts
 
 
 def corpus_row(doc: Document) -> dict:
@@ -18,7 +46,9 @@ def corpus_row(doc: Document) -> dict:
         "description": doc.extra.get("description"), "tags": doc.extra.get("tags") or [],
         "fetched": doc.extra.get("fetched"), "language": doc.language,
         "word_count": doc.extra.get("word_count"), "content_hash": doc.extra.get("content_hash"),
-        "removed_lines": len(doc.removals), "repairs": doc.repairs, "provenance": doc.provenance,
+        "removed_lines": len(doc.removals), "paragraph_lines": paragraph_lines(doc),
+        "repairs": doc.repairs, "duplicate_ids": [], "duplicate_sources": [], "duplicate_urls": [],
+        "provenance": doc.provenance,
     }
 
 

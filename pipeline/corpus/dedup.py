@@ -1,0 +1,290 @@
+"""Syndicated copies: exact and near-duplicate articles, folded into one canonical row per story.
+
+News is syndicated: one wire story runs on dozens of sites with small edits. Two passes:
+  1. sign: `sign` gives each row a MinHash signature of its word shingles (rensa), written with
+     the row's metadata to `signatures.parquet` by `SignatureWriter`; nothing else is kept.
+  2. cluster: `cluster` reads back one column at a time. Exact copies share a content hash;
+     near copies share an LSH band and then must reach the similarity threshold on their full
+     signatures. Connected pairs form clusters; each cluster's canonical row is chosen by
+     `canonical_key` and carries the other copies' ids, sources and urls.
+
+Memory: one int64 column of the corpus at a time, plus the candidate pairs and the rows that
+are in a cluster; never the texts.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from rensa import RMinHash
+
+from ..options import DedupOptions
+
+log = logging.getLogger(__name__)
+
+WORD = re.compile(r"\w+")
+BAND_MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: spreads a band's values over 64 bits
+READ_ROWS = 8_192  # rows read at a time when scanning the signatures back
+PAIRS_PER_CHECK = 50_000  # candidate pairs compared at once (num_perm bytes each)
+META = ("idx", "id", "content_hash", "word_count", "published", "source", "url", "provenance")
+
+
+def band_shape(options: DedupOptions) -> tuple[int, int]:
+    """(bands, rows per band): the LSH banding of the signature (the last rows may go unused)."""
+    bands = max(1, min(options.bands, options.num_perm))
+    return bands, options.num_perm // bands
+
+
+def shingles(text: str, size: int) -> list[str]:
+    """Word n-grams of the case-folded text (the whole text when it is shorter than n words)."""
+    words = WORD.findall(text.casefold())
+    if len(words) <= size:
+        return [" ".join(words)]
+    return [" ".join(words[i:i + size]) for i in range(len(words) - size + 1)]
+
+
+def sign(texts: list[str], options: DedupOptions) -> np.ndarray:
+    """MinHash signatures, one uint32 row of `num_perm` values per text (deterministic per seed)."""
+    if not texts:
+        return np.zeros((0, options.num_perm), np.uint32)
+    sets = [shingles(text, options.shingle_words) for text in texts]
+    digests = RMinHash.digests_from_token_sets(sets, options.num_perm, options.seed)
+    return np.asarray(digests, dtype=np.uint64).astype(np.uint32)
+
+
+def band_keys(signatures: np.ndarray, options: DedupOptions) -> np.ndarray:
+    """(rows, bands) int64: one hash per band of each signature; equal keys make candidates."""
+    bands, rows = band_shape(options)
+    keys = np.zeros((signatures.shape[0], bands), np.uint64)
+    values = signatures.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            for column in range(band * rows, (band + 1) * rows):
+                keys[:, band] = keys[:, band] * BAND_MIX + values[:, column] + np.uint64(band)
+    return keys.view(np.int64)
+
+
+def signature_schema(options: DedupOptions) -> pa.Schema:
+    bands, _ = band_shape(options)
+    return pa.schema([("idx", pa.int64()), ("id", pa.string()), ("exact", pa.int64()),
+                      ("content_hash", pa.string()), ("word_count", pa.int64()),
+                      ("published", pa.timestamp("us")), ("source", pa.string()), ("url", pa.string()),
+                      ("provenance", pa.string()), ("signature", pa.binary(4 * options.num_perm))]
+                     + [(f"band_{b:02d}", pa.int64()) for b in range(bands)])
+
+
+class SignatureWriter:
+    """Appends signed rows, numbered in the order given (the id order), to one Parquet file."""
+
+    def __init__(self, path: Path, options: DedupOptions):
+        self.path, self.options = path, options
+        self.schema = signature_schema(options)
+        self.writer = pq.ParquetWriter(path, self.schema)
+        self.rows = 0
+
+    def write(self, data: pa.Table, signatures: np.ndarray) -> None:
+        n = data.num_rows
+        if not n:
+            return
+        keys = band_keys(signatures, self.options)
+        hashes = data["content_hash"].to_pylist()
+        columns = {
+            "idx": pa.array(np.arange(self.rows, self.rows + n, dtype=np.int64)),
+            "id": data["id"],
+            "exact": pa.array([int.from_bytes(bytes.fromhex(h[:16]), "little", signed=True) for h in hashes],
+                              pa.int64()),
+            "content_hash": data["content_hash"], "word_count": data["word_count"],
+            "published": data["published"], "source": data["source"], "url": data["url"],
+            "provenance": data["provenance"],
+            "signature": pa.array([row.tobytes() for row in signatures], pa.binary(4 * self.options.num_perm)),
+        }
+        for band in range(keys.shape[1]):
+            columns[f"band_{band:02d}"] = pa.array(keys[:, band])
+        self.writer.write_table(pa.table(columns, schema=self.schema))
+        self.rows += n
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+@dataclass
+class Folding:
+    """What the publishing pass does with clustered rows; rows not in `rows` pass unchanged."""
+
+    # idx -> (published?, other ids, their sources, their urls)
+    rows: dict[int, tuple[bool, list[str], list[str | None], list[str | None]]] = field(default_factory=dict)
+    duplicates: list[dict] = field(default_factory=list)  # rows of the Duplicates table
+    clusters: int = 0
+    folded: int = 0  # copies left out of the corpus
+    exact: int = 0
+    near: int = 0
+
+    def dropped_ids(self) -> list[str]:
+        return [row["id"] for row in self.duplicates if not row["in_corpus"]]
+
+
+def canonical_key(row: dict) -> tuple:
+    """The canonical copy: the longest text (most words: the fullest version of the story), then
+    the earliest published (the original, not a later re-post; unknown dates last), then the
+    smallest id (a fixed tie-break). Depends only on the rows, never on their reading order."""
+    published = row["published"]
+    return (-row["word_count"], published is None, published or datetime.min, row["id"])
+
+
+class UnionFind:
+    """Connected components over the few rows that have a copy (a dict, not an array per row)."""
+
+    def __init__(self):
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        self.parent.setdefault(a, a)
+        self.parent.setdefault(b, b)
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _column(path: Path, name: str) -> np.ndarray:
+    return pq.read_table(path, columns=[name]).column(0).to_numpy()
+
+
+def _runs(values: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (a, b) of members with equal values: each with its run's first and its neighbour."""
+    order = np.argsort(values, kind="stable")
+    sorted_values, sorted_members = values[order], members[order]
+    same = sorted_values[1:] == sorted_values[:-1]
+    if not same.any():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = np.concatenate([[True], ~same])
+    run_start = np.maximum.accumulate(np.where(starts, np.arange(len(values)), 0))
+    second = np.nonzero(same)[0] + 1
+    first = sorted_members[run_start[second]]
+    neighbour = sorted_members[second - 1]
+    b = np.concatenate([sorted_members[second], sorted_members[second]])
+    a = np.concatenate([first, neighbour])
+    keep = a != b
+    return np.minimum(a, b)[keep], np.maximum(a, b)[keep]
+
+
+def _load_rows(path: Path, wanted: np.ndarray, columns: list[str]) -> pa.Table:
+    """The rows whose idx is in `wanted` (sorted), scanning the file in slices."""
+    pieces = []
+    value_set = pa.array(wanted, pa.int64())
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=READ_ROWS, columns=columns):
+        table = pa.Table.from_batches([batch])
+        table = table.filter(pc.is_in(table["idx"], value_set=value_set))
+        if table.num_rows:
+            pieces.append(table)
+    if not pieces:
+        return pa.table({c: [] for c in columns})
+    return pa.concat_tables(pieces)
+
+
+def _signature_matrix(table: pa.Table, num_perm: int) -> np.ndarray:
+    blob = b"".join(table["signature"].to_pylist())
+    return np.frombuffer(blob, dtype=np.uint32).reshape(-1, num_perm)
+
+
+def _similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    return (left == right).mean(axis=1)
+
+
+def cluster(path: Path, rows: int, options: DedupOptions) -> Folding:
+    """Read the signatures back and decide, for every clustered row, whether it is published."""
+    groups = UnionFind()
+    exact = _column(path, "exact")
+    idx = np.arange(rows, dtype=np.int64)
+    a, b = _runs(exact, idx)
+    for x, y in zip(a.tolist(), b.tolist()):
+        groups.union(x, y)
+    log.info("exact copies: %d pairs", len(a))
+    if options.near and rows > 1:
+        representative = np.ones(rows, bool)
+        order = np.argsort(exact, kind="stable")
+        representative[order[1:][exact[order][1:] == exact[order][:-1]]] = False
+        members = idx[representative]
+        pairs_a, pairs_b = [], []
+        bands, _ = band_shape(options)
+        for band in range(bands):
+            x, y = _runs(_column(path, f"band_{band:02d}")[representative], members)
+            pairs_a.append(x)
+            pairs_b.append(y)
+        a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
+        if len(a):
+            unique = np.unique(a * rows + b)
+            a, b = unique // rows, unique % rows
+        log.info("near copies: %d candidate pairs from %d bands", len(a), bands)
+        if len(a):
+            needed = np.unique(np.concatenate([a, b]))
+            table = _load_rows(path, needed, ["idx", "signature"]).sort_by("idx")
+            matrix = _signature_matrix(table, options.num_perm)
+            for start in range(0, len(a), PAIRS_PER_CHECK):
+                pa_, pb_ = a[start:start + PAIRS_PER_CHECK], b[start:start + PAIRS_PER_CHECK]
+                sim = _similarity(matrix[np.searchsorted(needed, pa_)], matrix[np.searchsorted(needed, pb_)])
+                for x, y in zip(pa_[sim >= options.threshold].tolist(), pb_[sim >= options.threshold].tolist()):
+                    groups.union(x, y)
+    return _fold(path, groups, options)
+
+
+def _fold(path: Path, groups: UnionFind, options: DedupOptions) -> Folding:
+    folding = Folding()
+    clustered = np.array(sorted(groups.parent), dtype=np.int64)
+    if not len(clustered):
+        return folding
+    table = _load_rows(path, clustered, list(META) + ["signature"]).sort_by("idx")
+    matrix = _signature_matrix(table, options.num_perm)
+    rows = table.drop_columns(["signature"]).to_pylist()
+    by_root: dict[int, list[int]] = {}
+    for position, row in enumerate(rows):
+        by_root.setdefault(groups.find(row["idx"]), []).append(position)
+    for positions in by_root.values():
+        members = sorted(positions, key=lambda p: canonical_key(rows[p]))
+        canonical = members[0]
+        ids = sorted(rows[p]["id"] for p in members)
+        cluster_id = hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()[:16]
+        published = {canonical}
+        if options.keep_duplicates:  # one row per distinct text: the corpus keeps unique hashes
+            texts: set[str] = set()
+            published = set()
+            for p in members:
+                if rows[p]["content_hash"] not in texts:
+                    texts.add(rows[p]["content_hash"])
+                    published.add(p)
+        for p in members:
+            others = sorted((q for q in members if q != p), key=lambda q: rows[q]["id"])
+            folding.rows[rows[p]["idx"]] = (p in published, [rows[q]["id"] for q in others],
+                                            [rows[q]["source"] for q in others],
+                                            [rows[q]["url"] for q in others])
+            if p == canonical:
+                continue
+            same_text = rows[p]["content_hash"] == rows[canonical]["content_hash"]
+            similarity = 1.0 if same_text else float(_similarity(matrix[p:p + 1], matrix[canonical:canonical + 1])[0])
+            folding.duplicates.append({
+                "id": rows[p]["id"], "cluster": cluster_id, "canonical_id": rows[canonical]["id"],
+                "kind": "exact" if same_text else "near", "similarity": similarity,
+                "source": rows[p]["source"], "url": rows[p]["url"], "in_corpus": p in published,
+                "provenance": rows[p]["provenance"]})
+            folding.exact += same_text
+            folding.near += not same_text
+            folding.folded += p not in published
+        folding.clusters += 1
+    folding.duplicates.sort(key=lambda row: row["id"])
+    return folding

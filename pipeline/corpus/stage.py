@@ -1,0 +1,230 @@
+"""The corpus stage: cleaning that needs every document, between the per-document steps and publishing.
+
+    during reading   templates.count   short lines per source, spilled (LineCounter.observe)
+    1. aggregate     templates.count   the (source, line) pairs that are site templates
+    2. stream        templates.apply   template lines out of each row, text columns recomputed
+                     dedup.sign        MinHash signature of each cleaned row, spilled
+    3. cluster       dedup.cluster     exact and near copies grouped; canonical row chosen
+    4. stream        dedup.fold        copies left out, the canonical rows list them
+
+The rows come in id order from the sorted runs of the per-document stage and leave in id
+order, so the output does not depend on the reading order or on the number of workers.
+Nothing here holds the corpus: passes 2 and 4 stream it, 1 and 3 read spilled Parquet.
+"""
+from __future__ import annotations
+
+import logging
+import resource
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
+
+from ..executor import map_ordered
+from ..options import CorpusOptions, TemplateOptions
+from .dedup import Folding, SignatureWriter, cluster, sign
+from .templates import LineCounter, Stripped, TemplateLines
+
+log = logging.getLogger(__name__)
+
+READ_ROWS = 1_000  # rows of the cleaned corpus read at a time in the publishing pass
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process since the last reset (Linux VmHWM), in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _reset_peak() -> None:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+    except OSError:
+        pass
+
+
+@dataclass
+class CorpusReport:
+    """What the corpus stage did, for the summary, the manifest and the dataset card."""
+
+    template_lines_by_source: Counter = field(default_factory=Counter)
+    template_only: int = 0  # rows that were nothing but template lines (rejected)
+    clusters: int = 0
+    folded: int = 0
+    exact: int = 0
+    near: int = 0
+    timings: dict[str, dict[str, float]] = field(default_factory=dict)  # step -> seconds, peak_rss_mb
+
+    def counts(self) -> dict:
+        """The deterministic part (no timings): goes into the manifest."""
+        return {"template_lines": sum(self.template_lines_by_source.values()),
+                "template_lines_by_source": dict(sorted(self.template_lines_by_source.items())),
+                "template_only_documents": self.template_only,
+                "duplicate_clusters": self.clusters, "duplicates_folded": self.folded,
+                "duplicates_exact": self.exact, "duplicates_near": self.near}
+
+
+@lru_cache(maxsize=2)
+def _templates(path: str, options: TemplateOptions) -> TemplateLines:
+    return TemplateLines.load(Path(path), options)
+
+
+def clean_and_sign(data: pa.Table, *, templates: str | None, options: CorpusOptions
+                   ) -> tuple[Stripped, np.ndarray, float, float]:
+    """One slice of rows through pass 2 (runs in a worker): strip template lines, then sign."""
+    started = time.perf_counter()
+    if templates is not None:
+        stripped = _templates(templates, options.templates).strip(data, arrow_schema(Removals))
+    else:
+        stripped = Stripped(data, arrow_schema(Removals).empty_table(), data.slice(0, 0), Counter())
+    applied = time.perf_counter()
+    signatures = sign(stripped.data["text"].to_pylist(), options.dedup)
+    return stripped, signatures, applied - started, time.perf_counter() - applied
+
+
+class CorpusStage:
+    """Runs the passes over the staged per-document output; see the module docstring."""
+
+    def __init__(self, folder: Path, options: CorpusOptions, workers: int = 1):
+        self.folder, self.options, self.workers = folder, options, workers
+        folder.mkdir(parents=True, exist_ok=True)
+        self.counter = LineCounter(folder / "lines", options.templates)
+        self.report = CorpusReport()
+        self.clean_path = folder / "clean.parquet"
+        self.removals_path = folder / "template_removals.parquet"
+        self.rejects_path = folder / "template_rejects.parquet"
+        self.duplicates_path = folder / "duplicates.parquet"
+        self.signatures_path = folder / "signatures.parquet"
+        self.rows = 0
+        self.folding = Folding()
+        self._count_seconds = 0.0
+
+    @contextmanager
+    def _measure(self, step: str, extra_seconds: float = 0.0):
+        _reset_peak()
+        started = time.perf_counter()
+        yield
+        self.report.timings[step] = {"seconds": round(time.perf_counter() - started + extra_seconds, 2),
+                                     "peak_rss_mb": round(_peak_rss_mb(), 1)}
+
+    def observe(self, data: pa.Table) -> None:
+        """Pass 1, while the per-document stage runs: count each source's short lines."""
+        started = time.perf_counter()
+        self.counter.observe(data)
+        self._count_seconds += time.perf_counter() - started
+
+    def run(self, data: Iterator[pa.Table]) -> None:
+        """Passes 1 (aggregate), 2 and 3 over the published rows, given in id order."""
+        templates = None
+        with self._measure("templates.count", self._count_seconds):
+            if self.options.templates.enabled:
+                templates = str(self.counter.templates())
+        self._clean_and_sign(data, templates)
+        with self._measure("dedup.cluster"):
+            self.folding = cluster(self.signatures_path, self.rows, self.options.dedup)
+            table = pa.Table.from_pylist(self.folding.duplicates, schema=arrow_schema(Duplicates))
+            pq.write_table(table, self.duplicates_path)
+        report = self.report
+        report.clusters, report.folded = self.folding.clusters, self.folding.folded
+        report.exact, report.near = self.folding.exact, self.folding.near
+        log.info("duplicates: %d clusters, %d copies folded (%d exact, %d near)",
+                 report.clusters, report.folded, report.exact, report.near)
+
+    def _clean_and_sign(self, data: Iterator[pa.Table], templates: str | None) -> None:
+        corpus, removals, rejects = arrow_schema(Corpus), arrow_schema(Removals), arrow_schema(Rejects)
+        clean = pq.ParquetWriter(self.clean_path, corpus)
+        cut = pq.ParquetWriter(self.removals_path, removals)
+        emptied = pq.ParquetWriter(self.rejects_path, rejects)
+        signatures = SignatureWriter(self.signatures_path, self.options.dedup)
+        work = partial(clean_and_sign, templates=templates, options=self.options)
+        apply_s = sign_s = 0.0
+        _reset_peak()
+        started = time.perf_counter()
+        try:
+            for stripped, sigs, applied, signed in map_ordered(work, data, workers=self.workers):
+                apply_s, sign_s = apply_s + applied, sign_s + signed
+                clean.write_table(stripped.data)
+                cut.write_table(stripped.removals)
+                if stripped.emptied.num_rows:
+                    emptied.write_table(_template_rejects(stripped.emptied, rejects))
+                    self.report.template_only += stripped.emptied.num_rows
+                signatures.write(stripped.data, sigs)
+                self.report.template_lines_by_source.update(stripped.by_source)
+        finally:
+            for writer in (clean, cut, emptied, signatures):
+                writer.close()
+        self.rows = signatures.rows
+        peak = round(_peak_rss_mb(), 1)
+        wall = time.perf_counter() - started
+        # The two steps share one stream: each gets its own compute time and the pass's peak.
+        self.report.timings["templates.apply"] = {"seconds": round(apply_s, 2), "peak_rss_mb": peak}
+        self.report.timings["dedup.sign"] = {"seconds": round(sign_s, 2), "peak_rss_mb": peak}
+        self.report.timings["stream (apply + sign, wall)"] = {"seconds": round(wall, 2), "peak_rss_mb": peak}
+
+    def published_rows(self) -> int:
+        return self.rows - self.folding.folded
+
+    def dropped_ids(self) -> pa.Array:
+        """Ids whose per-document removals must not be published (folded copies, emptied rows)."""
+        ids = self.folding.dropped_ids()
+        ids += pq.read_table(self.rejects_path, columns=["id"])["id"].to_pylist()
+        return pa.array(sorted(ids), pa.string())
+
+    def published(self) -> Iterator[pa.Table]:
+        """Pass 4: the cleaned rows in id order, copies left out and canonical rows listing them."""
+        _reset_peak()
+        started = time.perf_counter()
+        fold = self.folding.rows
+        clustered = np.array(sorted(fold), dtype=np.int64)
+        position = 0
+        for batch in pq.ParquetFile(self.clean_path).iter_batches(batch_size=READ_ROWS):
+            table = pa.Table.from_batches([batch])
+            n = table.num_rows
+            lo, hi = np.searchsorted(clustered, [position, position + n])
+            if hi > lo:
+                table = _apply_folding(table, position, clustered[lo:hi].tolist(), fold)
+            position += n
+            if table.num_rows:
+                yield table
+        self.report.timings["dedup.fold"] = {"seconds": round(time.perf_counter() - started, 2),
+                                             "peak_rss_mb": round(_peak_rss_mb(), 1)}
+
+
+def _apply_folding(table: pa.Table, offset: int, members: list[int], fold: dict) -> pa.Table:
+    columns = {name: table[name].to_pylist() for name in ("duplicate_ids", "duplicate_sources", "duplicate_urls")}
+    keep = [True] * table.num_rows
+    for idx in members:
+        published, ids, sources, urls = fold[idx]
+        row = idx - offset
+        keep[row] = published
+        columns["duplicate_ids"][row], columns["duplicate_sources"][row] = ids, sources
+        columns["duplicate_urls"][row] = urls
+    for name, values in columns.items():
+        at = table.schema.get_field_index(name)
+        table = table.set_column(at, table.schema.field(name), pa.array(values, table.schema.field(name).type))
+    return table.filter(pa.array(keep))
+
+
+def _template_rejects(rows: pa.Table, schema: pa.Schema) -> pa.Table:
+    records = [{"id": row["id"], "provenance": row["provenance"], "reason": "template_only", "checks": [],
+                "detail": "every paragraph is a template line of its source "
+                          f"({row['source']}); see the dataset card, 'Template lines'", "raw": None}
+               for row in rows.select(["id", "provenance", "source"]).to_pylist()]
+    return pa.Table.from_pylist(records, schema=schema)
+
+
+__all__ = ["CorpusStage", "CorpusReport", "clean_and_sign"]

@@ -1,0 +1,223 @@
+"""Site template lines: short lines one source repeats across many of its own articles.
+
+Rules catch the chrome anyone can name; every outlet also has its own footer, pitch or
+"Continue reading the main story". Such a line recurs in a large share of that outlet's
+articles, while a real sentence almost never does. Lines shared by several sources are left
+alone: those are quotes and wire copy, not one site's template.
+
+Two passes in bounded memory:
+  1. count: `LineCounter.observe` turns each published row into (source, line key, document
+     key) rows, spilled to Parquet in buckets by line key; `LineCounter.templates` then
+     aggregates one bucket at a time into the (source, line key) pairs that are templates.
+  2. apply: `TemplateLines.strip` removes those lines from a batch of rows and records each one
+     as a removal with the rule `template_line`.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ..options import TemplateOptions
+
+log = logging.getLogger(__name__)
+
+RULE = FAMILY = "template_line"
+BUCKETS = 32  # line-key buckets aggregated one at a time: 1/32 of the count rows in memory at once
+SPILL_ROWS = 1_000_000  # count rows buffered before a spill (about 40 MB of Arrow data)
+DIGITS = re.compile(r"\d+")
+COUNT_SCHEMA = pa.schema([("source", pa.string()), ("line", pa.int64()), ("doc", pa.int64())])
+DOC_SCHEMA = pa.schema([("source", pa.string()), ("doc", pa.int64())])
+TEMPLATE_SCHEMA = pa.schema([("source", pa.string()), ("line", pa.int64()), ("docs", pa.int64()),
+                             ("source_docs", pa.int64())])
+
+
+def normalise(line: str) -> str:
+    """Case, spacing and numbers ignored: "© 2023 Daily X" and "© 2024 daily x" are one line."""
+    return " ".join(DIGITS.sub("0", line.casefold()).split())
+
+
+def line_key(line: str) -> int:
+    """Signed 64-bit key of a normalised line (what Parquet stores as int64)."""
+    digest = hashlib.blake2b(normalise(line).encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+def doc_key(content_hash: str) -> int:
+    """Signed 64-bit key of a document's text: exact copies within a source count once."""
+    return int.from_bytes(bytes.fromhex(content_hash[:16]), "little", signed=True)
+
+
+class LineCounter:
+    """Pass 1: which short lines each document of each source has, spilled to Parquet."""
+
+    def __init__(self, folder: Path, options: TemplateOptions):
+        self.folder, self.options = folder, options
+        self.parts = 0
+        self.rows: dict[str, list] = {"source": [], "line": [], "doc": []}
+        self.docs: dict[str, list] = {"source": [], "doc": []}
+        for bucket in range(BUCKETS):
+            (folder / f"bucket-{bucket:02d}").mkdir(parents=True, exist_ok=True)
+        (folder / "docs").mkdir(parents=True, exist_ok=True)
+
+    def observe(self, data: pa.Table) -> None:
+        """Count the distinct short lines of every row that has a source."""
+        if not self.options.enabled or not data.num_rows:
+            return
+        limit = self.options.max_words
+        columns = data.select(["source", "text", "content_hash"]).to_pydict()
+        for source, text, digest in zip(columns["source"], columns["text"], columns["content_hash"]):
+            if source is None:
+                continue
+            doc = doc_key(digest)
+            self.docs["source"].append(source)
+            self.docs["doc"].append(doc)
+            keys = {line_key(p) for p in text.split("\n\n") if len(p.split()) <= limit}
+            for key in keys:
+                self.rows["source"].append(source)
+                self.rows["line"].append(key)
+                self.rows["doc"].append(doc)
+        if len(self.rows["line"]) >= SPILL_ROWS:
+            self._spill()
+
+    def _spill(self) -> None:
+        if self.docs["doc"]:
+            docs = pa.Table.from_pydict(self.docs, schema=DOC_SCHEMA)
+            pq.write_table(docs, self.folder / "docs" / f"part-{self.parts:05d}.parquet")
+        if self.rows["line"]:
+            table = pa.Table.from_pydict(self.rows, schema=COUNT_SCHEMA)
+            bucket_of = pc.bit_wise_and(table["line"], BUCKETS - 1)
+            for bucket in range(BUCKETS):
+                part = table.filter(pc.equal(bucket_of, bucket))
+                if part.num_rows:
+                    pq.write_table(part, self.folder / f"bucket-{bucket:02d}" / f"part-{self.parts:05d}.parquet")
+        self.parts += 1
+        self.rows = {key: [] for key in self.rows}
+        self.docs = {key: [] for key in self.docs}
+
+    def _source_docs(self) -> dict[str, int]:
+        """Distinct documents per source (sources are few: this stays small)."""
+        files = sorted((self.folder / "docs").glob("*.parquet"))
+        if not files:
+            return {}
+        table = pa.concat_tables(pq.read_table(f) for f in files)
+        counts = table.group_by("source").aggregate([("doc", "count_distinct")])
+        return dict(zip(counts["source"].to_pylist(), counts["doc_count_distinct"].to_pylist()))
+
+    def templates(self) -> Path:
+        """Aggregate the counts, one bucket at a time, into `templates.parquet`; returns its path."""
+        self._spill()
+        source_docs = self._source_docs()
+        found = []
+        for bucket in range(BUCKETS):
+            files = sorted((self.folder / f"bucket-{bucket:02d}").glob("*.parquet"))
+            if not files:
+                continue
+            counts = pa.concat_tables(pq.read_table(f) for f in files)
+            found.append(self._bucket_templates(counts, source_docs))
+        table = pa.concat_tables(found) if found else TEMPLATE_SCHEMA.empty_table()
+        table = table.sort_by([("source", "ascending"), ("line", "ascending")])
+        path = self.folder / "templates.parquet"
+        pq.write_table(table, path)
+        log.info("template lines: %d (source, line) pairs over %d sources", table.num_rows, len(source_docs))
+        return path
+
+    def _bucket_templates(self, counts: pa.Table, source_docs: dict[str, int]) -> pa.Table:
+        per_line = counts.group_by("line").aggregate([("source", "count_distinct")])
+        single = per_line.filter(pc.equal(per_line["source_count_distinct"], 1))["line"]
+        counts = counts.filter(pc.is_in(counts["line"], value_set=single))
+        docs = counts.group_by(["source", "line"]).aggregate([("doc", "count_distinct")])
+        total = pa.array([source_docs.get(s, 0) for s in docs["source"].to_pylist()], pa.int64())
+        docs = docs.append_column("source_docs", total)
+        keep = pc.and_(pc.greater_equal(docs["doc_count_distinct"], self.options.min_docs),
+                       pc.greater_equal(pc.divide(pc.cast(docs["doc_count_distinct"], pa.float64()),
+                                                  pc.cast(total, pa.float64())), self.options.min_share))
+        docs = docs.filter(keep)
+        return pa.table({"source": docs["source"], "line": docs["line"],
+                         "docs": docs["doc_count_distinct"], "source_docs": docs["source_docs"]},
+                        schema=TEMPLATE_SCHEMA)
+
+
+@dataclass
+class Stripped:
+    """A batch after template removal: the rows and the lines taken out of them."""
+
+    data: pa.Table
+    removals: pa.Table  # id, line, rule, family, text (the Removals schema)
+    emptied: pa.Table  # rows that had nothing but template lines (rejected by the caller)
+    by_source: Counter  # removed lines per source
+
+
+class TemplateLines:
+    """Pass 2: remove each source's template lines from rows and record them."""
+
+    def __init__(self, lines: dict[str, set[int]], options: TemplateOptions):
+        self.lines, self.options = lines, options
+
+    @classmethod
+    def load(cls, path: Path, options: TemplateOptions) -> "TemplateLines":
+        table = pq.read_table(path, columns=["source", "line"])
+        lines: dict[str, set[int]] = {}
+        for source, key in zip(table["source"].to_pylist(), table["line"].to_pylist()):
+            lines.setdefault(source, set()).add(key)
+        return cls(lines, options)
+
+    def strip(self, data: pa.Table, removals_schema: pa.Schema) -> Stripped:
+        """Rows without their source's template lines; text-derived columns recomputed."""
+        empty = Stripped(data, removals_schema.empty_table(), data.slice(0, 0), Counter())
+        if not self.lines or not data.num_rows:
+            return empty
+        sources = data["source"].to_pylist()
+        touched = [i for i, s in enumerate(sources) if s in self.lines]
+        if not touched:
+            return empty
+        limit = self.options.max_words
+        columns = {name: data[name].to_pylist() for name in
+                   ("id", "text", "paragraph_lines", "word_count", "content_hash", "removed_lines")}
+        removed: list[dict] = []
+        emptied: list[int] = []
+        by_source: Counter = Counter()
+        for i in touched:
+            keys = self.lines[sources[i]]
+            paragraphs = columns["text"][i].split("\n\n")
+            numbers = columns["paragraph_lines"][i]
+            kept, kept_numbers, cut = [], [], []
+            for n, paragraph in enumerate(paragraphs):
+                number = numbers[n] if n < len(numbers) else (numbers[-1] if numbers else 1)
+                if len(paragraph.split()) <= limit and line_key(paragraph) in keys:
+                    cut.append({"id": columns["id"][i], "line": number, "rule": RULE,
+                                "family": FAMILY, "text": paragraph})
+                else:
+                    kept.append(paragraph)
+                    kept_numbers.append(number)
+            if not cut:
+                continue
+            if not kept:
+                emptied.append(i)
+                continue
+            removed.extend(cut)
+            by_source[sources[i]] += len(cut)
+            text = "\n\n".join(kept)
+            columns["text"][i] = text
+            columns["paragraph_lines"][i] = kept_numbers
+            columns["word_count"][i] = len(text.split())
+            columns["content_hash"][i] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            columns["removed_lines"][i] += len(paragraphs) - len(kept)
+        for name in ("text", "paragraph_lines", "word_count", "content_hash", "removed_lines"):
+            position = data.schema.get_field_index(name)
+            data = data.set_column(position, data.schema.field(name),
+                                   pa.array(columns[name], data.schema.field(name).type))
+        gone = pa.array(emptied, pa.int64())
+        emptied_rows = data.take(gone)
+        if emptied:
+            keep = pc.invert(pc.is_in(pa.array(range(data.num_rows), pa.int64()), value_set=gone))
+            data = data.filter(keep)
+        removals = pa.Table.from_pylist(removed, schema=removals_schema)
+        return Stripped(data, removals, emptied_rows, by_source)
