@@ -25,6 +25,7 @@ from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
@@ -139,10 +140,21 @@ class CorpusStage:
             table = pa.Table.from_pylist(self.folding.duplicates, schema=arrow_schema(Duplicates))
             pq.write_table(table, self.duplicates_path)
         report = self.report
+        self._uncount_folded()
         report.clusters, report.folded = self.folding.clusters, self.folding.folded
         report.exact, report.near = self.folding.exact, self.folding.near
         log.info("duplicates: %d clusters, %d copies folded (%d exact, %d near)",
                  report.clusters, report.folded, report.exact, report.near)
+
+    def _uncount_folded(self) -> None:
+        """Template lines are counted for published rows only, like the removals table."""
+        folded = {row["id"]: row["source"] for row in self.folding.duplicates if not row["in_corpus"]}
+        if not folded:
+            return
+        cut = pq.read_table(self.removals_path, columns=["id"])["id"]
+        for doc_id in pc.filter(cut, pc.is_in(cut, value_set=pa.array(sorted(folded)))).to_pylist():
+            self.report.template_lines_by_source[folded[doc_id]] -= 1
+        self.report.template_lines_by_source = +self.report.template_lines_by_source
 
     def _clean_and_sign(self, data: Iterator[pa.Table], templates: str | None) -> None:
         corpus, removals, rejects = arrow_schema(Corpus), arrow_schema(Removals), arrow_schema(Rejects)

@@ -1,0 +1,244 @@
+"""Corpus-level cleaning on a synthetic multi-source corpus: site template lines and syndicated copies."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import cli
+from pipeline import run
+from pipeline.options import Options
+
+VOCAB = ("council budget river bridge school teachers parents vote city mayor market farmers harvest "
+         "weather storm rain roads hospital nurses doctors patients museum artists exhibition library "
+         "readers police officers station train service delays airport flights company workers factory "
+         "wages union talks energy prices households winter heating water supply engineers repairs "
+         "park trees residents neighbours festival music evening morning week month year plan report "
+         "minister government election candidates campaign voters district county court judge case "
+         "study scientists university students research results data figures growth shops owners").split()
+
+FOOTER_A = "The Alpha Ledger is printed and published in Springfield by Alpha Media Group."
+FOOTER_B = "Beta Courier: independent journalism from the river valley since 1921."
+FOOTER_C = "Gamma Times readers can send their letters to the desk on Harbour Street."
+RARE_A = "Alpha Ledger archive pages are updated every Thursday evening."  # in 2 of 8 A docs: kept
+SHARED = "Share your views with the Alpha and Beta networks of local readers today."  # 2 docs in each of 3 sources
+QUOTE = "\u201cWe will not back down on the water plan,\u201d the minister told reporters on Tuesday."
+
+
+def _sentence(rng: random.Random) -> str:
+    words = [rng.choice(VOCAB) for _ in range(rng.randint(12, 20))]
+    return " ".join(words).capitalize() + "."
+
+
+def _paragraph(rng: random.Random) -> str:
+    return " ".join(_sentence(rng) for _ in range(rng.randint(2, 3)))
+
+
+def _article(rng: random.Random, paragraphs: int = 5) -> list[str]:
+    return [_paragraph(rng) for _ in range(paragraphs)]
+
+
+def _rows() -> dict[str, list[dict]]:
+    """Rows per source file: three outlets, each with its own footer, plus one syndicated story."""
+    rng = random.Random(8)
+    rows: dict[str, list[dict]] = {"alpha": [], "beta": [], "gamma": []}
+    hosts = {"alpha": "www.alpha.example", "beta": "beta.example", "gamma": "gamma.example"}
+    footers = {"alpha": FOOTER_A, "beta": FOOTER_B, "gamma": FOOTER_C}
+    for site in rows:
+        for n in range(8):
+            body = _article(rng)
+            if site == "alpha" and n < 3:
+                body.insert(2, QUOTE)  # 3 of 8 alpha docs: a template by count, but beta has it too
+            if site == "beta" and n == 0:
+                body.insert(1, QUOTE)
+            if site == "alpha" and n in (4, 5):
+                body.append(RARE_A)
+            if n in (6, 7):
+                body.insert(3, SHARED)
+            rows[site].append({"id": f"{site}-{n}", "title": f"{site.title()} story number {n}",
+                               "url": f"https://{hosts[site]}/news/{n}",
+                               "text": "\n\n".join(body + [footers[site]])})
+    wire = _article(random.Random(99), paragraphs=8)
+    edited = list(wire)
+    edited[3] = edited[3].replace(".", ", officials said.", 1)  # a small edit: a near copy
+    longer = wire + [_paragraph(random.Random(7))]  # the fullest version: the canonical one
+    rows["alpha"].append({"id": "wire-alpha", "title": "Storm closes the river bridge",
+                          "url": "https://www.alpha.example/wire/storm", "published": "2024-03-02",
+                          "text": "\n\n".join(edited + [FOOTER_A])})
+    rows["beta"].append({"id": "wire-beta", "title": "Storm closes the river bridge",
+                         "url": "https://beta.example/wire/storm", "published": "2024-03-01",
+                         "text": "\n\n".join(longer + [FOOTER_B])})
+    rows["gamma"].append({"id": "wire-gamma", "title": "River bridge shut by storm",
+                          "url": "https://gamma.example/wire/storm", "published": "2024-03-01",
+                          "text": "\n\n".join(longer + [FOOTER_C])})  # the same text once footers go
+    return rows
+
+
+def _write(folder: Path, rows: dict[str, list[dict]], shuffle_lines: int | None = None) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for site, items in rows.items():
+        items = list(items)
+        if shuffle_lines is not None:
+            random.Random(shuffle_lines).shuffle(items)
+        path = folder / f"{site}.jsonl"
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in items), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> tuple[list[Path], Path]:
+    root = tmp_path_factory.mktemp("corpus")
+    inputs = _write(root / "in", _rows())
+    out = root / "dist"
+    run(inputs, out)
+    return inputs, out
+
+
+def _table(out: Path, name: str) -> list[dict]:
+    return pq.read_table(out / name).to_pylist()
+
+
+def _data(out: Path) -> dict[str, dict]:
+    return {row["id"]: row for row in _table(out, "data")}
+
+
+def test_template_lines_removed_within_their_source(corpus):
+    inputs, out = corpus
+    data = _data(out)
+    assert data["alpha-0"]["source"] == "alpha.example"
+    for row in data.values():
+        paragraphs = row["text"].split("\n\n")
+        assert FOOTER_A not in paragraphs and FOOTER_B not in paragraphs and FOOTER_C not in paragraphs
+        assert len(row["paragraph_lines"]) == len(paragraphs)
+    removals = [r for r in _table(out, "removals") if r["rule"] == "template_line"]
+    assert {r["family"] for r in removals} == {"template_line"}
+    by_text = {}
+    for r in removals:
+        by_text.setdefault(r["text"], set()).add(r["id"])
+    assert by_text[FOOTER_A] == {f"alpha-{n}" for n in range(8)}
+    assert by_text[FOOTER_B] == {f"beta-{n}" for n in range(8)} | {"wire-beta"}
+    assert by_text[FOOTER_C] == {f"gamma-{n}" for n in range(8)}  # wire-gamma is folded: not listed
+    assert set(by_text) == {FOOTER_A, FOOTER_B, FOOTER_C}
+    raw = {}
+    for path in inputs:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            raw[row["id"]] = row["text"].split("\n")
+    for r in removals:  # the line number points at the removed line of the input
+        assert raw[r["id"]][r["line"] - 1] == r["text"]
+        assert data[r["id"]]["removed_lines"] >= 1
+    for row_id, row in data.items():  # text-derived columns follow the new text
+        assert row["word_count"] == len(row["text"].split())
+
+
+def test_lines_below_thresholds_or_shared_across_sources_stay(corpus):
+    _, out = corpus
+    data = _data(out)
+    for n in range(3):
+        assert QUOTE in data[f"alpha-{n}"]["text"].split("\n\n"), "a wire quote is not a site template"
+    assert QUOTE in data["beta-0"]["text"].split("\n\n")
+    assert RARE_A in data["alpha-4"]["text"] and RARE_A in data["alpha-5"]["text"]  # 2 documents only
+    for site in ("alpha", "beta", "gamma"):  # 6 documents in all, but 2 per source
+        assert SHARED in data[f"{site}-6"]["text"] and SHARED in data[f"{site}-7"]["text"]
+
+
+def test_near_duplicates_published_once_with_their_copies(corpus):
+    _, out = corpus
+    data = _data(out)
+    assert "wire-beta" in data and "wire-alpha" not in data and "wire-gamma" not in data
+    canonical = data["wire-beta"]
+    assert canonical["duplicate_ids"] == ["wire-alpha", "wire-gamma"]
+    assert canonical["duplicate_sources"] == ["alpha.example", "gamma.example"]
+    assert canonical["duplicate_urls"] == ["https://www.alpha.example/wire/storm",
+                                           "https://gamma.example/wire/storm"]
+    others = [row for row in data.values() if row["id"] != "wire-beta"]
+    assert all(row["duplicate_ids"] == [] for row in others)
+    copies = {row["id"]: row for row in _table(out, "duplicates")}
+    assert set(copies) == {"wire-alpha", "wire-gamma"}
+    assert copies["wire-gamma"]["kind"] == "exact" and copies["wire-gamma"]["similarity"] == 1.0
+    assert copies["wire-alpha"]["kind"] == "near" and 0.8 <= copies["wire-alpha"]["similarity"] < 1.0
+    assert {row["canonical_id"] for row in copies.values()} == {"wire-beta"}
+    assert len({row["cluster"] for row in copies.values()}) == 1
+    assert not any(row["in_corpus"] for row in copies.values())
+    removal_ids = {r["id"] for r in _table(out, "removals")}
+    assert "wire-alpha" not in removal_ids and "wire-gamma" not in removal_ids
+
+
+def test_manifest_card_and_croissant_report_the_corpus_stage(corpus):
+    _, out = corpus
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    stage = manifest["counts"]["corpus"]
+    assert stage["template_lines_by_source"] == {"alpha.example": 8, "beta.example": 9, "gamma.example": 8}
+    assert stage["duplicates_folded"] == 2 and stage["duplicate_clusters"] == 1
+    assert any(entry["table"] == "duplicates" for entry in manifest["files"])
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "| beta.example | 9 |" in card and "2 copies folded" in card
+    assert "path: duplicates/*.parquet" in card
+    croissant = json.loads((out / "croissant.json").read_text(encoding="utf-8"))
+    assert "duplicates" in {record["name"] for record in croissant["recordSet"]}
+    assert cli("validate", str(out)).returncode == 0
+
+
+def _published_bytes(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes()
+            for folder in ("data", "removals", "rejects", "duplicates") for p in sorted((out / folder).glob("*"))}
+
+
+def test_same_bytes_whatever_the_input_order_and_workers(corpus, tmp_path):
+    inputs, out = corpus
+    reference = _published_bytes(out)
+    run(list(reversed(inputs)), tmp_path / "reversed", Options(workers=2, batch_docs=5))
+    assert _published_bytes(tmp_path / "reversed") == reference
+    shuffled = _write(tmp_path / "shuffled", _rows(), shuffle_lines=3)
+    run([shuffled[1], shuffled[2], shuffled[0]], tmp_path / "shuffled-out", Options(batch_docs=7))
+    # rows read from other lines of a file differ only in their provenance ("file:line")
+    for name in ("data", "duplicates"):
+        want = pq.read_table(out / name).drop_columns(["provenance"])
+        got = pq.read_table(tmp_path / "shuffled-out" / name).drop_columns(["provenance"])
+        assert got.equals(want), name
+
+
+def test_keep_duplicates_publishes_every_near_copy(corpus, tmp_path):
+    inputs, _ = corpus
+    out = tmp_path / "kept"
+    result = cli("run", *map(str, inputs), "--out", str(out), "--keep-duplicates")
+    assert result.returncode == 0, result.stderr
+    data = _data(out)
+    assert "wire-alpha" in data and "wire-beta" in data
+    assert "wire-gamma" not in data  # the same text as wire-beta: content_hash stays unique
+    assert data["wire-alpha"]["duplicate_ids"] == ["wire-beta", "wire-gamma"]
+    copies = {row["id"]: row["in_corpus"] for row in _table(out, "duplicates")}
+    assert copies == {"wire-alpha": True, "wire-gamma": False}
+
+
+def test_switching_the_corpus_stage_off_keeps_template_lines(corpus, tmp_path):
+    inputs, _ = corpus
+    options = Options()
+    corpus_options = dataclasses.replace(
+        options.corpus, templates=dataclasses.replace(options.corpus.templates, enabled=False),
+        dedup=dataclasses.replace(options.corpus.dedup, near=False))
+    run(inputs, tmp_path / "off", dataclasses.replace(options, corpus=corpus_options))
+    data = _data(tmp_path / "off")
+    assert FOOTER_A in data["alpha-0"]["text"]
+    assert "wire-alpha" in data and "wire-beta" in data  # near copies stay apart ...
+    assert "wire-gamma" in data  # ... and with its footer kept wire-gamma is no exact copy
+
+
+def test_source_falls_back_to_the_input_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # provenance keeps folders only below the working folder
+    folder = tmp_path / "in" / "delta-news"
+    folder.mkdir(parents=True)
+    rng = random.Random(5)
+    footer = "Delta News is a member of the regional press council for the valley."
+    for n in range(4):
+        (folder / f"d{n}.txt").write_text("\n\n".join(_article(rng) + [footer]) + "\n", encoding="utf-8")
+    run([Path("in")], tmp_path / "out")
+    data = _data(tmp_path / "out")
+    assert {row["source"] for row in data.values()} == {"delta-news"}
+    assert all(footer not in row["text"] for row in data.values())
