@@ -31,7 +31,7 @@ from ..options import DedupOptions
 log = logging.getLogger(__name__)
 
 WORD = re.compile(r"\w+")
-BAND_MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: spreads a band's values over 64 bits
+BAND_MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: mixes hashes in sequence into one
 READ_ROWS = 8_192  # rows read at a time when scanning the signatures back
 PAIRS_PER_CHECK = 50_000  # candidate pairs compared at once (num_perm bytes each)
 META = ("idx", "id", "content_hash", "word_count", "published", "source", "url", "provenance")
@@ -43,21 +43,32 @@ def band_shape(options: DedupOptions) -> tuple[int, int]:
     return bands, options.num_perm // bands
 
 
-def shingles(text: str, size: int) -> list[str]:
-    """Word n-grams of the case-folded text (the whole text when it is shorter than n words)."""
-    words = WORD.findall(text.casefold())
-    if len(words) <= size:
-        return [" ".join(words)]
-    return [" ".join(words[i:i + size]) for i in range(len(words) - size + 1)]
+def shingle_hashes(words: list[int], size: int) -> np.ndarray:
+    """64-bit hashes of the word n-grams, from the words' hashes (one n-gram when fewer words)."""
+    hashes = np.asarray(words, dtype=np.uint64)
+    count = max(1, len(hashes) - size + 1)
+    width = min(size, len(hashes))
+    with np.errstate(over="ignore"):
+        combined = hashes[:count].copy()
+        for k in range(1, width):
+            combined = combined * BAND_MIX + hashes[k:k + count]
+    return combined
 
 
 def sign(texts: list[str], options: DedupOptions) -> np.ndarray:
-    """MinHash signatures, one uint32 row of `num_perm` values per text (deterministic per seed)."""
+    """MinHash signatures, one uint32 row of `num_perm` values per text (deterministic per seed).
+
+    Words are case-folded runs of letters and digits; rensa hashes them, numpy combines each
+    run of `shingle_words` into one shingle hash, rensa signs the shingle sets.
+    """
     if not texts:
         return np.zeros((0, options.num_perm), np.uint32)
-    sets = [shingles(text, options.shingle_words) for text in texts]
-    digests = RMinHash.digests_from_token_sets(sets, options.num_perm, options.seed)
-    return np.asarray(digests, dtype=np.uint64).astype(np.uint32)
+    words = [WORD.findall(text.casefold()) or [""] for text in texts]
+    shingles = [shingle_hashes(hashes, options.shingle_words) for hashes in RMinHash.hash_token_sets(words)]
+    offsets = np.cumsum([0] + [len(row) for row in shingles], dtype=np.uint64)
+    matrix = RMinHash.digest_matrix_from_flat_token_hashes(np.concatenate(shingles), offsets,
+                                                           options.num_perm, options.seed)
+    return np.asarray(matrix.to_rows(), dtype=np.uint32).reshape(len(texts), options.num_perm)
 
 
 def band_keys(signatures: np.ndarray, options: DedupOptions) -> np.ndarray:
@@ -215,7 +226,7 @@ def cluster(path: Path, rows: int, options: DedupOptions) -> Folding:
     a, b = _runs(exact, idx)
     for x, y in zip(a.tolist(), b.tolist()):
         groups.union(x, y)
-    log.info("exact copies: %d pairs", len(a))
+    log.info("exact copies: %d links", len(np.unique(a * max(rows, 1) + b)))
     if options.near and rows > 1:
         representative = np.ones(rows, bool)
         order = np.argsort(exact, kind="stable")

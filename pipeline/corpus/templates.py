@@ -50,6 +50,11 @@ def line_key(line: str) -> int:
     return int.from_bytes(digest, "little", signed=True)
 
 
+def _short(paragraph: str, limit: int) -> bool:
+    """At most `limit` words (counting spaces first: most paragraphs are far longer)."""
+    return paragraph.count(" ") < limit and len(paragraph.split()) <= limit
+
+
 def doc_key(content_hash: str) -> int:
     """Signed 64-bit key of a document's text: exact copies within a source count once."""
     return int.from_bytes(bytes.fromhex(content_hash[:16]), "little", signed=True)
@@ -79,7 +84,7 @@ class LineCounter:
             doc = doc_key(digest)
             self.docs["source"].append(source)
             self.docs["doc"].append(doc)
-            keys = {line_key(p) for p in text.split("\n\n") if len(p.split()) <= limit}
+            keys = {line_key(p) for p in text.split("\n\n") if _short(p, limit)}
             for key in keys:
                 self.rows["source"].append(source)
                 self.rows["line"].append(key)
@@ -191,7 +196,7 @@ class TemplateLines:
             kept, kept_numbers, cut = [], [], []
             for n, paragraph in enumerate(paragraphs):
                 number = numbers[n] if n < len(numbers) else (numbers[-1] if numbers else 1)
-                if len(paragraph.split()) <= limit and line_key(paragraph) in keys:
+                if _short(paragraph, limit) and line_key(paragraph) in keys:
                     cut.append({"id": columns["id"][i], "line": number, "rule": RULE,
                                 "family": FAMILY, "text": paragraph})
                 else:
