@@ -46,15 +46,34 @@ def tag_list(*values: Any) -> list[str]:
     return out
 
 
-def extract(html: str, url: str | None, options: ExtractOptions):
-    """trafilatura's extraction of one page (its Document), or None when it finds no main text."""
-    import trafilatura
+def _words(result) -> int:
+    return len(result.text.split()) if result is not None and result.text else 0
 
-    return trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, output_format="python",
-        favor_precision=options.favor_precision, include_comments=options.include_comments,
-        include_tables=options.include_tables, deduplicate=options.deduplicate,
-        include_images=False, include_links=False, include_formatting=False)
+
+def extract(html: str, url: str | None, options: ExtractOptions):
+    """trafilatura's extraction of one page (its Document), or None when it finds no main text.
+
+    favor_precision now and then keeps only a stray line of a page's body; when it leaves less
+    than `precision_fallback_words`, the balanced extraction is taken if it finds more.
+    """
+    import trafilatura
+    from trafilatura.settings import set_date_params
+
+    dates = set_date_params(options.extensive_date_search)
+
+    def attempt(favor_precision: bool):
+        return trafilatura.bare_extraction(
+            html, url=url, with_metadata=True, output_format="python", date_extraction_params=dates,
+            favor_precision=favor_precision, include_comments=options.include_comments,
+            include_tables=options.include_tables, deduplicate=options.deduplicate,
+            include_images=False, include_links=False, include_formatting=False)
+
+    result = attempt(options.favor_precision)
+    if options.favor_precision and _words(result) < options.precision_fallback_words:
+        balanced = attempt(False)
+        if _words(balanced) > _words(result):
+            return balanced
+    return result
 
 
 @dataclass(frozen=True)
