@@ -60,7 +60,14 @@ def _is_html_response(record) -> bool:
     return status.startswith("2") and content_type.startswith(HTML_TYPES)
 
 
-def _document(record, offset: int, stem: str, provenance: str) -> Document:
+def _payload(record) -> bytes | Exception:
+    try:
+        return record.content_stream().read()
+    except (ArchiveLoadFailed, *READ_ERRORS) as exc:
+        return exc
+
+
+def _document(record, payload: bytes | Exception, offset: int, stem: str, provenance: str) -> Document:
     headers = record.rec_headers
     doc = Document(id=record_id(headers.get_header("WARC-Record-ID"), f"{stem}-{offset}"), raw="",
                    provenance=f"{provenance}@{offset}")
@@ -70,12 +77,11 @@ def _document(record, offset: int, stem: str, provenance: str) -> Document:
     fetched = warc_date(headers.get_header("WARC-Date"))
     if fetched is not None:
         doc.given["fetched"] = doc.extra["fetched"] = fetched
+    if isinstance(payload, Exception):
+        return doc.reject("unreadable", f"the record's payload cannot be read: {payload}")
     try:
-        payload = record.content_stream().read()
-    except (ArchiveLoadFailed, *READ_ERRORS) as exc:
-        return doc.reject("unreadable", f"the record's payload cannot be read: {exc}")
-    try:
-        doc.html = decode_bytes(payload, declared_charset(payload, record.http_headers.get_header("Content-Type")))
+        content_type = record.http_headers.get_header("Content-Type")
+        doc.html = decode_bytes(payload, declared_charset(payload, content_type))
     except Undecodable as exc:
         doc.reject(exc.reason, f"the record's payload: {exc}")
     return doc
@@ -88,11 +94,13 @@ def read_warc(path: Path, provenance: str, options: InputOptions) -> Iterator[Do
         with path.open("rb") as handle:
             records = ArchiveIterator(handle)
             for record in records:
-                offset = records.get_record_offset()
                 if not _is_html_response(record):
                     skipped += 1
+                    offset = records.get_record_offset()
                     continue
-                yield _document(record, offset, stem, provenance)
+                payload = _payload(record)  # before the offset: asking for it reads the record to its end
+                offset = records.get_record_offset()
+                yield _document(record, payload, offset, stem, provenance)
     except (ArchiveLoadFailed, *READ_ERRORS) as exc:
         # the records before the damage were read; the rest of the archive is one reject
         yield Document(id=f"{stem}-{offset}", raw="", provenance=f"{provenance}@{offset}").reject(
