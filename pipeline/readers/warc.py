@@ -21,13 +21,15 @@ from warcio.exceptions import ArchiveLoadFailed
 from ..document import Document
 from ..options import InputOptions
 from .decode import Undecodable, declared_charset, decode_bytes
-from .files import READ_ERRORS, file_stem
+from .files import READ_ERRORS, file_stem, open_input
 
 log = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_ID_CHARS = 200
+MAX_DETAIL_CHARS = 120  # warcio quotes the damaged bytes in its message
+WARC_MAGIC = b"WARC/"
 
 
 def record_id(value: str | None, fallback: str) -> str:
@@ -87,10 +89,20 @@ def _document(record, payload: bytes | Exception, offset: int, stem: str, proven
     return doc
 
 
+def _starts_like_warc(path: Path) -> bool:
+    """warcio skips junk with a warning and yields nothing; a file that is no WARC must say so."""
+    with open_input(path) as handle:
+        return handle.read(len(WARC_MAGIC)) == WARC_MAGIC
+
+
 def read_warc(path: Path, provenance: str, options: InputOptions) -> Iterator[Document]:
     stem = file_stem(path)
     offset, skipped = 0, 0
     try:
+        if not _starts_like_warc(path):
+            yield Document(id=stem, raw="", provenance=provenance).reject(
+                "unreadable", "not a WARC archive: it does not start with a 'WARC/1.x' record")
+            return
         with path.open("rb") as handle:
             records = ArchiveIterator(handle)
             for record in records:
@@ -104,6 +116,6 @@ def read_warc(path: Path, provenance: str, options: InputOptions) -> Iterator[Do
     except (ArchiveLoadFailed, *READ_ERRORS) as exc:
         # the records before the damage were read; the rest of the archive is one reject
         yield Document(id=f"{stem}-{offset}", raw="", provenance=f"{provenance}@{offset}").reject(
-            "unreadable", f"the WARC archive is damaged after byte {offset}: {exc}")
+            "unreadable", f"the WARC archive is damaged after byte {offset}: {str(exc)[:MAX_DETAIL_CHARS]!r}")
     if skipped:
         log.info("%s: %d records skipped (not a 2xx HTML response)", provenance, skipped)
