@@ -1,0 +1,60 @@
+"""Text repair: the ftfy configuration, and the fast path proven equal to plain ftfy."""
+from __future__ import annotations
+
+import ftfy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.cleaning.fix import SAFE_CHARS, fix_text_fast, ftfy_config, normalise_spaces
+from pipeline.options import FixOptions
+
+CONFIG = ftfy_config(FixOptions())
+NEWS_WORDS = ["Blinken’s", "“spy balloon”", "café", "naïve", "Zürich", "—", "…", "&amp;", "&#8217;",
+              "\u00a0", "\r\n", "\n", " ", "Ã©", "â€™", "â€œ", "\x1b[1m", "ﬁ", "ＬＯＵＤ", "\u200b", "\x85"]
+
+
+def mojibake(text: str) -> str:
+    return text.encode("utf-8").decode("cp1252", errors="replace")
+
+
+text_with_mojibake = st.one_of(
+    st.text(),
+    st.text(alphabet=SAFE_CHARS),
+    st.lists(st.sampled_from(NEWS_WORDS) | st.text(max_size=8), max_size=30).map("".join),
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF)).map(mojibake),
+    st.lists(st.text(max_size=20).map(mojibake) | st.text(max_size=20), max_size=10).map("\n".join),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(text_with_mojibake)
+def test_fast_path_equals_plain_ftfy(text):
+    assert fix_text_fast(text) == ftfy.fix_text(text, CONFIG)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=SAFE_CHARS))
+def test_safe_characters_are_never_changed_by_ftfy(text):
+    assert ftfy.fix_text(text, CONFIG) == text
+
+
+def test_fast_path_splits_segments_like_ftfy():
+    small = FixOptions(max_decode_length=7)
+    text = "Blinkenâ€™s visit\nabcdefghijklmnopâ€™s\n" * 3
+    assert fix_text_fast(text, small) == ftfy.fix_text(text, ftfy_config(small))
+
+
+def test_configuration_keeps_quotes_and_width_fixes_mojibake_and_entities():
+    assert fix_text_fast("“spy balloon” it’s") == "“spy balloon” it’s"
+    assert fix_text_fast("ＬＯＵＤ") == "ＬＯＵＤ"
+    assert fix_text_fast("Blinkenâ€™s visit") == "Blinken’s visit"
+    assert fix_text_fast("Tom &amp; Jerry&#8217;s") == "Tom & Jerry’s"
+    assert fix_text_fast("a\r\nb") == "a\nb"
+    assert fix_text_fast("ﬂubber") == "flubber"
+
+
+def test_spaces_are_normalised_without_changing_the_line_count():
+    text = "  One\u00a0two\t three  \n\u200bfour.\u200b five\u2009six \n\n"
+    fixed = normalise_spaces(text)
+    assert fixed == "One two three\nfour. five six\n\n".strip(" ")
+    assert fixed.count("\n") == text.count("\n")
