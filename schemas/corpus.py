@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Annotated
 
 import pandas as pd
@@ -27,18 +28,36 @@ Timestamp = Annotated[pd.ArrowDtype, pyarrow.timestamp("us")]
 Strings = Annotated[pd.ArrowDtype, pyarrow.list_(pyarrow.string())]
 Ints = Annotated[pd.ArrowDtype, pyarrow.list_(pyarrow.int64())]
 
-# Lines that must never survive cleaning: the unambiguous families of pipeline/cleaning/rules.toml.
-MARKER_LINE = re.compile(
-    r"^\s*(?:\[\s*/?\s*ad_\d+\s*\]|advertisement|source link|please enter your (?:comment|name here)!?|"
-    r"you have entered an incorrect email address!?|leave a (?:comment|reply)|add a comment|"
-    r"post navigation|you may also like|related posts|(?:also read|read also)\s*[:\-–—].*|"
-    r"image source\s*:.*|(?:#[^\s#]+\s*){2,})\s*$", re.IGNORECASE | re.MULTILINE)
+# Lines that must never survive cleaning, by rule family of pipeline/cleaning/rules.toml: the
+# unambiguous ones. A run that switches a family off publishes such lines, so the check takes the
+# families to enforce (`corpus_schema(disabled=...)`).
+MARKER_LINES = {
+    "ad_marker": r"\[\s*/?\s*ad_\d+\s*\]|advertisement",
+    "source_link": r"source link",
+    "comment_prompt": r"please enter your (?:comment|name here)!?|you have entered an incorrect email "
+                      r"address!?|leave a (?:comment|reply)|add a comment",
+    "navigation": r"post navigation|you may also like|related posts",
+    "related_link": r"(?:also read|read also)\s*[:\-–—].*",
+    "image_caption": r"image source\s*:.*",
+    "hashtags": r"(?:#[^\s#]+\s*){2,}",
+}
 
 
-@extensions.register_check_method(statistics=[])
-def no_boilerplate_line(series: pd.Series) -> pd.Series:
+@lru_cache(maxsize=32)
+def _marker_pattern(families: tuple[str, ...]) -> re.Pattern | None:
+    parts = [MARKER_LINES[f] for f in families if f in MARKER_LINES]
+    if not parts:
+        return None
+    return re.compile(r"^\s*(?:" + "|".join(parts) + r")\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+@extensions.register_check_method(statistics=["families"])
+def no_boilerplate_line(series: pd.Series, *, families: list[str]) -> pd.Series:
     """No paragraph is a known chrome line (ad shortcode, 'Source link', comment prompt ...)."""
-    return series.map(lambda text: text is None or MARKER_LINE.search(text) is None).astype(bool)
+    pattern = _marker_pattern(tuple(families))
+    if pattern is None:
+        return pd.Series(True, index=series.index)
+    return series.map(lambda text: text is None or pattern.search(text) is None).astype(bool)
 
 
 @extensions.register_check_method(statistics=[])
@@ -67,7 +86,8 @@ class Corpus(pa.DataFrameModel):
                                   description="Document id: the file stem, the input's id field, or the WARC record id.")
     title: Series[String] = pa.Field(str_length={"min_value": 1},
                                      description="Headline, without breadcrumb prefix or section/site suffix; quote style as published.")
-    text: Series[String] = pa.Field(str_length={"min_value": 1}, no_boilerplate_line=(), no_mojibake=(),
+    text: Series[String] = pa.Field(str_length={"min_value": 1}, no_boilerplate_line={"families": list(MARKER_LINES)},
+                                    no_mojibake=(),
                                     description="Clean article body; paragraphs separated by one blank line; the title is not repeated.")
     published: Series[Timestamp] = pa.Field(nullable=True,
                                             description="Publication time, wall clock as the page gives it (never shifted to UTC).")
@@ -103,3 +123,16 @@ class Corpus(pa.DataFrameModel):
         ordered = True
         coerce = False
         date_in_range = {"earliest": EARLIEST_DATE}
+
+
+@lru_cache(maxsize=32)
+def corpus_schema(disabled: tuple[str, ...] = ()) -> pa.DataFrameSchema:
+    """The Corpus schema for a run whose options switch off these rule families."""
+    schema = Corpus.to_schema()
+    if not set(disabled) & set(MARKER_LINES):
+        return schema
+    enforced = [f for f in MARKER_LINES if f not in disabled]
+    text = schema.columns["text"]
+    checks = [pa.Check.no_boilerplate_line(families=enforced) if c.name == "no_boilerplate_line" else c
+              for c in text.checks]
+    return schema.update_column("text", checks=checks)
