@@ -65,7 +65,7 @@ class InputFingerprint:
 
     def watch(self, docs: Iterable[Document]) -> Iterator[Document]:
         for doc in docs:
-            data = doc.raw.encode("utf-8", "surrogatepass")
+            data = (doc.raw or doc.html or "").encode("utf-8", "surrogatepass")
             self.digest.update(doc.provenance.encode("utf-8", "surrogatepass") + b"\0")
             self.digest.update(hashlib.sha256(data).digest())
             self.documents += 1
@@ -97,7 +97,7 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     fingerprint = InputFingerprint()
     builder = ReleaseBuilder(out, options.publish, options.corpus, options.workers)
     try:
-        batches = _batches(fingerprint.watch(read_documents(paths, skipped)), options.batch_docs)
+        batches = _batches(fingerprint.watch(read_documents(paths, skipped, options.input)), options.batch_docs)
         work = partial(process_batch, options=options)
         for result in map_ordered(work, batches, workers=options.workers):
             result: BatchResult
