@@ -3,18 +3,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..document import Document, Removal
 from ..options import RuleOptions
-from .context import CONTEXT_RULES, TERMINAL, Article, Line
-from .rules import build_ruleset, count_words
+from .context import BODY_MIN_WORDS, CONTEXT_RULES, TERMINAL, Article, Line, could_be_title
+from .rules import LineRule, RuleSet, build_ruleset, count_words
 
-BODY_MIN_WORDS = 10  # a line this long, ending a sentence, that no rule took, is article body
 LOWER_START = re.compile(r"^[a-z]")
 
 
 def _is_body_like(line: Line) -> bool:
     return line.rule is None and line.words >= BODY_MIN_WORDS and bool(TERMINAL.search(line.text))
+
+
+def _is_headline(lines: list[Line], index: int) -> bool:
+    """The first line no rule took, and shaped like a headline."""
+    first = next(i for i, line in enumerate(lines) if line.rule is None)
+    return index == first and could_be_title(lines[index])
 
 
 @dataclass(frozen=True)
@@ -24,21 +30,28 @@ class StripBoilerplate:
     options: RuleOptions = field(default_factory=RuleOptions)
     name: str = "strip_boilerplate"
 
+    @cached_property
+    def rules(self) -> RuleSet:
+        return build_ruleset(self.options)
+
     def __call__(self, doc: Document) -> Document:
-        rules = build_ruleset(self.options)
+        rules = self.rules
         lines: list[Line] = []
-        edge_rule = []
+        edge_rule: list[LineRule | None] = []
         for number, text in enumerate(doc.text.split("\n"), start=1):
             if not text:
                 continue
             line = Line(number, text, count_words(text))
-            anywhere = rules.match(text, line.words, "any")
-            if anywhere:
-                line.rule, line.family = anywhere.name, anywhere.family
-            edge_rule.append(None if anywhere else rules.match(text, line.words, "edge"))
+            rule = rules.match(text, line.words)
+            if rule is not None and rule.where == "any":
+                line.rule, line.family = rule.name, rule.family
+                rule = None
+            edge_rule.append(rule)
             lines.append(line)
 
         body = [i for i, line in enumerate(lines) if edge_rule[i] is None and _is_body_like(line)]
+        if len(body) > 1 and _is_headline(lines, body[0]):
+            body = body[1:]  # a headline written as a sentence does not open the body
         head_end, tail_start = (body[0], body[-1] + 1) if body else (len(lines), 0)
         article = Article(lines, head_end, tail_start, self.options,
                           given_title=doc.given.get("title") or None,

@@ -22,7 +22,16 @@ NOT_CAPTION = re.compile(
     r"[Tt]hese|[Tt]hose|[Ii]t|[Ii]ts|[Tt]here)\b")
 UPPER_SIGNATURE = re.compile(r"^[^a-z.!?]*[A-Z][^a-z.!?]*$")
 HOME_PREFIX = re.compile(r"^(?:home|inicio|accueil)\b", re.IGNORECASE)
-PULL_QUOTE_MAX_LINES = 400  # pairwise search; no real article has more paragraphs than this
+BODY_MIN_WORDS = 10  # a line this long, ending a sentence, that no rule took, is article body
+PULL_QUOTE_MAX_WORDS = 60  # a pull quote is a sentence or two
+PULL_QUOTE_EXTRA_WORDS = 1  # the paragraph it was lifted from says more ("..., he said")
+TITLE_MAX_WORDS = 40
+TITLE_MAX_CHARS = 400
+SENTENCE_TITLE_WORDS = 12  # a line this long ending in "." is a sentence, not a headline
+PULL_QUOTE_MAX_WORK = 50_000_000  # characters scanned: 100 candidates in a 500 kB article
+LIST_ITEM = re.compile(r"^(?:[-–—•*·▪►]|\d{1,3}[.)]|[a-z][.)])\s", re.IGNORECASE)
+# A line of the past tense ('gathered', 'announced') narrates; captions describe in the present.
+PAST_TENSE = re.compile(r"\b[a-z]{2,}ed\b")
 CHROME_NEIGHBOURS = {"related_link", "ad_marker", "image_caption", "share_prompt", "navigation"}
 
 
@@ -74,17 +83,38 @@ def breadcrumb_ending_in_title(article: Article) -> None:
                 break
 
 
+def could_be_title(line: Line) -> bool:
+    """Headlines are short and rarely end in a full stop; a long sentence is the lead paragraph."""
+    if line.words > TITLE_MAX_WORDS or len(line.text) > TITLE_MAX_CHARS:
+        return False
+    return not (line.words >= SENTENCE_TITLE_WORDS and line.text.rstrip("'\"”’)").endswith("."))
+
+
+def _is_section_label(line: Line, following: Line | None) -> bool:
+    """'World', 'POLITICS' above a headline: one or two words, then a real headline."""
+    return (line.words <= 2 and not TERMINAL.search(line.text) and following is not None
+            and following.words >= 5 and could_be_title(following) and not TERMINAL.search(following.text))
+
+
 def title_line(article: Article) -> None:
-    """The headline: the input's title field if it has one, else the first line still standing."""
+    """The headline: the input's title field if it has one, else the first line still standing
+    in the head (after a section label, if one stands above it)."""
     if article.given_title:
         article.title = article.given_title
         return
-    for i, line in enumerate(article.lines[: max(article.head_end, 1)]):
-        if line.rule is None:
-            if line.words <= 40 and not (line.words > 25 and TERMINAL.search(line.text)):
-                article.title, article.title_index = strip_breadcrumb(line.text), i
-                article.mark(i, "title", "title")
-            return
+    standing = [i for i in range(min(len(article.lines), max(article.head_end, 1)))
+                if article.lines[i].rule is None]
+    if not standing:
+        return
+    first = standing[0]
+    if len(standing) > 1 and _is_section_label(
+            article.lines[first], article.lines[standing[1]]):
+        article.mark(first, "section_label", "navigation")
+        first = standing[1]
+    line = article.lines[first]
+    if could_be_title(line):
+        article.title, article.title_index = strip_breadcrumb(line.text), first
+        article.mark(first, "title", "title")
 
 
 def repeated_title(article: Article) -> None:
@@ -115,24 +145,37 @@ def caption_beside_chrome(article: Article) -> None:
         if (line.rule is None and before.family in CHROME_NEIGHBOURS and before.rule != "title"
                 and 3 <= line.words <= limit and TERMINAL.search(line.text)
                 and not QUOTE_MARKS.search(line.text) and not NOT_CAPTION.search(line.text)
-                and line.text.count(". ") == 0 and line.text[:1].isupper()):
+                and line.text.count(". ") == 0 and line.text[:1].isupper()
+                and not PAST_TENSE.search(line.text)):
             article.mark(i, "caption_beside_chrome", "image_caption")
 
 
 def pull_quote(article: Article) -> None:
-    """A short line whose words stand again inside a longer paragraph of the same article."""
+    """A short line whose words stand again inside a longer paragraph of the same article.
+
+    A list item is never a pull quote (lists repeat phrases), and the paragraph it was lifted
+    from must say a few words more. One substring search per candidate over the paragraphs
+    long enough to hold it, so the cost is candidates x article length, bounded below.
+    """
     minimum = article.options.pull_quote_min_words
-    kept = [(i, f" {loose(article.lines[i].text)} ") for i in article.kept()]
-    if len(kept) > PULL_QUOTE_MAX_LINES:
+    kept = article.kept()
+    candidates = [i for i in kept if minimum <= article.lines[i].words <= PULL_QUOTE_MAX_WORDS
+                  and not LIST_ITEM.match(article.lines[i].text)]
+    if not candidates:
         return
-    for i, text in kept:
-        words = article.lines[i].words
-        if words < minimum or words > 60:
-            continue
-        for j, other in kept:
-            if j != i and len(other) > len(text) and text in other:
-                article.mark(i, "pull_quote", "pull_quote")
-                break
+    paragraphs = sorted({(article.lines[j].words, f" {loose(article.lines[j].text)} ") for j in kept
+                         if article.lines[j].words >= minimum + PULL_QUOTE_EXTRA_WORDS})
+    size = sum(len(text) for _, text in paragraphs)
+    if size * len(candidates) > PULL_QUOTE_MAX_WORK:
+        return  # far beyond any news article: leave its pull quotes rather than stall the run
+    joined_from: dict[int, str] = {}  # word threshold -> the paragraphs with at least that many
+    for i in candidates:
+        threshold = article.lines[i].words + PULL_QUOTE_EXTRA_WORDS
+        if threshold not in joined_from:
+            joined_from[threshold] = "\n".join(t for w, t in paragraphs if w >= threshold)
+        text = f" {loose(article.lines[i].text)} "
+        if len(text) > 2 and text in joined_from[threshold]:
+            article.mark(i, "pull_quote", "pull_quote")
 
 
 def desk_signature(article: Article) -> None:

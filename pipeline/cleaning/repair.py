@@ -30,15 +30,15 @@ def fix_stray_punctuation(text: str) -> str:
 
 def join_split_paragraphs(lines: list[str]) -> tuple[list[str], int]:
     """Join a line that stops mid-sentence to the next when that one starts in lower case."""
-    out: list[str] = []
+    paragraphs: list[list[str]] = []  # the lines of each paragraph, joined once at the end
     joins = 0
     for line in lines:
-        if out and STARTS_LOWER.match(line) and not ENDS_SENTENCE.search(out[-1]):
-            out[-1] = f"{out[-1]} {line}"
+        if paragraphs and STARTS_LOWER.match(line) and not ENDS_SENTENCE.search(paragraphs[-1][-1]):
+            paragraphs[-1].append(line)
             joins += 1
         else:
-            out.append(line)
-    return out, joins
+            paragraphs.append([line])
+    return [" ".join(parts) for parts in paragraphs], joins
 
 
 @dataclass(frozen=True)

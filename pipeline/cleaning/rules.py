@@ -49,11 +49,13 @@ def _rule(entry: dict) -> LineRule:
 
 
 class RuleSet:
-    """All enabled line rules, compiled into one alternation per (position, word budget).
+    """All enabled line rules, compiled into one alternation per word budget.
 
-    One `fullmatch` per line finds the first rule (in file order) that takes the whole line;
-    `lastgroup` names it. Rules are bucketed by `max_words` so a long line is only tried
-    against rules that allow its length.
+    One `fullmatch` per line finds the rule that takes the whole line; `lastgroup` names it.
+    The "any" rules come first in the alternation (in file order), then the "edge" rules, so
+    an "edge" rule is returned only when no "any" rule takes the line: the caller keeps it
+    only at the edges. Rules are bucketed by `max_words` so a long line is only tried against
+    rules that allow its length.
     """
 
     def __init__(self, rules: tuple[LineRule, ...]):
@@ -62,16 +64,15 @@ class RuleSet:
         if duplicates:
             raise ValueError(f"rule names must be unique; repeated: {sorted(duplicates)}")
         self.rules = rules
-        self.by_group = {f"r{i}": rule for i, rule in enumerate(rules)}
+        ordered = [r for r in rules if r.where == "any"] + [r for r in rules if r.where == "edge"]
+        self.by_group = {f"r{i}": rule for i, rule in enumerate(ordered)}
         self.max_words = max((r.max_words for r in rules), default=0)
-        self._compiled: dict[tuple[str, int], re.Pattern | None] = {}
         self._budgets = sorted({r.max_words for r in rules})
-        for where in WHERE:
-            for budget in self._budgets:
-                parts = [f"(?P<r{i}>{rule.pattern})" for i, rule in enumerate(rules)
-                         if rule.where == where and rule.max_words >= budget]
-                self._compiled[where, budget] = (
-                    re.compile("|".join(parts), re.IGNORECASE) if parts else None)
+        self._compiled: dict[int, re.Pattern | None] = {}
+        for budget in self._budgets:
+            parts = [f"(?P<r{i}>{rule.pattern})" for i, rule in enumerate(ordered)
+                     if rule.max_words >= budget]
+            self._compiled[budget] = re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
     def _budget(self, words: int) -> int | None:
         for budget in self._budgets:
@@ -79,12 +80,12 @@ class RuleSet:
                 return budget
         return None
 
-    def match(self, line: str, words: int, where: str) -> LineRule | None:
-        """The rule of position class `where` that takes the whole line, if any."""
+    def match(self, line: str, words: int) -> LineRule | None:
+        """The rule that takes the whole line: an "any" rule if one does, else an "edge" rule."""
         budget = self._budget(words)
         if budget is None or len(line) > MAX_RULE_CHARS:
             return None
-        pattern = self._compiled[where, budget]
+        pattern = self._compiled[budget]
         found = pattern.fullmatch(line) if pattern else None
         return self.by_group[found.lastgroup] if found else None
 
