@@ -1,14 +1,15 @@
 """The Python API: clean one text, run a corpus, load a published corpus."""
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 
 from .document import Document
 from .options import Options
-from .publish.validate import validate_release
+from .publish.validate import join, resolve, validate_release
 from .steps import apply_steps, document_steps
 
 
@@ -30,24 +31,18 @@ def clean_text(raw: str, *, title: str | None = None, url: str | None = None,
     return apply_steps(doc, document_steps(options))
 
 
-def load_corpus(path: str | Path = "dist", *, validate: bool = True) -> pa.Table:
-    """The published corpus as a pyarrow Table (`.to_pandas()` for a DataFrame), validated first.
+def load_corpus(path: str | os.PathLike = "dist", *, filesystem: pafs.FileSystem | None = None,
+                validate: bool = True) -> pa.Table:
+    """The published corpus as a pyarrow Table sorted by id (`.to_pandas()` for a DataFrame).
 
-    `path` is a local folder or any URI pyarrow's filesystems understand (s3://, gs://, ...);
-    remote folders are read without the local manifest check.
+    `path` is a local folder, a URI pyarrow's filesystems understand (file://, s3://, gs://,
+    hdfs://), or a path on `filesystem` (a pyarrow FileSystem such as SubTreeFileSystem or
+    S3FileSystem, or an fsspec one). Validation reads manifest.json and every shard through the
+    same filesystem, so a remote release is checked exactly like a local one.
     """
-    text = str(path)
-    local = "://" not in text
-    if local and validate:
-        report = validate_release(text)
+    fs, root = resolve(path, filesystem)
+    if validate:
+        report = validate_release(path, filesystem)
         if not report.ok:
             raise InvalidCorpus(report.to_text())
-    source = f"{text.rstrip('/')}/data"
-    table = ds.dataset(source, format="parquet").to_table()
-    if not local and validate:
-        from .publish.validate import failed_rows, to_frame
-        from schemas.corpus import corpus_schema
-        failures = failed_rows(corpus_schema(), to_frame(table))
-        if failures:
-            raise InvalidCorpus(f"{text}: {len(failures)} rows fail the corpus schema")
-    return table.sort_by("id")
+    return ds.dataset(join(root, "data"), format="parquet", filesystem=fs).to_table().sort_by("id")

@@ -24,7 +24,7 @@ from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 from ..corpus import CorpusStage
 from ..options import CorpusOptions, PublishOptions
 from .shards import ShardWriter, merge_runs, sort_table, write_parquet, write_sorted
-from .validate import failed_rows, sha256_file, to_frame, validate_release
+from .validate import sha256_file, validate_release
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +194,6 @@ class ReleaseBuilder:
     def publish(self) -> None:
         """Validate the staged release, then swap it in; on any failure the old one stays."""
         report = validate_release(self.staging)
-        _check_duplicates(self.staging, report)
         if not report.ok:
             raise ReleaseFailed("the new release does not validate; the published folder is "
                                 "unchanged:\n" + report.to_text())
@@ -206,18 +205,6 @@ class ReleaseBuilder:
 
     def abandon(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
-
-
-def _check_duplicates(root: Path, report) -> None:
-    """The duplicates table against its pandera model (validate.py checks the other tables)."""
-    for path in sorted((root / "duplicates").glob("*.parquet")):
-        table = pq.read_table(path)
-        name = path.relative_to(root).as_posix()
-        if not table.schema.equals(arrow_schema(Duplicates), check_metadata=False):
-            report.add(name, "Arrow schema differs from schemas.Duplicates")
-            continue
-        for position, checks in failed_rows(Duplicates, to_frame(table)).items():
-            report.add(name, "; ".join(checks), table["id"][position].as_py())
 
 
 def _empty(model) -> pa.Table:

@@ -1,24 +1,37 @@
-"""Validation with the pandera schemas: of each batch before it is written, and of a published folder."""
+"""Validation with the pandera schemas: of each batch before it is written, and of a published folder.
+
+A published folder is read through pyarrow's filesystems, so a release behind a `file://` URI, on
+S3 or GCS, or under a `SubTreeFileSystem` validates like a local folder.
+"""
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_arrow
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from schemas import Corpus, Rejects, Removals, arrow_schema
+from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 from schemas.corpus import corpus_schema
 
-TABLES = {"data": Corpus, "removals": Removals, "rejects": Rejects}
+TABLES = {"data": Corpus, "removals": Removals, "rejects": Rejects, "duplicates": Duplicates}
 
 
 def to_frame(table: pa_arrow.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def _label(case) -> str:
+    """'column: check'; a frame-wide check (pandera lists it once per column) is 'row: check'."""
+    if case.schema_context == "DataFrameSchema" and case.index is not None and not pd.isna(case.index):
+        return f"row: {case.check}"
+    return f"{case.column or 'row'}: {case.check}"
 
 
 def failed_rows(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> dict[int, list[str]]:
@@ -32,7 +45,7 @@ def failed_rows(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> dict[int, li
     for case in cases.itertuples(index=False):
         if case.index is None or pd.isna(case.index):
             raise ValueError(f"schema failure that is not about one row: {case.column}: {case.check}")
-        label = f"{case.column or 'row'}: {case.check}"
+        label = _label(case)
         failures.setdefault(int(case.index), [])
         if label not in failures[int(case.index)]:
             failures[int(case.index)].append(label)
@@ -90,57 +103,179 @@ class Report:
         return "\n".join(lines)
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: str | Path, filesystem: pafs.FileSystem | None = None) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with (Path(path).open("rb") if filesystem is None else filesystem.open_input_stream(str(path))) as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
-def _check_table_files(root: Path, kind: str, model: type[pa.DataFrameModel], report: Report,
+def resolve(location: str | os.PathLike, filesystem: pafs.FileSystem | None = None) -> tuple[pafs.FileSystem, str]:
+    """(filesystem, folder path inside it) for a local folder, a URI pyarrow knows, or a path on `filesystem`."""
+    text = os.fspath(location)
+    if filesystem is not None:
+        if not isinstance(filesystem, pafs.FileSystem):  # an fsspec filesystem (s3fs, gcsfs, hf ...)
+            filesystem = pafs.PyFileSystem(pafs.FSSpecHandler(filesystem))
+        return filesystem, text.rstrip("/")
+    if "://" in text:
+        filesystem, path = pafs.FileSystem.from_uri(text)
+        return filesystem, path.rstrip("/")
+    return pafs.LocalFileSystem(), Path(text).absolute().as_posix()
+
+
+def join(root: str, *parts: str) -> str:
+    return "/".join(p for p in (root, *parts) if p)
+
+
+class Release:
+    """A published folder on some filesystem: what the checks below read through."""
+
+    def __init__(self, location: str | os.PathLike, filesystem: pafs.FileSystem | None = None):
+        self.fs, self.root = resolve(location, filesystem)
+
+    def path(self, name: str) -> str:
+        return join(self.root, name)
+
+    def info(self, name: str) -> pafs.FileInfo:
+        return self.fs.get_file_info(self.path(name))
+
+    def files(self, folder: str, suffix: str = "") -> list[str]:
+        """Names (relative to the release) of the files in `folder`, sorted; hidden files left out."""
+        selector = pafs.FileSelector(self.path(folder), allow_not_found=True)
+        names = [f"{folder}/{info.base_name}" for info in self.fs.get_file_info(selector)
+                 if info.type == pafs.FileType.File and not info.base_name.startswith(".")
+                 and info.base_name.endswith(suffix)]
+        return sorted(names)
+
+    def read_text(self, name: str) -> str:
+        with self.fs.open_input_stream(self.path(name)) as stream:
+            return stream.readall().decode("utf-8")
+
+    def read_table(self, name: str) -> pa_arrow.Table:
+        return pq.read_table(self.path(name), filesystem=self.fs)
+
+    def num_rows(self, name: str) -> int:
+        with self.fs.open_input_file(self.path(name)) as handle:
+            return pq.ParquetFile(handle).metadata.num_rows
+
+
+def schema_differences(actual: pa_arrow.Schema, expected: pa_arrow.Schema) -> tuple[list[str], bool]:
+    """(the differences, column by column; whether they are only types and nullability)."""
+    missing = [n for n in expected.names if n not in actual.names]
+    extra = [n for n in actual.names if n not in expected.names]
+    problems = []
+    if missing:
+        problems.append(f"columns missing: {', '.join(missing)}")
+    if extra:
+        problems.append(f"columns not in schemas/: {', '.join(extra)}")
+    if not missing and not extra and actual.names != expected.names:
+        problems.append(f"column order differs from schemas/: {', '.join(actual.names)}")
+    if problems:
+        return problems, False
+    for want in expected:
+        got = actual.field(want.name)
+        if not got.type.equals(want.type):
+            problems.append(f"{want.name}: Arrow type {got.type}, schemas/ says {want.type}")
+        elif got.nullable and not want.nullable:
+            problems.append(f"{want.name}: Arrow field is nullable, schemas/ says not null")
+    return problems, True
+
+
+def conform(table: pa_arrow.Table, expected: pa_arrow.Schema) -> tuple[pa_arrow.Table, dict[str, list[int]]]:
+    """The table cast to the schema's types (nullability relaxed), so its rows can be checked;
+    and, per column that does not cast, the positions of the values that do not convert."""
+    columns, unconvertible = [], {}
+    for want in expected:
+        column = table[want.name]
+        if not column.type.equals(want.type):
+            try:
+                column = column.cast(want.type)
+            except (pa_arrow.ArrowInvalid, pa_arrow.ArrowNotImplementedError, pa_arrow.ArrowTypeError):
+                unconvertible[want.name] = [i for i, value in enumerate(column) if not _casts(value, want.type)]
+        columns.append(column)
+    if unconvertible:
+        return table, unconvertible
+    fields = [f.with_nullable(True) for f in expected]
+    return pa_arrow.Table.from_arrays(columns, schema=pa_arrow.schema(fields)), {}
+
+
+def _casts(value: pa_arrow.Scalar, to: pa_arrow.DataType) -> bool:
+    try:
+        value.cast(to)
+        return True
+    except (pa_arrow.ArrowInvalid, pa_arrow.ArrowNotImplementedError, pa_arrow.ArrowTypeError):
+        return False
+
+
+def _row_id(table: pa_arrow.Table, position: int) -> str | None:
+    if "id" not in table.column_names:
+        return None
+    value = table["id"][position].as_py()
+    return None if value is None else str(value)
+
+
+def _check_rows(name: str, table: pa_arrow.Table, schema: pa.DataFrameSchema, report: Report) -> None:
+    """Every pandera check on every row, each failure reported once with the row's id."""
+    try:
+        schema.validate(to_frame(table), lazy=True)
+        return
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+    reported = set()
+    for case in cases.itertuples(index=False):
+        row = None if case.index is None or pd.isna(case.index) else int(case.index)
+        label, value = _label(case), case.failure_case
+        if (row, label) in reported:
+            continue
+        reported.add((row, label))
+        if label.startswith("row: date_in_range") and "published" in table.column_names:
+            value = table["published"][row].as_py()
+        report.add(name, label, None if row is None else _row_id(table, row), value)
+
+
+def _check_table_files(release: Release, kind: str, model: type[pa.DataFrameModel], report: Report,
                        seen_ids: dict[str, set], relaxed: tuple[str, ...]) -> None:
-    files = sorted((root / kind).glob("*.parquet")) if (root / kind).is_dir() else []
     expected = arrow_schema(model)
     report.rows[kind] = 0
-    for path in files:
-        name = path.relative_to(root).as_posix()
+    for name in release.files(kind, ".parquet"):
         try:
-            table = pq.read_table(path)
+            table = release.read_table(name)
         except (OSError, pa_arrow.ArrowInvalid) as exc:
             report.add(name, f"unreadable Parquet file: {exc}")
             continue
         report.rows[kind] += table.num_rows
-        if not table.schema.equals(expected, check_metadata=False):
-            report.add(name, f"Arrow schema differs from schemas/: {table.schema.names} vs {expected.names}")
+        problems, castable = schema_differences(table.schema, expected)
+        for problem in problems:
+            report.add(name, problem)
+        if not castable:
             continue
-        frame = to_frame(table)
-        schema = corpus_schema(relaxed) if model is Corpus else model.to_schema()
-        try:
-            schema.validate(frame, lazy=True)
-        except pa.errors.SchemaErrors as errors:
-            for case in errors.failure_cases.itertuples(index=False):
-                row_id = None
-                if case.index is not None and not pd.isna(case.index) and "id" in frame:
-                    row_id = str(frame["id"].iloc[int(case.index)])
-                report.add(name, f"{case.column}: {case.check}", row_id, case.failure_case)
-        if kind == "data":  # uniqueness across shards, not only within one
+        table, unconvertible = conform(table, expected)
+        for column, positions in unconvertible.items():
+            if len(positions) < table.num_rows:  # when none converts, the type message says it all
+                for position in positions:
+                    report.add(name, f"{column}: value does not convert to {expected.field(column).type}",
+                               _row_id(table, position), table[column][position].as_py())
+        if unconvertible:
+            continue
+        _check_rows(name, table, corpus_schema(relaxed) if model is Corpus else model.to_schema(), report)
+        if kind == "data":  # uniqueness across shards (pandera checks it within one)
             for column in ("id", "content_hash"):
                 seen = seen_ids.setdefault(column, set())
-                for value, row_id in zip(table[column].to_pylist(), table["id"].to_pylist()):
+                values = table[column].to_pylist()
+                for value, row_id in zip(values, table["id"].to_pylist()):
                     if value in seen:
                         report.add(name, f"{column}: unique across shards", row_id, value)
-                    seen.add(value)
+                seen.update(values)
 
 
-def _check_manifest(root: Path, report: Report) -> tuple[str, ...]:
+def _check_manifest(release: Release, report: Report) -> tuple[str, ...]:
     """Check the manifest's files; returns the rule families the release's run switched off."""
-    path = root / "manifest.json"
-    if not path.exists():
+    if release.info("manifest.json").type != pafs.FileType.File:
         report.add("manifest.json", "missing")
         return ()
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(release.read_text("manifest.json"))
         files = manifest["files"]
         relaxed = tuple(manifest.get("relaxed_families", ()))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -150,37 +285,40 @@ def _check_manifest(root: Path, report: Report) -> tuple[str, ...]:
     for entry in files:
         name = entry.get("path", "?")
         listed.add(name)
-        path = root / name
-        if not path.is_file():
+        info = release.info(name)
+        if info.type != pafs.FileType.File:
             report.add(name, "listed in manifest.json but missing")
             continue
-        if path.stat().st_size != entry.get("bytes"):
-            report.add(name, f"size {path.stat().st_size} differs from manifest ({entry.get('bytes')})")
-        if sha256_file(path) != entry.get("sha256"):
+        if info.size != entry.get("bytes"):
+            report.add(name, f"size {info.size} differs from manifest ({entry.get('bytes')})")
+        if sha256_file(release.path(name), release.fs) != entry.get("sha256"):
             report.add(name, "sha256 differs from manifest.json: the file was changed")
         if "rows" in entry and name.endswith(".parquet"):
             try:
-                rows = pq.ParquetFile(path).metadata.num_rows
+                rows = release.num_rows(name)
             except (OSError, pa_arrow.ArrowInvalid):
                 continue
             if rows != entry["rows"]:
                 report.add(name, f"{rows} rows, manifest.json says {entry['rows']}")
     for kind in TABLES:
-        for path in sorted((root / kind).glob("*")) if (root / kind).is_dir() else []:
-            if path.relative_to(root).as_posix() not in listed:
-                report.add(path.relative_to(root).as_posix(), "not listed in manifest.json")
+        for name in release.files(kind):
+            if name not in listed:
+                report.add(name, "not listed in manifest.json")
     return relaxed
 
 
-def validate_release(directory: str | Path) -> Report:
-    """Every check on a published folder: manifest, schemas, row checks, cross-shard uniqueness."""
-    root = Path(directory)
-    report = Report(str(directory))
-    if not (root / "data").is_dir() or not any((root / "data").glob("*.parquet")):
+def validate_release(directory: str | os.PathLike, filesystem: pafs.FileSystem | None = None) -> Report:
+    """Every check on a published folder: manifest, schemas, row checks, cross-shard uniqueness.
+
+    `directory`: a local folder, a URI pyarrow's filesystems understand (file://, s3://, gs://),
+    or a path on `filesystem`."""
+    release = Release(directory, filesystem)
+    report = Report(os.fspath(directory))
+    if not release.files("data", ".parquet"):
         report.add("data/", "no Parquet files: not a published corpus")
         return report
-    relaxed = _check_manifest(root, report)
+    relaxed = _check_manifest(release, report)
     seen: dict[str, set] = {}
     for kind, model in TABLES.items():
-        _check_table_files(root, kind, model, report, seen, relaxed)
+        _check_table_files(release, kind, model, report, seen, relaxed)
     return report
