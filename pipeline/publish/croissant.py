@@ -4,21 +4,25 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
+# The standard Croissant 1.0 @context, key for key (mlcroissant warns on any other).
 CONTEXT = {
     "@language": "en", "@vocab": "https://schema.org/", "citeAs": "cr:citeAs", "column": "cr:column",
-    "conformsTo": "dct:conformsTo", "cr": "http://mlcommons.org/croissant/", "data": {"@id": "cr:data", "@type": "@json"},
-    "dataType": {"@id": "cr:dataType", "@type": "@vocab"}, "dct": "http://purl.org/dc/terms/",
+    "conformsTo": "dct:conformsTo", "cr": "http://mlcommons.org/croissant/", "rai": "http://mlcommons.org/croissant/RAI/",
+    "data": {"@id": "cr:data", "@type": "@json"}, "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
+    "dct": "http://purl.org/dc/terms/", "equivalentProperty": "cr:equivalentProperty",
     "examples": {"@id": "cr:examples", "@type": "@json"}, "extract": "cr:extract", "field": "cr:field",
     "fileProperty": "cr:fileProperty", "fileObject": "cr:fileObject", "fileSet": "cr:fileSet",
     "format": "cr:format", "includes": "cr:includes", "isLiveDataset": "cr:isLiveDataset",
     "jsonPath": "cr:jsonPath", "key": "cr:key", "md5": "cr:md5", "parentField": "cr:parentField",
     "path": "cr:path", "recordSet": "cr:recordSet", "references": "cr:references", "regex": "cr:regex",
-    "repeated": "cr:repeated", "replace": "cr:replace", "sc": "https://schema.org/",
-    "separator": "cr:separator", "source": "cr:source", "subField": "cr:subField", "transform": "cr:transform",
-    "rai": "http://mlcommons.org/croissant/RAI/",
+    "repeated": "cr:repeated", "replace": "cr:replace", "samplingRate": "cr:samplingRate",
+    "sc": "https://schema.org/", "separator": "cr:separator", "source": "cr:source",
+    "subField": "cr:subField", "transform": "cr:transform",
 }
 TABLES = (("corpus", "data", Corpus, "News articles, one row each."),
           ("removals", "removals", Removals, "Lines removed from the published articles."),
@@ -32,12 +36,19 @@ def _data_type(arrow_type: pa.DataType) -> str:
     if pa.types.is_integer(arrow_type):
         return "sc:Integer"
     if pa.types.is_timestamp(arrow_type):
-        return "sc:Date"
+        return "sc:DateTime"
     if pa.types.is_floating(arrow_type):
         return "sc:Float"
     if pa.types.is_boolean(arrow_type):
         return "sc:Boolean"
     return "sc:Text"
+
+
+def newest_article_date(root: Path) -> str | None:
+    """The day of the newest `published` in the corpus: a release date that is the same on every
+    run over the same input (a run timestamp would break byte-reproducibility)."""
+    newest = pc.max(pq.read_table(root / "data", columns=["published"])["published"]).as_py()
+    return None if newest is None else newest.date().isoformat()
 
 
 def croissant(root: Path, manifest: dict) -> dict:
@@ -59,9 +70,12 @@ def croissant(root: Path, manifest: dict) -> dict:
             if pa.types.is_list(field.type):
                 entry["repeated"] = True
             fields.append(entry)
-        record_sets.append({"@type": "cr:RecordSet", "@id": name, "name": name,
-                            "description": description, "field": fields})
-    return {
+        record_set = {"@type": "cr:RecordSet", "@id": name, "name": name,
+                      "description": description, "field": fields}
+        if model is Corpus:
+            record_set["key"] = {"@id": f"{name}/id"}
+        record_sets.append(record_set)
+    dataset = {
         "@context": CONTEXT,
         "@type": "sc:Dataset",
         "name": "newsclean-news-corpus",
@@ -77,3 +91,7 @@ def croissant(root: Path, manifest: dict) -> dict:
         "distribution": distribution,
         "recordSet": record_sets,
     }
+    published = newest_article_date(root)
+    if published:
+        dataset["datePublished"] = published
+    return dataset
