@@ -11,16 +11,19 @@ from .context import BODY_MIN_WORDS, CONTEXT_RULES, TERMINAL, Article, Line, cou
 from .rules import LineRule, RuleSet, build_ruleset, count_words
 
 LOWER_START = re.compile(r"^[a-z]")
+MAX_PASSES = 4  # real articles settle in two; the bound keeps a pathological text linear
 
 
 def _is_body_like(line: Line) -> bool:
     return line.rule is None and line.words >= BODY_MIN_WORDS and bool(TERMINAL.search(line.text))
 
 
-def _is_headline(lines: list[Line], index: int) -> bool:
+def _is_headline(lines: list[Line], edge_rule: list, index: int) -> bool:
     """The first line no rule took, and shaped like a headline."""
     first = next(i for i, line in enumerate(lines) if line.rule is None)
-    return index == first and could_be_title(lines[index])
+    after = index + 1
+    next_is_chrome = after < len(lines) and (lines[after].rule is not None or edge_rule[after] is not None)
+    return index == first and could_be_title(lines[index], next_is_chrome)
 
 
 @dataclass(frozen=True)
@@ -35,35 +38,47 @@ class StripBoilerplate:
         return build_ruleset(self.options)
 
     def __call__(self, doc: Document) -> Document:
-        rules = self.rules
         lines: list[Line] = []
-        edge_rule: list[LineRule | None] = []
         for number, text in enumerate(doc.text.split("\n"), start=1):
-            if not text:
-                continue
-            line = Line(number, text, count_words(text))
-            rule = rules.match(text, line.words)
+            if text:
+                line = Line(number, text, count_words(text))
+                line.pattern = self.rules.match(text, line.words)
+                lines.append(line)
+        # Removing chrome moves the edges and the first line; classify what stands again until
+        # nothing more goes, so that cleaning clean text changes nothing (idempotence).
+        title, removed = doc.given.get("title") or None, []
+        for _ in range(MAX_PASSES):
+            article = self._classify(lines, title)
+            title = article.title
+            gone = [line for line in lines if line.rule is not None]
+            lines = [line for line in lines if line.rule is None]
+            removed += gone
+            if not gone:
+                break
+        doc.title = title
+        doc.lines = [(line.number, line.text) for line in lines]
+        doc.removals = [Removal(line.number, line.rule, line.family, line.text)
+                        for line in sorted(removed, key=lambda line: line.number)]
+        return doc
+
+    def _classify(self, lines: list[Line], given_title: str | None) -> Article:
+        """One pass: pattern rules (edge rules only in the head and tail), then context rules."""
+        edge_rule: list[LineRule | None] = []
+        for line in lines:
+            rule = line.pattern
             if rule is not None and rule.where == "any":
                 line.rule, line.family = rule.name, rule.family
-                rule = None
-            edge_rule.append(rule)
-            lines.append(line)
+            edge_rule.append(rule if rule is not None and rule.where == "edge" else None)
 
         body = [i for i, line in enumerate(lines) if edge_rule[i] is None and _is_body_like(line)]
-        if len(body) > 1 and _is_headline(lines, body[0]):
+        if len(body) > 1 and _is_headline(lines, edge_rule, body[0]):
             body = body[1:]  # a headline written as a sentence does not open the body
         head_end, tail_start = (body[0], body[-1] + 1) if body else (len(lines), 0)
-        article = Article(lines, head_end, tail_start, self.options,
-                          given_title=doc.given.get("title") or None,
+        article = Article(lines, head_end, tail_start, self.options, given_title=given_title,
                           disabled=frozenset(self.options.disabled))
         for i, rule in enumerate(edge_rule):
             if rule is not None and article.at_edge(i):
                 lines[i].rule, lines[i].family = rule.name, rule.family
         for context_rule in CONTEXT_RULES:
             context_rule(article)
-
-        doc.title = article.title
-        doc.lines = [(line.number, line.text) for line in lines if line.rule is None]
-        doc.removals = [Removal(line.number, line.rule, line.family, line.text)
-                        for line in lines if line.rule is not None]
-        return doc
+        return article

@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..metadata.title import loose, strip_breadcrumb, strip_site_suffix
+from ..metadata.title import MAX_SUFFIX_WORDS, loose, strip_breadcrumb, strip_site_suffix
 from ..options import RuleOptions
+from .repair import continues_paragraph
 
 TERMINAL = re.compile(r"[.!?…]['\"”’»)\]]*$")
 QUOTE_MARKS = re.compile(r"[\"“”„«»]")
@@ -27,7 +28,6 @@ PULL_QUOTE_MAX_WORDS = 60  # a pull quote is a sentence or two
 PULL_QUOTE_EXTRA_WORDS = 1  # the paragraph it was lifted from says more ("..., he said")
 TITLE_MAX_WORDS = 40
 TITLE_MAX_CHARS = 400
-SENTENCE_TITLE_WORDS = 12  # a line this long ending in "." is a sentence, not a headline
 PULL_QUOTE_MAX_WORK = 50_000_000  # characters scanned: 100 candidates in a 500 kB article
 LIST_ITEM = re.compile(r"^(?:[-–—•*·▪►]|\d{1,3}[.)]|[a-z][.)])\s", re.IGNORECASE)
 # A line of the past tense ('gathered', 'announced') narrates; captions describe in the present.
@@ -43,6 +43,7 @@ class Line:
     rule: str | None = None  # name of the rule that removes it
     family: str | None = None
     body_like: bool = False  # long prose line that no pattern took: marks where the body is
+    pattern: object = None  # the line rule whose pattern takes the whole line (a LineRule), if any
 
 
 @dataclass
@@ -83,17 +84,21 @@ def breadcrumb_ending_in_title(article: Article) -> None:
                 break
 
 
-def could_be_title(line: Line) -> bool:
-    """Headlines are short and rarely end in a full stop; a long sentence is the lead paragraph."""
+def could_be_title(line: Line, next_is_chrome: bool) -> bool:
+    """Headlines are short and rarely end a sentence. A line shaped like a paragraph (long
+    enough, ending in . ! ?) is the lead paragraph, unless chrome (a byline, a date line)
+    follows it as it follows a headline: then it is a headline written as a sentence."""
     if line.words > TITLE_MAX_WORDS or len(line.text) > TITLE_MAX_CHARS:
         return False
-    return not (line.words >= SENTENCE_TITLE_WORDS and line.text.rstrip("'\"”’)").endswith("."))
+    if line.words >= BODY_MIN_WORDS and TERMINAL.search(line.text):
+        return next_is_chrome
+    return True
 
 
 def _is_section_label(line: Line, following: Line | None) -> bool:
     """'World', 'POLITICS' above a headline: one or two words, then a real headline."""
     return (line.words <= 2 and not TERMINAL.search(line.text) and following is not None
-            and following.words >= 5 and could_be_title(following) and not TERMINAL.search(following.text))
+            and following.words >= 5 and could_be_title(following, True) and not TERMINAL.search(following.text))
 
 
 def title_line(article: Article) -> None:
@@ -112,7 +117,8 @@ def title_line(article: Article) -> None:
         article.mark(first, "section_label", "navigation")
         first = standing[1]
     line = article.lines[first]
-    if could_be_title(line):
+    following = article.lines[first + 1] if first + 1 < len(article.lines) else None
+    if could_be_title(line, following is not None and following.rule is not None):
         article.title, article.title_index = strip_breadcrumb(line.text), first
         article.mark(first, "title", "title")
 
@@ -123,7 +129,8 @@ def repeated_title(article: Article) -> None:
         return
     forms = {loose(article.title), loose(strip_site_suffix(article.title))} - {""}
     for i, line in enumerate(article.lines):
-        if line.rule is None and loose(strip_breadcrumb(line.text)) in forms:
+        if line.rule is None and line.words <= TITLE_MAX_WORDS + MAX_SUFFIX_WORDS and (
+                loose(strip_breadcrumb(line.text)) in forms or loose(strip_site_suffix(line.text)) in forms):
             article.mark(i, "duplicate_title", "duplicate_title")
 
 
@@ -150,23 +157,41 @@ def caption_beside_chrome(article: Article) -> None:
             article.mark(i, "caption_beside_chrome", "image_caption")
 
 
+def _paragraphs(article: Article, kept: list[int]) -> tuple[list[tuple[int, str]], dict[int, int]]:
+    """The kept lines grouped into paragraphs as the repair step will join them:
+    ([(words, loose text padded with spaces)], line index -> paragraph index)."""
+    groups: list[list[int]] = []
+    for i in kept:
+        text = article.lines[i].text
+        if groups and continues_paragraph(article.lines[groups[-1][-1]].text, text):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    paragraphs, paragraph_of = [], {}
+    for number, group in enumerate(groups):
+        words = sum(article.lines[i].words for i in group)
+        paragraphs.append((words, f" {loose(' '.join(article.lines[i].text for i in group))} "))
+        paragraph_of.update((i, number) for i in group)
+    return paragraphs, paragraph_of
+
+
 def pull_quote(article: Article) -> None:
     """A short line whose words stand again inside a longer paragraph of the same article.
 
     A list item is never a pull quote (lists repeat phrases), and the paragraph it was lifted
-    from must say a few words more. One substring search per candidate over the paragraphs
-    long enough to hold it, so the cost is candidates x article length, bounded below.
+    from must say more. Paragraphs are compared as the repair step will join them, so that
+    cleaning the output again finds nothing new. One substring count per candidate over the
+    paragraphs long enough to hold it: candidates x article length, bounded below.
     """
     minimum = article.options.pull_quote_min_words
     kept = article.kept()
-    candidates = [i for i in kept if minimum <= article.lines[i].words <= PULL_QUOTE_MAX_WORDS
+    candidates = [i for i in kept if i > article.head_end  # set in the body, never above it
+                  and minimum <= article.lines[i].words <= PULL_QUOTE_MAX_WORDS
                   and not LIST_ITEM.match(article.lines[i].text)]
     if not candidates:
         return
-    paragraphs = sorted({(article.lines[j].words, f" {loose(article.lines[j].text)} ") for j in kept
-                         if article.lines[j].words >= minimum + PULL_QUOTE_EXTRA_WORDS})
-    size = sum(len(text) for _, text in paragraphs)
-    if size * len(candidates) > PULL_QUOTE_MAX_WORK:
+    paragraphs, paragraph_of = _paragraphs(article, kept)
+    if sum(len(text) for _, text in paragraphs) * len(candidates) > PULL_QUOTE_MAX_WORK:
         return  # far beyond any news article: leave its pull quotes rather than stall the run
     joined_from: dict[int, str] = {}  # word threshold -> the paragraphs with at least that many
     for i in candidates:
@@ -174,7 +199,11 @@ def pull_quote(article: Article) -> None:
         if threshold not in joined_from:
             joined_from[threshold] = "\n".join(t for w, t in paragraphs if w >= threshold)
         text = f" {loose(article.lines[i].text)} "
-        if len(text) > 2 and text in joined_from[threshold]:
+        if len(text) <= 2:
+            continue
+        own_words, own = paragraphs[paragraph_of[i]]
+        in_own = own.count(text) if own_words >= threshold else 0
+        if joined_from[threshold].count(text) > in_own:
             article.mark(i, "pull_quote", "pull_quote")
 
 

@@ -28,12 +28,17 @@ def fix_stray_punctuation(text: str) -> str:
     return SPACE_BEFORE_MARK.sub(r"\1", text)
 
 
+def continues_paragraph(previous: str, line: str) -> bool:
+    """The line carries on a sentence the previous line left open."""
+    return bool(STARTS_LOWER.match(line)) and not ENDS_SENTENCE.search(previous)
+
+
 def join_split_paragraphs(lines: list[str]) -> tuple[list[str], int]:
     """Join a line that stops mid-sentence to the next when that one starts in lower case."""
     paragraphs: list[list[str]] = []  # the lines of each paragraph, joined once at the end
     joins = 0
     for line in lines:
-        if paragraphs and STARTS_LOWER.match(line) and not ENDS_SENTENCE.search(paragraphs[-1][-1]):
+        if paragraphs and continues_paragraph(paragraphs[-1][-1], line):
             paragraphs[-1].append(line)
             joins += 1
         else:

@@ -1,0 +1,101 @@
+"""Properties of cleaning on arbitrary input (hypothesis): it only removes and repairs, it is
+idempotent, it never raises, and its time is linear in the input (no regex blow-ups)."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline import clean_text
+from pipeline.cleaning.fix import fix_text_fast, normalise_spaces
+from pipeline.cleaning.rules import default_rules
+from test_rules import CASES
+
+WORD = re.compile(r"\w+")
+
+# Lines that real articles are made of: every rule example, every labelled case line, with
+# arbitrary Unicode lines and fragments mixed in, so the rules and context rules really fire.
+KNOWN_LINES = sorted({e for rule in default_rules() for e in rule.examples}
+                     | {line["text"] for case in CASES for line in case["lines"]})
+line = st.one_of(
+    st.sampled_from(KNOWN_LINES),
+    st.text(max_size=80),
+    st.builds(lambda a, b: f"{a} {b}", st.sampled_from(KNOWN_LINES), st.text(max_size=20)),
+    st.just(""),
+)
+article = st.lists(line, min_size=1, max_size=25).map("\n".join)
+PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _words(text: str | None) -> set[str]:
+    return set(WORD.findall(text or ""))
+
+
+@PROPERTY
+@given(article)
+def test_cleaning_never_adds_a_word(raw):
+    """Every word of the text and title was in the input (after the documented ftfy repair)."""
+    doc = clean_text(raw)
+    source = _words(normalise_spaces(fix_text_fast(raw)))
+    assert _words(doc.text) <= source
+    if doc.rejection is None:
+        assert _words(doc.title) <= source
+
+
+@PROPERTY
+@given(article)
+def test_cleaning_is_idempotent(raw):
+    doc = clean_text(raw)
+    if doc.rejection is not None:
+        return
+    # the headline the first pass found is passed on as the input field; a title of last
+    # resort (the first sentence, when the text had no headline) is not a headline
+    headline = doc.title if any(r.family == "title" for r in doc.removals) else None
+    again = clean_text(doc.text, title=headline)
+    assert again.rejection is None
+    assert again.text == doc.text
+    assert again.removals == []
+
+
+@PROPERTY
+@given(st.text())
+def test_cleaning_never_raises_on_arbitrary_unicode(raw):
+    doc = clean_text(raw)
+    assert doc.rejection is None or doc.rejection.reason == "no_text", doc.rejection
+
+
+ONE_MB = 1_000_000
+ADVERSARIAL = {
+    "brackets": "[" * ONE_MB,
+    "parentheses": "(" * ONE_MB,
+    "hashes": "#a" * (ONE_MB // 2),
+    "breadcrumb separators": "Home » " * (ONE_MB // 7),
+    "photo labels": "(Photo: " * (ONE_MB // 8),
+    "bylines": "By " * (ONE_MB // 3),
+    "words": "word " * (ONE_MB // 5),
+    "spaced dots": "word . " * (ONE_MB // 7),
+    "entities": "&amp" * (ONE_MB // 4),
+    "mojibake": "Ã©" * (ONE_MB // 2),
+    "cookie words": "we use cookies " * (ONE_MB // 15),
+    "no spaces": "a" * ONE_MB,
+}
+
+
+@pytest.mark.parametrize("name", ADVERSARIAL)
+def test_a_one_megabyte_adversarial_line_cleans_in_well_under_a_second(name):
+    raw = ADVERSARIAL[name]
+    start = time.process_time()
+    clean_text(raw)
+    assert time.process_time() - start < 1.0
+
+
+@pytest.mark.parametrize("unit", ["(" * 1999, "Photo: x " * 222, "cookies and policy " * 100, "By J " * 400])
+def test_a_megabyte_of_long_adversarial_lines_cleans_in_about_a_second(unit):
+    """Lines just under the rule length limit are each tried against every pattern."""
+    raw = "\n".join([unit[:1999]] * (ONE_MB // 2000))
+    start = time.process_time()
+    clean_text(raw)
+    assert time.process_time() - start < 2.0

@@ -1,0 +1,64 @@
+"""Line rules as data: every rule's own examples, and the labelled cases in tests/cases/."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from pipeline import clean_text
+from pipeline.cleaning.rules import RuleSet, count_words, default_rules
+from scoring import normalise, score
+
+CASES_DIR = Path(__file__).parent / "cases"
+
+
+def _cases() -> list[dict]:
+    cases = []
+    for path in sorted(CASES_DIR.glob("*.toml")):
+        for case in tomllib.loads(path.read_text(encoding="utf-8"))["case"]:
+            lines = []
+            for n, row in enumerate(case["lines"].strip("\n").split("\n"), start=1):
+                label, _, text = row.partition(" | ")
+                assert text, f"{path.name}: {case['name']}: line {n} is not 'label | text'"
+                lines.append({"n": n, "label": label.strip(), "text": text})
+            cases.append({**case, "lines": lines, "file": path.name})
+    return cases
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize("rule", default_rules(), ids=lambda r: r.name)
+def test_every_example_is_taken_by_a_rule_of_its_family(rule):
+    rules = RuleSet(default_rules())
+    for example in rule.examples:
+        taken = rules.match(example, count_words(example))
+        assert taken is not None, f"{rule.name}: example {example!r} is not removed"
+        assert taken.family == rule.family, f"{example!r} taken by {taken.name} ({taken.family})"
+
+
+def test_case_files_hold_cases_of_both_kinds():
+    labels = {line["label"] for case in CASES for line in case["lines"]}
+    assert len(CASES) >= 8 and "keep" in labels and len(labels - {"keep", "title"}) >= 8
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['file']}:{c['name']}")
+def test_case(case):
+    text = "\n".join(line["text"] for line in case["lines"])
+    doc = clean_text(text, title=case.get("title"))
+    assert doc.rejection is None, doc.rejection
+    result = score(case["lines"], doc.text)
+    assert result["missed"] == [], "boilerplate left in the text"
+    assert result["lost"] == [], "content lost"
+    removed = {removal.line: removal for removal in doc.removals}
+    for line in case["lines"]:
+        if line["label"] == "title":
+            assert normalise(doc.title) == normalise(line["text"])
+            assert removed[line["n"]].family == "title"
+        elif line["label"] != "keep":
+            assert line["n"] in removed, f"line {line['n']} not recorded as removed"
+            assert removed[line["n"]].family == line["label"], (
+                f"line {line['n']} removed by {removed[line['n']].rule} ({removed[line['n']].family})")
+        else:
+            assert line["n"] not in removed, f"kept line {line['n']} removed by {removed.get(line['n'])}"
