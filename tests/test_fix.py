@@ -10,7 +10,7 @@ from pipeline.options import FixOptions
 
 CONFIG = ftfy_config(FixOptions())
 NEWS_WORDS = ["Blinken’s", "“spy balloon”", "café", "naïve", "Zürich", "—", "…", "&amp;", "&#8217;",
-              "\u00a0", "\r\n", "\n", " ", "Ã©", "â€™", "â€œ", "\x1b[1m", "ﬁ", "ＬＯＵＤ", "\u200b", "\x85"]
+              "\u00a0", "«", "»", "Home » World", "\r\n", "\n", " ", "Ã©", "â€™", "â€œ", "\x1b[1m", "ﬁ", "ＬＯＵＤ", "\u200b", "\x85"]
 
 
 def mojibake(text: str) -> str:

@@ -12,11 +12,14 @@ from ..options import FixOptions
 
 # Characters on which ftfy, configured as in FixOptions, provably changes nothing (tested with
 # hypothesis in tests/test_fix.py): printable ASCII except "&" (an HTML entity may start there)
-# plus the typographic punctuation of ordinary news text. None of these is a UTF-8 lead byte in
-# any single-byte codec ftfy tries, none is changed by NFC, and none is a control character.
-# A line made only of them is passed through untouched; any other line goes to ftfy as is.
-SAFE_CHARS = "\t\n -%'-~\u2018\u2019\u201c\u201d\u2013\u2014\u2026"
-NEEDS_FTFY = re.compile(r"[^\t\n\x20-\x25\x27-\x7e\u2018\u2019\u201c\u201d\u2013\u2014\u2026]")
+# plus the typographic punctuation and spaces of ordinary news text. In every single-byte codec
+# ftfy tries, these non-ASCII characters are all UTF-8 continuation bytes (latin-1, the
+# windows-125x family) or all lead bytes (MacRoman), so no run of them decodes as UTF-8; NFC
+# leaves them alone and none is a control character. A line made only of them is passed
+# through untouched; any other line goes to ftfy as is.
+SAFE_CHARS = ("\t\n" + "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "&")
+              + "\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00a0\u00ab\u00bb")
+NEEDS_FTFY = re.compile(f"[^{re.escape(SAFE_CHARS)}]")
 
 # Invisible characters that only break words apart or glue them wrongly: removed.
 INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]")
