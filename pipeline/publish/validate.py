@@ -20,6 +20,8 @@ import pyarrow.parquet as pq
 from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 from schemas.corpus import corpus_schema
 
+from .prescreen import narrowed, prescreen
+
 TABLES = {"data": Corpus, "removals": Removals, "rejects": Rejects, "duplicates": Duplicates}
 
 
@@ -56,7 +58,17 @@ def split_valid(table: pa_arrow.Table, relaxed: tuple[str, ...] = ()) -> tuple[p
     """(rows that pass the corpus schema, cast to it; failing row positions with their checks).
 
     `relaxed`: rule families the run switched off, whose lines the text may keep."""
-    failures = failed_rows(corpus_schema(relaxed), to_frame(table))
+    schema, frame = corpus_schema(relaxed), to_frame(table)
+    screen = prescreen(schema, table, frame)
+    if screen is None:
+        failures = failed_rows(schema, frame)
+    else:  # pandera itself on the rows and checks that may fail: its labels, a fraction of its cost
+        suspects = screen.suspects()
+        failures = {}
+        if suspects:
+            rows = to_frame(table.take(pa_arrow.array(suspects, pa_arrow.int64())))
+            found = failed_rows(narrowed(schema, screen), rows)
+            failures = {suspects[j]: checks for j, checks in sorted(found.items())}
     if failures:
         keep = [i for i in range(table.num_rows) if i not in failures]
         table = table.take(pa_arrow.array(keep, pa_arrow.int64()))
