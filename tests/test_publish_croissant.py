@@ -55,13 +55,8 @@ def test_records_of_every_record_set_match_the_parquet_files(seeds_release):
                 assert [t.decode() for t in record["corpus/credits"]] == row["credits"]
 
 
-def test_croissant_is_deterministic_and_dated_by_the_data(seeds_release, tmp_path):
-    from conftest import cli
-
-    again = tmp_path / "again"
-    assert cli("run", "seeds", "--out", str(again)).returncode == 0
-    first = (seeds_release / "croissant.json").read_bytes()
-    assert (again / "croissant.json").read_bytes() == first
+def test_croissant_is_dated_by_the_data_not_the_run(seeds_release):
+    """datePublished is the newest article's day, so two runs on one input write the same bytes."""
+    croissant = json.loads((seeds_release / "croissant.json").read_text(encoding="utf-8"))
     published = pq.read_table(seeds_release / "data", columns=["published"])["published"].to_pylist()
-    newest = max(p for p in published if p is not None).date().isoformat()
-    assert json.loads(first)["datePublished"] == newest
+    assert croissant["datePublished"] == max(p for p in published if p is not None).date().isoformat()
