@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..metadata.title import MAX_SUFFIX_WORDS, loose, strip_breadcrumb, strip_site_suffix
 from ..options import RuleOptions
@@ -45,6 +46,11 @@ class Line:
     body_like: bool = False  # long prose line that no pattern took: marks where the body is
     pattern: object = None  # the line rule whose pattern takes the whole line (a LineRule), if any
 
+    @cached_property
+    def loose(self) -> str:
+        """The text folded for comparing repeats (computed once, whatever the passes)."""
+        return loose(self.text)
+
 
 @dataclass
 class Article:
@@ -76,9 +82,9 @@ def breadcrumb_ending_in_title(article: Article) -> None:
         line = article.lines[i]
         if line.rule or not HOME_PREFIX.match(line.text):
             continue
-        rest = loose(line.text)
+        rest = line.loose
         for j in head:
-            other = loose(article.lines[j].text)
+            other = article.lines[j].loose
             if j != i and len(other) > 10 and rest.endswith(other) and rest != other:
                 article.mark(i, "breadcrumb_title", "breadcrumb")
                 break
@@ -130,7 +136,8 @@ def repeated_title(article: Article) -> None:
     forms = {loose(article.title), loose(strip_site_suffix(article.title))} - {""}
     for i, line in enumerate(article.lines):
         if line.rule is None and line.words <= TITLE_MAX_WORDS + MAX_SUFFIX_WORDS and (
-                loose(strip_breadcrumb(line.text)) in forms or loose(strip_site_suffix(line.text)) in forms):
+                line.loose in forms or loose(strip_breadcrumb(line.text)) in forms
+                or loose(strip_site_suffix(line.text)) in forms):
             article.mark(i, "duplicate_title", "duplicate_title")
 
 
@@ -140,7 +147,7 @@ def caption_repeated_in_credit(article: Article) -> None:
     for i in range(len(lines) - 1):
         line, credit = lines[i], lines[i + 1]
         if line.rule is None and credit.family == "image_caption" and line.words <= 40:
-            if len(loose(line.text)) > 8 and loose(credit.text).endswith(loose(line.text)):
+            if len(line.loose) > 8 and credit.loose.endswith(line.loose):
                 article.mark(i, "caption_repeated", "image_caption")
 
 
@@ -170,7 +177,8 @@ def _paragraphs(article: Article, kept: list[int]) -> tuple[list[tuple[int, str]
     paragraphs, paragraph_of = [], {}
     for number, group in enumerate(groups):
         words = sum(article.lines[i].words for i in group)
-        paragraphs.append((words, f" {loose(' '.join(article.lines[i].text for i in group))} "))
+        folded = " ".join(article.lines[i].loose for i in group if article.lines[i].loose)
+        paragraphs.append((words, f" {folded} "))
         paragraph_of.update((i, number) for i in group)
     return paragraphs, paragraph_of
 
@@ -198,7 +206,7 @@ def pull_quote(article: Article) -> None:
         threshold = article.lines[i].words + PULL_QUOTE_EXTRA_WORDS
         if threshold not in joined_from:
             joined_from[threshold] = "\n".join(t for w, t in paragraphs if w >= threshold)
-        text = f" {loose(article.lines[i].text)} "
+        text = f" {article.lines[i].loose} "
         if len(text) <= 2:
             continue
         own_words, own = paragraphs[paragraph_of[i]]

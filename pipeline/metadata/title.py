@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import re
 
-QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'",
-                        "‚": "'", "′": "'", "`": "'", "–": "-", "—": "-"})
 NON_WORD = re.compile(r"[\W_]+")
 
 # Separators news sites put between a headline and its section or site name.
@@ -16,8 +14,9 @@ MIN_HEADLINE_WORDS = 4  # keep "Ukraine - live" intact: strip only after a real 
 
 
 def loose(text: str) -> str:
-    """Lower case, one quote style, punctuation and spaces folded: for comparing repeats."""
-    return NON_WORD.sub(" ", text.translate(QUOTES).casefold()).strip()
+    """Lower case, punctuation (every quote style and dash) and spaces folded to one space:
+    for comparing repeats. loose(a + " " + b) == " ".join of the non-empty loose(a), loose(b)."""
+    return NON_WORD.sub(" ", text.casefold()).strip()
 
 
 def strip_breadcrumb(line: str) -> str:
