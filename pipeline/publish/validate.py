@@ -10,6 +10,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 import pandera.pandas as pa
@@ -134,6 +135,16 @@ def resolve(location: str | os.PathLike, filesystem: pafs.FileSystem | None = No
         filesystem, path = pafs.FileSystem.from_uri(text)
         return filesystem, path.rstrip("/")
     return pafs.LocalFileSystem(), Path(text).absolute().as_posix()
+
+
+def shown(location: str | os.PathLike) -> str:
+    """The location as a report shows it: a URI without the credentials it may carry."""
+    text = os.fspath(location)
+    parts = urlsplit(text) if "://" in text else None
+    if parts is None or (parts.username is None and parts.password is None):
+        return text
+    host = parts.hostname or ""
+    return urlunsplit(parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host))
 
 
 def join(root: str, *parts: str) -> str:
@@ -325,7 +336,7 @@ def validate_release(directory: str | os.PathLike, filesystem: pafs.FileSystem |
     `directory`: a local folder, a URI pyarrow's filesystems understand (file://, s3://, gs://),
     or a path on `filesystem`."""
     release = Release(directory, filesystem)
-    report = Report(os.fspath(directory))
+    report = Report(shown(directory))
     if not release.files("data", ".parquet"):
         report.add("data/", "no Parquet files: not a published corpus")
         return report
