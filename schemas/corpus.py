@@ -41,7 +41,7 @@ MARKER_LINES = {
     "navigation": r"post navigation|you may also like|related posts",
     "related_link": r"(?:also read|read also)\s*[:\-–—].*",
     "image_caption": r"image source\s*:.*",
-    "hashtags": r"(?:#[^\s#]+\s*){2,}",
+    "hashtags": r"#[^\s#]+(?:\s+#[^\s#]+)+",  # a run, as the rule reads it: "#X#X" is one token
 }
 
 
