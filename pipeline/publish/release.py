@@ -22,9 +22,10 @@ import pyarrow.parquet as pq
 from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 from ..corpus import CorpusStage
+from ..corpus.templates import FAMILY as TEMPLATE_FAMILY
 from ..options import CorpusOptions, PublishOptions
 from .shards import ShardWriter, merge_runs, sort_table, write_parquet, write_sorted
-from .validate import sha256_file, validate_release
+from .validate import sha256_file, validate_files
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +193,13 @@ class ReleaseBuilder:
         (self.staging / name).write_text(text, encoding="utf-8")
 
     def publish(self) -> None:
-        """Validate the staged release, then swap it in; on any failure the old one stays."""
-        report = validate_release(self.staging)
+        """Check the staged release, then swap it in; on any failure the old one stays.
+
+        Every corpus row passed the row checks in its batch; what can have changed since is
+        checked here (`validate_files`): the files against the manifest, the Arrow schemas,
+        uniqueness across shards, the tables no batch validated, and the rows the corpus stage
+        rewrote (template lines taken out of their text)."""
+        report = validate_files(self.staging, recheck=self._rewritten_ids())
         if not report.ok:
             raise ReleaseFailed("the new release does not validate; the published folder is "
                                 "unchanged:\n" + report.to_text())
@@ -202,6 +208,14 @@ class ReleaseBuilder:
             shutil.rmtree(self.staging)
         else:
             os.rename(self.staging, self.out)
+
+    def _rewritten_ids(self) -> list[str]:
+        """Ids of the corpus rows whose text the corpus stage changed after batch validation."""
+        ids: set[str] = set()
+        for path in sorted((self.staging / "removals").glob("*.parquet")):
+            table = pq.read_table(path, columns=["id", "family"])
+            ids.update(table.filter(pc.equal(table["family"], TEMPLATE_FAMILY))["id"].to_pylist())
+        return sorted(ids)
 
     def abandon(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)

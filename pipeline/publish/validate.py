@@ -345,3 +345,55 @@ def validate_release(directory: str | os.PathLike, filesystem: pafs.FileSystem |
     for kind, model in TABLES.items():
         _check_table_files(release, kind, model, report, seen, relaxed)
     return report
+
+
+def validate_files(directory: str | os.PathLike, filesystem: pafs.FileSystem | None = None,
+                   recheck: list[str] | None = None) -> Report:
+    """The checks a release built from validated batches still needs, without re-running the row
+    checks every batch passed (what `ReleaseBuilder.publish` runs before the swap).
+
+    Files: manifest (presence, bytes, sha256, rows, nothing unlisted), each shard's Arrow schema,
+    `id` and `content_hash` unique across shards. Rows: every check on the tables no batch
+    validated (removals, rejects, duplicates), and on the corpus rows whose ids are in `recheck`
+    (rows changed after their batch passed, e.g. by the corpus stage). `validate_release` stays the
+    full check of a folder someone hands us."""
+    release = Release(directory, filesystem)
+    report = Report(os.fspath(directory))
+    if not release.files("data", ".parquet"):
+        report.add("data/", "no Parquet files: not a published corpus")
+        return report
+    relaxed = _check_manifest(release, report)
+    seen: dict[str, set] = {}
+    for kind, model in TABLES.items():
+        if kind != "data":
+            _check_table_files(release, kind, model, report, seen, relaxed)
+            continue
+        expected, wanted = arrow_schema(model), set(recheck or ())
+        report.rows[kind] = 0
+        for name in release.files(kind, ".parquet"):
+            try:
+                with release.fs.open_input_file(release.path(name)) as handle:
+                    shard = pq.ParquetFile(handle)
+                    problems, _ = schema_differences(shard.schema_arrow, expected)
+                    report.rows[kind] += shard.metadata.num_rows
+                    for problem in problems:
+                        report.add(name, problem)
+                    if problems:
+                        continue
+                    keys = shard.read(columns=["id", "content_hash"])
+                    ids = keys["id"].to_pylist()
+                    for column in ("id", "content_hash"):
+                        values = keys[column].to_pylist()
+                        column_seen = seen.setdefault(column, set())
+                        for value, row_id in zip(values, ids):
+                            if value in column_seen:
+                                report.add(name, f"{column}: unique across shards", row_id, value)
+                            column_seen.add(value)
+                    positions = [i for i, row_id in enumerate(ids) if row_id in wanted]
+                    if positions:
+                        table = shard.read().take(pa_arrow.array(positions, pa_arrow.int64()))
+                        table, _ = conform(table, expected)
+                        _check_rows(name, table, corpus_schema(relaxed), report)
+            except (OSError, pa_arrow.ArrowInvalid) as exc:
+                report.add(name, f"unreadable Parquet file: {exc}")
+    return report
