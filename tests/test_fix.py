@@ -10,7 +10,7 @@ from pipeline.options import FixOptions
 
 CONFIG = ftfy_config(FixOptions())
 NEWS_WORDS = ["Blinken’s", "“spy balloon”", "café", "naïve", "Zürich", "—", "…", "&amp;", "&#8217;",
-              "\u00a0", "«", "»", "Home » World", "\r\n", "\n", " ", "Ã©", "â€™", "â€œ", "\x1b[1m", "ﬁ", "ＬＯＵＤ", "\u200b", "\x85"]
+              "\u00a0", "«", "»", "Home » World", "\r\n", "\r", "â€™\r\n", "Ã©\r\n", "\n", " ", "Ã©", "â€™", "â€œ", "\x1b[1m", "ﬁ", "ＬＯＵＤ", "\u200b", "\x85"]
 
 
 def mojibake(text: str) -> str:
@@ -41,6 +41,16 @@ def test_safe_characters_are_never_changed_by_ftfy(text):
 def test_fast_path_splits_segments_like_ftfy():
     small = FixOptions(max_decode_length=7)
     text = "Blinkenâ€™s visit\nabcdefghijklmnopâ€™s\n" * 3
+    assert fix_text_fast(text, small) == ftfy.fix_text(text, ftfy_config(small))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(min_value=2, max_value=12),
+       st.lists(st.sampled_from(["a", "x y", "é", "\r\n", "\r", "\n", "\r\r\n", "â€™", "Ã©", "»"]),
+                max_size=14).map("".join))
+def test_fast_path_equals_plain_ftfy_when_lines_are_cut(limit, text):
+    """Lines longer than max_decode_length are cut where ftfy cuts them, CRLF included."""
+    small = FixOptions(max_decode_length=limit)
     assert fix_text_fast(text, small) == ftfy.fix_text(text, ftfy_config(small))
 
 

@@ -44,6 +44,7 @@ def fix_text_fast(text: str, options: FixOptions = FixOptions()) -> str:
     config = ftfy_config(options)
     out: list[str] = []
     pos, limit, end = 0, options.max_decode_length, len(text)
+    crlf = options.fix_line_breaks
     while pos < end:
         cut = text.find("\n", pos) + 1
         if cut == 0:
@@ -51,7 +52,12 @@ def fix_text_fast(text: str, options: FixOptions = FixOptions()) -> str:
         if cut - pos > limit:
             cut = pos + limit
         segment = text[pos:cut]
-        out.append(ftfy.fix_text(segment, config) if NEEDS_FTFY.search(segment) else segment)
+        if not NEEDS_FTFY.search(segment):
+            out.append(segment)
+        elif crlf and segment.endswith("\r\n") and not NEEDS_FTFY.search(segment, 0, len(segment) - 2):
+            out.append(segment[:-2] + "\n")  # what ftfy makes of a safe line ending in CRLF
+        else:
+            out.append(ftfy.fix_text(segment, config))
         pos = cut
     return "".join(out)
 
