@@ -1,0 +1,37 @@
+"""Warm-up for worker processes: import the pipeline and build what every batch needs once.
+
+The executor's forkserver imports this module before it forks any worker (see executor.py), so
+each worker starts with pandas, pandera, pyarrow, ftfy, the compiled rules, the schema's RE2
+patterns and the language model already in memory, shared copy-on-write with its siblings,
+instead of paying for them once per worker. Importing it has no other effect.
+"""
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def warm() -> None:
+    """Build the per-process caches a default run uses (each is an lru_cache: later calls hit it)."""
+    from schemas.checks import mojibake_candidate_re2, re2_equivalent
+    from schemas.corpus import MARKER_LINES, _marker_pattern, corpus_schema
+
+    from .batch import process_batch  # noqa: F401  (imports every step)
+    from .corpus.stage import clean_and_sign  # noqa: F401
+    from .metadata.language import _model
+    from .options import Options
+    from .steps import document_steps
+
+    document_steps(Options())
+    mojibake_candidate_re2()
+    pattern = _marker_pattern(tuple(MARKER_LINES))
+    re2_equivalent(pattern.pattern, pattern.flags)
+    corpus_schema()
+    _model()
+
+
+try:
+    warm()
+except Exception as exc:  # a warm-up that fails only costs the time it would have saved
+    log.warning("worker warm-up failed (workers will load on demand): %r", exc)
