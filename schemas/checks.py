@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+from array import array
 from functools import lru_cache
 
 import pyarrow as pa
@@ -26,7 +28,8 @@ log = logging.getLogger(__name__)
 @lru_cache(maxsize=1)
 def _all_chars() -> str:
     """Every code point a str in an Arrow (UTF-8) column can hold: all but the surrogates."""
-    return "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x110000)))
+    points = array("I", range(0xD800)) + array("I", range(0xE000, 0x110000))
+    return points.tobytes().decode("utf-32-le" if sys.byteorder == "little" else "utf-32-be")
 
 
 def _re2_class(chars, negate: bool = False) -> str:
