@@ -9,7 +9,8 @@ import pyarrow.fs as pafs
 
 from .document import Document
 from .options import Options
-from .publish.validate import join, resolve, validate_release
+from .publish.storage import join, resolve
+from .publish.validate import validate_release
 from .steps import apply_steps, document_steps
 
 
