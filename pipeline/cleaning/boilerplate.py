@@ -1,16 +1,15 @@
 """Step: decide, line by line, what is page chrome, and record every removal with its rule."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..document import Document, Removal
 from ..options import RuleOptions
 from .context import BODY_MIN_WORDS, CONTEXT_RULES, TERMINAL, Article, Line, could_be_title
+from .repair import continues_paragraph
 from .rules import LineRule, RuleSet, build_ruleset, count_words
 
-LOWER_START = re.compile(r"^[a-z]")
 MAX_PASSES = 4  # real articles settle in two; the bound keeps a pathological text linear
 
 
@@ -38,28 +37,48 @@ class StripBoilerplate:
         return build_ruleset(self.options)
 
     def __call__(self, doc: Document) -> Document:
-        lines: list[Line] = []
-        for number, text in enumerate(doc.text.split("\n"), start=1):
-            if text:
-                line = Line(number, text, count_words(text))
-                line.pattern = self.rules.match(text, line.words)
-                lines.append(line)
-        # Removing chrome moves the edges and the first line; classify what stands again until
-        # nothing more goes, so that cleaning clean text changes nothing (idempotence).
+        lines = [self._line(number, text, ((number, text),))
+                 for number, text in enumerate(doc.text.split("\n"), start=1) if text]
+        # Removing chrome moves the edges and the first line, and brings together the halves of
+        # a paragraph the scraper split (which the repair step joins). Classify what stands
+        # again, joined halves as one line, until nothing changes: cleaning clean text then
+        # changes nothing (idempotence).
         title, removed = doc.given.get("title") or None, []
         for _ in range(MAX_PASSES):
             article = self._classify(lines, title)
             title = article.title
             gone = [line for line in lines if line.rule is not None]
-            lines = [line for line in lines if line.rule is None]
+            standing = [line for line in lines if line.rule is None]
+            lines = self._join_split(standing)
             removed += gone
-            if not gone:
+            if not gone and len(lines) == len(standing):
                 break
         doc.title = title
-        doc.lines = [(line.number, line.text) for line in lines]
-        doc.removals = [Removal(line.number, line.rule, line.family, line.text)
-                        for line in sorted(removed, key=lambda line: line.number)]
+        doc.lines = [part for line in lines for part in line.parts]
+        doc.removals = sorted((Removal(number, line.rule, line.family, text)
+                               for line in removed for number, text in line.parts),
+                              key=lambda removal: removal.line)
         return doc
+
+    def _line(self, number: int, text: str, parts: tuple[tuple[int, str], ...]) -> Line:
+        line = Line(number, text, count_words(text), parts=parts)
+        line.pattern = self.rules.match(text, line.words)
+        return line
+
+    def _join_split(self, lines: list[Line]) -> list[Line]:
+        """Lines that the repair step will join (a sentence split by the scraper) as one."""
+        groups: list[list[Line]] = []
+        for line in lines:
+            if groups and continues_paragraph(groups[-1][-1].text, line.text):
+                groups[-1].append(line)
+            else:
+                groups.append([line])
+        if len(groups) == len(lines):
+            return lines
+        return [group[0] if len(group) == 1 else
+                self._line(group[0].number, " ".join(line.text for line in group),
+                           tuple(part for line in group for part in line.parts))
+                for group in groups]
 
     def _classify(self, lines: list[Line], given_title: str | None) -> Article:
         """One pass: pattern rules (edge rules only in the head and tail), then context rules."""

@@ -45,6 +45,7 @@ class Line:
     family: str | None = None
     body_like: bool = False  # long prose line that no pattern took: marks where the body is
     pattern: object = None  # the line rule whose pattern takes the whole line (a LineRule), if any
+    parts: tuple[tuple[int, str], ...] = ()  # (number, text) of the input lines joined into it
 
     @cached_property
     def loose(self) -> str:
