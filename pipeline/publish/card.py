@@ -61,7 +61,9 @@ def _coverage(root: Path) -> tuple[dict[str, int], Counter, int]:
     return covered, languages, words
 
 
-def _yaml_front_matter(rows: int, languages: Counter) -> str:
+def _yaml_front_matter(rows: int, languages: Counter, audit_tables: list[str]) -> str:
+    """Hugging Face front matter. An audit table with no rows gets no config: `datasets` cannot
+    load a Parquet file without rows, and there is nothing to load."""
     features = [_feature(f) for f in arrow_schema(Corpus)]
     langs = sorted(code for code in languages if code != "und") or ["en"]
     lines = ["---", "pretty_name: newsclean news corpus", "license: other",
@@ -74,9 +76,10 @@ def _yaml_front_matter(rows: int, languages: Counter) -> str:
         "configs:",
         "- config_name: default", "  default: true", "  data_files:",
         "  - split: train", "    path: data/train-*.parquet",
-        "- config_name: removals", "  data_files:", "  - split: train", "    path: removals/*.parquet",
-        "- config_name: rejects", "  data_files:", "  - split: train", "    path: rejects/*.parquet",
-        "- config_name: duplicates", "  data_files:", "  - split: train", "    path: duplicates/*.parquet",
+    ]
+    for table in audit_tables:
+        lines += [f"- config_name: {table}", "  data_files:", "  - split: train", f"    path: {table}/*.parquet"]
+    lines += [
         "dataset_info:", "  config_name: default", "  features:"]
     for feature in features:
         lines.append(f"  - name: {feature['name']}")
@@ -141,6 +144,13 @@ def _corpus_stage(manifest: dict) -> list[str]:
     return lines
 
 
+def _audit_tables_with_rows(manifest: dict) -> list[str]:
+    rows = Counter()
+    for entry in manifest["files"]:
+        rows[entry.get("table")] += entry.get("rows", 0)
+    return [table for table in ("removals", "rejects", "duplicates") if rows[table]]
+
+
 def dataset_card(root: Path, manifest: dict) -> str:
     counts = manifest["counts"]
     rows = counts["published"]
@@ -159,7 +169,7 @@ def dataset_card(root: Path, manifest: dict) -> str:
                      [(f"`{f.name}`", str(f.type), (f.metadata or {}).get(b"description", b"").decode())
                       for f in arrow_schema(Corpus)])
     sections = [
-        _yaml_front_matter(rows, languages),
+        _yaml_front_matter(rows, languages, _audit_tables_with_rows(manifest)),
         "",
         "# newsclean news corpus",
         "",
