@@ -21,8 +21,10 @@ def warm() -> None:
     from .corpus.stage import clean_and_sign  # noqa: F401
     from .metadata.language import _model
     from .options import Options
+    from .run import _return_freed_memory
     from .steps import document_steps
 
+    _return_freed_memory()
     document_steps(Options())
     mojibake_candidate_re2()
     pattern = _marker_pattern(tuple(MARKER_LINES))
