@@ -38,7 +38,7 @@ def document_steps(options: Options) -> list[Step]:
         ExtractHtml(options.extract),
         FixText(options.fix),
         StripBoilerplate(options.rules),
-        RepairText(options.fix),
+        RepairText(),
         ExtractMetadata(),
     ]
 

@@ -5,8 +5,7 @@ import re
 from dataclasses import dataclass
 
 from ..document import Document
-from ..options import FixOptions
-from .fix import fix_text_fast, normalise_spaces
+from .fix import NEEDS_FTFY, fix_text_fast
 
 # A line that ends mid-sentence: no sentence-final punctuation (closing quotes and brackets
 # after it allowed) and no heading-like colon.
@@ -31,8 +30,15 @@ def fix_stray_punctuation(text: str) -> str:
 
 
 def continues_paragraph(previous: str, line: str) -> bool:
-    """The line carries on a sentence the previous line left open."""
-    return bool(STARTS_LOWER.match(line)) and not ENDS_SENTENCE.search(previous)
+    """The line carries on a sentence the previous line left open, and joining them does not
+    make text that the ftfy repair would change ("Ã" + " a" reads as mojibake of "à"): cleaning
+    the output again must find nothing to do, and no word may appear that was not there."""
+    if not STARTS_LOWER.match(line) or ENDS_SENTENCE.search(previous):
+        return False
+    if NEEDS_FTFY.search(previous) or NEEDS_FTFY.search(line):
+        joined = f"{previous} {line}"
+        return fix_text_fast(joined) == joined
+    return True
 
 
 def join_split_paragraphs(lines: list[str]) -> tuple[list[str], int]:
@@ -50,13 +56,8 @@ def join_split_paragraphs(lines: list[str]) -> tuple[list[str], int]:
 
 @dataclass(frozen=True)
 class RepairText:
-    """Joins split paragraphs, fixes stray punctuation, one blank line between paragraphs.
+    """Joins split paragraphs, fixes stray punctuation, one blank line between paragraphs."""
 
-    A join can bring together characters that ftfy reads as one sequence ("Â" + " a"), so a
-    joined paragraph gets the text repair again: the output is then what cleaning it again
-    leaves unchanged."""
-
-    fix: FixOptions = FixOptions()
     name: str = "repair_text"
 
     def __call__(self, doc: Document) -> Document:
@@ -64,19 +65,8 @@ class RepairText:
         paragraphs, joins = join_split_paragraphs(kept)
         if joins:
             doc.repairs.append("join_paragraphs")
-            paragraphs = [normalise_spaces(fix_text_fast(p, self.fix)) if len(p) > len(line) else p
-                          for p, line in zip(paragraphs, _first_lines(kept))]
         fixed = [fix_stray_punctuation(p) for p in paragraphs]
         if fixed != paragraphs:
             doc.repairs.append("stray_punctuation")
-        doc.text = "\n\n".join(p for p in fixed if p)
+        doc.text = "\n\n".join(fixed)
         return doc
-
-
-def _first_lines(lines: list[str]) -> list[str]:
-    """The line each paragraph of join_split_paragraphs(lines) starts with."""
-    firsts: list[str] = []
-    for i, line in enumerate(lines):
-        if i == 0 or not continues_paragraph(lines[i - 1], line):
-            firsts.append(line)
-    return firsts

@@ -62,3 +62,18 @@ def _parse_natural(text: str, reference: datetime | None) -> tuple[datetime | No
     if value is None:
         return None, None
     return value.replace(tzinfo=None), utc_offset(value)
+
+
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+LINE_PARTS = re.compile(r"\s*[|•·]\s*|\s[-–—]\s|\s+on\s+", re.IGNORECASE)
+
+
+def date_in_line(text: str, reference: datetime | None = None) -> tuple[datetime | None, str | None]:
+    """A date inside a line that says more ('Posted by admin on June 18, 2023', 'By Jane Doe |
+    Updated: Jun 18, 2023'): the first part between separators that parses as a full date."""
+    for part in LINE_PARTS.split(text):
+        if YEAR.search(part):
+            value, offset = parse_date(part, reference)
+            if value is not None:
+                return value, offset
+    return None, None

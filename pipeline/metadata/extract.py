@@ -13,9 +13,9 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from ..document import Document
-from .dates import parse_date, utc_offset
+from .dates import date_in_line, parse_date, utc_offset
 from .language import detect_language
-from .people import author_from_byline, credits_from_line, names
+from .people import agency_in_byline, author_from_byline, credits_from_line, names
 from .title import strip_site_suffix
 
 FIRST_SENTENCE = re.compile(r"^(.{10,200}?[.!?])(?:\s|$)")
@@ -71,6 +71,12 @@ class ExtractMetadata:
                 if doc.published is not None:
                     doc.extra["published_from"] = "text"
                     break
+        if doc.published is None:  # a byline that carries the date: "By X | Updated: June 18, 2023"
+            for removal in doc.removed_lines("byline"):
+                doc.published, doc.published_utc_offset = date_in_line(removal.text, reference)
+                if doc.published is not None:
+                    doc.extra["published_from"] = "text"
+                    break
 
         author = given.get("author")
         if not author:
@@ -82,6 +88,10 @@ class ExtractMetadata:
         credits: list[str] = []
         for removal in doc.removed_lines("credit"):
             credits.extend(c for c in credits_from_line(removal.text) if c not in credits)
+        for removal in doc.removed_lines("byline")[:1]:
+            agency = agency_in_byline(removal.text)
+            if agency and agency not in credits:
+                credits.append(agency)
         doc.credits = credits
 
         doc.language = detect_language(doc.text)

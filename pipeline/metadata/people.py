@@ -23,6 +23,10 @@ CREDIT_PATTERNS = (
     re.compile(r"^[(\-–—\s]*(?P<who>ap|afp|reuters|pti|ani|ians|efe|dpa|ansa|upi|xinhua|bloomberg|"
                r"associated press|agence france-presse|press trust of india)[)\-–—.\s]*$", re.I),
 )
+AGENCIES = (r"ap|afp|reuters|pti|ani|ians|efe|dpa|ansa|upi|xinhua|bloomberg|associated press|"
+            r"agence france-presse|press trust of india|the associated press|the canadian press|cnn|bbc")
+# "By JANE DOE, Associated Press" / "By Jane Doe (Reuters)": the agency the byline credits.
+BYLINE_AGENCY = re.compile(rf"\s*(?:,|\(|[|/–—-])\s*(?P<agency>{AGENCIES})\s*\)?\s*$", re.IGNORECASE)
 GENERIC_CREDIT = {"agency", "agencies", "agency inputs", "wire", "wires", "staff", "news desk",
                   "web desk", "desk", "online desk", "reports", "media reports", "news agencies"}
 
@@ -35,7 +39,23 @@ def author_from_byline(line: str) -> str | None:
     """'By Jane Doe and John Roe | Reuters' -> 'Jane Doe and John Roe' (as written)."""
     text = BYLINE_LABEL.sub("", line, count=1)
     text = BYLINE_TAIL.sub("", text).strip(" ,.;:-–—|")
+    if BYLINE_AGENCY.search(text) and BYLINE_AGENCY.sub("", text).strip():
+        text = BYLINE_AGENCY.sub("", text).strip(" ,.;:-–—|")
     return text or None
+
+
+def agency_in_byline(line: str) -> str | None:
+    """'By Jane Doe, Associated Press' -> 'Associated Press'; 'By Jane Doe | Reuters' -> 'Reuters'."""
+    text = BYLINE_LABEL.sub("", line, count=1)
+    for separator in ("|", "•", "·"):
+        text = text.replace(separator, ",")
+    head = text.split(",")
+    for part in head[1:]:
+        found = re.fullmatch(rf"\s*\(?(?P<agency>{AGENCIES})\)?\s*", part, re.IGNORECASE)
+        if found:
+            return found.group("agency")
+    found = BYLINE_AGENCY.search(text)
+    return found.group("agency") if found and BYLINE_AGENCY.sub("", text).strip() else None
 
 
 def credits_from_line(line: str) -> list[str]:

@@ -1,0 +1,63 @@
+"""Metadata from the lines the cleaner removed: bylines, agencies in them, dates in many forms."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from pipeline import clean_text
+from pipeline.metadata.dates import parse_date
+from pipeline.metadata.people import agency_in_byline, author_from_byline, credits_from_line
+
+BODY = ("Schools in three northern states will stay closed for a week as temperatures passed 46 degrees.\n"
+        "Officials advised people to stay indoors between noon and four in the afternoon today.")
+
+
+@pytest.mark.parametrize("line, author, agency", [
+    ("by time news", "time news", None),
+    ("By Jane Doe and John Roe", "Jane Doe and John Roe", None),
+    ("By JANE DOE, Associated Press", "JANE DOE", "Associated Press"),
+    ("By Jane Doe | Reuters", "Jane Doe", "Reuters"),
+    ("By Jane Doe (Reuters)", "Jane Doe", "Reuters"),
+    ("Written by Jane Doe | Updated: Jun 18, 2023, 10:32 IST", "Jane Doe", None),
+    ("By Jane Doe, Ann Smith", "Jane Doe, Ann Smith", None),
+])
+def test_bylines(line, author, agency):
+    assert author_from_byline(line) == author
+    assert agency_in_byline(line) == agency
+
+
+@pytest.mark.parametrize("line, credits", [
+    ("(With AP inputs)", ["AP"]),
+    ("*With information from AFP and EFE", ["AFP", "EFE"]),
+    ("Source: theguardian", ["theguardian"]),
+    ("(With inputs from agencies)", []),
+])
+def test_credits(line, credits):
+    assert credits_from_line(line) == credits
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2023-06-20 07:00:00", (datetime(2023, 6, 20, 7, 0), None)),
+    ("2023-06-18T10:32:00+05:30", (datetime(2023, 6, 18, 10, 32), "+05:30")),
+    ("Updated: June 18, 2023 10:32 am IST", (datetime(2023, 6, 18, 10, 32), None)),
+    ("Published 10:32 AM EDT, Sun June 18, 2023", (datetime(2023, 6, 18, 10, 32), None)),
+    ("Sun 18 Jun 2023 08.00 BST", (datetime(2023, 6, 18, 8, 0), None)),
+    ("3 hours ago", (None, None)),  # no reference time: unknown rather than guessed
+])
+def test_dates_keep_the_wall_clock(text, expected):
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize("head, author, published, credits", [
+    ("By Jane Doe\nJune 18, 2023", "Jane Doe", datetime(2023, 6, 18), []),
+    ("By JANE DOE, Associated Press\nPublished 10:32 AM EDT, Sun June 18, 2023", "JANE DOE",
+     datetime(2023, 6, 18, 10, 32), ["Associated Press"]),
+    ("Written by Jane Doe | Updated: Jun 18, 2023, 10:32 IST", "Jane Doe", datetime(2023, 6, 18, 10, 32), []),
+    ("Posted by admin on June 18, 2023", "admin", datetime(2023, 6, 18), []),
+])
+def test_head_lines_fill_author_date_and_credits(head, author, published, credits):
+    doc = clean_text(f"A headline about schools closing\n{head}\n{BODY}")
+    assert (doc.title, doc.author, doc.published, doc.credits) == (
+        "A headline about schools closing", author, published, credits)
+    assert doc.text == BODY.replace("\n", "\n\n")
