@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 # the buffered batches, their sorted copy and the Parquet writer's buffers are all alive at the
 # spill, so this is paid ~3 times over at the peak; more runs cost the final merge little.
 SPILL_BYTES = 16 << 20
+# Sorted runs are read back once by the merge and deleted: fast compression, not the release's
+# (zstd 9 on the runs cost the main process as much as the rest of its work per batch).
+RUN_OPTIONS = PublishOptions(compression="zstd", compression_level=1)
 KEYS = {"data": ("id",), "removals": ("id", "line"), "rejects": ("id", "provenance")}
 PREFIX = {"data": "train", "removals": "removals", "rejects": "rejects", "duplicates": "duplicates"}
 MODELS = {"data": Corpus, "removals": Removals, "rejects": Rejects}
@@ -137,7 +140,7 @@ class ReleaseBuilder:
                 continue
             run = self.runs_dir / f"{kind}-{len(self.runs[kind]):05d}.parquet"
             table = pa.concat_tables(tables).cast(arrow_schema(MODELS[kind]))
-            write_parquet(sort_table(table, KEYS[kind]), run, self.options)
+            write_parquet(sort_table(table, KEYS[kind]), run, RUN_OPTIONS)
             self.runs[kind].append(run)
             self.buffers[kind] = []
         self.buffered_bytes = 0
