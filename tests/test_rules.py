@@ -62,3 +62,38 @@ def test_case(case):
                 f"line {line['n']} removed by {removed[line['n']].rule} ({removed[line['n']].family})")
         else:
             assert line["n"] not in removed, f"kept line {line['n']} removed by {removed.get(line['n'])}"
+
+
+# ---------------------------------------------------------------- the `requires` fast path
+from dataclasses import replace  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+GUARDED = RuleSet(default_rules())
+UNGUARDED = RuleSet(tuple(replace(rule, requires=()) for rule in default_rules()))
+KNOWN = sorted({e for rule in default_rules() for e in rule.examples}
+               | {line["text"] for case in CASES for line in case["lines"]})
+TRIGGERS = sorted({s for rule in default_rules() for s in rule.requires})
+mixed_line = st.one_of(
+    st.sampled_from(KNOWN),
+    st.text(max_size=60),
+    st.lists(st.sampled_from(KNOWN + TRIGGERS + ["ſ", "K", "İ", "PHOTO", "Ⓒ", " ", ":", "(", ")"]) | st.text(max_size=6),
+             max_size=12).map(" ".join),
+    st.builds(lambda a, b: a.upper() + b, st.sampled_from(KNOWN), st.text(max_size=10)),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(mixed_line)
+def test_requires_never_changes_which_rule_takes_a_line(line):
+    """A rule skipped for want of its substrings could not have matched the line anyway."""
+    words = count_words(line)
+    guarded, unguarded = GUARDED.match(line, words), UNGUARDED.match(line, words)
+    assert (guarded and guarded.name) == (unguarded and unguarded.name)
+
+
+def test_every_rule_example_holds_one_of_its_requires():
+    for rule in default_rules():
+        for example in rule.examples if rule.requires else ():
+            assert any(s in example.casefold() for s in rule.requires), (rule.name, example)

@@ -136,9 +136,14 @@ def repeated_title(article: Article) -> None:
         return
     forms = {loose(article.title), loose(strip_site_suffix(article.title))} - {""}
     for i, line in enumerate(article.lines):
-        if line.rule is None and line.words <= TITLE_MAX_WORDS + MAX_SUFFIX_WORDS and (
-                line.loose in forms or loose(strip_breadcrumb(line.text)) in forms
-                or loose(strip_site_suffix(line.text)) in forms):
+        if line.rule is not None or line.words > TITLE_MAX_WORDS + MAX_SUFFIX_WORDS:
+            continue
+        # Stripping a breadcrumb leaves an end of the line, stripping a suffix a start of it, so
+        # the folded line must end or start with a form before either is worth computing.
+        folded = line.loose
+        if folded in forms or (
+                any(folded.endswith(form) for form in forms) and loose(strip_breadcrumb(line.text)) in forms) or (
+                any(folded.startswith(form) for form in forms) and loose(strip_site_suffix(line.text)) in forms):
             article.mark(i, "duplicate_title", "duplicate_title")
 
 

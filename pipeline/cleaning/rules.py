@@ -14,6 +14,7 @@ from ..options import RuleOptions
 WHERE = ("any", "edge")
 MAX_RULE_CHARS = 2_000  # no chrome line is longer; longer lines skip the patterns (no regex blow-ups)
 WORD = re.compile(r"\S+")
+MAX_PATTERNS = 256  # compiled (budget, enabled rules) alternations kept
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,15 @@ class LineRule:
     where: str = "any"
     max_words: int = 12
     examples: tuple[str, ...] = ()
+    # Substrings (case-folded) of which a line must hold one for the pattern to match it: a
+    # proven necessary condition that lets a line skip an expensive pattern (tests/test_rules.py).
+    requires: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.where not in WHERE:
             raise ValueError(f"rule {self.name!r}: where must be one of {WHERE}, not {self.where!r}")
+        if any(not s or s != s.casefold() for s in self.requires):
+            raise ValueError(f"rule {self.name!r}: requires must be non-empty case-folded strings")
         try:
             re.compile(self.pattern)
         except re.error as exc:
@@ -40,12 +46,13 @@ def default_rules() -> tuple[LineRule, ...]:
 
 
 def _rule(entry: dict) -> LineRule:
-    known = {"name", "family", "pattern", "where", "max_words", "examples"}
+    known = {"name", "family", "pattern", "where", "max_words", "examples", "requires"}
     unknown = set(entry) - known
     if unknown or not {"name", "family", "pattern"} <= set(entry):
         raise ValueError(f"rule {entry.get('name', '?')!r}: needs name, family, pattern; "
                          f"unknown keys: {sorted(unknown)}")
-    return LineRule(**{**entry, "examples": tuple(entry.get("examples", ()))})
+    return LineRule(**{**entry, "examples": tuple(entry.get("examples", ())),
+                       "requires": tuple(entry.get("requires", ()))})
 
 
 class RuleSet:
@@ -55,7 +62,8 @@ class RuleSet:
     The "any" rules come first in the alternation (in file order), then the "edge" rules, so
     an "edge" rule is returned only when no "any" rule takes the line: the caller keeps it
     only at the edges. Rules are bucketed by `max_words` so a long line is only tried against
-    rules that allow its length.
+    rules that allow its length, and a rule with `requires` joins the alternation only for
+    lines holding one of its substrings (the few expensive patterns cost 90% of the time).
     """
 
     def __init__(self, rules: tuple[LineRule, ...]):
@@ -64,15 +72,17 @@ class RuleSet:
         if duplicates:
             raise ValueError(f"rule names must be unique; repeated: {sorted(duplicates)}")
         self.rules = rules
-        ordered = [r for r in rules if r.where == "any"] + [r for r in rules if r.where == "edge"]
-        self.by_group = {f"r{i}": rule for i, rule in enumerate(ordered)}
+        self._ordered = [r for r in rules if r.where == "any"] + [r for r in rules if r.where == "edge"]
+        self.by_group = {f"r{i}": rule for i, rule in enumerate(self._ordered)}
         self.max_words = max((r.max_words for r in rules), default=0)
         self._budgets = sorted({r.max_words for r in rules})
-        self._compiled: dict[int, re.Pattern | None] = {}
-        for budget in self._budgets:
-            parts = [f"(?P<r{i}>{rule.pattern})" for i, rule in enumerate(ordered)
-                     if rule.max_words >= budget]
-            self._compiled[budget] = re.compile("|".join(parts), re.IGNORECASE) if parts else None
+        # Each trigger substring found in a line enables the rules that require it.
+        self._triggers = sorted({s for r in self._ordered for s in r.requires})
+        self._enables = {t: frozenset(i for i, r in enumerate(self._ordered) if t in r.requires)
+                         for t in self._triggers}
+        self._allowed = {budget: frozenset(i for i, r in enumerate(self._ordered) if r.max_words >= budget)
+                         for budget in self._budgets}
+        self._patterns: dict[tuple[int, frozenset[int]], re.Pattern | None] = {}
 
     def _budget(self, words: int) -> int | None:
         for budget in self._budgets:
@@ -80,12 +90,28 @@ class RuleSet:
                 return budget
         return None
 
+    def _pattern(self, budget: int, enabled: frozenset[int]) -> re.Pattern | None:
+        key = (budget, enabled)
+        if key not in self._patterns:
+            if len(self._patterns) >= MAX_PATTERNS:
+                self._patterns.clear()  # only an adversarial input mixes this many trigger words
+            parts = [f"(?P<r{i}>{rule.pattern})" for i, rule in enumerate(self._ordered)
+                     if rule.max_words >= budget and (not rule.requires or i in enabled)]
+            self._patterns[key] = re.compile("|".join(parts), re.IGNORECASE) if parts else None
+        return self._patterns[key]
+
     def match(self, line: str, words: int) -> LineRule | None:
         """The rule that takes the whole line: an "any" rule if one does, else an "edge" rule."""
         budget = self._budget(words)
         if budget is None or len(line) > MAX_RULE_CHARS:
             return None
-        pattern = self._compiled[budget]
+        enabled: frozenset[int] = frozenset()
+        if self._triggers:
+            folded = line.casefold()
+            found = [t for t in self._triggers if t in folded]
+            if found:
+                enabled = frozenset().union(*(self._enables[t] for t in found)) & self._allowed[budget]
+        pattern = self._pattern(budget, enabled)
         found = pattern.fullmatch(line) if pattern else None
         return self.by_group[found.lastgroup] if found else None
 
