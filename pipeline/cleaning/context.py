@@ -189,6 +189,13 @@ def _paragraphs(article: Article, kept: list[int]) -> tuple[list[tuple[int, str]
     return paragraphs, paragraph_of
 
 
+def _rare_words(text: str) -> list[str]:
+    """Words of loose(text) (the longest of its three longest tokens), found without folding
+    all of it: long words repeat least, so they show fastest that a line is not quoted."""
+    tokens = sorted(text.split(), key=len, reverse=True)[:3]
+    return [max(loose(token).split(" "), key=len) for token in tokens]
+
+
 def pull_quote(article: Article) -> None:
     """A short line whose words stand again inside a longer paragraph of the same article.
 
@@ -202,6 +209,12 @@ def pull_quote(article: Article) -> None:
     candidates = [i for i in kept if i > article.head_end  # set in the body, never above it
                   and minimum <= article.lines[i].words <= PULL_QUOTE_MAX_WORDS
                   and not LIST_ITEM.match(article.lines[i].text)]
+    if candidates:
+        # Cheap necessary condition first: the candidate's long words stand twice in the
+        # article (in itself and in the paragraph it was lifted from). Most lines fail it.
+        folded = loose("\n".join(article.lines[i].text for i in kept))
+        candidates = [i for i in candidates
+                      if all(folded.count(word) >= 2 for word in _rare_words(article.lines[i].text))]
     if not candidates:
         return
     paragraphs, paragraph_of = _paragraphs(article, kept)
