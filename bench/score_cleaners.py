@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Score newsclean's line cleaning against general-purpose cleaners on labelled articles.
+
+    python3 bench/score_cleaners.py            # the seeds (../shared/gold) and tests/cases/*.toml
+    pip install datatrove                      # for the C4 row (skipped when it is missing)
+
+Every line of every article carries a label (`../shared/gold/README.md`): `keep`, `title`, or a
+boilerplate family. Each cleaner gets the article's raw text and is scored as the gold README
+says: boilerplate recall (share of boilerplate lines no longer standing as a paragraph) and
+content retention (share of `keep` lines still in the text), counted over all lines (micro) and
+as the worst single article. Rows:
+
+  no cleaning                 the text as it came (ftfy-free baseline: what is there to remove)
+  datatrove C4QualityFilter   its defaults (C4's line rules: terminal punctuation, 3+ words, policy
+                              words, javascript; a document under 5 sentences is dropped whole)
+  datatrove C4, lines only    the same line rules, but never dropping a whole document
+  trafilatura on text         each line as a <p> of an <article> page, `trafilatura.extract`
+  newsclean                   `pipeline.clean_text` with the default options
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from scoring import score  # noqa: E402  (tests/scoring.py: the gold README's scoring)
+
+
+def labelled_articles(gold: Path, cases: Path) -> list[dict]:
+    """[{name, raw, lines}] from the seeds' gold labels and the rule cases."""
+    articles = []
+    if gold.exists():
+        for row in map(json.loads, gold.read_text(encoding="utf-8").splitlines()):
+            raw = (REPO / "seeds" / f"{row['id']}.txt").read_text(encoding="utf-8")
+            articles.append({"name": f"seed {row['id']}", "raw": raw, "lines": row["lines"]})
+    for path in sorted(cases.glob("*.toml")):
+        for case in tomllib.loads(path.read_text(encoding="utf-8"))["case"]:
+            lines = []
+            for n, row in enumerate(case["lines"].strip("\n").split("\n"), start=1):
+                label, _, text = row.partition(" | ")
+                lines.append({"n": n, "label": label.strip(), "text": text})
+            articles.append({"name": f"{path.stem}: {case['name']}",
+                             "raw": "\n".join(line["text"] for line in lines), "lines": lines,
+                             "title": case.get("title")})
+    return articles
+
+
+def no_cleaning(article: dict) -> str:
+    return "\n\n".join(line for line in article["raw"].split("\n") if line.strip())
+
+
+def c4_filter(drop_documents: bool):
+    from datatrove.data import Document
+    from datatrove.pipeline.filters import C4QualityFilter
+
+    c4 = C4QualityFilter(min_num_sentences=5 if drop_documents else -1)
+
+    def clean(article: dict) -> str:
+        doc = Document(text=article["raw"], id="x")
+        kept = c4.filter(doc)
+        if kept is not True:  # (False, reason): the whole document is dropped
+            return ""
+        return doc.text.replace("\n", "\n\n")
+    return clean
+
+
+def trafilatura_on_text(article: dict) -> str:
+    import html
+
+    import trafilatura
+
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in article["raw"].split("\n") if line.strip())
+    page = f"<html><body><article>{body}</article></body></html>"
+    text = trafilatura.extract(page, include_comments=False) or ""
+    return text.replace("\n", "\n\n")
+
+
+def newsclean(article: dict) -> str:
+    from pipeline import clean_text
+
+    return clean_text(article["raw"], title=article.get("title")).text
+
+
+def evaluate(name: str, clean, articles: list[dict]) -> dict:
+    totals = {"boilerplate": 0, "removed": 0, "keep": 0, "kept": 0}
+    worst_recall, worst_retention = 1.0, 1.0
+    for article in articles:
+        result = score(article["lines"], clean(article))
+        for key in totals:
+            totals[key] += result[key]
+        if result["boilerplate"]:
+            worst_recall = min(worst_recall, result["removed"] / result["boilerplate"])
+        if result["keep"]:
+            worst_retention = min(worst_retention, result["kept"] / result["keep"])
+    return {"system": name, "recall": totals["removed"] / max(totals["boilerplate"], 1),
+            "retention": totals["kept"] / max(totals["keep"], 1),
+            "worst_recall": worst_recall, "worst_retention": worst_retention, **totals}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gold", type=Path, default=REPO.parent / "shared" / "gold" / "seeds.jsonl")
+    parser.add_argument("--cases", type=Path, default=REPO / "tests" / "cases")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    articles = labelled_articles(args.gold, args.cases)
+    systems = [("no cleaning", no_cleaning)]
+    try:
+        systems += [("datatrove C4QualityFilter (defaults)", c4_filter(True)),
+                    ("datatrove C4 line rules, no document drop", c4_filter(False))]
+    except ImportError:
+        print("datatrove is not installed: C4 rows skipped", file=sys.stderr)
+    systems += [("trafilatura on text", trafilatura_on_text), ("newsclean", newsclean)]
+    groups = {"seeds (../shared/gold)": [a for a in articles if a["name"].startswith("seed ")],
+              "tests/cases (written for the rules)": [a for a in articles if not a["name"].startswith("seed ")]}
+    results = {group: [evaluate(name, clean, members) for name, clean in systems]
+               for group, members in groups.items() if members}
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    for group, rows in results.items():
+        print(f"\n{group}: {len(groups[group])} articles, {rows[0]['boilerplate']} boilerplate and "
+              f"{rows[0]['keep']} content lines\n")
+        print("| system | boilerplate recall | content retention | worst article: recall | worst article: retention |")
+        print("|---|---|---|---|---|")
+        for r in rows:
+            print(f"| {r['system']} | {r['recall']:.3f} | {r['retention']:.3f} | "
+                  f"{r['worst_recall']:.3f} | {r['worst_retention']:.3f} |")
+
+if __name__ == "__main__":
+    main()
