@@ -21,7 +21,8 @@ def _is_headline(lines: list[Line], edge_rule: list, index: int) -> bool:
     """The first line no rule took, and shaped like a headline."""
     first = next(i for i, line in enumerate(lines) if line.rule is None)
     after = index + 1
-    next_is_chrome = after < len(lines) and (lines[after].rule is not None or edge_rule[after] is not None)
+    next_is_chrome = after < len(lines) and (lines[after].rule is not None or edge_rule[after] is not None
+                                             or lines[after].loose == lines[index].loose)
     return index == first and could_be_title(lines[index], next_is_chrome)
 
 
@@ -91,7 +92,9 @@ class StripBoilerplate:
 
         body = [i for i, line in enumerate(lines) if edge_rule[i] is None and _is_body_like(line)]
         if len(body) > 1 and _is_headline(lines, edge_rule, body[0]):
-            body = body[1:]  # a headline written as a sentence does not open the body
+            # a headline written as a sentence does not open the body, nor do its repeats
+            headline = lines[body[0]].loose
+            body = [i for i in body[1:] if lines[i].loose != headline] or body[1:]
         head_end, tail_start = (body[0], body[-1] + 1) if body else (len(lines), 0)
         article = Article(lines, head_end, tail_start, self.options, given_title=given_title,
                           disabled=frozenset(self.options.disabled))

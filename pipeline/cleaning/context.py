@@ -93,8 +93,8 @@ def breadcrumb_ending_in_title(article: Article) -> None:
 
 def could_be_title(line: Line, next_is_chrome: bool) -> bool:
     """Headlines are short and rarely end a sentence. A line shaped like a paragraph (long
-    enough, ending in . ! ?) is the lead paragraph, unless chrome (a byline, a date line)
-    follows it as it follows a headline: then it is a headline written as a sentence."""
+    enough, ending in . ! ?) is the lead paragraph, unless chrome (a byline, a date line, its
+    own repeat) follows it as it follows a headline: then it is a headline written as a sentence."""
     if line.words > TITLE_MAX_WORDS or len(line.text) > TITLE_MAX_CHARS:
         return False
     if line.words >= BODY_MIN_WORDS and TERMINAL.search(line.text):
@@ -125,7 +125,7 @@ def title_line(article: Article) -> None:
         first = standing[1]
     line = article.lines[first]
     following = article.lines[first + 1] if first + 1 < len(article.lines) else None
-    if could_be_title(line, following is not None and following.rule is not None):
+    if could_be_title(line, following is not None and (following.rule is not None or following.loose == line.loose)):
         article.title, article.title_index = strip_breadcrumb(line.text), first
         article.mark(first, "title", "title")
 
