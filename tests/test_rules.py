@@ -81,6 +81,11 @@ mixed_line = st.one_of(
     st.lists(st.sampled_from(KNOWN + TRIGGERS + ["ſ", "K", "İ", "PHOTO", "Ⓒ", " ", ":", "(", ")"]) | st.text(max_size=6),
              max_size=12).map(" ".join),
     st.builds(lambda a, b: a.upper() + b, st.sampled_from(KNOWN), st.text(max_size=10)),
+    # letters re.IGNORECASE matches to ASCII ones, inside the words that trigger rules
+    st.builds(lambda line, pick: "".join(pick(c) for c in line), st.sampled_from(KNOWN),
+              st.just(lambda c: {"i": "ı", "I": "İ", "s": "ſ", "k": "K"}.get(c, c))),
+    st.builds(lambda line: line.replace("i", "ı"), st.sampled_from(KNOWN)),
+    st.builds(lambda line: line.upper().replace("I", "İ"), st.sampled_from(KNOWN)),
 )
 
 

@@ -14,7 +14,6 @@ from ..options import RuleOptions
 WHERE = ("any", "edge")
 MAX_RULE_CHARS = 2_000  # no chrome line is longer; longer lines skip the patterns (no regex blow-ups)
 WORD = re.compile(r"\S+")
-MAX_PATTERNS = 256  # compiled (budget, enabled rules) alternations kept
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,8 @@ class LineRule:
     max_words: int = 12
     examples: tuple[str, ...] = ()
     # Substrings (case-folded) of which a line must hold one for the pattern to match it: a
-    # proven necessary condition that lets a line skip an expensive pattern (tests/test_rules.py).
+    # necessary condition that lets most lines skip an expensive pattern; a hypothesis test
+    # checks that the answers are the same without it (tests/test_rules.py).
     requires: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -59,11 +59,12 @@ class RuleSet:
     """All enabled line rules, compiled into one alternation per word budget.
 
     One `fullmatch` per line finds the rule that takes the whole line; `lastgroup` names it.
-    The "any" rules come first in the alternation (in file order), then the "edge" rules, so
-    an "edge" rule is returned only when no "any" rule takes the line: the caller keeps it
+    The "any" rules come first in the order (file order within each), then the "edge" rules,
+    so an "edge" rule is returned only when no "any" rule takes the line: the caller keeps it
     only at the edges. Rules are bucketed by `max_words` so a long line is only tried against
-    rules that allow its length, and a rule with `requires` joins the alternation only for
-    lines holding one of its substrings (the few expensive patterns cost 90% of the time).
+    rules that allow its length. The few expensive rules that declare `requires` (90% of the
+    regex time) stay out of the shared alternation: each is tried on its own, and only on
+    lines holding one of its substrings and when it comes before the rule the alternation found.
     """
 
     def __init__(self, rules: tuple[LineRule, ...]):
@@ -78,11 +79,16 @@ class RuleSet:
         self._budgets = sorted({r.max_words for r in rules})
         # Each trigger substring found in a line enables the rules that require it.
         self._triggers = sorted({s for r in self._ordered for s in r.requires})
-        self._enables = {t: frozenset(i for i, r in enumerate(self._ordered) if t in r.requires)
-                         for t in self._triggers}
-        self._allowed = {budget: frozenset(i for i, r in enumerate(self._ordered) if r.max_words >= budget)
-                         for budget in self._budgets}
-        self._patterns: dict[tuple[int, frozenset[int]], re.Pattern | None] = {}
+        self._enables = {t: {i for i, r in enumerate(self._ordered) if t in r.requires} for t in self._triggers}
+        self._shared: dict[int, re.Pattern | None] = {}
+        self._guarded: dict[int, list[tuple[int, LineRule, re.Pattern]]] = {}
+        alone = {i: re.compile(r.pattern, re.IGNORECASE) for i, r in enumerate(self._ordered) if r.requires}
+        for budget in self._budgets:
+            parts = [f"(?P<r{i}>{r.pattern})" for i, r in enumerate(self._ordered)
+                     if r.max_words >= budget and not r.requires]
+            self._shared[budget] = re.compile("|".join(parts), re.IGNORECASE) if parts else None
+            self._guarded[budget] = [(i, r, alone[i]) for i, r in enumerate(self._ordered)
+                                     if r.max_words >= budget and r.requires]
 
     def _budget(self, words: int) -> int | None:
         for budget in self._budgets:
@@ -90,30 +96,39 @@ class RuleSet:
                 return budget
         return None
 
-    def _pattern(self, budget: int, enabled: frozenset[int]) -> re.Pattern | None:
-        key = (budget, enabled)
-        if key not in self._patterns:
-            if len(self._patterns) >= MAX_PATTERNS:
-                self._patterns.clear()  # only an adversarial input mixes this many trigger words
-            parts = [f"(?P<r{i}>{rule.pattern})" for i, rule in enumerate(self._ordered)
-                     if rule.max_words >= budget and (not rule.requires or i in enabled)]
-            self._patterns[key] = re.compile("|".join(parts), re.IGNORECASE) if parts else None
-        return self._patterns[key]
-
     def match(self, line: str, words: int) -> LineRule | None:
         """The rule that takes the whole line: an "any" rule if one does, else an "edge" rule."""
         budget = self._budget(words)
         if budget is None or len(line) > MAX_RULE_CHARS:
             return None
-        enabled: frozenset[int] = frozenset()
-        if self._triggers:
-            folded = line.casefold()
+        shared = self._shared[budget]
+        found = shared.fullmatch(line) if shared else None
+        winner = self.by_group[found.lastgroup] if found else None
+        before = int(found.lastgroup[1:]) if found else len(self._ordered)
+        guarded = self._guarded[budget]
+        if guarded and guarded[0][0] < before:
+            folded = fold_case(line)
             found = [t for t in self._triggers if t in folded]
             if found:
-                enabled = frozenset().union(*(self._enables[t] for t in found)) & self._allowed[budget]
-        pattern = self._pattern(budget, enabled)
-        found = pattern.fullmatch(line) if pattern else None
-        return self.by_group[found.lastgroup] if found else None
+                enabled = set().union(*(self._enables[t] for t in found))
+                for i, rule, pattern in guarded:
+                    if i >= before:
+                        break
+                    if i in enabled and pattern.fullmatch(line):
+                        return rule
+        return winner
+
+
+# re.IGNORECASE matches "i" to dotless "ı" and dotted "İ", which casefold() does not fold to
+# "i"; every other character it matches to an ASCII letter casefolds to that letter.
+IGNORECASE_EXTRA = str.maketrans({"İ": "i", "ı": "i"})
+
+
+def fold_case(text: str) -> str:
+    """The text in which a case-folded substring stands wherever re.IGNORECASE would find it."""
+    if "\u0130" in text or "\u0131" in text:
+        text = text.translate(IGNORECASE_EXTRA)
+    return text.casefold()
 
 
 def build_ruleset(options: RuleOptions) -> RuleSet:
