@@ -6,6 +6,7 @@ and marks lines with its own name. They run in the order of CONTEXT_RULES.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -21,7 +22,7 @@ NOT_CAPTION = re.compile(
     r"\b(?:[Ss]aid|[Ss]ays|told|tells|according|asked|added|noted|stated|announced|reported|"
     r"[Ww]as|[Ww]ere|[Hh]ad|[Hh]as|[Hh]ave|[Ww]ill|[Ww]ould|[Cc]ould|[Ss]hould|[Mm]ight|[Mm]ust|"
     r"[Cc]an|[Dd]id|[Dd]oes|[Dd]o|I|[Ww]e|[Yy]ou|[Oo]ur|[Mm]y|[Yy]our|us|me|[Tt]his|[Tt]hat|"
-    r"[Tt]hese|[Tt]hose|[Ii]t|[Ii]ts|[Tt]here)\b")
+    r"[Tt]hese|[Tt]hose|[Ii]t|[Ii]ts|[Tt]here|[Ii]s|[Aa]re|[Bb]een|[Bb]eing)\b")
 UPPER_SIGNATURE = re.compile(r"^[^a-z.!?]*[A-Z][^a-z.!?]*$")
 HOME_PREFIX = re.compile(r"^(?:home|inicio|accueil)\b", re.IGNORECASE)
 BODY_MIN_WORDS = 10  # a line this long, ending a sentence, that no rule took, is article body
@@ -31,9 +32,12 @@ TITLE_MAX_WORDS = 40
 TITLE_MAX_CHARS = 400
 PULL_QUOTE_MAX_WORK = 50_000_000  # characters scanned: 100 candidates in a 500 kB article
 LIST_ITEM = re.compile(r"^(?:[-–—•*·▪►]|\d{1,3}[.)]|[a-z][.)])\s", re.IGNORECASE)
-# A line of the past tense ('gathered', 'announced') narrates; captions describe in the present.
+# A word ending in -ed ('gathered', 'announced', also 'need', 'red') in lower case: mostly the
+# past tense, which narrates; captions describe in the present. Erring to keep the line.
 PAST_TENSE = re.compile(r"\b[a-z]{2,}ed\b")
-CHROME_NEIGHBOURS = {"related_link", "ad_marker", "image_caption", "share_prompt", "navigation"}
+# Where scrapers leave an image's caption: under an image credit, or where a related-link box
+# and its picture were cut out. Ad labels and share bars stand between ordinary paragraphs.
+CHROME_NEIGHBOURS = {"related_link", "image_caption"}
 
 
 @dataclass
@@ -190,8 +194,9 @@ def _paragraphs(article: Article, kept: list[int]) -> tuple[list[tuple[int, str]
 
 
 def _rare_words(text: str) -> list[str]:
-    """Words of loose(text) (the longest of its three longest tokens), found without folding
-    all of it: long words repeat least, so they show fastest that a line is not quoted."""
+    """Three words of loose(text), found without folding all of it: from each of the three
+    longest tokens, its longest word. Long words repeat least, so they show fastest that a
+    line is not quoted anywhere."""
     tokens = sorted(text.split(), key=len, reverse=True)[:3]
     return [max(loose(token).split(" "), key=len) for token in tokens]
 
@@ -212,9 +217,9 @@ def pull_quote(article: Article) -> None:
     if candidates:
         # Cheap necessary condition first: the candidate's long words stand twice in the
         # article (in itself and in the paragraph it was lifted from). Most lines fail it.
-        folded = loose("\n".join(article.lines[i].text for i in kept))
+        counts = Counter(loose("\n".join(article.lines[i].text for i in kept)).split(" "))
         candidates = [i for i in candidates
-                      if all(folded.count(word) >= 2 for word in _rare_words(article.lines[i].text))]
+                      if all(counts[word] >= 2 for word in _rare_words(article.lines[i].text))]
     if not candidates:
         return
     paragraphs, paragraph_of = _paragraphs(article, kept)
