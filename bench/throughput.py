@@ -15,8 +15,9 @@ In one run it
 
 Every measurement is a subprocess started from the repo root, timed by wall clock, repeated --repeat
 times; medians are reported. Peak memory is the peak of the summed VmRSS of the subprocess and all its
-descendants (forkserver, workers), sampled from /proc every ~50 ms; pages shared between forked
-processes are counted once per process, so it is an upper bound. MB means 2**20 bytes of input JSONL.
+descendants (forkserver, workers), sampled from /proc every ~100 ms (PSS every ~0.5 s); pages shared
+between forked processes are counted once per process, so it is an upper bound (PSS divides them).
+MB means 2**20 bytes of input JSONL.
 """
 from __future__ import annotations
 
@@ -78,13 +79,31 @@ def _field_kib(path: str, key: bytes) -> int:
     return 0  # gone, a zombie (no VmRSS line), or not readable
 
 
+def _children_of(pid: int) -> list[int] | None:
+    """Child pids from /proc/<pid>/task/*/children (cheap); None where the kernel lacks the file."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    children: list[int] = []
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", "rb") as handle:
+                children.extend(int(c) for c in handle.read().split())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            continue
+    return children
+
+
 def tree_memory_kib(root: int, pss: bool = True) -> tuple[int, int]:
     """(summed VmRSS, summed Pss) of `root` and all its descendants, in KiB.
 
     RSS counts pages shared by forked workers once per process (an upper bound); Pss divides
     them among the sharers (closer to what the tree really costs). Pss is 0 where
     /proc/<pid>/smaps_rollup is unavailable."""
-    children = _children_map()
+    children: dict[int, list[int]] | None = None  # the full /proc scan, only if needed
     rss = proportional = 0
     stack, seen = [root], set()
     while stack:
@@ -95,24 +114,31 @@ def tree_memory_kib(root: int, pss: bool = True) -> tuple[int, int]:
         rss += _field_kib(f"/proc/{pid}/status", b"VmRSS:")
         if pss:
             proportional += _field_kib(f"/proc/{pid}/smaps_rollup", b"Pss:")
-        stack.extend(children.get(pid, ()))
+        kids = _children_of(pid)
+        if kids is None:
+            children = children if children is not None else _children_map()
+            kids = children.get(pid, [])
+        stack.extend(kids)
     return rss, proportional
 
 
 class PeakRSS(threading.Thread):
-    """Samples the summed RSS of a process tree every `interval` seconds until stopped."""
+    """Samples the summed RSS of a process tree every `interval` seconds until stopped, and its
+    summed PSS every `pss_every`-th sample (smaps_rollup walks page tables: the sampler must not
+    take a noticeable share of a 2-core machine from the run it measures)."""
 
-    def __init__(self, pid: int, interval: float = 0.05):
+    def __init__(self, pid: int, interval: float = 0.1, pss_every: int = 5):
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
         self.peak_kib = 0
         self.peak_pss_kib = 0
         self.samples = 0
+        self.pss_every = pss_every
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            rss, pss = tree_memory_kib(self.pid)
+            rss, pss = tree_memory_kib(self.pid, pss=self.samples % self.pss_every == 0)
             self.peak_kib = max(self.peak_kib, rss)
             self.peak_pss_kib = max(self.peak_pss_kib, pss)
             self.samples += 1
@@ -296,7 +322,7 @@ def print_report(result: dict, title: str) -> None:
               f"{speedup:>10}{s['peak_rss_mb_max']:13.0f}{s['peak_pss_mb_max']:13.0f}{_opt(s['internal_seconds_median'])}")
     print("  (wall s = median subprocess wall time, interpreter start and imports included; internal s "
           "= the time the command reports for its own work;\n   x floor = wall time / floor wall time; "
-          "peak RSS / PSS = max over repeats of the summed RSS / PSS of the process tree, every ~50 ms)")
+          "peak RSS / PSS = max over repeats of the summed RSS / PSS of the process tree, RSS every ~100 ms, PSS every ~0.5 s)")
     for s in result["pipeline"]:
         print(f"  {s['command']}  ->  {s['last_output'][0] if s['last_output'] else ''}")
     if "outputs_identical" in result:
