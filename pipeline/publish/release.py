@@ -24,7 +24,8 @@ from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 from ..corpus import CorpusStage
 from ..corpus.templates import FAMILY as TEMPLATE_FAMILY
 from ..options import CorpusOptions, PublishOptions
-from .shards import ShardWriter, merge_runs, sort_table, write_parquet, write_sorted
+from .shards import (MERGE_BATCH_ROWS, ShardWriter, merge_runs, reduce_runs, sort_table, write_parquet,
+                     write_sorted)
 from .validate import sha256_file, validate_files
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ log = logging.getLogger(__name__)
 SPILL_BYTES = 16 << 20
 # Sorted runs are read back once by the merge and deleted: fast compression, not the release's
 # (zstd 9 on the runs cost the main process as much as the rest of its work per batch).
-RUN_OPTIONS = PublishOptions(compression="zstd", compression_level=1)
+# Small row groups: the merge holds one per open run.
+RUN_OPTIONS = PublishOptions(compression="zstd", compression_level=1, row_group_rows=MERGE_BATCH_ROWS)
 KEYS = {"data": ("id",), "removals": ("id", "line"), "rejects": ("id", "provenance")}
 PREFIX = {"data": "train", "removals": "removals", "rejects": "rejects", "duplicates": "duplicates"}
 MODELS = {"data": Corpus, "removals": Removals, "rejects": Rejects}
@@ -152,6 +154,8 @@ class ReleaseBuilder:
         `rejected_by_reason` then describe what was published.
         """
         self._spill()
+        for kind, runs in self.runs.items():  # bounded fan-in for the merges below
+            self.runs[kind] = reduce_runs(runs, KEYS[kind], arrow_schema(MODELS[kind]), RUN_OPTIONS)
         corpus = self.corpus
         corpus.run(merge_runs(self.runs["data"], KEYS["data"], arrow_schema(Corpus)))
         dropped = corpus.dropped_ids()

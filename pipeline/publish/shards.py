@@ -12,6 +12,10 @@ import pyarrow.parquet as pq
 from ..options import PublishOptions
 
 MERGE_BATCH_ROWS = 512  # rows read at a time from each run while merging
+# Runs merged at once. Each open run holds its reader's row group and a batch (~6 MB of news text
+# measured), so the merge's memory is this many times that, whatever the corpus size: more runs
+# than this are first merged in consecutive groups (an external sort's extra pass).
+MAX_MERGE_RUNS = 8
 
 
 def write_parquet(table: pa.Table, path: Path, options: PublishOptions) -> None:
@@ -53,6 +57,33 @@ def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema) -> It
             buffers[i] = rest if rest.num_rows else next(sources[i], None)
         if pieces:
             yield sort_table(pa.concat_tables(pieces).cast(schema), keys)
+
+
+def reduce_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema, options: PublishOptions,
+                fan_in: int | None = None) -> list[Path]:
+    """Merge consecutive groups of runs until at most `fan_in` (MAX_MERGE_RUNS) are left.
+
+    Rows with equal keys keep their order (run by run): groups are consecutive and `merge_runs`
+    emits equal keys in run order, so merging the result gives the rows a single merge would."""
+    fan_in = fan_in or MAX_MERGE_RUNS
+    level = 0
+    while len(runs) > fan_in:
+        merged = []
+        for start in range(0, len(runs), fan_in):
+            group = runs[start:start + fan_in]
+            if len(group) == 1:
+                merged.append(group[0])
+                continue
+            path = group[0].with_name(f"{group[0].stem}.m{level}.parquet")
+            with pq.ParquetWriter(path, schema, compression=options.compression,
+                                  compression_level=options.compression_level) as writer:
+                for table in merge_runs(group, keys, schema):
+                    writer.write_table(table, row_group_size=options.row_group_rows)
+            for run in group:
+                run.unlink()
+            merged.append(path)
+        runs, level = merged, level + 1
+    return runs
 
 
 class ShardWriter:
