@@ -6,7 +6,8 @@ from functools import cached_property
 
 from ..document import Document, Removal
 from ..options import RuleOptions
-from .context import BODY_MIN_WORDS, CONTEXT_RULES, TERMINAL, Article, Line, could_be_title
+from ..metadata.title import loose
+from .context import BODY_MIN_WORDS, CONTEXT_RULES, TERMINAL, Article, Line, could_be_title, follows_headline
 from .repair import continues_paragraph
 from .rules import LineRule, RuleSet, build_ruleset, count_words
 
@@ -18,12 +19,9 @@ def _is_body_like(line: Line) -> bool:
 
 
 def _is_headline(lines: list[Line], edge_rule: list, index: int) -> bool:
-    """The first line no rule took, and shaped like a headline."""
-    first = next(i for i, line in enumerate(lines) if line.rule is None)
-    after = index + 1
-    next_is_chrome = after < len(lines) and (lines[after].rule is not None or edge_rule[after] is not None
-                                             or lines[after].loose == lines[index].loose)
-    return index == first and could_be_title(lines[index], next_is_chrome)
+    """The first line that no rule takes (at an edge, an edge rule would), shaped like a headline."""
+    first = next(i for i, line in enumerate(lines) if line.rule is None and edge_rule[i] is None)
+    return index == first and could_be_title(lines[index], follows_headline(lines, index))
 
 
 @dataclass(frozen=True)
@@ -44,6 +42,8 @@ class StripBoilerplate:
         # a paragraph the scraper split (which the repair step joins). Classify what stands
         # again, joined halves as one line, until nothing changes: cleaning clean text then
         # changes nothing (idempotence).
+        # Once a pass finds the headline, later passes know it, so its line's place cannot make
+        # the lead paragraph look like a second headline.
         title, removed = doc.given.get("title") or None, []
         for _ in range(MAX_PASSES):
             article = self._classify(lines, title)
@@ -76,10 +76,12 @@ class StripBoilerplate:
                 groups.append([line])
         if len(groups) == len(lines):
             return lines
-        return [group[0] if len(group) == 1 else
-                self._line(group[0].number, " ".join(line.text for line in group),
-                           tuple(part for line in group for part in line.parts))
-                for group in groups]
+        return [group[0] if len(group) == 1 else self._joined(group) for group in groups]
+
+    def _joined(self, group: list[Line]) -> Line:
+        line = self._line(group[0].number, " ".join(line.text for line in group),
+                          tuple(part for line in group for part in line.parts))
+        return line
 
     def _classify(self, lines: list[Line], given_title: str | None) -> Article:
         """One pass: pattern rules (edge rules only in the head and tail), then context rules."""
@@ -91,10 +93,13 @@ class StripBoilerplate:
             edge_rule.append(rule if rule is not None and rule.where == "edge" else None)
 
         body = [i for i, line in enumerate(lines) if edge_rule[i] is None and _is_body_like(line)]
-        if len(body) > 1 and _is_headline(lines, edge_rule, body[0]):
+        if given_title:  # the headline is known: its repeats do not open the body
+            headline = loose(given_title)
+            body = [i for i in body if lines[i].loose != headline]
+        elif len(body) > 1 and _is_headline(lines, edge_rule, body[0]):
             # a headline written as a sentence does not open the body, nor do its repeats
             headline = lines[body[0]].loose
-            body = [i for i in body[1:] if lines[i].loose != headline] or body[1:]
+            body = [i for i in body[1:] if lines[i].loose != headline]
         head_end, tail_start = (body[0], body[-1] + 1) if body else (len(lines), 0)
         article = Article(lines, head_end, tail_start, self.options, given_title=given_title,
                           disabled=frozenset(self.options.disabled))

@@ -38,6 +38,7 @@ PAST_TENSE = re.compile(r"\b[a-z]{2,}ed\b")
 # Where scrapers leave an image's caption: under an image credit, or where a related-link box
 # and its picture were cut out. Ad labels and share bars stand between ordinary paragraphs.
 CHROME_NEIGHBOURS = {"related_link", "image_caption"}
+UNDER_HEADLINE = {"byline", "dateline", "breadcrumb", "image_caption", "duplicate_title"}
 
 
 @dataclass
@@ -95,6 +96,19 @@ def breadcrumb_ending_in_title(article: Article) -> None:
                 break
 
 
+def follows_headline(lines: list[Line], index: int) -> bool:
+    """What stands under a headline: its repeat, a byline, a date line, a breadcrumb, a picture
+    credit. Other chrome on the way (an ad marker, hashtags) is passed over: it follows
+    paragraphs as often as headlines."""
+    for following in lines[index + 1:]:
+        family = following.family or (following.pattern.family if following.pattern else None)
+        if following.loose == lines[index].loose or family in UNDER_HEADLINE:
+            return True
+        if following.rule is None or following.pattern is None or following.pattern.where != "any":
+            return False
+    return False
+
+
 def could_be_title(line: Line, next_is_chrome: bool) -> bool:
     """Headlines are short and rarely end a sentence. A line shaped like a paragraph (long
     enough, ending in . ! ?) is the lead paragraph, unless chrome (a byline, a date line, its
@@ -114,12 +128,14 @@ def _is_section_label(line: Line, following: Line | None) -> bool:
 
 def title_line(article: Article) -> None:
     """The headline: the input's title field if it has one, else the first line still standing
-    in the head (after a section label, if one stands above it)."""
+    in the head (after a section label, if one stands above it), else the first line of all
+    when it is shaped like a headline."""
     if article.given_title:
         article.title = article.given_title
         return
-    standing = [i for i in range(min(len(article.lines), max(article.head_end, 1)))
-                if article.lines[i].rule is None]
+    standing = [i for i in range(min(len(article.lines), article.head_end)) if article.lines[i].rule is None]
+    if not standing:  # nothing but chrome above the body: the body's first line may be it
+        standing = [i for i, line in enumerate(article.lines) if line.rule is None][:1]
     if not standing:
         return
     first = standing[0]
@@ -128,8 +144,7 @@ def title_line(article: Article) -> None:
         article.mark(first, "section_label", "navigation")
         first = standing[1]
     line = article.lines[first]
-    following = article.lines[first + 1] if first + 1 < len(article.lines) else None
-    if could_be_title(line, following is not None and (following.rule is not None or following.loose == line.loose)):
+    if could_be_title(line, follows_headline(article.lines, first)):
         article.title, article.title_index = strip_breadcrumb(line.text), first
         article.mark(first, "title", "title")
 
@@ -198,7 +213,8 @@ def _rare_words(text: str) -> list[str]:
     longest tokens, its longest word. Long words repeat least, so they show fastest that a
     line is not quoted anywhere."""
     tokens = sorted(text.split(), key=len, reverse=True)[:3]
-    return [max(loose(token).split(" "), key=len) for token in tokens]
+    words = [max(loose(token).split(" "), key=len) for token in tokens]
+    return [word for word in words if word]  # a token of punctuation alone says nothing
 
 
 def pull_quote(article: Article) -> None:

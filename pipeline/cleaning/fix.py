@@ -26,6 +26,7 @@ INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]")
 # Every kind of space a scraper leaves (NBSP, thin, ideographic ...) and tabs: one plain space.
 ODD_SPACES = re.compile("[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 SPACE_RUNS = re.compile(r" {2,}")
+MAX_REPAIR_ROUNDS = 3
 
 
 @lru_cache(maxsize=8)
@@ -81,11 +82,24 @@ class FixText:
     name: str = "fix_text"
 
     def __call__(self, doc: Document) -> Document:
-        fixed = fix_text_fast(doc.raw, self.options)
-        if fixed != doc.raw:
-            doc.repairs.append("ftfy")
-        spaced = normalise_spaces(fixed)
-        if spaced != fixed:
-            doc.repairs.append("whitespace")
-        doc.text = spaced
+        doc.text = repair(doc.raw, self.options, doc.repairs)
         return doc
+
+
+def repair(text: str, options: FixOptions = FixOptions(), repairs: list[str] | None = None) -> str:
+    """ftfy, then spaces, until nothing changes (at most MAX_REPAIR_ROUNDS): spacing can make
+    text that ftfy reads differently ("Â" + a tab becomes "Â" + space, the mojibake of a
+    no-break space), and ftfy's own line breaks split a line it fixed as a whole. The second
+    round is cheap: ftfy only sees lines still holding an unsafe character."""
+    repairs = [] if repairs is None else repairs
+    for _ in range(MAX_REPAIR_ROUNDS):
+        fixed = fix_text_fast(text, options)
+        if fixed != text and "ftfy" not in repairs:
+            repairs.append("ftfy")
+        spaced = normalise_spaces(fixed)
+        if spaced != fixed and "whitespace" not in repairs:
+            repairs.append("whitespace")
+        if spaced == text:
+            break
+        text = spaced
+    return text
