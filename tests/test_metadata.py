@@ -21,6 +21,7 @@ BODY = ("Schools in three northern states will stay closed for a week as tempera
     ("By Jane Doe (Reuters)", "Jane Doe", "Reuters"),
     ("Written by Jane Doe | Updated: Jun 18, 2023, 10:32 IST", "Jane Doe", None),
     ("By Jane Doe, Ann Smith", "Jane Doe, Ann Smith", None),
+    ("By Sarah Al-Ani", "Sarah Al-Ani", None),
 ])
 def test_bylines(line, author, agency):
     assert author_from_byline(line) == author
@@ -55,6 +56,7 @@ def test_dates_keep_the_wall_clock(text, expected):
      datetime(2023, 6, 18, 10, 32), ["Associated Press"]),
     ("Written by Jane Doe | Updated: Jun 18, 2023, 10:32 IST", "Jane Doe", datetime(2023, 6, 18, 10, 32), []),
     ("Posted by admin on June 18, 2023", "admin", datetime(2023, 6, 18), []),
+    ("By Jane Doe, June 18, 2023", "Jane Doe", datetime(2023, 6, 18), []),
 ])
 def test_head_lines_fill_author_date_and_credits(head, author, published, credits):
     doc = clean_text(f"A headline about schools closing\n{head}\n{BODY}")

@@ -26,7 +26,7 @@ CREDIT_PATTERNS = (
 AGENCIES = (r"ap|afp|reuters|pti|ani|ians|efe|dpa|ansa|upi|xinhua|bloomberg|associated press|"
             r"agence france-presse|press trust of india|the associated press|the canadian press|cnn|bbc")
 # "By JANE DOE, Associated Press" / "By Jane Doe (Reuters)": the agency the byline credits.
-BYLINE_AGENCY = re.compile(rf"\s*(?:,|\(|[|/–—-])\s*(?P<agency>{AGENCIES})\s*\)?\s*$", re.IGNORECASE)
+BYLINE_AGENCY = re.compile(rf"(?:\s*[,(|/]|\s[–—-])\s*(?P<agency>{AGENCIES})\s*\)?\s*$", re.IGNORECASE)
 GENERIC_CREDIT = {"agency", "agencies", "agency inputs", "wire", "wires", "staff", "news desk",
                   "web desk", "desk", "online desk", "reports", "media reports", "news agencies"}
 
