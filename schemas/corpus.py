@@ -6,6 +6,8 @@ are all derived from `Corpus` below; nothing else spells the columns out.
 """
 from __future__ import annotations
 
+import hashlib
+
 import re
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -88,6 +90,16 @@ def date_in_range(df: pd.DataFrame, *, earliest: str) -> pd.Series:
     return (~(too_late | too_early)).fillna(True).astype(bool)
 
 
+@extensions.register_check_method(statistics=[])
+def counts_match_text(df: pd.DataFrame) -> pd.Series:
+    """`content_hash` is the SHA-256 of `text` and `word_count` its whitespace-separated words:
+    a row edited after cleaning is caught. (A null text is the text column's failure.)"""
+    return pd.Series([text is pd.NA or text is None or (
+                          hashlib.sha256(text.encode("utf-8")).hexdigest() == digest and len(text.split()) == words)
+                      for text, digest, words in zip(df["text"], df["content_hash"], df["word_count"])],
+                     index=df.index, dtype=bool)
+
+
 class Corpus(pa.DataFrameModel):
     """One row per published news article."""
 
@@ -132,6 +144,7 @@ class Corpus(pa.DataFrameModel):
         ordered = True
         coerce = False
         date_in_range = {"earliest": EARLIEST_DATE}
+        counts_match_text = ()
 
 
 @lru_cache(maxsize=32)

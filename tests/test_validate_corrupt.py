@@ -137,12 +137,25 @@ def test_boilerplate_line_left_in_text(release):
     texts[1] += "\n\nSource link"
     texts[3] = "[ad_1]\n\n" + texts[3]
     hashes = [hashlib.sha256(t.encode()).hexdigest() for t in texts]  # as the pipeline would
-    table = with_column(with_column(table, "text", texts), "content_hash", hashes)
+    words = [len(t.split()) for t in texts]
+    table = with_column(with_column(with_column(table, "text", texts), "content_hash", hashes),
+                        "word_count", words, pa.int64())
     rewrite(release, SHARD, table)
     text, report = invalid_reports(release)
     for row in (1, 3):
         assert_names(text, report, table["id"][row].as_py(), "text: no_boilerplate_line")
     assert len(report["violations"]) == 2
+
+
+def test_text_edited_without_its_hash_and_word_count(release):
+    """A row whose text changed after cleaning no longer matches its content_hash and word_count."""
+    table = pq.read_table(release / SHARD)
+    texts = table["text"].to_pylist()
+    texts[2] = texts[2].replace(" ", "  ", 1) + " Extra words."
+    rewrite(release, SHARD, with_column(table, "text", texts))
+    text, report = invalid_reports(release)
+    assert_names(text, report, table["id"][2].as_py(), "counts_match_text")
+    assert len(report["violations"]) == 1
 
 
 def test_changed_shard_without_manifest_update_fails_the_checksum(release):
