@@ -57,6 +57,8 @@ def test_dates_keep_the_wall_clock(text, expected):
     ("Written by Jane Doe | Updated: Jun 18, 2023, 10:32 IST", "Jane Doe", datetime(2023, 6, 18, 10, 32), []),
     ("Posted by admin on June 18, 2023", "admin", datetime(2023, 6, 18), []),
     ("By Jane Doe, June 18, 2023", "Jane Doe", datetime(2023, 6, 18), []),
+    ("Posted on June 18, 2023 by admin", "admin", datetime(2023, 6, 18), []),
+    ("June 18, 2023 at 10:32 am by Jane Doe", "Jane Doe", datetime(2023, 6, 18, 10, 32), []),
 ])
 def test_head_lines_fill_author_date_and_credits(head, author, published, credits):
     doc = clean_text(f"A headline about schools closing\n{head}\n{BODY}")

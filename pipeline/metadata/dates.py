@@ -65,7 +65,7 @@ def _parse_natural(text: str, reference: datetime | None) -> tuple[datetime | No
 
 
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-LINE_PARTS = re.compile(r"\s*[|•·]\s*|\s[-–—]\s|\s+on\s+|,\s+(?=(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)\w*\b)", re.IGNORECASE)
+LINE_PARTS = re.compile(r"\s*[|•·]\s*|\s[-–—]\s|\s+on\s+|\s+by\s+|,\s+(?=(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)\w*\b)", re.IGNORECASE)
 
 
 def date_in_line(text: str, reference: datetime | None = None) -> tuple[datetime | None, str | None]:

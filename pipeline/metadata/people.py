@@ -9,6 +9,9 @@ BYLINE_LABEL = re.compile(
 # What follows the names: "| Reuters", ", Updated ...", " - June 18, 2023", "in Beijing".
 BYLINE_TAIL = re.compile(r"\s*(?:[|•·]|\s[-–—]\s|,\s*(?:updated|published|posted)\b|\bon \w+ \d|"
                          r"\bin [A-Z][a-z]+$|\s\d{1,2}\s\w+\s\d{4}|\s\w+ \d{1,2},? \d{4}).*$")
+# "Posted on June 18, 2023 by admin", "June 18, 2023 | By Jane Doe": the date before the name.
+DATE_BEFORE_BY = re.compile(r"^.*?\d{4}(?:\s*,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?)?\s+(?:\|\s+)?(?=by\s)",
+                            re.IGNORECASE)
 NAME_SPLIT = re.compile(r"\s*(?:,\s*and\s+|\s+and\s+|\s*&\s*|\s*,\s*|\s+y\s+|\s+et\s+|\s+und\s+)\s*")
 
 CREDIT_PATTERNS = (
@@ -37,7 +40,8 @@ def names(text: str) -> list[str]:
 
 def author_from_byline(line: str) -> str | None:
     """'By Jane Doe and John Roe | Reuters' -> 'Jane Doe and John Roe' (as written)."""
-    text = BYLINE_LABEL.sub("", line, count=1)
+    text = DATE_BEFORE_BY.sub("", line, count=1)
+    text = BYLINE_LABEL.sub("", text, count=1)
     text = BYLINE_TAIL.sub("", text).strip(" ,.;:-–—|")
     if BYLINE_AGENCY.search(text) and BYLINE_AGENCY.sub("", text).strip():
         text = BYLINE_AGENCY.sub("", text).strip(" ,.;:-–—|")
