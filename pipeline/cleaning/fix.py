@@ -99,6 +99,10 @@ def repair(text: str, options: FixOptions = FixOptions(), repairs: list[str] | N
         spaced = normalise_spaces(fixed)
         if spaced != fixed and "whitespace" not in repairs:
             repairs.append("whitespace")
+        # Another round only when this one can have made new work for ftfy: spacing changed,
+        # or ftfy broke a line it fixed as a whole (a lone CR, U+2028 ...).
+        if spaced == fixed and fixed.count("\n") == text.count("\n"):
+            return spaced
         if spaced == text:
             break
         text = spaced
