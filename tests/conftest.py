@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,42 @@ def seeds_release(tmp_path_factory) -> Path:
     result = cli("run", "seeds", "--out", str(out))
     assert result.returncode == 0, result.stderr
     return out
+
+
+@pytest.fixture
+def damageable_release(seeds_release: Path, tmp_path: Path) -> Path:
+    """A private copy of the seeds release, free to damage."""
+    out = tmp_path / "dist"
+    shutil.copytree(seeds_release, out)
+    return out
+
+
+def rewrite_shard(release: Path, name: str, table, *, update_manifest: bool = True) -> None:
+    """Write `table` as shard `name`; list it in the manifest with its new sha256, bytes and rows
+    (unless `update_manifest` is False), so that only the row checks can catch the damage."""
+    import pyarrow.parquet as pq
+
+    from pipeline.publish.validate import sha256_file
+
+    path = release / name
+    path.parent.mkdir(exist_ok=True)
+    pq.write_table(table, path, compression="zstd")
+    if not update_manifest:
+        return
+    manifest_path = release / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    entry = next((e for e in manifest["files"] if e["path"] == name), None)
+    if entry is None:
+        entry = {"path": name, "table": name.split("/")[0]}
+        manifest["files"].append(entry)
+    entry.update(rows=table.num_rows, bytes=path.stat().st_size, sha256=sha256_file(path))
+    manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+def with_column(table, name: str, values: list, type=None, nullable: bool | None = None):
+    """`table` with column `name` replaced; its type or nullability changed when given."""
+    import pyarrow as pa
+
+    old = table.schema.field(name)
+    field = pa.field(name, type or old.type, old.nullable if nullable is None else nullable, old.metadata)
+    return table.set_column(table.schema.get_field_index(name), field, pa.array(values, field.type))

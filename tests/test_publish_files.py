@@ -2,36 +2,20 @@
 from __future__ import annotations
 
 import hashlib
-
-import json
-import shutil
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.publish.validate import sha256_file, validate_files, validate_release
+from conftest import rewrite_shard, with_column
+from pipeline.publish.validate import validate_files, validate_release
 
 SHARD = "data/train-00000-of-00001.parquet"
 
 
 @pytest.fixture
-def release(seeds_release: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "dist"
-    shutil.copytree(seeds_release, out)
-    return out
-
-
-def rewrite(release: Path, name: str, table: pa.Table) -> None:
-    """Write `table` as shard `name` and list it in the manifest with its sha256, bytes and rows."""
-    path = release / name
-    pq.write_table(table, path, compression="zstd")
-    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
-    for entry in manifest["files"]:
-        if entry["path"] == name:
-            entry.update(sha256=sha256_file(path), bytes=path.stat().st_size, rows=table.num_rows)
-    (release / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+def release(damageable_release: Path) -> Path:
+    return damageable_release
 
 
 def test_a_published_release_passes_like_the_full_validation(release):
@@ -54,11 +38,9 @@ def test_rows_are_rechecked_only_when_named(release):
     texts[0] = texts[0] + " cafÃ© Ã  la carte"  # mojibake the row checks reject
     hashes = [hashlib.sha256(t.encode()).hexdigest() for t in texts]  # hash and count kept right
     words = [len(t.split()) for t in texts]
-    for name, values, type_ in (("text", texts, pa.string()), ("content_hash", hashes, pa.string()),
-                                ("word_count", words, pa.int64())):
-        table = table.set_column(table.schema.get_field_index(name), table.schema.field(name),
-                                 pa.array(values, type_))
-    rewrite(release, SHARD, table)
+    for name, values in (("text", texts), ("content_hash", hashes), ("word_count", words)):
+        table = with_column(table, name, values)
+    rewrite_shard(release, SHARD, table)
     assert validate_files(release).ok  # the row was validated in its batch: not read again
     report = validate_files(release, recheck=[table["id"][0].as_py()])
     assert [v.check for v in report.violations] == ["text: no_mojibake"]
@@ -67,12 +49,6 @@ def test_rows_are_rechecked_only_when_named(release):
 
 def test_repeated_ids_across_shards_fail(release):
     table = pq.read_table(release / SHARD)
-    second = "data/train-00001-of-00001.parquet"
-    pq.write_table(table.slice(0, 1), release / second)
-    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
-    path = release / second
-    manifest["files"].append({"path": second, "table": "data", "rows": 1, "bytes": path.stat().st_size,
-                              "sha256": sha256_file(path)})
-    (release / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    rewrite_shard(release, "data/train-00001-of-00001.parquet", table.slice(0, 1))  # listed too
     checks = [v.check for v in validate_files(release).violations]
     assert "id: unique across shards" in checks and "content_hash: unique across shards" in checks

@@ -7,7 +7,6 @@ one test leaves the manifest alone to show the checksum failing instead.
 from __future__ import annotations
 
 import json
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -16,44 +15,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import cli
-from pipeline.publish.validate import sha256_file
+from conftest import cli, with_column
+from conftest import rewrite_shard as rewrite
 from schemas import Duplicates, arrow_schema
 
 SHARD = "data/train-00000-of-00001.parquet"
 
 
 @pytest.fixture
-def release(seeds_release: Path, tmp_path: Path) -> Path:
-    """A private copy of the seeds release, free to damage."""
-    out = tmp_path / "dist"
-    shutil.copytree(seeds_release, out)
-    return out
-
-
-def rewrite(release: Path, name: str, table: pa.Table, *, update_manifest: bool = True) -> None:
-    """Write `table` as shard `name`; list it in the manifest with its new sha256, bytes and rows."""
-    path = release / name
-    path.parent.mkdir(exist_ok=True)
-    pq.write_table(table, path, compression="zstd")
-    if not update_manifest:
-        return
-    manifest_path = release / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    entry = next((e for e in manifest["files"] if e["path"] == name), None)
-    if entry is None:
-        entry = {"path": name, "table": name.split("/")[0]}
-        manifest["files"].append(entry)
-    entry.update(rows=table.num_rows, bytes=path.stat().st_size, sha256=sha256_file(path))
-    manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-
-
-def with_column(table: pa.Table, name: str, values: list, type: pa.DataType | None = None,
-                nullable: bool | None = None) -> pa.Table:
-    """`table` with column `name` replaced; its type or nullability changed when given."""
-    old = table.schema.field(name)
-    field = pa.field(name, type or old.type, old.nullable if nullable is None else nullable, old.metadata)
-    return table.set_column(table.schema.get_field_index(name), field, pa.array(values, field.type))
+def release(damageable_release: Path) -> Path:
+    return damageable_release
 
 
 def invalid_reports(release: Path) -> tuple[str, dict]:

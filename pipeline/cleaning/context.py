@@ -48,7 +48,6 @@ class Line:
     words: int
     rule: str | None = None  # name of the rule that removes it
     family: str | None = None
-    body_like: bool = False  # long prose line that no pattern took: marks where the body is
     pattern: object = None  # the line rule whose pattern takes the whole line (a LineRule), if any
     parts: tuple[tuple[int, str], ...] = ()  # (number, text) of the input lines joined into it
 
@@ -66,7 +65,6 @@ class Article:
     options: RuleOptions
     given_title: str | None = None
     title: str | None = None
-    title_index: int | None = None
     disabled: frozenset[str] = field(default_factory=frozenset)
 
     def at_edge(self, index: int) -> bool:
@@ -145,7 +143,7 @@ def title_line(article: Article) -> None:
         first = standing[1]
     line = article.lines[first]
     if could_be_title(line, follows_headline(article.lines, first)):
-        article.title, article.title_index = strip_breadcrumb(line.text), first
+        article.title = strip_breadcrumb(line.text)
         article.mark(first, "title", "title")
 
 

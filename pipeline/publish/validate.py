@@ -266,16 +266,24 @@ def validate_release(directory: str | os.PathLike, filesystem: pafs.FileSystem |
 
     `directory`: a local folder, a URI pyarrow's filesystems understand (file://, s3://, gs://),
     or a path on `filesystem`."""
-    release = Release(directory, filesystem)
-    report = Report(shown(directory))
-    if not release.files("data", ".parquet"):
-        report.add("data/", "no Parquet files: not a published corpus")
+    release, report, relaxed = _open(directory, filesystem)
+    if release is None:
         return report
-    relaxed = _check_manifest(release, report)
     seen: dict[str, set] = {}
     for kind, model in TABLES.items():
         _check_table_files(release, kind, model, report, seen, relaxed)
     return report
+
+
+def _open(directory, filesystem) -> tuple[Release | None, Report, tuple[str, ...]]:
+    """(the release, its report with the manifest checked, the families its run relaxed); no
+    release when the folder holds no corpus shards."""
+    release = Release(directory, filesystem)
+    report = Report(shown(directory))
+    if not release.files("data", ".parquet"):
+        report.add("data/", "no Parquet files: not a published corpus")
+        return None, report, ()
+    return release, report, _check_manifest(release, report)
 
 
 def validate_files(directory: str | os.PathLike, filesystem: pafs.FileSystem | None = None,
@@ -288,12 +296,9 @@ def validate_files(directory: str | os.PathLike, filesystem: pafs.FileSystem | N
     validated (removals, rejects, duplicates), and on the corpus rows whose ids are in `recheck`
     (rows changed after their batch passed, e.g. by the corpus stage). `validate_release` stays the
     full check of a folder someone hands us."""
-    release = Release(directory, filesystem)
-    report = Report(os.fspath(directory))
-    if not release.files("data", ".parquet"):
-        report.add("data/", "no Parquet files: not a published corpus")
+    release, report, relaxed = _open(directory, filesystem)
+    if release is None:
         return report
-    relaxed = _check_manifest(release, report)
     seen: dict[str, set] = {}
     for kind, model in TABLES.items():
         if kind != "data":
