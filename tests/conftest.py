@@ -2,12 +2,21 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run ("Deterministic" holds for tests too: a
+# clean checkout gives the same verdict as the author's machine). To search fresh examples:
+#   HYPOTHESIS_PROFILE=explore python3 -m pytest tests/test_properties.py
+settings.register_profile("default", derandomize=True)
+settings.register_profile("explore", derandomize=False, max_examples=5000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -21,7 +30,6 @@ def cli(*args: str, cwd: Path = REPO, timeout: int = 300) -> subprocess.Complete
 
 
 def _env() -> dict:
-    import os
 
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")

@@ -27,7 +27,7 @@ line = st.one_of(
     st.just(""),
 )
 article = st.lists(line, min_size=1, max_size=25).map("\n".join)
-PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=max(300, settings().max_examples), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _words(text: str | None) -> set[str]:

@@ -8,7 +8,7 @@ from ..document import Document, Removal
 from ..options import RuleOptions
 from ..metadata.title import loose
 from .context import BODY_MIN_WORDS, CONTEXT_RULES, TERMINAL, Article, Line, could_be_title, follows_headline
-from .repair import continues_paragraph
+from .repair import continues_paragraph, fix_stray_punctuation
 from .rules import LineRule, RuleSet, build_ruleset, count_words
 
 MAX_PASSES = 4  # real articles settle in two; the bound keeps a pathological text linear
@@ -63,7 +63,9 @@ class StripBoilerplate:
 
     def _line(self, number: int, text: str, parts: tuple[tuple[int, str], ...]) -> Line:
         line = Line(number, text, count_words(text), parts=parts)
-        line.pattern = self.rules.match(text, line.words)
+        # rules judge the line as the repair step will leave it ("#a, #b ." becomes "#a, #b."),
+        # so what is chrome after repair is chrome before it
+        line.pattern = self.rules.match(fix_stray_punctuation(text), line.words)
         return line
 
     def _join_split(self, lines: list[Line]) -> list[Line]:
