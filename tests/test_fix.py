@@ -68,3 +68,9 @@ def test_spaces_are_normalised_without_changing_the_line_count():
     fixed = normalise_spaces(text)
     assert fixed == "One two three\nfour. five six\n\n".strip(" ")
     assert fixed.count("\n") == text.count("\n")
+
+
+def test_every_whitespace_character_but_the_line_break_becomes_a_space():
+    """A line of form feeds or separators is blank, not a one-character headline."""
+    spaces = "".join(c for c in map(chr, range(0x110000)) if c.isspace() and c not in "\n\r")
+    assert normalise_spaces(f"a{spaces}b\n{spaces}\nc") == "a b\n\nc"

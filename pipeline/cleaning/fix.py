@@ -23,8 +23,10 @@ NEEDS_FTFY = re.compile(f"[^{re.escape(SAFE_CHARS)}]")
 
 # Invisible characters that only break words apart or glue them wrongly: removed.
 INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]")
-# Every kind of space a scraper leaves (NBSP, thin, ideographic ...) and tabs: one plain space.
-ODD_SPACES = re.compile("[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+# Every kind of space a scraper leaves (NBSP, thin, ideographic ...), tabs, and the other
+# characters Python counts as whitespace but not as "\n" (form feed, vertical tab, separators):
+# one plain space, so a line holding only those is blank, not a headline.
+ODD_SPACES = re.compile("[\t\x0b\x0c\x1c-\x1f\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
 SPACE_RUNS = re.compile(r" {2,}")
 MAX_REPAIR_ROUNDS = 3
 
