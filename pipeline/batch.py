@@ -10,7 +10,7 @@ from .document import Document
 from .options import Options
 from .publish.tables import corpus_table, reject_row, rejects_table, removals_table
 from .publish.validate import split_valid
-from .steps import apply_steps, document_steps
+from .steps import apply_steps_to_batch, document_steps
 
 
 @dataclass
@@ -22,7 +22,7 @@ class BatchResult:
 
 def process_batch(docs: list[Document], options: Options) -> BatchResult:
     steps = document_steps(options)
-    done = [apply_steps(doc, steps) for doc in docs]
+    done = apply_steps_to_batch(docs, steps)
     cleaned = [doc for doc in done if doc.rejection is None]
     rejects = [reject_row(doc, doc.rejection.reason, doc.rejection.detail)
                for doc in done if doc.rejection is not None]

@@ -56,6 +56,11 @@ class Line:
         """The text folded for comparing repeats (computed once, whatever the passes)."""
         return loose(self.text)
 
+    @cached_property
+    def rare_words(self) -> list[str]:
+        """Three long words of the loose text (see _rare_words), computed once across passes."""
+        return _rare_words(self.text)
+
 
 @dataclass
 class Article:
@@ -231,9 +236,10 @@ def pull_quote(article: Article) -> None:
     if candidates:
         # Cheap necessary condition first: the candidate's long words stand twice in the
         # article (in itself and in the paragraph it was lifted from). Most lines fail it.
-        counts = Counter(loose("\n".join(article.lines[i].text for i in kept)).split(" "))
+        # (loose of the joined lines is the join of their cached loose texts)
+        counts = Counter(" ".join(filter(None, (article.lines[i].loose for i in kept))).split(" "))
         candidates = [i for i in candidates
-                      if all(counts[word] >= 2 for word in _rare_words(article.lines[i].text))]
+                      if all(counts[word] >= 2 for word in article.lines[i].rare_words)]
     if not candidates:
         return
     paragraphs, paragraph_of = _paragraphs(article, kept)

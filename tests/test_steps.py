@@ -1,0 +1,53 @@
+"""Running the steps a batch at a time gives every document what running them one document at
+a time gives, a step that raises included (the document is quarantined, the others go on)."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from pathlib import Path
+
+from pipeline.document import Document
+from pipeline.options import Options
+from pipeline.readers import read_documents
+from pipeline.steps import apply_steps, apply_steps_to_batch, document_steps
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@dataclasses.dataclass(frozen=True)
+class FailsOnMarker:
+    """A step that raises on documents holding a marker, like a bug met on odd input."""
+
+    name: str = "fails_on_marker"
+
+    def __call__(self, doc: Document) -> Document:
+        if "BOOM" in doc.text:
+            raise ValueError("cannot handle this")
+        return doc
+
+
+def _documents() -> list[Document]:
+    docs = list(read_documents(sorted(SEEDS.glob("*.txt"))))
+    extra = [Document(id="boom", raw="Headline here\n\nThe BOOM line is a full sentence of body text.",
+                      provenance="test"),
+             Document(id="empty", raw="[ad_1]\n\nSource link", provenance="test")]
+    return docs + extra
+
+
+def _outcome(doc: Document) -> str:
+    return json.dumps([doc.id, doc.text, doc.title, repr(doc.rejection), repr(doc.removals),
+                       doc.language, doc.author, doc.repairs], default=str)
+
+
+def test_batch_at_a_time_equals_document_at_a_time():
+    steps = document_steps(Options())
+    steps.insert(2, FailsOnMarker())
+    docs = _documents()
+    one_by_one = [apply_steps(doc, steps) for doc in copy.deepcopy(docs)]
+    batched = apply_steps_to_batch(copy.deepcopy(docs), steps)
+    assert [_outcome(d) for d in batched] == [_outcome(d) for d in one_by_one]
+    boom = next(d for d in batched if d.id == "boom")
+    assert boom.rejection.reason == "step_failed" and "fails_on_marker" in boom.rejection.detail
+    assert next(d for d in batched if d.id == "empty").rejection.reason == "no_text"
+    assert sum(d.rejection is None for d in batched) == len(docs) - 2
