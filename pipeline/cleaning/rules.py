@@ -77,9 +77,6 @@ class RuleSet:
         self.by_group = {f"r{i}": rule for i, rule in enumerate(self._ordered)}
         self.max_words = max((r.max_words for r in rules), default=0)
         self._budgets = sorted({r.max_words for r in rules})
-        # Each trigger substring found in a line enables the rules that require it.
-        self._triggers = sorted({s for r in self._ordered for s in r.requires})
-        self._enables = {t: {i for i, r in enumerate(self._ordered) if t in r.requires} for t in self._triggers}
         self._shared: dict[int, re.Pattern | None] = {}
         self._guarded: dict[int, list[tuple[int, LineRule, re.Pattern]]] = {}
         alone = {i: re.compile(r.pattern, re.IGNORECASE) for i, r in enumerate(self._ordered) if r.requires}
@@ -108,14 +105,11 @@ class RuleSet:
         guarded = self._guarded[budget]
         if guarded and guarded[0][0] < before:
             folded = fold_case(line)
-            found = [t for t in self._triggers if t in folded]
-            if found:
-                enabled = set().union(*(self._enables[t] for t in found))
-                for i, rule, pattern in guarded:
-                    if i >= before:
-                        break
-                    if i in enabled and pattern.fullmatch(line):
-                        return rule
+            for i, rule, pattern in guarded:  # only the rules this line's length allows
+                if i >= before:
+                    break
+                if any(t in folded for t in rule.requires) and pattern.fullmatch(line):
+                    return rule
         return winner
 
 
