@@ -108,8 +108,11 @@ class RuleSet:
             for i, rule, pattern in guarded:  # only the rules this line's length allows
                 if i >= before:
                     break
-                if any(t in folded for t in rule.requires) and pattern.fullmatch(line):
-                    return rule
+                for trigger in rule.requires:  # a plain loop: no generator per rule and line
+                    if trigger in folded:
+                        if pattern.fullmatch(line):
+                            return rule
+                        break
         return winner
 
 
