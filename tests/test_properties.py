@@ -6,7 +6,7 @@ import re
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline import clean_text
@@ -47,6 +47,9 @@ def test_cleaning_never_adds_a_word(raw):
 
 @PROPERTY
 @given(article)
+@example("Already registered voters will not need to reapply, the commission said.\n#Blinken, #China .")
+@example("- Cut fuel taxes by ten per cent\n#Blinken, #China .")  # chrome only once repaired
+@example("\x0c\nNext, the committee will vote on the amendments.\n0")  # a line of form feed
 def test_cleaning_is_idempotent(raw):
     doc = clean_text(raw)
     if doc.rejection is not None:
