@@ -22,6 +22,12 @@ BODY = ("Schools in three northern states will stay closed for a week as tempera
     ("Written by Jane Doe | Updated: Jun 18, 2023, 10:32 IST", "Jane Doe", None),
     ("By Jane Doe, Ann Smith", "Jane Doe, Ann Smith", None),
     ("By Sarah Al-Ani", "Sarah Al-Ani", None),
+    # an agency in the author's place is a credit, not an author
+    ("By Reuters", None, "Reuters"),
+    ("By The Associated Press", None, "The Associated Press"),
+    ("By AP Staff", None, "AP"),
+    ("Posted on June 18, 2023 by Reuters", None, "Reuters"),
+    ("By Apolo Ohno", "Apolo Ohno", None),
 ])
 def test_bylines(line, author, agency):
     assert author_from_byline(line) == author

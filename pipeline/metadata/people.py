@@ -30,6 +30,9 @@ AGENCIES = (r"ap|afp|reuters|pti|ani|ians|efe|dpa|ansa|upi|xinhua|bloomberg|asso
             r"agence france-presse|press trust of india|the associated press|the canadian press|cnn|bbc")
 # "By JANE DOE, Associated Press" / "By Jane Doe (Reuters)": the agency the byline credits.
 BYLINE_AGENCY = re.compile(rf"(?:\s*[,(|/]|\s[–—-])\s*(?P<agency>{AGENCIES})\s*\)?\s*$", re.IGNORECASE)
+# "By Reuters", "By AP Staff", "By The Associated Press": an agency in the author's place.
+AGENCY_ONLY = re.compile(rf"\(?(?P<agency>{AGENCIES})\)?(?:\s+(?:staff|wire|news|reporters?|reporting))?",
+                         re.IGNORECASE)
 GENERIC_CREDIT = {"agency", "agencies", "agency inputs", "wire", "wires", "staff", "news desk",
                   "web desk", "desk", "online desk", "reports", "media reports", "news agencies"}
 
@@ -38,18 +41,29 @@ def names(text: str) -> list[str]:
     return [name.strip(" .") for name in NAME_SPLIT.split(text) if name.strip(" .")]
 
 
-def author_from_byline(line: str) -> str | None:
-    """'By Jane Doe and John Roe | Reuters' -> 'Jane Doe and John Roe' (as written)."""
+def _byline_names(line: str) -> str:
+    """The names part of a byline: no date before it, no label, no tail after it."""
     text = DATE_BEFORE_BY.sub("", line, count=1)
     text = BYLINE_LABEL.sub("", text, count=1)
-    text = BYLINE_TAIL.sub("", text).strip(" ,.;:-–—|")
+    return BYLINE_TAIL.sub("", text).strip(" ,.;:-–—|")
+
+
+def author_from_byline(line: str) -> str | None:
+    """'By Jane Doe and John Roe | Reuters' -> 'Jane Doe and John Roe' (as written)."""
+    text = _byline_names(line)
     if BYLINE_AGENCY.search(text) and BYLINE_AGENCY.sub("", text).strip():
         text = BYLINE_AGENCY.sub("", text).strip(" ,.;:-–—|")
+    if AGENCY_ONLY.fullmatch(text):
+        return None  # an agency is credited, not an author (agency_in_byline finds it)
     return text or None
 
 
 def agency_in_byline(line: str) -> str | None:
-    """'By Jane Doe, Associated Press' -> 'Associated Press'; 'By Jane Doe | Reuters' -> 'Reuters'."""
+    """'By Jane Doe, Associated Press' -> 'Associated Press'; 'By Jane Doe | Reuters' -> 'Reuters';
+    'By Reuters' -> 'Reuters'."""
+    alone = AGENCY_ONLY.fullmatch(_byline_names(line))
+    if alone:
+        return alone.group("agency")
     text = BYLINE_LABEL.sub("", line, count=1)
     for separator in ("|", "•", "·"):
         text = text.replace(separator, ",")
