@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .options import Options, load_options
 from .publish.release import ReleaseFailed
+from .publish.storage import shown
 from .publish.validate import validate_release
 
 USAGE_ERROR = 2
@@ -35,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
                           "canonical article (exact copies are always folded)")
 
     validate = commands.add_parser("validate", help="check a published folder (exit 0 valid, 1 invalid)")
-    validate.add_argument("directory", nargs="?", default="dist", metavar="DIR")
+    validate.add_argument("directory", nargs="?", default="dist", metavar="DIR",
+                          help="a local folder or a URI (file://, s3://, gs://, hdfs://); default: dist")
     validate.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
@@ -89,10 +91,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    if not Path(args.directory).is_dir():
-        print(f"newsclean: {args.directory} is not a folder", file=sys.stderr)
+    location = args.directory
+    if "://" not in location and not Path(location).is_dir():
+        print(f"newsclean: {location} is not a folder", file=sys.stderr)
         return USAGE_ERROR
-    report = validate_release(args.directory)
+    try:
+        report = validate_release(location)
+    except (OSError, ValueError) as exc:  # unknown scheme, unreachable or denied storage
+        print(f"newsclean: cannot read {shown(location)}: {exc}", file=sys.stderr)
+        return USAGE_ERROR
     print(report.to_json() if args.format == "json" else report.to_text())
     return 0 if report.ok else 1
 

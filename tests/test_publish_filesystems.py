@@ -11,6 +11,7 @@ import shutil
 import pyarrow.fs as pafs
 import pytest
 
+from conftest import cli
 from pipeline.api import InvalidCorpus, load_corpus
 from pipeline.publish.validate import validate_release
 
@@ -37,6 +38,16 @@ def test_file_uri(release):
     assert any(v.file == SHARD and "sha256" in v.check for v in report.violations)
     with pytest.raises(InvalidCorpus, match="sha256"):
         load_corpus(release.as_uri())
+
+
+def test_validate_cli_takes_uris(release):
+    valid = cli("validate", release.as_uri())
+    assert valid.returncode == 0 and "valid" in valid.stdout
+    unknown = cli("validate", "nope://bucket/dist")
+    assert unknown.returncode == 2 and "cannot read nope://bucket/dist" in unknown.stderr
+    (release / SHARD).write_bytes(tamper((release / SHARD).read_bytes()))
+    damaged = cli("validate", release.as_uri())
+    assert damaged.returncode == 1 and "sha256" in damaged.stdout
 
 
 def test_pyarrow_filesystem_objects(release):
@@ -85,6 +96,8 @@ def test_s3_api_through_moto(release):
         uri = f"s3://test:test@corpus/dist?region=us-east-1&endpoint_override=http%3A%2F%2F{host}%3A{port}"
         report = validate_release(uri)
         assert report.ok and "test:test" not in report.to_text()  # credentials stay out of reports
+        through_cli = cli("validate", uri)
+        assert through_cli.returncode == 0 and "test:test" not in through_cli.stdout, through_cli.stderr
         assert load_corpus(uri).equals(load_corpus(release))
         client.put_object(Bucket="corpus", Key=f"dist/{SHARD}", Body=tamper((release / SHARD).read_bytes()))
         s3 = pafs.S3FileSystem(access_key="test", secret_key="test", region="us-east-1",
