@@ -1,15 +1,17 @@
 """Syndicated copies: exact and near-duplicate articles, folded into one canonical row per story.
 
 News is syndicated: one wire story runs on dozens of sites with small edits. Two passes:
-  1. sign: `sign` gives each row a MinHash signature of its word shingles (rensa), written with
-     the row's metadata to `signatures.parquet` by `SignatureWriter`; nothing else is kept.
+  1. sign: `sign` gives each row a MinHash signature of its word shingles (rensa); `SignatureWriter`
+     writes the row's metadata and band keys to `signatures.parquet` and the signature itself to a
+     raw uint32 file beside it (`signatures.u32`, row `idx` at byte `idx * 4 * num_perm`).
   2. cluster: `cluster` reads back one column at a time. Exact copies share a content hash;
      near copies share an LSH band and then must reach the similarity threshold on their full
      signatures. Connected pairs form clusters; each cluster's canonical row is chosen by
      `canonical_key` and carries the other copies' ids, sources and urls.
 
-Memory: one int64 column of the corpus at a time, plus the candidate pairs and the rows that
-are in a cluster; never the texts.
+Memory: one int64 column of the corpus at a time, the distinct candidate pairs (8 bytes each),
+the signatures of one slice of pairs at a time (read from the raw file, never all of them) and
+the rows that are in a cluster; never the texts.
 """
 from __future__ import annotations
 
@@ -33,7 +35,8 @@ log = logging.getLogger(__name__)
 WORD = re.compile(r"\w+")
 BAND_MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: mixes hashes in sequence into one
 READ_ROWS = 8_192  # rows read at a time when scanning the signatures back
-PAIRS_PER_CHECK = 50_000  # candidate pairs compared at once (num_perm bytes each)
+PAIRS_PER_CHECK = 20_000  # candidate pairs compared at once (two signatures of 4 * num_perm bytes each)
+READ_GAP = 64  # signature rows closer than this are fetched with one read
 META = ("idx", "id", "content_hash", "word_count", "published", "source", "url", "provenance")
 
 
@@ -88,17 +91,24 @@ def signature_schema(options: DedupOptions) -> pa.Schema:
     return pa.schema([("idx", pa.int64()), ("id", pa.string()), ("exact", pa.int64()),
                       ("content_hash", pa.string()), ("word_count", pa.int64()),
                       ("published", pa.timestamp("us")), ("source", pa.string()), ("url", pa.string()),
-                      ("provenance", pa.string()), ("signature", pa.binary(4 * options.num_perm))]
+                      ("provenance", pa.string())]
                      + [(f"band_{b:02d}", pa.int64()) for b in range(bands)])
 
 
+def raw_path(path: Path) -> Path:
+    """The raw signature file beside `signatures.parquet`."""
+    return path.with_suffix(".u32")
+
+
 class SignatureWriter:
-    """Appends signed rows, numbered in the order given (the id order), to one Parquet file."""
+    """Appends signed rows, numbered in the order given (the id order), to one Parquet file and
+    their signatures to the raw file (fixed-width rows: any row is one read away)."""
 
     def __init__(self, path: Path, options: DedupOptions):
         self.path, self.options = path, options
         self.schema = signature_schema(options)
         self.writer = pq.ParquetWriter(path, self.schema)
+        self.raw = open(raw_path(path), "wb")
         self.rows = 0
 
     def write(self, data: pa.Table, signatures: np.ndarray) -> None:
@@ -115,15 +125,36 @@ class SignatureWriter:
             "content_hash": data["content_hash"], "word_count": data["word_count"],
             "published": data["published"], "source": data["source"], "url": data["url"],
             "provenance": data["provenance"],
-            "signature": pa.array([row.tobytes() for row in signatures], pa.binary(4 * self.options.num_perm)),
         }
         for band in range(keys.shape[1]):
             columns[f"band_{band:02d}"] = pa.array(keys[:, band])
         self.writer.write_table(pa.table(columns, schema=self.schema))
+        self.raw.write(np.ascontiguousarray(signatures, dtype=np.uint32).tobytes())
         self.rows += n
 
     def close(self) -> None:
         self.writer.close()
+        self.raw.close()
+
+
+def signature_rows(path: Path, rows: np.ndarray, num_perm: int) -> np.ndarray:
+    """The signatures of `rows` (sorted, distinct idx), read from the raw file in runs of nearby
+    rows: only these rows are ever in memory, whatever the corpus size."""
+    out = np.empty((len(rows), num_perm), np.uint32)
+    if not len(rows):
+        return out
+    width = 4 * num_perm
+    breaks = np.nonzero(np.diff(rows) > READ_GAP)[0] + 1
+    starts = np.concatenate([[0], breaks]).tolist()
+    ends = np.concatenate([breaks, [len(rows)]]).tolist()
+    with open(raw_path(path), "rb") as handle:
+        for start, end in zip(starts, ends):
+            first = int(rows[start])
+            count = int(rows[end - 1]) - first + 1
+            handle.seek(first * width)
+            block = np.frombuffer(handle.read(count * width), np.uint32).reshape(count, num_perm)
+            out[start:end] = block[rows[start:end] - first]
+    return out
 
 
 @dataclass
@@ -209,11 +240,6 @@ def _load_rows(path: Path, wanted: np.ndarray, columns: list[str]) -> pa.Table:
     return pa.concat_tables(pieces)
 
 
-def _signature_matrix(table: pa.Table, num_perm: int) -> np.ndarray:
-    blob = b"".join(table["signature"].to_pylist())
-    return np.frombuffer(blob, dtype=np.uint32).reshape(-1, num_perm)
-
-
 def _similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return (left == right).mean(axis=1)
 
@@ -232,26 +258,22 @@ def cluster(path: Path, rows: int, options: DedupOptions) -> Folding:
         order = np.argsort(exact, kind="stable")
         representative[order[1:][exact[order][1:] == exact[order][:-1]]] = False
         members = idx[representative]
-        pairs_a, pairs_b = [], []
+        del exact, order, idx
+        pairs = np.zeros(0, np.int64)  # a * rows + b, distinct: 8 bytes per candidate pair
         bands, _ = band_shape(options)
         for band in range(bands):
             x, y = _runs(_column(path, f"band_{band:02d}")[representative], members)
-            pairs_a.append(x)
-            pairs_b.append(y)
-        a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
-        if len(a):
-            unique = np.unique(a * rows + b)
-            a, b = unique // rows, unique % rows
-        log.info("near copies: %d candidate pairs from %d bands", len(a), bands)
-        if len(a):
-            needed = np.unique(np.concatenate([a, b]))
-            table = _load_rows(path, needed, ["idx", "signature"]).sort_by("idx")
-            matrix = _signature_matrix(table, options.num_perm)
-            for start in range(0, len(a), PAIRS_PER_CHECK):
-                pa_, pb_ = a[start:start + PAIRS_PER_CHECK], b[start:start + PAIRS_PER_CHECK]
-                sim = _similarity(matrix[np.searchsorted(needed, pa_)], matrix[np.searchsorted(needed, pb_)])
-                for x, y in zip(pa_[sim >= options.threshold].tolist(), pb_[sim >= options.threshold].tolist()):
-                    groups.union(x, y)
+            pairs = np.union1d(pairs, x * rows + y)
+        log.info("near copies: %d candidate pairs from %d bands", len(pairs), bands)
+        for start in range(0, len(pairs), PAIRS_PER_CHECK):
+            chunk = pairs[start:start + PAIRS_PER_CHECK]
+            pa_, pb_ = chunk // rows, chunk % rows
+            needed, inverse = np.unique(np.concatenate([pa_, pb_]), return_inverse=True)
+            matrix = signature_rows(path, needed, options.num_perm)
+            sim = _similarity(matrix[inverse[:len(chunk)]], matrix[inverse[len(chunk):]])
+            close = sim >= options.threshold
+            for x, y in zip(pa_[close].tolist(), pb_[close].tolist()):
+                groups.union(x, y)
     return _fold(path, groups, options)
 
 
@@ -260,9 +282,9 @@ def _fold(path: Path, groups: UnionFind, options: DedupOptions) -> Folding:
     clustered = np.array(sorted(groups.parent), dtype=np.int64)
     if not len(clustered):
         return folding
-    table = _load_rows(path, clustered, list(META) + ["signature"]).sort_by("idx")
-    matrix = _signature_matrix(table, options.num_perm)
-    rows = table.drop_columns(["signature"]).to_pylist()
+    table = _load_rows(path, clustered, list(META)).sort_by("idx")
+    matrix = signature_rows(path, clustered, options.num_perm)
+    rows = table.to_pylist()
     by_root: dict[int, list[int]] = {}
     for position, row in enumerate(rows):
         by_root.setdefault(groups.find(row["idx"]), []).append(position)

@@ -38,6 +38,7 @@ from .templates import LineCounter, Stripped, TemplateLines
 log = logging.getLogger(__name__)
 
 READ_ROWS = 1_000  # rows of the cleaned corpus read at a time in the publishing pass
+SLICE_ROWS = 500  # rows per unit of pass-2 work: bounds what is in flight to and from the workers
 
 
 def _peak_rss_mb() -> float:
@@ -151,9 +152,11 @@ class CorpusStage:
         folded = {row["id"]: row["source"] for row in self.folding.duplicates if not row["in_corpus"]}
         if not folded:
             return
-        cut = pq.read_table(self.removals_path, columns=["id"])["id"]
-        for doc_id in pc.filter(cut, pc.is_in(cut, value_set=pa.array(sorted(folded)))).to_pylist():
-            self.report.template_lines_by_source[folded[doc_id]] -= 1
+        value_set = pa.array(sorted(folded))
+        for batch in pq.ParquetFile(self.removals_path).iter_batches(batch_size=65_536, columns=["id"]):
+            cut = batch.column(0)
+            for doc_id in pc.filter(cut, pc.is_in(cut, value_set=value_set)).to_pylist():
+                self.report.template_lines_by_source[folded[doc_id]] -= 1
         self.report.template_lines_by_source = +self.report.template_lines_by_source
 
     def _clean_and_sign(self, data: Iterator[pa.Table], templates: str | None) -> None:
@@ -167,7 +170,8 @@ class CorpusStage:
         _reset_peak()
         started = time.perf_counter()
         try:
-            for stripped, sigs, applied, signed in map_ordered(work, data, workers=self.workers):
+            slices = _slices(data, SLICE_ROWS)
+            for stripped, sigs, applied, signed in map_ordered(work, slices, workers=self.workers):
                 apply_s, sign_s = apply_s + applied, sign_s + signed
                 clean.write_table(stripped.data)
                 cut.write_table(stripped.removals)
@@ -214,6 +218,13 @@ class CorpusStage:
                 yield table
         self.report.timings["dedup.fold"] = {"seconds": round(time.perf_counter() - started, 2),
                                              "peak_rss_mb": round(_peak_rss_mb(), 1)}
+
+
+def _slices(tables: Iterator[pa.Table], rows: int) -> Iterator[pa.Table]:
+    """The same rows, in the same order, as tables of at most `rows` rows."""
+    for table in tables:
+        for start in range(0, table.num_rows, rows):
+            yield table.slice(start, rows)
 
 
 def _apply_folding(table: pa.Table, offset: int, members: list[int], fold: dict) -> pa.Table:

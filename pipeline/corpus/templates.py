@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -31,7 +32,8 @@ log = logging.getLogger(__name__)
 
 RULE = FAMILY = "template_line"
 BUCKETS = 32  # line-key buckets aggregated one at a time: 1/32 of the count rows in memory at once
-SPILL_ROWS = 1_000_000  # count rows buffered before a spill (about 40 MB of Arrow data)
+SPILL_ROWS = 250_000  # count rows buffered (as Arrow arrays, ~10 MB) before a spill
+AGGREGATE_ROWS = 1_000_000  # a bucket holding more count rows is aggregated in hash slices of this size
 DIGITS = re.compile(r"\d+")
 COUNT_SCHEMA = pa.schema([("source", pa.string()), ("line", pa.int64()), ("doc", pa.int64())])
 DOC_SCHEMA = pa.schema([("source", pa.string()), ("doc", pa.int64())])
@@ -61,16 +63,24 @@ def doc_key(content_hash: str) -> int:
 
 
 class LineCounter:
-    """Pass 1: which short lines each document of each source has, spilled to Parquet."""
+    """Pass 1: which short lines each document of each source has, spilled to Parquet.
+
+    Memory is bounded whatever the corpus size: at most SPILL_ROWS count rows are buffered (as
+    Arrow arrays, not Python lists), and both the count rows and the (source, document) rows are
+    spilled in hash buckets that are aggregated one at a time."""
 
     def __init__(self, folder: Path, options: TemplateOptions):
         self.folder, self.options = folder, options
         self.parts = 0
-        self.rows: dict[str, list] = {"source": [], "line": [], "doc": []}
-        self.docs: dict[str, list] = {"source": [], "doc": []}
-        for bucket in range(BUCKETS):
-            (folder / f"bucket-{bucket:02d}").mkdir(parents=True, exist_ok=True)
-        (folder / "docs").mkdir(parents=True, exist_ok=True)
+        self.rows: list[pa.Table] = []  # COUNT_SCHEMA tables not yet spilled
+        self.docs: list[pa.Table] = []  # DOC_SCHEMA tables not yet spilled
+        self.buffered = 0
+        for kind in ("lines", "docs"):
+            for bucket in range(BUCKETS):
+                self._bucket(kind, bucket).mkdir(parents=True, exist_ok=True)
+
+    def _bucket(self, kind: str, bucket: int) -> Path:
+        return self.folder / kind / f"bucket-{bucket:02d}"
 
     def observe(self, data: pa.Table) -> None:
         """Count the distinct short lines of every row that has a source."""
@@ -78,43 +88,72 @@ class LineCounter:
             return
         limit = self.options.max_words
         columns = data.select(["source", "text", "content_hash"]).to_pydict()
+        doc_sources, doc_keys, sources, lines, docs = [], [], [], [], []
         for source, text, digest in zip(columns["source"], columns["text"], columns["content_hash"]):
             if source is None:
                 continue
             doc = doc_key(digest)
-            self.docs["source"].append(source)
-            self.docs["doc"].append(doc)
+            doc_sources.append(source)
+            doc_keys.append(doc)
             keys = {line_key(p) for p in text.split("\n\n") if _short(p, limit)}
-            for key in keys:
-                self.rows["source"].append(source)
-                self.rows["line"].append(key)
-                self.rows["doc"].append(doc)
-        if len(self.rows["line"]) >= SPILL_ROWS:
+            sources.extend([source] * len(keys))
+            lines.extend(keys)
+            docs.extend([doc] * len(keys))
+        if doc_keys:
+            self.docs.append(pa.table([pa.array(doc_sources, pa.string()), pa.array(doc_keys, pa.int64())],
+                                      schema=DOC_SCHEMA))
+        if lines:
+            self.rows.append(pa.table([pa.array(sources, pa.string()), pa.array(lines, pa.int64()),
+                                       pa.array(docs, pa.int64())], schema=COUNT_SCHEMA))
+            self.buffered += len(lines)
+        self.buffered += len(doc_keys)
+        if self.buffered >= SPILL_ROWS:
             self._spill()
 
     def _spill(self) -> None:
-        if self.docs["doc"]:
-            docs = pa.Table.from_pydict(self.docs, schema=DOC_SCHEMA)
-            pq.write_table(docs, self.folder / "docs" / f"part-{self.parts:05d}.parquet")
-        if self.rows["line"]:
-            table = pa.Table.from_pydict(self.rows, schema=COUNT_SCHEMA)
-            bucket_of = pc.bit_wise_and(table["line"], BUCKETS - 1)
+        for kind, tables, key in (("docs", self.docs, "doc"), ("lines", self.rows, "line")):
+            if not tables:
+                continue
+            table = pa.concat_tables(tables)
+            bucket_of = pc.bit_wise_and(table[key], BUCKETS - 1)
             for bucket in range(BUCKETS):
                 part = table.filter(pc.equal(bucket_of, bucket))
                 if part.num_rows:
-                    pq.write_table(part, self.folder / f"bucket-{bucket:02d}" / f"part-{self.parts:05d}.parquet")
+                    pq.write_table(part, self._bucket(kind, bucket) / f"part-{self.parts:05d}.parquet")
         self.parts += 1
-        self.rows = {key: [] for key in self.rows}
-        self.docs = {key: [] for key in self.docs}
+        self.rows, self.docs, self.buffered = [], [], 0
 
     def _source_docs(self) -> dict[str, int]:
-        """Distinct documents per source (sources are few: this stays small)."""
-        files = sorted((self.folder / "docs").glob("*.parquet"))
-        if not files:
-            return {}
-        table = pa.concat_tables(pq.read_table(f) for f in files)
-        counts = table.group_by("source").aggregate([("doc", "count_distinct")])
-        return dict(zip(counts["source"].to_pylist(), counts["doc_count_distinct"].to_pylist()))
+        """Distinct documents per source: a document key falls in one bucket, so the per-bucket
+        distinct counts add up (one bucket of document rows in memory at a time)."""
+        totals: Counter = Counter()
+        for bucket in range(BUCKETS):
+            files = sorted(self._bucket("docs", bucket).glob("*.parquet"))
+            if not files:
+                continue
+            table = pa.concat_tables(pq.read_table(f) for f in files)
+            counts = table.group_by("source").aggregate([("doc", "count_distinct")])
+            totals.update(dict(zip(counts["source"].to_pylist(), counts["doc_count_distinct"].to_pylist())))
+        return dict(totals)
+
+    def _bucket_slices(self, files: list[Path]) -> Iterator[pa.Table]:
+        """A bucket's count rows in slices of at most ~AGGREGATE_ROWS: a line key falls in one slice
+        (chosen by the key's next hash bits), so each slice aggregates on its own."""
+        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+        slices = 1
+        while rows > slices * AGGREGATE_ROWS:
+            slices *= 2
+        if slices == 1:
+            yield pa.concat_tables(pq.read_table(f) for f in files)
+            return
+        shift = BUCKETS.bit_length() - 1  # the key's bits above the bucket's
+        for part in range(slices):
+            pieces = []
+            for f in files:
+                for batch in pq.ParquetFile(f).iter_batches(batch_size=65_536):
+                    slice_of = pc.bit_wise_and(pc.shift_right(batch["line"], shift), slices - 1)
+                    pieces.append(pa.Table.from_batches([batch]).filter(pc.equal(slice_of, part)))
+            yield pa.concat_tables(pieces)
 
     def templates(self) -> Path:
         """Aggregate the counts, one bucket at a time, into `templates.parquet`; returns its path."""
@@ -122,11 +161,11 @@ class LineCounter:
         source_docs = self._source_docs()
         found = []
         for bucket in range(BUCKETS):
-            files = sorted((self.folder / f"bucket-{bucket:02d}").glob("*.parquet"))
+            files = sorted(self._bucket("lines", bucket).glob("*.parquet"))
             if not files:
                 continue
-            counts = pa.concat_tables(pq.read_table(f) for f in files)
-            found.append(self._bucket_templates(counts, source_docs))
+            for counts in self._bucket_slices(files):
+                found.append(self._bucket_templates(counts, source_docs))
         table = pa.concat_tables(found) if found else TEMPLATE_SCHEMA.empty_table()
         table = table.sort_by([("source", "ascending"), ("line", "ascending")])
         path = self.folder / "templates.parquet"

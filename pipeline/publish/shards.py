@@ -16,6 +16,7 @@ MERGE_BATCH_ROWS = 512  # rows read at a time from each run while merging
 # measured), so the merge's memory is this many times that, whatever the corpus size: more runs
 # than this are first merged in consecutive groups (an external sort's extra pass).
 MAX_MERGE_RUNS = 8
+COUNT_ROWS = 65_536  # ids read at a time when counting the rows a merge will keep
 
 
 def write_parquet(table: pa.Table, path: Path, options: PublishOptions) -> None:
@@ -156,8 +157,9 @@ def write_sorted(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema, fol
     """Merge sorted runs into shards; rows whose `id` is in `drop_ids` are left out."""
     if drop_ids is None or not len(drop_ids):
         total = sum(pq.ParquetFile(run).metadata.num_rows for run in runs)
-    else:  # the shard count is in the file names: count what is kept first (ids only, cheap)
-        total = sum(_without(pq.read_table(run, columns=["id"]), drop_ids).num_rows for run in runs)
+    else:  # the shard count is in the file names: count what is kept first (ids only, a slice at a time)
+        total = sum(_without(pa.Table.from_batches([batch]), drop_ids).num_rows for run in runs
+                    for batch in pq.ParquetFile(run).iter_batches(batch_size=COUNT_ROWS, columns=["id"]))
     writer = ShardWriter(folder, prefix, total, schema, options)
     for table in merge_runs(runs, keys, schema):
         table = _without(table, drop_ids)

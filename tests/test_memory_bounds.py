@@ -1,0 +1,131 @@
+"""The main process's structures stay bounded (issue 6: peak memory independent of corpus size),
+and the bounded versions give the same answers as the obvious in-memory ones."""
+from __future__ import annotations
+
+import operator
+import random
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.corpus import dedup, templates
+from pipeline.corpus.templates import LineCounter, _short, doc_key, line_key
+from pipeline.executor import map_ordered
+from pipeline.options import DedupOptions, TemplateOptions
+from pipeline.publish.release import SeenIds
+
+
+def test_seen_ids_match_a_set_and_cost_eight_bytes_each(monkeypatch):
+    monkeypatch.setattr(SeenIds, "PENDING", 50)  # many merges into the sorted array
+    rng = random.Random(3)
+    seen, reference = SeenIds(), set()
+    for _ in range(60):
+        ids = [f"doc-{rng.randrange(2_000)}" for _ in range(rng.randrange(1, 40))]
+        expected = []
+        for doc_id in ids:
+            expected.append(doc_id not in reference)
+            reference.add(doc_id)
+        assert seen.add_new(ids) == expected
+    assert len(seen) == len(reference)
+    assert len(seen.pending) < SeenIds.PENDING
+    assert seen.sorted.dtype == np.uint64 and seen.sorted.nbytes == 8 * len(seen.sorted)
+
+
+def _batch(rng: random.Random, start: int, rows: int) -> pa.Table:
+    lines = [f"footer line number {k}" for k in range(40)] + ["A long sentence " * 40]
+    texts, sources, hashes = [], [], []
+    for i in range(start, start + rows):
+        paragraphs = rng.sample(lines, 6)
+        texts.append("\n\n".join(paragraphs))
+        sources.append(f"site-{i % 3}.example" if i % 7 else None)
+        hashes.append(f"{rng.getrandbits(256):064x}" if i % 11 else "0" * 64)  # some exact copies
+    return pa.table({"source": sources, "text": texts, "content_hash": hashes})
+
+
+def _reference_templates(tables: list[pa.Table], options: TemplateOptions) -> set[tuple[str, int]]:
+    """The template (source, line) pairs by the definition, all in memory."""
+    docs_of: dict[tuple[str, int], set[int]] = {}
+    sources_of: dict[int, set[str]] = {}
+    source_docs: dict[str, set[int]] = {}
+    for table in tables:
+        for row in table.to_pylist():
+            if row["source"] is None:
+                continue
+            doc = doc_key(row["content_hash"])
+            source_docs.setdefault(row["source"], set()).add(doc)
+            for paragraph in row["text"].split("\n\n"):
+                if _short(paragraph, options.max_words):
+                    key = line_key(paragraph)
+                    docs_of.setdefault((row["source"], key), set()).add(doc)
+                    sources_of.setdefault(key, set()).add(row["source"])
+    return {(source, key) for (source, key), docs in docs_of.items()
+            if len(sources_of[key]) == 1 and len(docs) >= options.min_docs
+            and len(docs) / len(source_docs[source]) >= options.min_share}
+
+
+def test_line_counter_buffers_little_and_finds_the_same_templates(tmp_path, monkeypatch):
+    monkeypatch.setattr(templates, "SPILL_ROWS", 500)
+    monkeypatch.setattr(templates, "AGGREGATE_ROWS", 20)  # every bucket aggregated in hash slices
+    options = TemplateOptions(min_docs=3, min_share=0.1)
+    counter = LineCounter(tmp_path / "lines", options)
+    rng = random.Random(5)
+    tables = []
+    for n in range(40):
+        table = _batch(rng, n * 50, 50)
+        tables.append(table)
+        counter.observe(table)
+        assert counter.buffered < templates.SPILL_ROWS + 50 * 7  # one batch past the threshold at most
+    assert counter.parts >= 5
+    found = pq.read_table(counter.templates())
+    pairs = set(zip(found["source"].to_pylist(), found["line"].to_pylist()))
+    assert pairs == _reference_templates(tables, options)
+    sources = Counter(found["source"].to_pylist())
+    assert sum(sources.values()) == found.num_rows
+
+
+def test_line_counter_finds_source_only_lines(tmp_path, monkeypatch):
+    monkeypatch.setattr(templates, "SPILL_ROWS", 100)
+    monkeypatch.setattr(templates, "AGGREGATE_ROWS", 10)
+    options = TemplateOptions(min_docs=3, min_share=0.3)
+    counter = LineCounter(tmp_path / "lines", options)
+    tables = []
+    for n in range(30):
+        source = ("alpha", "beta", "gamma")[n % 3] + ".example"  # no digits: numbers normalise to 0
+        text = f"Only on {source}.\n\nThe body of story {n} is long enough to be a body paragraph here."
+        table = pa.table({"source": [source], "text": [text], "content_hash": [f"{n + 1:016x}" + "0" * 48]})
+        tables.append(table)
+        counter.observe(table)
+    found = pq.read_table(counter.templates())
+    assert set(zip(found["source"].to_pylist(), found["line"].to_pylist())) == \
+        _reference_templates(tables, options) == {(f"{k}.example", line_key(f"Only on {k}.example."))
+                                                  for k in ("alpha", "beta", "gamma")}
+    assert found["source_docs"].to_pylist() == [10, 10, 10]
+
+
+def test_signature_rows_read_exactly_the_rows_asked(tmp_path):
+    options = DedupOptions(num_perm=16, bands=4)
+    path = tmp_path / "signatures.parquet"
+    writer = dedup.SignatureWriter(path, options)
+    rng = np.random.default_rng(1)
+    matrix = rng.integers(0, 2**32, size=(1_000, 16), dtype=np.uint32)
+    for start in range(0, 1_000, 300):
+        chunk = matrix[start:start + 300]
+        data = pa.table({"id": [f"d{i}" for i in range(start, start + len(chunk))],
+                         "content_hash": [f"{i:064x}" for i in range(start, start + len(chunk))],
+                         "word_count": [10] * len(chunk), "published": pa.nulls(len(chunk), pa.timestamp("us")),
+                         "source": [None] * len(chunk), "url": [None] * len(chunk),
+                         "provenance": ["p"] * len(chunk)})
+        writer.write(data, chunk)
+    writer.close()
+    for rows in (np.array([], np.int64), np.array([0, 1, 2, 999]),
+                 np.unique(rng.integers(0, 1_000, 300)), np.arange(0, 1_000, 97)):
+        assert np.array_equal(dedup.signature_rows(path, rows, 16), matrix[rows])
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_map_ordered_keeps_order_with_this_process_working_too(workers):
+    items = list(range(60))
+    assert list(map_ordered(operator.neg, items, workers=workers)) == [-i for i in items]
