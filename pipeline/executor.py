@@ -65,3 +65,24 @@ def map_ordered(fn: Callable[[Item], Result], items: Iterable[Item], workers: in
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+_LIBC = None
+
+
+def release_memory() -> None:
+    """Hand freed memory back to the system: glibc's free heap pages (`malloc_trim`) and Arrow's
+    pool. The main process frees large blocks at every spill and slice; without this its heap
+    keeps the high-water mark of everything it ever held. No effect off glibc."""
+    global _LIBC
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    try:
+        if _LIBC is None:
+            import ctypes
+            import ctypes.util
+            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        _LIBC.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

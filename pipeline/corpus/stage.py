@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
-from ..executor import map_ordered
+from ..executor import map_ordered, release_memory
 from ..options import CorpusOptions, TemplateOptions
 from .dedup import Folding, SignatureWriter, cluster, sign
 from .templates import LineCounter, Stripped, TemplateLines
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 READ_ROWS = 1_000  # rows of the cleaned corpus read at a time in the publishing pass
 SLICE_ROWS = 500  # rows per unit of pass-2 work: bounds what is in flight to and from the workers
+TRIM_EVERY = 16  # slices between two `release_memory` calls (a trim costs ~1 ms)
 
 
 def _peak_rss_mb() -> float:
@@ -167,12 +168,16 @@ class CorpusStage:
         signatures = SignatureWriter(self.signatures_path, self.options.dedup)
         work = partial(clean_and_sign, templates=templates, options=self.options)
         apply_s = sign_s = 0.0
+        slices_done = 0
         _reset_peak()
         started = time.perf_counter()
         try:
             slices = _slices(data, SLICE_ROWS)
             for stripped, sigs, applied, signed in map_ordered(work, slices, workers=self.workers):
                 apply_s, sign_s = apply_s + applied, sign_s + signed
+                slices_done += 1
+                if slices_done % TRIM_EVERY == 0:
+                    release_memory()
                 clean.write_table(stripped.data)
                 cut.write_table(stripped.removals)
                 if stripped.emptied.num_rows:

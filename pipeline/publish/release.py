@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 from ..corpus import CorpusStage
+from ..executor import release_memory
 from ..corpus.templates import FAMILY as TEMPLATE_FAMILY
 from ..options import CorpusOptions, PublishOptions
 from .shards import (MERGE_BATCH_ROWS, ShardWriter, merge_runs, reduce_runs, sort_table, write_parquet,
@@ -190,6 +191,7 @@ class ReleaseBuilder:
             self.runs[kind].append(run)
             self.buffers[kind] = []
         self.buffered_bytes = 0
+        release_memory()
 
     def write_tables(self) -> list[dict]:
         """Run the corpus stage over the merged runs, then write the final shards.
