@@ -7,7 +7,8 @@ import pytest
 
 from pipeline import clean_text
 from pipeline.metadata.dates import parse_date
-from pipeline.metadata.people import agency_in_byline, author_from_byline, credits_from_line
+from pipeline.metadata.people import agency_in_byline, author_from_byline, credits_from_line, page_author
+from pipeline.metadata.title import page_headline
 
 BODY = ("Schools in three northern states will stay closed for a week as temperatures passed 46 degrees.\n"
         "Officials advised people to stay indoors between noon and four in the afternoon today.")
@@ -71,3 +72,40 @@ def test_head_lines_fill_author_date_and_credits(head, author, published, credit
     assert (doc.title, doc.author, doc.published, doc.credits) == (
         "A headline about schools closing", author, published, credits)
     assert doc.text == BODY.replace("\n", "\n\n")
+
+
+@pytest.mark.parametrize("title, headings, sitename, headline", [
+    # the page's own H1 says where the headline ends
+    ("Smartphone Basics for Older Adults: Unlocking the Digital World | Blue Cross Blue Shield",
+     ["Smartphone Basics for Older Adults: Unlocking the Digital World"], None,
+     "Smartphone Basics for Older Adults: Unlocking the Digital World"),
+    # trailing parts that name the site, however long
+    ("Coffee - University of Wisconsin-Stevens Point", [], "University of Wisconsin-Stevens Point", "Coffee"),
+    ("Marathon in One Year for Beginners » Take The Magic Step®", [],
+     "Take The Magic Step® | to a Healthy Lifestyle", "Marathon in One Year for Beginners"),
+    ("## Hyper-Local Regolith Binding", [], None, "Hyper-Local Regolith Binding"),
+    # nothing says where to cut: the title stays whole, words unchanged
+    ("Climate change: 5 innovative solutions", ["Something else"], "Neste", "Climate change: 5 innovative solutions"),
+    ("Apple unveils a new phone", ["Apple"], "Apple", "Apple unveils a new phone"),
+    ("Microsoft's Apple strategy - Apple Insider", [], "The Verge", "Microsoft's Apple strategy - Apple Insider"),
+])
+def test_page_headline(title, headings, sitename, headline):
+    assert page_headline(title, headings, sitename) == headline
+
+
+@pytest.mark.parametrize("author, expected", [
+    ("Chen Zhao; Daryl Fairweather", "Chen Zhao, Daryl Fairweather"),
+    ("Luke Kim December", "Luke Kim"),
+    ("Haley Hoekstra • March", "Haley Hoekstra"),
+    ("Theresa May", "Theresa May"),
+    ("Brian May; Jun Li", "Brian May, Jun Li"),
+])
+def test_page_author(author, expected):
+    assert page_author(author) == expected
+
+
+def test_given_title_and_author_are_repaired_like_the_text():
+    doc = clean_text(BODY, title="A DIY Investor\u00e2\u0080\u0099s Guide &amp; Calculator",
+                     author="Jane\u00a0 Doe")
+    assert doc.title == "A DIY Investor\u2019s Guide & Calculator"
+    assert doc.author == "Jane Doe"

@@ -174,3 +174,23 @@ def test_size_limit_quarantines_the_page_not_the_run(tmp_path):
     run([folder], tmp_path / "out", Options(extract=ExtractOptions(max_html_chars=1_000)))
     assert set(published(tmp_path / "out")) == {"normal"}
     assert rejects(tmp_path / "out")["big"]["reason"] == "html_too_large"
+
+
+def test_page_title_is_cut_where_the_h1_ends_and_mojibake_repaired(tmp_path):
+    """<title>/og:title carry the site's name; the page's H1 tells where the headline ends.
+    A title in mojibake is repaired as the text is."""
+    headline = "Storm closes the old stone bridge for a week"
+    cut = article_html(title=headline).replace(
+        f'<meta property="og:title" content="{headline}">',
+        f'<meta property="og:title" content="{headline} – Riverside County Gazette and Herald">')
+    garbled = article_html(title="Council\u2019s park plan wins the vote", paragraphs=OTHER).replace(
+        '<meta property="og:title" content="Council\u2019s',
+        '<meta property="og:title" content="Council\u00e2\u20ac\u2122s')
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "bridge.html").write_text(cut, encoding="utf-8")
+    (folder / "park.html").write_text(garbled, encoding="utf-8")
+    run([folder], tmp_path / "out")
+    rows = published(tmp_path / "out")
+    assert rows["bridge"]["title"] == headline
+    assert rows["park"]["title"] == "Council\u2019s park plan wins the vote"

@@ -29,6 +29,7 @@ INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]")
 ODD_SPACES = re.compile("[\t\x0b\x0c\x1c-\x1f\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
 SPACE_RUNS = re.compile(r" {2,}")
 MAX_REPAIR_ROUNDS = 3
+REPAIRED_FIELDS = ("title", "author")  # input fields that are text, repaired like it
 
 
 @lru_cache(maxsize=8)
@@ -78,13 +79,18 @@ def normalise_spaces(text: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class FixText:
-    """Step: repair encoding damage and normalise spaces, keeping one input line per line."""
+    """Step: repair encoding damage and normalise spaces, keeping one input line per line; the
+    given title and author are repaired alike ('Investorâ\\x80\\x99s' -> 'Investor’s')."""
 
     options: FixOptions = FixOptions()
     name: str = "fix_text"
 
     def __call__(self, doc: Document) -> Document:
         doc.text = repair(doc.raw, self.options, doc.repairs)
+        for key in REPAIRED_FIELDS:  # the headline and byline a page or row gave, repaired alike
+            value = doc.given.get(key)
+            if isinstance(value, str) and value:
+                doc.given[key] = " ".join(repair(value, self.options).split())
         return doc
 
 

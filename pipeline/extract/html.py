@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..document import Document
+from ..metadata.people import page_author
+from ..metadata.title import page_headline
 from ..options import ExtractOptions
 from .limits import TimeLimitExceeded, time_limit
 
@@ -44,6 +46,16 @@ def tag_list(*values: Any) -> list[str]:
                     seen.add(tag.casefold())
                     out.append(tag)
     return out
+
+
+def top_headings(html: str, limit: int = 5) -> list[str]:
+    """The page's first H1 texts, spaces folded: where the page says its headline is."""
+    from trafilatura.utils import load_html
+
+    tree = load_html(html)
+    if tree is None:
+        return []
+    return [" ".join(h.text_content().split()) for h in tree.iter("h1")][:limit]
 
 
 def _words(result) -> int:
@@ -104,18 +116,20 @@ class ExtractHtml:
             log.info("document %s: extraction failed: %r", doc.id, exc)
             return doc.reject("html_unparsable", f"the HTML parser failed: {type(exc).__name__}: {exc}")
         text = text_lines(result.text or "") if result is not None else ""
+        headings = top_headings(html) if result is not None and result.title else []
         if len(text) < max(self.options.min_text_chars, 1):
             return doc.reject("html_no_text", "no article text found in the page (trafilatura "
                               "extracted nothing: a list page, a login wall or an empty template?)")
         doc.raw = text
-        self._metadata(doc, result)
+        self._metadata(doc, result, headings)
         return doc
 
     @staticmethod
-    def _metadata(doc: Document, result) -> None:
+    def _metadata(doc: Document, result, headings: list[str]) -> None:
         """The page's own fields fill what the input did not give; the input's win."""
-        page = {"url": result.url, "title": result.title, "published": result.date,
-                "author": result.author}
+        title = page_headline(result.title, headings, result.sitename) if result.title else None
+        author = page_author(result.author) if result.author else None
+        page = {"url": result.url, "title": title, "published": result.date, "author": author}
         if not WEB_ADDRESS.match(page["url"] or ""):
             page["url"] = None  # a relative or odd canonical link is no address of the article
         for key, value in page.items():

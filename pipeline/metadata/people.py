@@ -37,6 +37,19 @@ GENERIC_CREDIT = {"agency", "agencies", "agency inputs", "wire", "wires", "staff
                   "web desk", "desk", "online desk", "reports", "media reports", "news agencies"}
 
 
+# What trafilatura's author field drags in after the names: a "• March 3" tail, a lone month.
+PAGE_AUTHOR_TAIL = re.compile(r"\s*[•·|]\s.*$|\s+(?:january|february|march|september|october|november|"
+                              r"december|jan|feb|mar|sept?|oct|nov|dec)\.?$", re.IGNORECASE)
+
+
+def page_author(author: str) -> str | None:
+    """trafilatura's author field as a byline would give it: 'Chen Zhao; Daryl Fairweather' ->
+    'Chen Zhao, Daryl Fairweather'; 'Luke Kim December' -> 'Luke Kim'. (May, June, April and
+    August stay: they are also names.)"""
+    parts = [PAGE_AUTHOR_TAIL.sub("", part).strip(" ,;") for part in author.split(";")]
+    return ", ".join(part for part in parts if part) or None
+
+
 def names(text: str) -> list[str]:
     return [name.strip(" .") for name in NAME_SPLIT.split(text) if name.strip(" .")]
 

@@ -9,6 +9,9 @@ NON_WORD = re.compile(r"[\W_]+")
 SUFFIX_SEPARATOR = re.compile(r"\s+(?:[|–—•·:]{1,2}|-{1,2}|::)\s+")
 BREADCRUMB_PREFIX = re.compile(r"^(?:home|inicio|accueil)\s*(?:[»›>/|•·]\s*[^»›>/|•·]{1,40}?\s*)*[»›>/|•·]\s*",
                                re.IGNORECASE)
+# Separators in a page's <title> / og:title, where the headline may end and the site's name begin.
+PAGE_SEPARATOR = re.compile(r"\s+(?:[|–—•·»:]{1,2}|-{1,2}|::)\s+")
+MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")  # "## Headline": a page that put Markdown in its title
 MAX_SUFFIX_WORDS = 3  # "Asia", "World News", "The Times of India": section and site names are short
 MIN_HEADLINE_WORDS = 4  # keep "Ukraine - live" intact: strip only after a real headline
 
@@ -44,3 +47,34 @@ def strip_site_suffix(title: str) -> str:
     # cut the original string where the first dropped separator starts, keeping its spacing
     separators = list(SUFFIX_SEPARATOR.finditer(title))
     return title[: separators[keep - 1].start()].strip()
+
+
+def page_headline(title: str, headings: list[str], sitename: str | None) -> str:
+    """The headline in a page's title: cut at a separator where the page's own H1 says the
+    headline ends ('Coffee Basics | Blue Cross' with H1 'Coffee Basics'), else before trailing
+    parts that name the site ('Coffee - University of X', site 'University of X'). Only cuts;
+    the words kept are the title's own."""
+    title = MARKDOWN_HEADING.sub("", title.strip())
+    separators = list(PAGE_SEPARATOR.finditer(title))
+    if not separators:
+        return title
+    parts = PAGE_SEPARATOR.split(title)
+
+    def head(kept: int) -> str:  # the title's first `kept` parts, as written
+        return title[: separators[kept - 1].start()].strip()
+
+    wanted = {loose(h) for h in headings} - {""}
+    for kept in range(len(parts) - 1, 0, -1):
+        if loose(head(kept)) in wanted:
+            return head(kept)
+    site = f" {loose(sitename or '')} "
+    kept = len(parts)
+    while kept > 1 and site.strip() and _names_site(f" {loose(parts[kept - 1])} ", site):
+        kept -= 1
+    return head(kept) if kept < len(parts) else title
+
+
+def _names_site(part: str, site: str) -> bool:
+    """Loose, space-padded texts: one holds the other as whole words ('Take The Magic Step' in
+    'Take The Magic Step to a Healthy Lifestyle')."""
+    return part.strip() != "" and (part in site or site in part)
