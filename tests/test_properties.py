@@ -109,15 +109,15 @@ def test_a_megabyte_of_long_adversarial_lines_cleans_in_about_a_second(unit):
 @given(st.lists(st.sampled_from(KNOWN_LINES) | st.text(max_size=40), min_size=2, max_size=12)
        .map(lambda lines: lines + [" ".join(lines[:3])]).map("\n".join))
 def test_pull_quote_prefilter_changes_nothing(raw):
-    """The cheap word-count test before comparing pull quotes only skips lines that could not be
-    one: the removals are the same with the test switched off."""
+    """The cheap "stands twice in the article" test before comparing pull quotes only skips
+    lines that could not be one: the removals are the same with the test switched off."""
     import pipeline.cleaning.context as context
 
     fast = clean_text(raw)
-    original = context._rare_words
-    context._rare_words = lambda text: []  # every candidate goes on to the full comparison
+    original = context._stands_twice
+    context._stands_twice = lambda text, padded: True  # every candidate goes on to the full comparison
     try:
         slow = clean_text(raw)
     finally:
-        context._rare_words = original
+        context._stands_twice = original
     assert (fast.text, fast.removals) == (slow.text, slow.removals)

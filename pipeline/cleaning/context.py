@@ -6,7 +6,6 @@ and marks lines with its own name. They run in the order of CONTEXT_RULES.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -55,11 +54,6 @@ class Line:
     def loose(self) -> str:
         """The text folded for comparing repeats (computed once, whatever the passes)."""
         return loose(self.text)
-
-    @cached_property
-    def rare_words(self) -> list[str]:
-        """Three long words of the loose text (see _rare_words), computed once across passes."""
-        return _rare_words(self.text)
 
 
 @dataclass
@@ -211,13 +205,12 @@ def _paragraphs(article: Article, kept: list[int]) -> tuple[list[tuple[int, str]
     return paragraphs, paragraph_of
 
 
-def _rare_words(text: str) -> list[str]:
-    """Three words of loose(text), found without folding all of it: from each of the three
-    longest tokens, its longest word. Long words repeat least, so they show fastest that a
-    line is not quoted anywhere."""
-    tokens = sorted(text.split(), key=len, reverse=True)[:3]
-    words = [max(loose(token).split(" "), key=len) for token in tokens]
-    return [word for word in words if word]  # a token of punctuation alone says nothing
+def _stands_twice(text: str, padded: str) -> bool:
+    """`text` (a line's loose form, space-padded) is found at two places of `padded` (the kept
+    lines' loose forms joined by spaces, padded). A pull quote passes: it stands in itself and in
+    the paragraph it was lifted from, which are two places (overlapping matches found too)."""
+    first = padded.find(text)
+    return first >= 0 and padded.find(text, first + 1) >= 0
 
 
 def pull_quote(article: Article) -> None:
@@ -234,12 +227,10 @@ def pull_quote(article: Article) -> None:
                   and minimum <= article.lines[i].words <= PULL_QUOTE_MAX_WORDS
                   and not LIST_ITEM.match(article.lines[i].text)]
     if candidates:
-        # Cheap necessary condition first: the candidate's long words stand twice in the
-        # article (in itself and in the paragraph it was lifted from). Most lines fail it.
-        # (loose of the joined lines is the join of their cached loose texts)
-        counts = Counter(" ".join(filter(None, (article.lines[i].loose for i in kept))).split(" "))
-        candidates = [i for i in candidates
-                      if all(counts[word] >= 2 for word in article.lines[i].rare_words)]
+        # Cheap necessary condition first: the candidate stands twice in the kept text (every
+        # paragraph's loose form is a stretch of it). Most lines fail it.
+        padded = f" {' '.join(filter(None, (article.lines[i].loose for i in kept)))} "
+        candidates = [i for i in candidates if _stands_twice(f" {article.lines[i].loose} ", padded)]
     if not candidates:
         return
     paragraphs, paragraph_of = _paragraphs(article, kept)
