@@ -27,6 +27,7 @@ line = st.one_of(
     st.just(""),
 )
 article = st.lists(line, min_size=1, max_size=25).map("\n".join)
+BODY = "Already registered voters will not need to reapply, the commission said on Tuesday."
 PROPERTY = settings(max_examples=max(300, settings().max_examples), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -50,6 +51,9 @@ def test_cleaning_never_adds_a_word(raw):
 @example("Already registered voters will not need to reapply, the commission said.\n#Blinken, #China .")
 @example("- Cut fuel taxes by ten per cent\n#Blinken, #China .")  # chrome only once repaired
 @example("\x0c\nNext, the committee will vote on the amendments.\n0")  # a line of form feed
+@example(f"{BODY}\nRead the original article .")  # four words once repaired: a rule's budget
+@example(f"Voters will not need to reapply\nOfficials said the vote would be held next week .\n"
+         f"By Jane Doe\n{BODY}\n{BODY.replace('Tuesday', 'Monday')}")  # nine words once repaired
 def test_cleaning_is_idempotent(raw):
     doc = clean_text(raw)
     if doc.rejection is not None:

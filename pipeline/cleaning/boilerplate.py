@@ -62,10 +62,12 @@ class StripBoilerplate:
         return doc
 
     def _line(self, number: int, text: str, parts: tuple[tuple[int, str], ...]) -> Line:
-        line = Line(number, text, count_words(text), parts=parts)
-        # rules judge the line as the repair step will leave it ("#a, #b ." becomes "#a, #b."),
-        # so what is chrome after repair is chrome before it
-        line.pattern = self.rules.match(fix_stray_punctuation(text), line.words)
+        # Rules and word counts judge the line as the repair step will leave it ("#a, #b ."
+        # becomes "#a, #b.", "article ." one word shorter), so what is chrome after repair is
+        # chrome before it, and a line is a body paragraph before repair if it is one after.
+        repaired = fix_stray_punctuation(text)
+        line = Line(number, text, count_words(repaired), parts=parts)
+        line.pattern = self.rules.match(repaired, line.words)
         return line
 
     def _join_split(self, lines: list[Line]) -> list[Line]:
