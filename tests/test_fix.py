@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import ftfy
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.cleaning.fix import SAFE_CHARS, fix_text_fast, ftfy_config, normalise_spaces
+from pipeline.cleaning.fix import SAFE_CHARS, fix_text_fast, ftfy_config, normalise_spaces, repair
 from pipeline.options import FixOptions
 
 CONFIG = ftfy_config(FixOptions())
@@ -74,3 +75,11 @@ def test_every_whitespace_character_but_the_line_break_becomes_a_space():
     """A line of form feeds or separators is blank, not a one-character headline."""
     spaces = "".join(c for c in map(chr, range(0x110000)) if c.isspace() and c not in "\n\r")
     assert normalise_spaces(f"a{spaces}b\n{spaces}\nc") == "a b\n\nc"
+
+
+@pytest.mark.parametrize("separator", ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f"])
+def test_control_characters_that_separate_words_keep_them_apart(separator):
+    """ftfy deletes C0 controls; a vertical tab (Word's soft break) between sentences must not
+    glue them, and a line of form feed is blank."""
+    text = f"He said so in a statement.{separator}The vote is on Friday.\n{separator}\nNext line."
+    assert repair(text) == "He said so in a statement. The vote is on Friday.\n\nNext line."

@@ -23,9 +23,14 @@ NEEDS_FTFY = re.compile(f"[^{re.escape(SAFE_CHARS)}]")
 
 # Invisible characters that only break words apart or glue them wrongly: removed.
 INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]")
-# Every kind of space a scraper leaves (NBSP, thin, ideographic ...), tabs, and the other
-# characters Python counts as whitespace but not as "\n" (form feed, vertical tab, separators):
-# one plain space, so a line holding only those is blank, not a headline.
+# Control characters that separate words (vertical tab is Word's soft line break, form feed a
+# page break, \x1c-\x1f field separators): a space, before ftfy, which would delete them and glue
+# the words ("statement.\x0bThe" -> "statement.The"). No mojibake holds a C0 control.
+C0_SEPARATORS = re.compile("[\x0b\x0c\x1c-\x1f]")
+# Every kind of space a scraper leaves (NBSP, thin, ideographic ...), tabs, and any other
+# character Python counts as whitespace but not as "\n" that reaches this point (ftfy makes
+# U+2028/9 line breaks and \x85 an ellipsis first): one plain space, so a line holding only
+# those is blank, not a headline.
 ODD_SPACES = re.compile("[\t\x0b\x0c\x1c-\x1f\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
 SPACE_RUNS = re.compile(r" {2,}")
 MAX_REPAIR_ROUNDS = 3
@@ -100,6 +105,9 @@ def repair(text: str, options: FixOptions = FixOptions(), repairs: list[str] | N
     no-break space), and ftfy's own line breaks split a line it fixed as a whole. The second
     round is cheap: ftfy only sees lines still holding an unsafe character."""
     repairs = [] if repairs is None else repairs
+    if C0_SEPARATORS.search(text):
+        text = C0_SEPARATORS.sub(" ", text)
+        repairs.append("whitespace")
     for _ in range(MAX_REPAIR_ROUNDS):
         fixed = fix_text_fast(text, options)
         if fixed != text and "ftfy" not in repairs:
