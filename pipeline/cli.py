@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .options import Options, load_options
 from .publish.release import ReleaseFailed
-from .publish.storage import shown
+from .publish.storage import resolve, scrubbed, shown
 from .publish.validate import validate_release
 
 USAGE_ERROR = 2
@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check a published folder (exit 0 valid, 1 invalid)")
     validate.add_argument("directory", nargs="?", default="dist", metavar="DIR",
-                          help="a local folder or a URI (file://, s3://, gs://, hdfs://); default: dist")
+                          help="a local folder or a URI pyarrow reads (file://, s3://, gs://); default: dist")
     validate.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
@@ -92,16 +92,27 @@ def _run(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     location = args.directory
-    if "://" not in location and not Path(location).is_dir():
-        print(f"newsclean: {location} is not a folder", file=sys.stderr)
+    problem = _unreadable(location)
+    if problem:
+        print(f"newsclean: {problem}", file=sys.stderr)
         return USAGE_ERROR
-    try:
-        report = validate_release(location)
-    except (OSError, ValueError) as exc:  # unknown scheme, unreachable or denied storage
-        print(f"newsclean: cannot read {shown(location)}: {exc}", file=sys.stderr)
-        return USAGE_ERROR
+    report = validate_release(location)
     print(report.to_json() if args.format == "json" else report.to_text())
     return 0 if report.ok else 1
+
+
+def _unreadable(location: str) -> str | None:
+    """Why the location cannot be validated (exit 2, not 1: nothing was checked), or None."""
+    import pyarrow.fs as pafs
+
+    try:
+        filesystem, root = resolve(location)
+        kind = filesystem.get_file_info(root).type
+    except Exception as exc:  # unknown scheme, missing driver, unreachable or denied storage
+        return f"cannot read {shown(location)}: {scrubbed(str(exc), location)}"
+    if kind != pafs.FileType.Directory:
+        return f"{shown(location)} is not a folder"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:

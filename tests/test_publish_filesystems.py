@@ -43,8 +43,12 @@ def test_file_uri(release):
 def test_validate_cli_takes_uris(release):
     valid = cli("validate", release.as_uri())
     assert valid.returncode == 0 and "valid" in valid.stdout
-    unknown = cli("validate", "nope://bucket/dist")
+    unknown = cli("validate", "nope://user:secret@bucket/dist?secret_key=hidden")
     assert unknown.returncode == 2 and "cannot read nope://bucket/dist" in unknown.stderr
+    assert "secret" not in unknown.stderr.replace("secret_key=***", "") and "hidden" not in unknown.stderr
+    for not_a_release in (release.parent.as_uri() + "/missing", (release / SHARD).as_uri()):
+        missing = cli("validate", not_a_release)
+        assert missing.returncode == 2 and "is not a folder" in missing.stderr
     (release / SHARD).write_bytes(tamper((release / SHARD).read_bytes()))
     damaged = cli("validate", release.as_uri())
     assert damaged.returncode == 1 and "sha256" in damaged.stdout

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pyarrow as pa_arrow
 import pyarrow.fs as pafs
@@ -33,14 +34,29 @@ def resolve(location: str | os.PathLike, filesystem: pafs.FileSystem | None = No
     return pafs.LocalFileSystem(), Path(text).absolute().as_posix()
 
 
+# Query parameters of pyarrow's URIs (and common signed URLs) that carry secrets.
+SECRET_PARAMETERS = re.compile(r"key|secret|token|password|credential|signature|sig$", re.IGNORECASE)
+USER_INFO = re.compile(r"(?<=://)[^/@\s]*@")
+
+
 def shown(location: str | os.PathLike) -> str:
-    """The location as a report shows it: a URI without the credentials it may carry."""
+    """The location as a report shows it: a URI without the credentials it may carry (user
+    and password, or secret query parameters such as `secret_key`)."""
     text = os.fspath(location)
     parts = urlsplit(text) if "://" in text else None
-    if parts is None or (parts.username is None and parts.password is None):
+    if parts is None:
         return text
     host = parts.hostname or ""
-    return urlunsplit(parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host))
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    query = urlencode([(k, "***" if SECRET_PARAMETERS.search(k) else v)
+                       for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="*%")
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def scrubbed(message: str, location: str | os.PathLike) -> str:
+    """An error message that may quote the location, with its credentials taken out."""
+    text = os.fspath(location)
+    return USER_INFO.sub("", message.replace(text, shown(text)))
 
 
 def join(root: str, *parts: str) -> str:
