@@ -64,6 +64,8 @@ def apply_steps_to_batch(docs: list[Document], steps: list[Step]) -> list[Docume
 def _run_step(step: Step, doc: Document) -> Document:
     try:
         return step(doc)
+    except ImportError:  # a broken install, not a bad document: stop instead of rejecting them all
+        raise
     except Exception as exc:  # one bad document must not stop a corpus run
         log.warning("document %s failed in %s: %r", doc.id, step.name, exc)
         doc.reject("step_failed", f"{step.name} raised {type(exc).__name__}: {exc}")

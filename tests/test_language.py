@@ -53,7 +53,7 @@ words = st.sampled_from(["The", "minister", "SAID", "le", "gouvernement", "der",
 @example("12 34 ab")
 @example("BREAKING NEWS FROM PARIS")
 @example("ABCDEF ghij")
-def test_direct_call_equals_detect(text):
+def test_direct_call_equals_public_predict(text):
     assert detect_language(text) == reference(text)
     assert _normalised(text) == reference_normalised(text)
 

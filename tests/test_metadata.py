@@ -29,6 +29,9 @@ BODY = ("Schools in three northern states will stay closed for a week as tempera
     ("By AP Staff", None, "AP"),
     ("Posted on June 18, 2023 by Reuters", None, "Reuters"),
     ("By Apolo Ohno", "Apolo Ohno", None),
+    ("By Efe", "Efe", None),  # agency codes count only as agencies write them: EFE, ANI
+    ("By Ani", "Ani", None),
+    ("By EFE", None, "EFE"),
 ])
 def test_bylines(line, author, agency):
     assert author_from_byline(line) == author
@@ -109,3 +112,8 @@ def test_given_title_and_author_are_repaired_like_the_text():
                      author="Jane\u00a0 Doe")
     assert doc.title == "A DIY Investor\u2019s Guide & Calculator"
     assert doc.author == "Jane Doe"
+
+
+def test_an_agency_byline_above_a_person_credits_the_agency_and_names_the_person():
+    doc = clean_text(f"Schools stay closed as heat passes 46 degrees\nBy Reuters\nBy Jane Doe\n{BODY}")
+    assert doc.author == "Jane Doe" and doc.credits == ["Reuters"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 from pathlib import Path
+
+import pytest
 
 from pipeline.document import Document
 from pipeline.options import Options
@@ -13,6 +14,16 @@ from pipeline.readers import read_documents
 from pipeline.steps import apply_steps, apply_steps_to_batch, document_steps
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@dataclasses.dataclass(frozen=True)
+class CopiesTheDocument:
+    """A step that returns a new Document instead of the one it was given."""
+
+    name: str = "copies"
+
+    def __call__(self, doc: Document) -> Document:
+        return dataclasses.replace(doc, extra={**doc.extra, "copied": True})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,19 +46,29 @@ def _documents() -> list[Document]:
     return docs + extra
 
 
-def _outcome(doc: Document) -> str:
-    return json.dumps([doc.id, doc.text, doc.title, repr(doc.rejection), repr(doc.removals),
-                       doc.language, doc.author, doc.repairs], default=str)
-
-
 def test_batch_at_a_time_equals_document_at_a_time():
     steps = document_steps(Options())
     steps.insert(2, FailsOnMarker())
+    steps.insert(1, CopiesTheDocument())
     docs = _documents()
     one_by_one = [apply_steps(doc, steps) for doc in copy.deepcopy(docs)]
     batched = apply_steps_to_batch(copy.deepcopy(docs), steps)
-    assert [_outcome(d) for d in batched] == [_outcome(d) for d in one_by_one]
+    assert batched == one_by_one  # every field of every document
+    assert all(d.extra.get("copied") for d in batched)
     boom = next(d for d in batched if d.id == "boom")
     assert boom.rejection.reason == "step_failed" and "fails_on_marker" in boom.rejection.detail
     assert next(d for d in batched if d.id == "empty").rejection.reason == "no_text"
     assert sum(d.rejection is None for d in batched) == len(docs) - 2
+
+
+def test_a_broken_install_stops_the_run_instead_of_rejecting_every_document():
+    @dataclasses.dataclass(frozen=True)
+    class NeedsMissingModule:
+        name: str = "needs_missing_module"
+
+        def __call__(self, doc: Document) -> Document:
+            import newsclean_module_that_is_not_installed  # noqa: F401
+            return doc
+
+    with pytest.raises(ImportError):
+        apply_steps_to_batch(_documents(), [NeedsMissingModule()])

@@ -80,8 +80,9 @@ class ExtractMetadata:
 
         author = given.get("author")
         if not author:
-            bylines = doc.removed_lines("byline")
-            author = author_from_byline(bylines[0].text) if bylines else None
+            # the first byline that names a person ("By Reuters" above "By Jane Doe" credits one)
+            author = next(filter(None, (author_from_byline(line.text)
+                                        for line in doc.removed_lines("byline")[:2])), None)
         doc.author = str(author).strip() if author else None
         doc.authors = names(doc.author) if doc.author else []
 

@@ -31,8 +31,10 @@ AGENCIES = (r"ap|afp|reuters|pti|ani|ians|efe|dpa|ansa|upi|xinhua|bloomberg|asso
 # "By JANE DOE, Associated Press" / "By Jane Doe (Reuters)": the agency the byline credits.
 BYLINE_AGENCY = re.compile(rf"(?:\s*[,(|/]|\s[–—-])\s*(?P<agency>{AGENCIES})\s*\)?\s*$", re.IGNORECASE)
 # "By Reuters", "By AP Staff", "By The Associated Press": an agency in the author's place.
-AGENCY_ONLY = re.compile(rf"\(?(?P<agency>{AGENCIES})\)?(?:\s+(?:staff|wire|news|reporters?|reporting))?",
-                         re.IGNORECASE)
+# Short codes only as written by agencies (upper case): "By Efe" and "By Ani" are people.
+AGENCY_ONLY = re.compile(r"\(?(?P<agency>(?-i:AP|AFP|PTI|ANI|IANS|EFE|DPA|dpa|ANSA|UPI|CNN|BBC)|reuters|xinhua|"
+                         r"bloomberg|(?:the )?associated press|agence france-presse|press trust of india|"
+                         r"the canadian press)\)?(?:\s+(?:staff|wire|news|reporters?|reporting))?", re.IGNORECASE)
 GENERIC_CREDIT = {"agency", "agencies", "agency inputs", "wire", "wires", "staff", "news desk",
                   "web desk", "desk", "online desk", "reports", "media reports", "news agencies"}
 

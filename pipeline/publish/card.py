@@ -208,7 +208,8 @@ def dataset_card(root: Path, manifest: dict) -> str:
         "3. **Paragraph repair**: a paragraph split mid-sentence is joined, stray ` .`/`. .` and "
         "spaces before commas are fixed, paragraphs are separated by one blank line.",
         "4. **Metadata**: title, date (wall clock as given; zone in `published_utc_offset`), byline, "
-        "credits, language (fastText lid.176), word count, SHA-256.",
+        "credits, language (fastText's lid.176 model, bundled with newsclean, licensed CC BY-SA 3.0), "
+        "word count, SHA-256.",
         "5. **Validation**: every row passes the pandera schema `newsclean.Corpus` before it is "
         "written; failing rows go to `rejects/`. Repeated ids: the first one read wins.",
         "6. **Site template lines** and 7. **duplicate articles**, over the whole corpus "
