@@ -5,14 +5,12 @@ Results come back in input order whatever the number of workers, and at most
 size. Step code has no global state, so the same `process_batch` could run on Ray or Spark
 unchanged.
 
-`workers` counts processes doing the work, this one included: N workers are this process and
-N - 1 children. This process takes an item itself whenever its children already have their fill,
-so it works instead of waiting, and one process fewer holds the pipeline's imports and models.
-
-Two or more children are forked from a forkserver that has imported and warmed up the pipeline
-once (`pipeline.warm`): they do not pay N times for imports and model loading, and they share
-those pages. A single child is spawned instead: a forkserver beside one child would be one more
-process holding the same pages (~150 MB resident) for nothing to share them with.
+One worker runs the items in this process. N workers are N children forked from a forkserver
+that has imported and warmed up the pipeline once (`pipeline.warm`): they do not pay N times
+for imports and model loading, and they share those pages; this process reads, stages and
+writes meanwhile. (Counting this process as one of the N, taking items itself when its children
+were busy, measured 1.44x with 2 workers against 1.68x for this layout: its own staging work
+then held up the items it took. bench/PROFILE.md, section 7.)
 """
 from __future__ import annotations
 
@@ -28,18 +26,10 @@ Result = TypeVar("Result")
 PRELOAD = ["__main__", "pipeline.warm"]
 
 
-def pool_context(children: int = 2) -> multiprocessing.context.BaseContext:
-    if children <= 1:
-        return multiprocessing.get_context("spawn")
+def pool_context() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)  # no effect once the forkserver runs: that is fine
     return context
-
-
-def _done(result) -> Future:
-    future: Future = Future()
-    future.set_result(result)
-    return future
 
 
 def map_ordered(fn: Callable[[Item], Result], items: Iterable[Item], workers: int = 1,
@@ -48,20 +38,11 @@ def map_ordered(fn: Callable[[Item], Result], items: Iterable[Item], workers: in
         for item in items:
             yield fn(item)
         return
-    children = workers - 1
-    limit = workers * in_flight_per_worker
-    with ProcessPoolExecutor(max_workers=children, mp_context=pool_context(children)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
         pending: deque[Future] = deque()
-        submitted: set[Future] = set()
         for item in items:
-            submitted = {f for f in submitted if not f.done()}
-            if len(submitted) < children * in_flight_per_worker:
-                future = pool.submit(fn, item)
-                submitted.add(future)
-            else:  # the children have their fill: this process does the item
-                future = _done(fn(item))
-            pending.append(future)
-            while pending and (pending[0].done() or len(pending) >= limit):
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= workers * in_flight_per_worker:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
