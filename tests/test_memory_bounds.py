@@ -126,6 +126,7 @@ def test_signature_rows_read_exactly_the_rows_asked(tmp_path):
 
 
 @pytest.mark.parametrize("workers", [2, 3])
-def test_map_ordered_keeps_order_with_this_process_working_too(workers):
+def test_map_ordered_keeps_order(workers):
+    """Results come back in input order whichever child finishes first."""
     items = list(range(60))
     assert list(map_ordered(operator.neg, items, workers=workers)) == [-i for i in items]
