@@ -39,6 +39,30 @@ def test_safe_characters_are_never_changed_by_ftfy(text):
     assert ftfy.fix_text(text, CONFIG) == text
 
 
+ENTITY_PIECES = ["&amp;", "&#8217;", "&#x2019;", "&eacute;", "&EACUTE;", "&lt;", "&gt;", "&nbsp;",
+                 "&amp;amp;", "&#195;&#169;", "&#128;", "&#0;", "&#xD800;", "&not", "&notin;", "AT&T",
+                 "&#10;", "&#13;", "&hellip;", "&ldquo;", "&", ";", "#", "x", " ", "\n", "Q&A", "’"]
+text_with_entities = st.lists(st.sampled_from(ENTITY_PIECES) | st.text(alphabet=SAFE_CHARS, max_size=6),
+                              max_size=25).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text_with_entities)
+def test_entity_fast_path_equals_plain_ftfy(text):
+    """Lines whose only unsafe character is "&" are decoded without ftfy when that is all ftfy
+    would do: entities that decode to unsafe text, nest or mean mojibake still go to ftfy."""
+    assert fix_text_fast(text) == ftfy.fix_text(text, CONFIG)
+
+
+@pytest.mark.parametrize("options", [FixOptions(uncurl_quotes=True), FixOptions(normalization="NFKC"),
+                                     FixOptions(unescape_html=False)], ids=["uncurl", "nfkc", "no-unescape"])
+@settings(max_examples=150, deadline=None)
+@given(text=st.one_of(text_with_mojibake, text_with_entities))
+def test_fast_path_follows_other_configurations(options, text):
+    """A user's own ftfy settings may make "safe" characters unsafe: the result is still ftfy's."""
+    assert fix_text_fast(text, options) == ftfy.fix_text(text, ftfy_config(options))
+
+
 def test_fast_path_splits_segments_like_ftfy():
     small = FixOptions(max_decode_length=7)
     text = "Blinkenâ€™s visit\nabcdefghijklmnopâ€™s\n" * 3

@@ -6,6 +6,7 @@ import re
 from functools import lru_cache
 
 import ftfy
+from ftfy.fixes import unescape_html
 
 from ..document import Document
 from ..options import FixOptions
@@ -20,6 +21,10 @@ from ..options import FixOptions
 SAFE_CHARS = ("\t\n" + "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "&")
               + "\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00a0\u00ab\u00bb")
 NEEDS_FTFY = re.compile(f"[^{re.escape(SAFE_CHARS)}]")
+# A line whose only unsafe character is "&" can need nothing but entity decoding: ftfy's first
+# round decodes them (unescape_html comes first) and, when what is left is safe text that holds no
+# further entity, every later fixer and the second round change nothing (tests/test_fix.py).
+BEYOND_ENTITIES = re.compile(f"[^{re.escape(SAFE_CHARS + '&')}]")
 
 # Invisible characters that only break words apart or glue them wrongly: removed.
 INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]")
@@ -48,9 +53,11 @@ def fix_text_fast(text: str, options: FixOptions = FixOptions()) -> str:
     ftfy fixes independent segments (each line, cut at max_decode_length); we cut the same
     segments and hand ftfy only those holding a character outside SAFE_CHARS.
     """
+    config = ftfy_config(options)
+    if not _safe_chars_hold(options):
+        return ftfy.fix_text(text, config)
     if not NEEDS_FTFY.search(text):
         return text
-    config = ftfy_config(options)
     out: list[str] = []
     pos, limit, end = 0, options.max_decode_length, len(text)
     crlf = options.fix_line_breaks
@@ -66,9 +73,26 @@ def fix_text_fast(text: str, options: FixOptions = FixOptions()) -> str:
         elif crlf and segment.endswith("\r\n") and not NEEDS_FTFY.search(segment, 0, len(segment) - 2):
             out.append(segment[:-2] + "\n")  # what ftfy makes of a safe line ending in CRLF
         else:
-            out.append(ftfy.fix_text(segment, config))
+            out.append(_entities_only(segment, options) or ftfy.fix_text(segment, config))
         pos = cut
     return "".join(out)
+
+
+def _safe_chars_hold(options: FixOptions) -> bool:
+    """SAFE_CHARS are safe under this configuration: quotes kept curly, no compatibility
+    normalisation (NFKC would make "…" "..." and NBSP a space). Otherwise ftfy sees everything."""
+    return not options.uncurl_quotes and options.normalization in (None, "NFC")
+
+
+def _entities_only(segment: str, options: FixOptions) -> str | None:
+    """What ftfy makes of a segment that needs only its HTML entities decoded ("AT&amp;T's" ->
+    "AT&T's"), or None when it may need more (then ftfy itself runs)."""
+    if options.unescape_html is not True or BEYOND_ENTITIES.search(segment):
+        return None
+    decoded = unescape_html(segment)
+    if BEYOND_ENTITIES.search(decoded) or unescape_html(decoded) != decoded:
+        return None
+    return decoded
 
 
 def normalise_spaces(text: str) -> str:
