@@ -47,18 +47,28 @@ def _feature(field: pa.Field) -> dict:
 
 
 def _coverage(root: Path) -> tuple[dict[str, int], Counter, int]:
+    """Filled fields, languages and words, a record batch at a time (memory flat in corpus size)."""
     columns = ["published", "author", "credits", "url", "language", "word_count"]
-    table = ds.dataset(root / "data", format="parquet").to_table(columns=columns)
-    rows = table.num_rows
-    covered = {
-        "published": rows - table["published"].null_count,
-        "author": rows - table["author"].null_count,
-        "credits": int(pc.sum(pc.greater(pc.list_value_length(table["credits"]), 0)).as_py() or 0),
-        "url": rows - table["url"].null_count,
-    }
-    languages = Counter(table["language"].to_pylist())
-    words = int(pc.sum(table["word_count"]).as_py() or 0)
-    return covered, languages, words
+    covered = Counter({"published": 0, "author": 0, "credits": 0, "url": 0})
+    languages: Counter = Counter()
+    words = 0
+    for batch in ds.dataset(root / "data", format="parquet").to_batches(columns=columns):
+        for name in ("published", "author", "url"):
+            covered[name] += batch.num_rows - batch[name].null_count
+        covered["credits"] += int(pc.sum(pc.greater(pc.list_value_length(batch["credits"]), 0)).as_py() or 0)
+        for entry in pc.value_counts(batch["language"]).to_pylist():
+            languages[entry["values"]] += entry["counts"]
+        words += int(pc.sum(batch["word_count"]).as_py() or 0)
+    return dict(covered), languages, words
+
+
+def _families_of_rules(root: Path) -> dict[str, str]:
+    """rule -> family, from the removals table a record batch at a time."""
+    family_of: dict[str, str] = {}
+    for batch in ds.dataset(root / "removals", format="parquet").to_batches(columns=["rule", "family"]):
+        pairs = pa.Table.from_batches([batch]).group_by(["rule", "family"], use_threads=False).aggregate([])
+        family_of.update(zip(pairs["rule"].to_pylist(), pairs["family"].to_pylist()))
+    return family_of
 
 
 def _yaml_front_matter(rows: int, languages: Counter, audit_tables: list[str]) -> str:
@@ -157,10 +167,7 @@ def dataset_card(root: Path, manifest: dict) -> str:
     covered, languages, words = _coverage(root)
     fix = manifest["config"]["fix"]
     by_rule = counts["removed_by_rule"]
-    family_of = {}
-    rem = ds.dataset(root / "removals", format="parquet").to_table(columns=["rule", "family"])
-    for rule, family in zip(rem["rule"].to_pylist(), rem["family"].to_pylist()):
-        family_of[rule] = family
+    family_of = _families_of_rules(root)
     by_family = Counter()
     for rule, n in by_rule.items():
         by_family[family_of.get(rule, "?")] += n
