@@ -107,3 +107,16 @@ def test_control_characters_that_separate_words_keep_them_apart(separator):
     glue them, and a line of form feed is blank."""
     text = f"He said so in a statement.{separator}The vote is on Friday.\n{separator}\nNext line."
     assert repair(text) == "He said so in a statement. The vote is on Friday.\n\nNext line."
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(["word", " ", "  ", ".", ",", ";", ":", "!", "?", "”", ")", "\n", "a"]),
+                max_size=30).map("".join))
+def test_space_before_mark_removal_equals_its_first_form(text):
+    """The spaces-only pattern (fast: no template per match) removes what the pattern that
+    captured the mark and put it back did."""
+    import re
+
+    from pipeline.cleaning.repair import SPACE_BEFORE_MARK
+    first_form = re.compile(r"(?<=[\w\"”’)]) +([,.;:!?])(?=\s|$)")
+    assert SPACE_BEFORE_MARK.sub("", text) == first_form.sub(r"\1", text)

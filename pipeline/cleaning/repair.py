@@ -13,8 +13,9 @@ ENDS_SENTENCE = re.compile(r"[.!?…:;]['\"”’»)\]]*$|[\"”»)\]]$")
 STARTS_LOWER = re.compile(r"^[a-z]")
 # ". ." or " ." left after a sentence already closed: drop the stray dot.
 STRAY_DOT = re.compile(r"(?<=[.!?][\"”’)]) *\.(?![.\w])|(?<=[.!?]) +\.(?![.\w])(?! \.)")
-# "word ." / "word ," : a space the scraper put before the mark.
-SPACE_BEFORE_MARK = re.compile(r"(?<=[\w\"”’)]) +([,.;:!?])(?=\s|$)")
+# "word ." / "word ," : a space the scraper put before the mark. Only the spaces are matched
+# (the mark is a lookahead), so the replacement is "" and no template is expanded per match.
+SPACE_BEFORE_MARK = re.compile(r"(?<=[\w\"”’)]) +(?=[,.;:!?](?:\s|$))")
 ELLIPSIS_SPACED = re.compile(r"\. \. \.")
 
 
@@ -26,7 +27,7 @@ def fix_stray_punctuation(text: str) -> str:
     if ELLIPSIS_SPACED.search(text):
         return text  # spaced ellipses are a style; leave the whole line alone
     text = STRAY_DOT.sub("", text)
-    return SPACE_BEFORE_MARK.sub(r"\1", text)
+    return SPACE_BEFORE_MARK.sub("", text)
 
 
 def continues_paragraph(previous: str, line: str) -> bool:
