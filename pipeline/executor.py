@@ -9,8 +9,8 @@ One worker runs the items in this process. N workers are N children forked from 
 that has imported and warmed up the pipeline once (`pipeline.warm`): they do not pay N times
 for imports and model loading, and they share those pages; this process reads, stages and
 writes meanwhile. (Counting this process as one of the N, taking items itself when its children
-were busy, measured 1.44x with 2 workers against 1.68x for this layout: its own staging work
-then held up the items it took. bench/PROFILE.md, section 7.)
+were busy, measured 1.43x with 2 workers against 1.56x for this layout on the benchmark corpus:
+its own staging work then held up the items it took. bench/PROFILE.md, section 8.)
 """
 from __future__ import annotations
 

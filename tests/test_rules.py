@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import clean_text
-from pipeline.cleaning.rules import RuleSet, count_words, default_rules
+from pipeline.cleaning.rules import RuleSet, build_ruleset, count_words, default_rules
+from pipeline.options import RuleOptions
 from scoring import normalise, score
 
 CASES_DIR = Path(__file__).parent / "cases"
@@ -102,3 +103,11 @@ def test_every_rule_example_holds_one_of_its_requires():
     for rule in default_rules():
         for example in rule.examples if rule.requires else ():
             assert any(s in example.casefold() for s in rule.requires), (rule.name, example)
+
+
+def test_an_extra_rule_may_not_take_a_built_in_rule_name():
+    """Each removal's rule names one family: the card and the audit tables rely on it."""
+    for name in ("pull_quote", "template_line"):
+        with pytest.raises(ValueError, match="built-in"):
+            build_ruleset(RuleOptions(extra=({"name": name, "family": "navigation", "pattern": "x"},)))
+    build_ruleset(RuleOptions(extra=({"name": "my_footer", "family": "navigation", "pattern": "x"},)))

@@ -29,10 +29,6 @@ PULL_QUOTE_MAX_WORDS = 60  # a pull quote is a sentence or two
 PULL_QUOTE_EXTRA_WORDS = 1  # the paragraph it was lifted from says more ("..., he said")
 TITLE_MAX_WORDS = 40
 TITLE_MAX_CHARS = 400
-# A pull quote trimmed with an ellipsis ("It was clear … it had to be stabilized"): its pieces,
-# each of a few words at least, stand in that order in the paragraph it was lifted from.
-ELLIPSIS = re.compile(r"\s*(?:\[…\]|\[\.\.\.\]|\(\.\.\.\)|…|\.\.\.)\s*")
-PULL_QUOTE_MIN_PIECE_WORDS = 3
 PULL_QUOTE_MAX_WORK = 50_000_000  # characters scanned: 100 candidates in a 500 kB article
 LIST_ITEM = re.compile(r"^(?:[-–—•*·▪►]|\d{1,3}[.)]|[a-z][.)])\s", re.IGNORECASE)
 # A word ending in -ed ('gathered', 'announced', also 'need', 'red') in lower case: mostly the
@@ -217,32 +213,11 @@ def _stands_twice(text: str, padded: str) -> bool:
     return first >= 0 and padded.find(text, first + 1) >= 0
 
 
-def _pieces(text: str) -> list[str]:
-    """The loose pieces of a line trimmed with ellipses, or [] when it is not one (or a piece
-    is too short to say where it came from)."""
-    parts = [loose(part) for part in ELLIPSIS.split(text)]
-    parts = [part for part in parts if part]
-    if len(parts) < 2 or any(part.count(" ") + 1 < PULL_QUOTE_MIN_PIECE_WORDS for part in parts):
-        return []
-    return parts
-
-
-def _in_order(pieces: list[str], paragraph: str) -> bool:
-    position = 0
-    for piece in pieces:
-        found = paragraph.find(f" {piece} ", position)
-        if found < 0:
-            return False
-        position = found + len(piece) + 1
-    return True
-
-
 def pull_quote(article: Article) -> None:
     """A short line whose words stand again inside a longer paragraph of the same article.
 
     A list item is never a pull quote (lists repeat phrases), and the paragraph it was lifted
-    from must say more. A line trimmed with ellipses counts when its pieces stand in that order
-    in another paragraph. Paragraphs are compared as the repair step will join them, so that
+    from must say more. Paragraphs are compared as the repair step will join them, so that
     cleaning the output again finds nothing new. One substring count per candidate over the
     paragraphs long enough to hold it: candidates x article length, bounded below.
     """
@@ -251,23 +226,15 @@ def pull_quote(article: Article) -> None:
     candidates = [i for i in kept if i > article.head_end  # set in the body, never above it
                   and minimum <= article.lines[i].words <= PULL_QUOTE_MAX_WORDS
                   and not LIST_ITEM.match(article.lines[i].text)]
-    trimmed: dict[int, list[str]] = {}
     if candidates:
-        # Cheap necessary condition first: the candidate (each piece of a trimmed one) stands
-        # twice in the kept text (every paragraph's loose form is a stretch of it). Most fail.
+        # Cheap necessary condition first: the candidate stands twice in the kept text (every
+        # paragraph's loose form is a stretch of it). Most lines fail it.
         padded = f" {' '.join(filter(None, (article.lines[i].loose for i in kept)))} "
-        whole = []
-        for i in candidates:
-            pieces = _pieces(article.lines[i].text)
-            if pieces and all(_stands_twice(f" {piece} ", padded) for piece in pieces):
-                trimmed[i] = pieces
-            elif _stands_twice(f" {article.lines[i].loose} ", padded):
-                whole.append(i)
-        candidates = whole
-    if not candidates and not trimmed:
+        candidates = [i for i in candidates if _stands_twice(f" {article.lines[i].loose} ", padded)]
+    if not candidates:
         return
     paragraphs, paragraph_of = _paragraphs(article, kept)
-    if sum(len(text) for _, text in paragraphs) * (len(candidates) + len(trimmed)) > PULL_QUOTE_MAX_WORK:
+    if sum(len(text) for _, text in paragraphs) * len(candidates) > PULL_QUOTE_MAX_WORK:
         return  # far beyond any news article: leave its pull quotes rather than stall the run
     joined_from: dict[int, str] = {}  # word threshold -> the paragraphs with at least that many
     for i in candidates:
@@ -280,11 +247,6 @@ def pull_quote(article: Article) -> None:
         own_words, own = paragraphs[paragraph_of[i]]
         in_own = own.count(text) if own_words >= threshold else 0
         if joined_from[threshold].count(text) > in_own:
-            article.mark(i, "pull_quote", "pull_quote")
-    for i, pieces in trimmed.items():
-        threshold = article.lines[i].words + PULL_QUOTE_EXTRA_WORDS
-        if any(number != paragraph_of[i] and words >= threshold and _in_order(pieces, text)
-               for number, (words, text) in enumerate(paragraphs)):
             article.mark(i, "pull_quote", "pull_quote")
 
 

@@ -135,8 +135,15 @@ def build_ruleset(options: RuleOptions) -> RuleSet:
 
 @lru_cache(maxsize=16)
 def _build_ruleset(options_json: str) -> RuleSet:
+    from ..corpus.templates import RULE as TEMPLATE_RULE
+    from .context import CONTEXT_RULE_NAMES
+
     options = json.loads(options_json)
-    rules = default_rules() + tuple(_rule(dict(extra)) for extra in options["extra"])
+    extras = tuple(_rule(dict(extra)) for extra in options["extra"])
+    taken = {name for name in (*CONTEXT_RULE_NAMES, TEMPLATE_RULE) if name in {r.name for r in extras}}
+    if taken:  # a removal's rule names one family: the card and audit tables rely on it
+        raise ValueError(f"extra rule names {sorted(taken)} are built-in rules' names; choose others")
+    rules = default_rules() + extras
     disabled = set(options["disabled"])
     return RuleSet(tuple(r for r in rules if r.name not in disabled and r.family not in disabled))
 
