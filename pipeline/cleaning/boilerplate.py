@@ -80,12 +80,10 @@ class StripBoilerplate:
                 groups.append([line])
         if len(groups) == len(lines):
             return lines
-        return [group[0] if len(group) == 1 else self._joined(group) for group in groups]
-
-    def _joined(self, group: list[Line]) -> Line:
-        line = self._line(group[0].number, " ".join(line.text for line in group),
-                          tuple(part for line in group for part in line.parts))
-        return line
+        return [group[0] if len(group) == 1 else
+                self._line(group[0].number, " ".join(line.text for line in group),
+                           tuple(part for line in group for part in line.parts))
+                for group in groups]
 
     def _classify(self, lines: list[Line], given_title: str | None) -> Article:
         """One pass: pattern rules (edge rules only in the head and tail), then context rules."""

@@ -140,7 +140,7 @@ def _build_ruleset(options_json: str) -> RuleSet:
 
     options = json.loads(options_json)
     extras = tuple(_rule(dict(extra)) for extra in options["extra"])
-    taken = {name for name in (*CONTEXT_RULE_NAMES, TEMPLATE_RULE) if name in {r.name for r in extras}}
+    taken = {rule.name for rule in extras} & {*CONTEXT_RULE_NAMES, TEMPLATE_RULE}
     if taken:  # a removal's rule names one family: the card and audit tables rely on it
         raise ValueError(f"extra rule names {sorted(taken)} are built-in rules' names; choose others")
     rules = default_rules() + extras

@@ -24,8 +24,8 @@ import pyarrow.parquet as pq
 from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 from ..corpus import CorpusStage
-from ..executor import release_memory
 from ..corpus.templates import FAMILY as TEMPLATE_FAMILY
+from ..executor import release_memory
 from ..options import CorpusOptions, PublishOptions
 from .shards import (MERGE_BATCH_ROWS, ShardWriter, merge_runs, reduce_runs, sort_table, write_parquet,
                      write_sorted)
