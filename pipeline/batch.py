@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from .cleaning.rules import relaxed_families
+from .corpus.dedup import with_signatures
 from .document import Document
 from .options import Options
 from .publish.tables import corpus_table, reject_row, rejects_table, removals_table
@@ -15,7 +16,7 @@ from .steps import apply_steps_to_batch, document_steps
 
 @dataclass
 class BatchResult:
-    data: pa.Table  # valid corpus rows, cast to the schema
+    data: pa.Table  # valid corpus rows, cast to the schema, plus their MinHash signatures (SIGNATURE)
     removals: pa.Table  # their removed lines, plus `_row`: the row of `data` each belongs to
     rejects: pa.Table
 
@@ -30,6 +31,7 @@ def process_batch(docs: list[Document], options: Options) -> BatchResult:
     for position, checks in sorted(failures.items()):
         rejects.append(reject_row(cleaned[position], "schema",
                                   "fails the corpus schema: " + "; ".join(checks), checks))
+    data = with_signatures(data, options.corpus.dedup)  # here, in parallel, not in the corpus stage
     published = [doc for i, doc in enumerate(cleaned) if i not in failures]
     removals = removals_table(published)
     rows = [i for i, doc in enumerate(published) for _ in doc.removals]

@@ -242,3 +242,50 @@ def test_source_falls_back_to_the_input_folder(tmp_path, monkeypatch):
     data = _data(tmp_path / "out")
     assert {row["source"] for row in data.values()} == {"delta-news"}
     assert all(footer not in row["text"] for row in data.values())
+
+
+def test_signatures_from_the_workers_are_those_of_the_texts_after_template_removal(tmp_path):
+    """The batch workers sign each row; pass 2 signs again exactly the rows it changed."""
+    import hashlib
+
+    import numpy as np
+    import pyarrow as pa
+
+    from pipeline.corpus.dedup import sign, with_signatures
+    from pipeline.corpus.stage import clean_and_sign
+    from pipeline.corpus.templates import TEMPLATE_SCHEMA, line_key
+    from pipeline.options import CorpusOptions
+
+    rng = random.Random(3)
+    texts = ["\n\n".join(_article(rng, 3) + ([FOOTER_A] if n % 2 else [])) for n in range(6)]
+    table = pa.table({
+        "id": [f"d{n}" for n in range(6)], "source": ["alpha.example"] * 6, "text": texts,
+        "paragraph_lines": [list(range(1, t.count("\n\n") + 2)) for t in texts],
+        "word_count": [len(t.split()) for t in texts],
+        "content_hash": [hashlib.sha256(t.encode()).hexdigest() for t in texts],
+        "removed_lines": [0] * 6})
+    options = CorpusOptions()
+    signed = with_signatures(table, options.dedup)
+    templates = tmp_path / "templates.parquet"
+    pq.write_table(pa.table({"source": ["alpha.example"], "line": [line_key(FOOTER_A)], "docs": [3],
+                             "source_docs": [6]}, schema=TEMPLATE_SCHEMA), templates)
+    stripped, signatures, _, _ = clean_and_sign(signed, templates=str(templates), options=options)
+    after = stripped.data["text"].to_pylist()
+    assert sum(FOOTER_A in t for t in after) == 0 and stripped.removals.num_rows == 3
+    assert "_signature" not in stripped.data.column_names
+    assert np.array_equal(signatures, sign(after, options.dedup))
+    assert not np.array_equal(signatures, sign(texts, options.dedup))  # the footers were signed before
+    # no templates: the workers' signatures are passed through as they are
+    _, untouched, _, _ = clean_and_sign(signed, templates=None, options=options)
+    assert np.array_equal(untouched, sign(texts, options.dedup))
+
+
+def test_signing_a_batch_signs_each_text_on_its_own():
+    from pipeline.corpus.dedup import sign
+    from pipeline.options import DedupOptions
+
+    rng = random.Random(5)
+    texts = [" ".join(_article(rng, rng.randint(1, 3))) for _ in range(5)] + ["", "one"]
+    together = sign(texts, DedupOptions())
+    for i, text in enumerate(texts):
+        assert (together[i] == sign([text], DedupOptions())[0]).all()

@@ -74,6 +74,40 @@ def sign(texts: list[str], options: DedupOptions) -> np.ndarray:
     return np.asarray(matrix.to_rows(), dtype=np.uint32).reshape(len(texts), options.num_perm)
 
 
+SIGNATURE = "_signature"  # the run tables' extra column: each row's signature, signed in the batch workers
+
+
+def signature_field(options: DedupOptions) -> pa.Field:
+    """The signature as a fixed-width binary column (num_perm little-endian uint32 values)."""
+    return pa.field(SIGNATURE, pa.binary(4 * options.num_perm))
+
+
+def with_signatures(data: pa.Table, options: DedupOptions) -> pa.Table:
+    """The rows with their signatures appended as the SIGNATURE column.
+
+    Signing happens in the batch workers, which run in parallel; a row's signature depends on
+    its text alone (`sign` treats every text on its own), so the corpus stage re-signs only
+    the rows whose text it changes."""
+    signatures = sign(data["text"].to_pylist(), options)
+    return data.append_column(signature_field(options), signature_array(signatures, options))
+
+
+def signature_array(signatures: np.ndarray, options: DedupOptions) -> pa.Array:
+    width = 4 * options.num_perm
+    buffer = pa.py_buffer(np.ascontiguousarray(signatures, dtype="<u4").tobytes())
+    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(signatures), [None, buffer])
+
+
+def signature_matrix(column: pa.ChunkedArray | pa.Array, options: DedupOptions) -> np.ndarray:
+    """The SIGNATURE column back as a (rows, num_perm) uint32 matrix."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if not len(column):
+        return np.zeros((0, options.num_perm), np.uint32)
+    data = np.frombuffer(column.buffers()[1], dtype="<u4", count=(column.offset + len(column)) * options.num_perm)
+    return data.reshape(-1, options.num_perm)[column.offset:].astype(np.uint32)
+
+
 def band_keys(signatures: np.ndarray, options: DedupOptions) -> np.ndarray:
     """(rows, bands) int64: one hash per band of each signature; equal keys make candidates."""
     bands, rows = band_shape(options)

@@ -32,7 +32,7 @@ from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 from ..executor import map_ordered, release_memory
 from ..options import CorpusOptions, TemplateOptions
-from .dedup import Folding, SignatureWriter, cluster, sign
+from .dedup import SIGNATURE, Folding, SignatureWriter, cluster, sign, signature_matrix
 from .templates import LineCounter, Stripped, TemplateLines
 
 log = logging.getLogger(__name__)
@@ -88,14 +88,25 @@ def _templates(path: str, options: TemplateOptions) -> TemplateLines:
 
 def clean_and_sign(data: pa.Table, *, templates: str | None, options: CorpusOptions
                    ) -> tuple[Stripped, np.ndarray, float, float]:
-    """One slice of rows through pass 2 (runs in a worker): strip template lines, then sign."""
+    """One slice of rows through pass 2: strip template lines, then sign.
+
+    The rows come with the signatures the batch workers made (the SIGNATURE column); only rows
+    that lost a template line here have a new text, and only those are signed again."""
     started = time.perf_counter()
     if templates is not None:
         stripped = _templates(templates, options.templates).strip(data, arrow_schema(Removals))
     else:
         stripped = Stripped(data, arrow_schema(Removals).empty_table(), data.slice(0, 0), Counter())
     applied = time.perf_counter()
-    signatures = sign(stripped.data["text"].to_pylist(), options.dedup)
+    data = stripped.data
+    signatures = signature_matrix(data[SIGNATURE], options.dedup)
+    if stripped.removals.num_rows:
+        changed = pc.is_in(data["id"], value_set=pc.unique(stripped.removals["id"]))
+        rows = np.flatnonzero(changed.to_numpy(zero_copy_only=False))
+        signatures[rows] = sign(data["text"].take(pa.array(rows)).to_pylist(), options.dedup)
+    stripped.data = data.drop_columns([SIGNATURE])
+    if stripped.emptied.num_rows:
+        stripped.emptied = stripped.emptied.drop_columns([SIGNATURE])
     return stripped, signatures, applied - started, time.perf_counter() - applied
 
 
@@ -173,7 +184,9 @@ class CorpusStage:
         started = time.perf_counter()
         try:
             slices = _slices(data, SLICE_ROWS)
-            for stripped, sigs, applied, signed in map_ordered(work, slices, workers=self.workers):
+            # Without templates a slice only needs its signatures read out: no worth in a pool.
+            workers = self.workers if templates is not None else 1
+            for stripped, sigs, applied, signed in map_ordered(work, slices, workers=workers):
                 apply_s, sign_s = apply_s + applied, sign_s + signed
                 slices_done += 1
                 if slices_done % TRIM_EVERY == 0:

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 from ..corpus import CorpusStage
+from ..corpus.dedup import signature_field
 from ..corpus.templates import FAMILY as TEMPLATE_FAMILY
 from ..executor import release_memory
 from ..options import CorpusOptions, PublishOptions
@@ -136,6 +137,10 @@ class ReleaseBuilder:
         self.runs: dict[str, list[Path]] = {kind: [] for kind in KEYS}
         self.seen_ids = SeenIds()
         self.corpus = CorpusStage(self.staging / ".corpus", corpus, workers)
+        # The sorted runs of the data table also carry each row's MinHash signature, made in the
+        # batch workers; the corpus stage reads it and the published shards leave it out.
+        self.run_schemas = {kind: arrow_schema(model) for kind, model in MODELS.items()}
+        self.run_schemas["data"] = self.run_schemas["data"].append(signature_field(corpus.dedup))
         self.counts: Counter = Counter()
         self.removed_by_rule: Counter = Counter()
         self.rejected_by_reason: Counter = Counter()
@@ -186,7 +191,7 @@ class ReleaseBuilder:
             if not tables:
                 continue
             run = self.runs_dir / f"{kind}-{len(self.runs[kind]):05d}.parquet"
-            table = pa.concat_tables(tables).cast(arrow_schema(MODELS[kind]))
+            table = pa.concat_tables(tables).cast(self.run_schemas[kind])
             write_parquet(sort_table(table, KEYS[kind]), run, RUN_OPTIONS)
             self.runs[kind].append(run)
             self.buffers[kind] = []
@@ -201,9 +206,9 @@ class ReleaseBuilder:
         """
         self._spill()
         for kind, runs in self.runs.items():  # bounded fan-in for the merges below
-            self.runs[kind] = reduce_runs(runs, KEYS[kind], arrow_schema(MODELS[kind]), RUN_OPTIONS)
+            self.runs[kind] = reduce_runs(runs, KEYS[kind], self.run_schemas[kind], RUN_OPTIONS)
         corpus = self.corpus
-        corpus.run(merge_runs(self.runs["data"], KEYS["data"], arrow_schema(Corpus)))
+        corpus.run(merge_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"]))
         dropped = corpus.dropped_ids()
         paths: dict[str, list[Path]] = {}
         writer = ShardWriter(self.staging / "data", PREFIX["data"], corpus.published_rows(),

@@ -112,7 +112,9 @@ class ShardWriter:
     def _flush(self, rows: int) -> None:
         """Write `rows` pending rows as one row group (at a shard boundary if need be)."""
         table = pa.concat_tables(self._pending) if len(self._pending) > 1 else self._pending[0]
-        chunk, rest = table.slice(0, rows), table.slice(rows)
+        # One chunk per row group: Parquet's page boundaries follow the chunks, and the chunks
+        # follow how the rows were buffered and spilled; the bytes must follow only the rows.
+        chunk, rest = table.slice(0, rows).combine_chunks(), table.slice(rows)
         if self._writer is None or self._in_shard >= self.options.shard_rows:
             if self._writer is not None:
                 self._writer.close()
