@@ -120,3 +120,34 @@ def test_space_before_mark_removal_equals_its_first_form(text):
     from pipeline.cleaning.repair import SPACE_BEFORE_MARK
     first_form = re.compile(r"(?<=[\w\"”’)]) +([,.;:!?])(?=\s|$)")
     assert SPACE_BEFORE_MARK.sub("", text) == first_form.sub(r"\1", text)
+
+
+def _normalise_spaces_by_regex(text: str) -> str:
+    """normalise_spaces as first written: the definitions, one regex each."""
+    from pipeline.cleaning.fix import INVISIBLE, ODD_SPACES, SPACE_RUNS
+
+    text = SPACE_RUNS.sub(" ", ODD_SPACES.sub(" ", INVISIBLE.sub("", text)))
+    if " \n" in text or "\n " in text:
+        text = "\n".join(line.strip(" ") for line in text.split("\n"))
+    return text.strip(" ")
+
+
+def test_odd_spaces_are_every_python_space_but_the_line_breaks():
+    import sys
+
+    from pipeline.cleaning.fix import ODD_SPACE_CHARS
+
+    spaces = {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}
+    assert set(ODD_SPACE_CHARS) == spaces - {" ", "\n", "\r"} and len(set(ODD_SPACE_CHARS)) == len(ODD_SPACE_CHARS)
+    assert ODD_SPACE_CHARS[:7].isascii() and not any(c.isascii() for c in ODD_SPACE_CHARS[7:])
+
+
+spacey_text = st.lists(st.sampled_from([" ", "  ", "\n", "\t", "\u00a0", "\u2009", "\u3000", "\x0b", "\x1f", "\x85",
+                                        "\u200b", "\u00ad", "\ufeff", "a", "bc", "’", "é", "\r"]) | st.text(max_size=5),
+                       max_size=30).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(spacey_text, text_with_mojibake))
+def test_normalise_spaces_equals_the_regex_definition(text):
+    assert normalise_spaces(text) == _normalise_spaces_by_regex(text)

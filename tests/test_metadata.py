@@ -117,3 +117,29 @@ def test_given_title_and_author_are_repaired_like_the_text():
 def test_an_agency_byline_above_a_person_credits_the_agency_and_names_the_person():
     doc = clean_text(f"Schools stay closed as heat passes 46 degrees\nBy Reuters\nBy Jane Doe\n{BODY}")
     assert doc.author == "Jane Doe" and doc.credits == ["Reuters"]
+
+
+# ---------------------------------------------------------------- loose(): the fast form
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from pipeline.metadata.title import LOOSE_PUNCTUATION, loose, loose_by_regex  # noqa: E402
+
+loose_text = st.one_of(
+    st.text(),
+    st.text(alphabet=st.characters(max_codepoint=127)),
+    st.lists(st.sampled_from(list(LOOSE_PUNCTUATION) + ["A", "z", "_", "9", " ", "\t", "ß", "İ", "ﬁ", "Σ", "é",
+                                                       "\u0301", "\u200b", "-", "'", "Home » World"])
+             | st.text(max_size=4), max_size=25).map("".join),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(loose_text)
+def test_loose_equals_its_regex_definition(text):
+    assert loose(text) == loose_by_regex(text)
+
+
+def test_loose_punctuation_holds_no_word_character():
+    assert not any(c.isalnum() or c == "_" for c in LOOSE_PUNCTUATION)
+    assert all(c.casefold() == c for c in LOOSE_PUNCTUATION)

@@ -111,3 +111,50 @@ def test_an_extra_rule_may_not_take_a_built_in_rule_name():
         with pytest.raises(ValueError, match="built-in"):
             build_ruleset(RuleOptions(extra=({"name": name, "family": "navigation", "pattern": "x"},)))
     build_ruleset(RuleOptions(extra=({"name": "my_footer", "family": "navigation", "pattern": "x"},)))
+
+
+# ---------------------------------------------------------------- fast forms equal their definitions
+import re  # noqa: E402
+import sys  # noqa: E402
+
+from pipeline.cleaning.boilerplate import StripBoilerplate  # noqa: E402
+from pipeline.cleaning.context import CLOSERS, TERMINAL, ends_sentence  # noqa: E402
+from pipeline.cleaning.rules import WORD  # noqa: E402
+
+
+def test_str_split_and_the_regex_agree_on_spaces_for_every_code_point():
+    space = re.compile(r"\s")
+    assert [c for c in range(sys.maxunicode + 1) if chr(c).isspace() != bool(space.match(chr(c)))] == []
+
+
+sentence_ends = st.lists(st.sampled_from(list(CLOSERS) + [".", "!", "?", "…", "\n", " ", "a", "9", ":", "-"])
+                         | st.text(max_size=4), max_size=12).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(mixed_line, sentence_ends))
+def test_count_words_and_ends_sentence_equal_their_regexes(line):
+    assert count_words(line) == len(WORD.findall(line))
+    assert ends_sentence(line) == bool(TERMINAL.search(line))
+
+
+def test_remembered_verdicts_change_no_output():
+    """The verdict memo (per rule set) gives every case article the cleaning it gets without it,
+    and a full memo starts again instead of growing."""
+    import pipeline.cleaning.boilerplate as boilerplate
+    from pipeline.document import Document
+
+    def strip(texts, limit):
+        before, boilerplate.MAX_VERDICTS = boilerplate.MAX_VERDICTS, limit
+        step = StripBoilerplate(RuleOptions(disabled=("no_such_rule",)))  # a rule set of its own
+        step.rules.verdicts.clear()
+        try:
+            docs = [step(Document(id=str(i), provenance="t", raw=t, text=t)) for i, t in enumerate(texts * 2)]
+            assert len(step.rules.verdicts) <= max(limit, 1)
+        finally:
+            boilerplate.MAX_VERDICTS = before
+        return [(d.lines, d.title,
+                 [(r.line, r.rule, r.text) for r in d.removals]) for d in docs]
+
+    texts = ["\n".join(line["text"] for line in case["lines"]) for case in CASES]
+    assert strip(texts, 65_536) == strip(texts, 1) == strip(texts, 7)

@@ -7,15 +7,19 @@ from functools import cached_property
 from ..document import Document, Removal
 from ..options import RuleOptions
 from ..metadata.title import loose
-from .context import BODY_MIN_WORDS, CONTEXT_RULES, TERMINAL, Article, Line, could_be_title, follows_headline
+from .context import BODY_MIN_WORDS, CONTEXT_RULES, Article, Line, could_be_title, ends_sentence, follows_headline
 from .repair import continues_paragraph, fix_stray_punctuation
 from .rules import LineRule, RuleSet, build_ruleset, count_words
 
 MAX_PASSES = 4  # real articles settle in two; the bound keeps a pathological text linear
+# Short lines whose verdict (words, pattern rule) is remembered, per rule set and process: a
+# site's chrome recurs in every one of its articles and is what the patterns spend their time
+# on. A verdict depends on the line's text alone, so remembering it cannot change an output.
+MAX_VERDICTS = 65_536
 
 
 def _is_body_like(line: Line) -> bool:
-    return line.rule is None and line.words >= BODY_MIN_WORDS and bool(TERMINAL.search(line.text))
+    return line.rule is None and line.words >= BODY_MIN_WORDS and ends_sentence(line.text)
 
 
 def _is_headline(lines: list[Line], edge_rule: list, index: int) -> bool:
@@ -65,9 +69,18 @@ class StripBoilerplate:
         # Rules and word counts judge the line as the repair step will leave it ("#a, #b ."
         # becomes "#a, #b.", "article ." one word shorter), so what is chrome after repair is
         # chrome before it, and a line is a body paragraph before repair if it is one after.
-        repaired = fix_stray_punctuation(text)
-        line = Line(number, text, count_words(repaired), parts=parts)
-        line.pattern = self.rules.match(repaired, line.words)
+        verdicts = self.rules.verdicts
+        verdict = verdicts.get(text)
+        if verdict is None:
+            repaired = fix_stray_punctuation(text)
+            words = count_words(repaired)
+            verdict = (words, self.rules.match(repaired, words))
+            if words <= self.rules.max_words:  # a line the patterns had to be tried on
+                if len(verdicts) >= MAX_VERDICTS:
+                    verdicts.clear()
+                verdicts[text] = verdict
+        line = Line(number, text, verdict[0], parts=parts)
+        line.pattern = verdict[1]
         return line
 
     def _join_split(self, lines: list[Line]) -> list[Line]:

@@ -14,6 +14,17 @@ from ..options import RuleOptions
 from .repair import continues_paragraph
 
 TERMINAL = re.compile(r"[.!?…]['\"”’»)\]]*$")
+CLOSERS = "'\"”’»)]"  # what may follow the sentence's mark in TERMINAL
+SENTENCE_MARKS = (".", "!", "?", "…")
+
+
+def ends_sentence(text: str) -> bool:
+    """bool(TERMINAL.search(text)) without the regex trying every position of the line: the
+    mark is what is left at the end once the closing quotes and brackets are stripped (`$` also
+    matches before a final newline). Tested against TERMINAL in tests/test_rules.py."""
+    if text.endswith("\n"):
+        text = text[:-1]
+    return text.rstrip(CLOSERS).endswith(SENTENCE_MARKS)
 QUOTE_MARKS = re.compile(r"[\"“”„«»]")
 # Captions describe a picture in the present tense; reporting verbs, auxiliaries of past and
 # future and personal pronouns mark a sentence of the story instead.
@@ -112,15 +123,15 @@ def could_be_title(line: Line, next_is_chrome: bool) -> bool:
     own repeat) follows it as it follows a headline: then it is a headline written as a sentence."""
     if line.words > TITLE_MAX_WORDS or len(line.text) > TITLE_MAX_CHARS:
         return False
-    if line.words >= BODY_MIN_WORDS and TERMINAL.search(line.text):
+    if line.words >= BODY_MIN_WORDS and ends_sentence(line.text):
         return next_is_chrome
     return True
 
 
 def _is_section_label(line: Line, following: Line | None) -> bool:
     """'World', 'POLITICS' above a headline: one or two words, then a real headline."""
-    return (line.words <= 2 and not TERMINAL.search(line.text) and following is not None
-            and following.words >= 5 and could_be_title(following, True) and not TERMINAL.search(following.text))
+    return (line.words <= 2 and not ends_sentence(line.text) and following is not None
+            and following.words >= 5 and could_be_title(following, True) and not ends_sentence(following.text))
 
 
 def title_line(article: Article) -> None:
@@ -179,7 +190,7 @@ def caption_beside_chrome(article: Article) -> None:
     for i in range(1, len(lines)):
         line, before = lines[i], lines[i - 1]
         if (line.rule is None and before.family in CHROME_NEIGHBOURS and before.rule != "title"
-                and 3 <= line.words <= limit and TERMINAL.search(line.text)
+                and 3 <= line.words <= limit and ends_sentence(line.text)
                 and not QUOTE_MARKS.search(line.text) and not NOT_CAPTION.search(line.text)
                 and line.text.count(". ") == 0 and line.text[:1].isupper()
                 and not PAST_TENSE.search(line.text)):

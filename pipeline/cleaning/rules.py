@@ -73,6 +73,8 @@ class RuleSet:
         if duplicates:
             raise ValueError(f"rule names must be unique; repeated: {sorted(duplicates)}")
         self.rules = rules
+        # line text -> (words, rule) for StripBoilerplate: this object is cached per options
+        self.verdicts: dict[str, tuple[int, LineRule | None]] = {}
         self._ordered = [r for r in rules if r.where == "any"] + [r for r in rules if r.where == "edge"]
         self.by_group = {f"r{i}": rule for i, rule in enumerate(self._ordered)}
         self.max_words = max((r.max_words for r in rules), default=0)
@@ -149,7 +151,9 @@ def _build_ruleset(options_json: str) -> RuleSet:
 
 
 def count_words(text: str) -> int:
-    return len(WORD.findall(text))
+    """The number of runs of non-space characters (WORD): str.split and the regex's \\s agree on
+    what a space is for every code point (tests/test_rules.py), and split is 3x faster."""
+    return len(text.split())
 
 
 def relaxed_families(options: RuleOptions) -> tuple[str, ...]:
