@@ -289,3 +289,19 @@ def test_signing_a_batch_signs_each_text_on_its_own():
     together = sign(texts, DedupOptions())
     for i, text in enumerate(texts):
         assert (together[i] == sign([text], DedupOptions())[0]).all()
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(st.text(), st.text(alphabet=st.characters(max_codepoint=127)),
+                 st.lists(st.sampled_from(["\u2019", "\u201c", "\u201d", "\u2014", "\u00a0", "\u00ab", "_", "A", "z",
+                                           "9", " ", "\n", "-", "ß", "İ", "é", "\u0301", "ﬁ", "Σ"])
+                          | st.text(max_size=4), max_size=25).map("".join)))
+def test_words_of_equals_the_regex_definition(text):
+    from pipeline.corpus.dedup import NEWS_PUNCTUATION, WORD, words_of
+
+    assert not any(c.isalnum() or c == "_" or c.casefold() != c for c in NEWS_PUNCTUATION)
+    assert words_of(text) == WORD.findall(text.casefold())

@@ -58,6 +58,23 @@ def shingle_hashes(words: list[int], size: int) -> np.ndarray:
     return combined
 
 
+# Typographic punctuation of ordinary news (no word characters): replaced by spaces, most texts
+# are ASCII, which one bytes.translate splits into words (letters lowered, non-word bytes spaces).
+NEWS_PUNCTUATION = "\u2019\u2018\u201c\u201d\u2013\u2014\u2026\u00ab\u00bb\u00a0"
+ASCII_WORDS = bytes(ord(chr(c).lower()) if chr(c).isalnum() or chr(c) == "_" else 0x20 for c in range(128)) + bytes(128)
+
+
+def words_of(text: str) -> list[str]:
+    """WORD.findall(text.casefold()), about 3x faster on news text (tests/test_corpus_stage.py)."""
+    if not text.isascii():
+        for mark in NEWS_PUNCTUATION:
+            if mark in text:
+                text = text.replace(mark, " ")
+        if not text.isascii():
+            return WORD.findall(text.casefold())
+    return text.encode("ascii").translate(ASCII_WORDS).decode("ascii").split()
+
+
 def sign(texts: list[str], options: DedupOptions) -> np.ndarray:
     """MinHash signatures, one uint32 row of `num_perm` values per text (deterministic per seed).
 
@@ -66,7 +83,7 @@ def sign(texts: list[str], options: DedupOptions) -> np.ndarray:
     """
     if not texts:
         return np.zeros((0, options.num_perm), np.uint32)
-    words = [WORD.findall(text.casefold()) or [""] for text in texts]
+    words = [words_of(text) or [""] for text in texts]
     shingles = [shingle_hashes(hashes, options.shingle_words) for hashes in RMinHash.hash_token_sets(words)]
     offsets = np.cumsum([0] + [len(row) for row in shingles], dtype=np.uint64)
     matrix = RMinHash.digest_matrix_from_flat_token_hashes(np.concatenate(shingles), offsets,
