@@ -7,6 +7,7 @@ import pyarrow as pa
 
 from .cleaning.rules import relaxed_families
 from .corpus.dedup import with_signatures
+from .corpus.templates import LineCounts, count_lines
 from .document import Document
 from .options import Options
 from .publish.tables import corpus_table, reject_row, rejects_table, removals_table
@@ -19,6 +20,7 @@ class BatchResult:
     data: pa.Table  # valid corpus rows, cast to the schema, plus their MinHash signatures (SIGNATURE)
     removals: pa.Table  # their removed lines, plus `_row`: the row of `data` each belongs to
     rejects: pa.Table
+    line_counts: LineCounts  # the corpus stage's template counts of `data`'s rows (pass 1)
 
 
 def process_batch(docs: list[Document], options: Options) -> BatchResult:
@@ -31,9 +33,11 @@ def process_batch(docs: list[Document], options: Options) -> BatchResult:
     for position, checks in sorted(failures.items()):
         rejects.append(reject_row(cleaned[position], "schema",
                                   "fails the corpus schema: " + "; ".join(checks), checks))
-    data = with_signatures(data, options.corpus.dedup)  # here, in parallel, not in the corpus stage
+    # the corpus stage's per-row work, done here, in parallel: MinHash signatures, template counts
+    data = with_signatures(data, options.corpus.dedup)
+    line_counts = count_lines(data, options.corpus.templates)
     published = [doc for i, doc in enumerate(cleaned) if i not in failures]
     removals = removals_table(published)
     rows = [i for i, doc in enumerate(published) for _ in doc.removals]
     removals = removals.append_column("_row", pa.array(rows, pa.int64()))
-    return BatchResult(data, removals, rejects_table(rejects))
+    return BatchResult(data, removals, rejects_table(rejects), line_counts)

@@ -122,7 +122,7 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
         work = partial(process_batch, options=options)
         for result in map_ordered(work, batches, workers=options.workers):
             result: BatchResult
-            builder.add(result.data, result.removals, result.rejects)
+            builder.add(result.data, result.removals, result.rejects, result.line_counts)
         files = builder.write_tables()
         summary = RunSummary(
             out=str(out), read=fingerprint.documents, published=builder.counts["published"],

@@ -33,7 +33,7 @@ from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 from ..executor import map_ordered, release_memory
 from ..options import CorpusOptions, TemplateOptions
 from .dedup import SIGNATURE, Folding, SignatureWriter, cluster, sign, signature_matrix
-from .templates import LineCounter, Stripped, TemplateLines
+from .templates import LineCounter, LineCounts, Stripped, TemplateLines, count_lines
 
 log = logging.getLogger(__name__)
 
@@ -135,10 +135,11 @@ class CorpusStage:
         self.report.timings[step] = {"seconds": round(time.perf_counter() - started + extra_seconds, 2),
                                      "peak_rss_mb": round(_peak_rss_mb(), 1)}
 
-    def observe(self, data: pa.Table) -> None:
-        """Pass 1, while the per-document stage runs: count each source's short lines."""
+    def observe(self, data: pa.Table, counts: LineCounts | None = None) -> None:
+        """Pass 1, while the per-document stage runs: count each source's short lines (`counts`:
+        those of `data`, made by the batch worker; counted here when not given)."""
         started = time.perf_counter()
-        self.counter.observe(data)
+        self.counter.add(counts if counts is not None else count_lines(data, self.options.templates))
         self._count_seconds += time.perf_counter() - started
 
     def run(self, data: Iterator[pa.Table]) -> None:

@@ -62,6 +62,47 @@ def doc_key(content_hash: str) -> int:
     return int.from_bytes(bytes.fromhex(content_hash[:16]), "little", signed=True)
 
 
+ROW = "_row"  # the row of the batch's data table a count row comes from
+
+
+@dataclass
+class LineCounts:
+    """Pass 1's rows for one batch: (row, source, doc) per document with a source and
+    (row, source, line, doc) per distinct short line of it."""
+
+    docs: pa.Table
+    lines: pa.Table
+
+    def only_rows(self, rows: pa.Array) -> "LineCounts":
+        """The counts of the rows kept (the batch's rows whose id was not already published)."""
+        return LineCounts(*(table.filter(pc.is_in(table[ROW], value_set=rows)) for table in (self.docs, self.lines)))
+
+
+def count_lines(data: pa.Table, options: TemplateOptions) -> LineCounts:
+    """The count rows of a batch of published rows: pure, so it runs in the batch workers."""
+    doc_rows, doc_sources, doc_keys, rows, sources, lines, docs = [], [], [], [], [], [], []
+    if options.enabled and data.num_rows:
+        limit = options.max_words
+        columns = data.select(["source", "text", "content_hash"]).to_pydict()
+        for row, (source, text, digest) in enumerate(zip(columns["source"], columns["text"], columns["content_hash"])):
+            if source is None:
+                continue
+            doc = doc_key(digest)
+            doc_rows.append(row)
+            doc_sources.append(source)
+            doc_keys.append(doc)
+            keys = {line_key(p) for p in text.split("\n\n") if _short(p, limit)}
+            rows.extend([row] * len(keys))
+            sources.extend([source] * len(keys))
+            lines.extend(keys)
+            docs.extend([doc] * len(keys))
+    return LineCounts(
+        pa.table([pa.array(doc_rows, pa.int64()), pa.array(doc_sources, pa.string()), pa.array(doc_keys, pa.int64())],
+                 names=[ROW, "source", "doc"]),
+        pa.table([pa.array(rows, pa.int64()), pa.array(sources, pa.string()), pa.array(lines, pa.int64()),
+                  pa.array(docs, pa.int64())], names=[ROW, "source", "line", "doc"]))
+
+
 class LineCounter:
     """Pass 1: which short lines each document of each source has, spilled to Parquet.
 
@@ -84,29 +125,16 @@ class LineCounter:
 
     def observe(self, data: pa.Table) -> None:
         """Count the distinct short lines of every row that has a source."""
-        if not self.options.enabled or not data.num_rows:
-            return
-        limit = self.options.max_words
-        columns = data.select(["source", "text", "content_hash"]).to_pydict()
-        doc_sources, doc_keys, sources, lines, docs = [], [], [], [], []
-        for source, text, digest in zip(columns["source"], columns["text"], columns["content_hash"]):
-            if source is None:
-                continue
-            doc = doc_key(digest)
-            doc_sources.append(source)
-            doc_keys.append(doc)
-            keys = {line_key(p) for p in text.split("\n\n") if _short(p, limit)}
-            sources.extend([source] * len(keys))
-            lines.extend(keys)
-            docs.extend([doc] * len(keys))
-        if doc_keys:
-            self.docs.append(pa.table([pa.array(doc_sources, pa.string()), pa.array(doc_keys, pa.int64())],
-                                      schema=DOC_SCHEMA))
-        if lines:
-            self.rows.append(pa.table([pa.array(sources, pa.string()), pa.array(lines, pa.int64()),
-                                       pa.array(docs, pa.int64())], schema=COUNT_SCHEMA))
-            self.buffered += len(lines)
-        self.buffered += len(doc_keys)
+        self.add(count_lines(data, self.options))
+
+    def add(self, counts: "LineCounts") -> None:
+        """Count rows made by `count_lines` (in a batch worker, where the hashing runs in parallel)."""
+        if counts.docs.num_rows:
+            self.docs.append(counts.docs.select(["source", "doc"]).cast(DOC_SCHEMA))
+        if counts.lines.num_rows:
+            self.rows.append(counts.lines.select(["source", "line", "doc"]).cast(COUNT_SCHEMA))
+            self.buffered += counts.lines.num_rows
+        self.buffered += counts.docs.num_rows
         if self.buffered >= SPILL_ROWS:
             self._spill()
 

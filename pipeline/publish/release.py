@@ -24,8 +24,9 @@ import pyarrow.parquet as pq
 from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 from ..corpus import CorpusStage
-from ..corpus.dedup import signature_field
+from ..corpus.dedup import SIGNATURE, signature_field, with_signatures
 from ..corpus.templates import FAMILY as TEMPLATE_FAMILY
+from ..corpus.templates import LineCounts
 from ..executor import release_memory
 from ..options import CorpusOptions, PublishOptions
 from .shards import (MERGE_BATCH_ROWS, ShardWriter, merge_runs, reduce_runs, sort_table, write_parquet,
@@ -151,15 +152,22 @@ class ReleaseBuilder:
             if not pid.isdigit() or not _pid_alive(int(pid)) or int(pid) == os.getpid():
                 shutil.rmtree(path, ignore_errors=True)
 
-    def add(self, data: pa.Table, removals: pa.Table, rejects: pa.Table) -> None:
+    def add(self, data: pa.Table, removals: pa.Table, rejects: pa.Table,
+            line_counts: LineCounts | None = None) -> None:
         """One processed batch, in input order; the first of two equal ids wins.
 
         Equal texts are no longer rejected here: the corpus stage folds them (and near copies)
-        into one canonical row whatever the reading order.
+        into one canonical row whatever the reading order. `line_counts`: the template counts
+        of `data`'s rows, when the batch worker made them (`process_batch`), which also signs
+        the rows (the SIGNATURE column).
         """
-        data, removals, dup_rejects = self._drop_repeats(data, removals)
+        if SIGNATURE not in data.column_names:  # rows not from `process_batch`: signed here
+            data = with_signatures(data, self.corpus.options.dedup)
+        data, removals, dup_rejects, kept = self._drop_repeats(data, removals)
         rejects = pa.concat_tables([rejects, dup_rejects]) if dup_rejects.num_rows else rejects
-        self.corpus.observe(data)
+        if line_counts is not None and kept is not None:
+            line_counts = line_counts.only_rows(kept)
+        self.corpus.observe(data, line_counts)
         for kind, table in (("data", data), ("removals", removals), ("rejects", rejects)):
             if table.num_rows:
                 self.buffers[kind].append(table)
@@ -168,6 +176,7 @@ class ReleaseBuilder:
             self._spill()
 
     def _drop_repeats(self, data: pa.Table, removals: pa.Table):
+        """(data, removals, rejects, the rows kept or None when all are) without repeated ids."""
         keep, rejected, reasons = [], [], []
         ids = data["id"].to_pylist()
         for i, (doc_id, new) in enumerate(zip(ids, self.seen_ids.add_new(ids))):
@@ -177,14 +186,15 @@ class ReleaseBuilder:
                 rejected.append(i)
                 reasons.append(("id: unique", f"id {doc_id!r} was already published"))
         if not rejected:
-            return data, removals.drop_columns(["_row"]), _empty(Rejects)
+            return data, removals.drop_columns(["_row"]), _empty(Rejects), None
         dup = data.take(pa.array(rejected, pa.int64())).to_pylist()
         rows = [{"id": row["id"], "provenance": row["provenance"], "reason": "duplicate",
                  "checks": [check], "detail": detail, "raw": None}
                 for row, (check, detail) in zip(dup, reasons)]
-        mask = pc.is_in(removals["_row"], value_set=pa.array(keep, pa.int64()))
-        return (data.take(pa.array(keep, pa.int64())), removals.filter(mask).drop_columns(["_row"]),
-                pa.Table.from_pylist(rows, schema=arrow_schema(Rejects)))
+        kept = pa.array(keep, pa.int64())
+        mask = pc.is_in(removals["_row"], value_set=kept)
+        return (data.take(kept), removals.filter(mask).drop_columns(["_row"]),
+                pa.Table.from_pylist(rows, schema=arrow_schema(Rejects)), kept)
 
     def _spill(self) -> None:
         for kind, tables in self.buffers.items():
