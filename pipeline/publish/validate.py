@@ -8,20 +8,31 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterable, Iterator
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_arrow
+import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 from schemas.corpus import corpus_schema
 
+from ..executor import release_memory
 from .prescreen import narrowed, prescreen
 from .storage import Release, sha256_file, shown  # noqa: F401 (sha256_file: for release.py)
 
 TABLES = {"data": Corpus, "removals": Removals, "rejects": Rejects, "duplicates": Duplicates}
+UNIQUE = ("id", "content_hash")  # corpus columns unique across shards
+# The row checks of a published file run on slices of about this much Arrow data (rows read a
+# record batch at a time), so a 100,000-row shard never becomes one pandas frame; only a file
+# with a failing row is checked again whole, for pandera's own report of it.
+SLICE_BYTES = 4 << 20
+READ_ROWS = 1_000  # rows per record batch read when checking a file
+KEY_ROWS = 16_384  # values per batch hashed when looking for repeats across shards
 
 
 def to_frame(table: pa_arrow.Table) -> pd.DataFrame:
@@ -189,10 +200,18 @@ def _check_rows(name: str, table: pa_arrow.Table, schema: pa.DataFrameSchema, re
 
 
 def _check_table_files(release: Release, kind: str, model: type[pa.DataFrameModel], report: Report,
-                       seen_ids: dict[str, set], relaxed: tuple[str, ...]) -> None:
+                       unique: "AcrossShards", relaxed: tuple[str, ...]) -> None:
     expected = arrow_schema(model)
+    schema = corpus_schema(relaxed) if model is Corpus else model.to_schema()
     report.rows[kind] = 0
     for name in release.files(kind, ".parquet"):
+        rows = _clean_file_rows(release, name, expected, schema)
+        release_memory()  # read on this thread (use_threads=False): its freed pages go back
+        if rows is not None:  # every check passes: what the whole-file path would find, in slices
+            report.rows[kind] += rows
+            if kind == "data":
+                unique.check_file(release, name, report)
+            continue
         try:
             table = release.read_table(name)
         except (OSError, pa_arrow.ArrowInvalid) as exc:
@@ -212,15 +231,142 @@ def _check_table_files(release: Release, kind: str, model: type[pa.DataFrameMode
                                _row_id(table, position), table[column][position].as_py())
         if unconvertible:
             continue
-        _check_rows(name, table, corpus_schema(relaxed) if model is Corpus else model.to_schema(), report)
+        _check_rows(name, table, schema, report)
         if kind == "data":  # uniqueness across shards (pandera checks it within one)
-            for column in ("id", "content_hash"):
-                seen = seen_ids.setdefault(column, set())
-                values = table[column].to_pylist()
-                for value, row_id in zip(values, table["id"].to_pylist()):
-                    if value in seen:
-                        report.add(name, f"{column}: unique across shards", row_id, value)
+            unique.check(name, table, report)
+
+
+def _unique_columns(schema: pa.DataFrameSchema) -> list[str]:
+    columns = [name for name, column in schema.columns.items() if column.unique]
+    for entry in schema.unique or ():
+        columns += [entry] if isinstance(entry, str) else list(entry)
+    return columns
+
+
+def _repeats(table: pa_arrow.Table, columns: Iterable[str]) -> bool:
+    """Whether any of these columns holds a value twice (nulls count as values)."""
+    return any(pc.count_distinct(table[c], mode="all").as_py() < table.num_rows for c in columns)
+
+
+def _slices(batches: Iterable[pa_arrow.RecordBatch]) -> Iterator[pa_arrow.Table]:
+    """The batches' rows, in order, as tables of about SLICE_BYTES each."""
+    pending, size = [], 0
+    for batch in batches:
+        if batch.num_rows:
+            pending.append(batch)
+            size += batch.nbytes
+        if size >= SLICE_BYTES:
+            yield pa_arrow.Table.from_batches(pending)
+            pending, size = [], 0
+    if pending:
+        yield pa_arrow.Table.from_batches(pending)
+
+
+def _passes(slices: Iterable[pa_arrow.Table], schema: pa.DataFrameSchema, expected: pa_arrow.Schema) -> bool:
+    """Whether every row check passes on every slice (the slices' types already match `expected`).
+
+    A check of one row does not depend on the others, except `unique`: the caller checks that
+    over all the slices. So when this is True, the checks on all the rows at once pass too."""
+    for table in slices:
+        table, _ = conform(table, expected)
+        try:
+            schema.validate(to_frame(table), lazy=True)
+        except pa.errors.SchemaErrors:
+            return False
+    return True
+
+
+def _clean_file_rows(release: Release, name: str, expected: pa_arrow.Schema,
+                     schema: pa.DataFrameSchema) -> int | None:
+    """The file's row count when it passes every check of `_check_table_files` but the one
+    across shards, checked a slice at a time; None when it does not (or cannot be read so),
+    and the caller checks it whole for the report."""
+    try:
+        with release.fs.open_input_file(release.path(name)) as handle:
+            shard = pq.ParquetFile(handle)
+            if schema_differences(shard.schema_arrow, expected)[0]:
+                return None
+            unique = _unique_columns(schema)
+            if unique and _repeats(shard.read(columns=unique, use_threads=False), unique):
+                return None
+            if not _passes(_slices(shard.iter_batches(batch_size=READ_ROWS, use_threads=False)),
+                           schema, expected):
+                return None
+            return shard.metadata.num_rows
+    except (OSError, pa_arrow.ArrowInvalid, pa_arrow.ArrowNotImplementedError, pa_arrow.ArrowTypeError):
+        return None
+
+
+def value_keys(values: pa_arrow.Array | pa_arrow.ChunkedArray) -> np.ndarray:
+    """A 64-bit hash of each value (uint64; equal values, equal keys), KEY_ROWS values at a time."""
+    values = values.cast(pa_arrow.string())
+    parts = [pd.util.hash_array(values.slice(start, KEY_ROWS).to_numpy(zero_copy_only=False), categorize=False)
+             for start in range(0, len(values), KEY_ROWS)]
+    return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+
+
+class AcrossShards:
+    """`id` and `content_hash` unique across the corpus shards, without a set of every value.
+
+    Before the checks, every value of the shards is hashed to 64 bits (8 bytes a row, as numpy);
+    a value can repeat only if its hash does, so the values kept as strings for the exact test
+    are the few whose hash repeats (none, mostly). Same reports, same order, as a set of every
+    value. `within`: a value repeated inside one shard is reported too (else only a value an
+    earlier shard held; pandera reports repeats inside a shard when it checks its rows)."""
+
+    def __init__(self, release: Release | None, names: list[str], within: bool):
+        self.within = within
+        self.seen: dict[str, set] = {column: set() for column in UNIQUE}
+        self.repeated: dict[str, np.ndarray] | None = None  # None: every value is a candidate
+        if release is None:
+            return
+        keys: dict[str, list[np.ndarray]] = {column: [] for column in UNIQUE}
+        try:
+            for name in names:
+                with release.fs.open_input_file(release.path(name)) as handle:
+                    shard = pq.ParquetFile(handle)
+                    if not set(UNIQUE) <= set(shard.schema_arrow.names):
+                        continue  # such a shard fails its schema check and is not read further
+                    for batch in shard.iter_batches(batch_size=KEY_ROWS, columns=list(UNIQUE),
+                                                    use_threads=False):
+                        for column in UNIQUE:
+                            keys[column].append(value_keys(batch.column(column)))
+        except (OSError, pa_arrow.ArrowInvalid, pa_arrow.ArrowNotImplementedError, pa_arrow.ArrowTypeError):
+            return  # the exact test on every value, as before
+        finally:
+            release_memory()
+        self.repeated = {}
+        for column, parts in keys.items():
+            every = np.sort(np.concatenate(parts)) if parts else np.zeros(0, np.uint64)
+            self.repeated[column] = np.unique(every[1:][every[1:] == every[:-1]])
+
+    def _candidates(self, column: str, values: pa_arrow.ChunkedArray | pa_arrow.Array) -> np.ndarray:
+        if self.repeated is None:
+            return np.arange(len(values))
+        if not len(self.repeated[column]):
+            return np.zeros(0, np.int64)
+        return np.flatnonzero(np.isin(value_keys(values), self.repeated[column]))
+
+    def check(self, name: str, table: pa_arrow.Table, report: Report) -> None:
+        """The rows of one shard (its `id` and `content_hash` columns at least), in order."""
+        for column in UNIQUE:
+            positions = self._candidates(column, table[column])
+            if not len(positions):
+                continue
+            at = pa_arrow.array(positions, pa_arrow.int64())
+            values, ids = table[column].take(at).to_pylist(), table["id"].take(at).to_pylist()
+            seen = self.seen[column]
+            for value, row_id in zip(values, ids):
+                if value in seen:
+                    report.add(name, f"{column}: unique across shards", row_id, value)
+                if self.within:
+                    seen.add(value)
+            if not self.within:
                 seen.update(values)
+
+    def check_file(self, release: Release, name: str, report: Report) -> None:
+        with release.fs.open_input_file(release.path(name)) as handle:
+            self.check(name, pq.ParquetFile(handle).read(columns=list(UNIQUE), use_threads=False), report)
 
 
 def _check_manifest(release: Release, report: Report) -> tuple[str, ...]:
@@ -269,9 +415,9 @@ def validate_release(directory: str | os.PathLike, filesystem: pafs.FileSystem |
     release, report, relaxed = _open(directory, filesystem)
     if release is None:
         return report
-    seen: dict[str, set] = {}
+    unique = AcrossShards(release, release.files("data", ".parquet"), within=False)
     for kind, model in TABLES.items():
-        _check_table_files(release, kind, model, report, seen, relaxed)
+        _check_table_files(release, kind, model, report, unique, relaxed)
     return report
 
 
@@ -287,7 +433,7 @@ def _open(directory, filesystem) -> tuple[Release | None, Report, tuple[str, ...
 
 
 def validate_files(directory: str | os.PathLike, filesystem: pafs.FileSystem | None = None,
-                   recheck: list[str] | None = None) -> Report:
+                   recheck: Iterable[str] | pa_arrow.Array | None = None) -> Report:
     """The checks a release built from validated batches still needs, without re-running the row
     checks every batch passed (what `ReleaseBuilder.publish` runs before the swap).
 
@@ -295,18 +441,22 @@ def validate_files(directory: str | os.PathLike, filesystem: pafs.FileSystem | N
     `id` and `content_hash` unique across shards. Rows: every check on the tables no batch
     validated (removals, rejects, duplicates), and on the corpus rows whose ids are in `recheck`
     (rows changed after their batch passed, e.g. by the corpus stage). `validate_release` stays the
-    full check of a folder someone hands us."""
+    full check of a folder someone hands us.
+
+    Memory does not grow with the corpus but for 8 bytes a row (`AcrossShards`): files are read
+    a record batch or a row group at a time, rows checked in slices."""
     release, report, relaxed = _open(directory, filesystem)
     if release is None:
         return report
-    seen: dict[str, set] = {}
+    names = release.files("data", ".parquet")
+    unique = AcrossShards(release, names, within=True)
     for kind, model in TABLES.items():
         if kind != "data":
-            _check_table_files(release, kind, model, report, seen, relaxed)
+            _check_table_files(release, kind, model, report, unique, relaxed)
             continue
-        expected, wanted = arrow_schema(model), set(recheck or ())
+        expected, wanted = arrow_schema(model), _wanted(recheck)
         report.rows[kind] = 0
-        for name in release.files(kind, ".parquet"):
+        for name in names:
             try:
                 with release.fs.open_input_file(release.path(name)) as handle:
                     shard = pq.ParquetFile(handle)
@@ -316,20 +466,52 @@ def validate_files(directory: str | os.PathLike, filesystem: pafs.FileSystem | N
                         report.add(name, problem)
                     if problems:
                         continue
-                    keys = shard.read(columns=["id", "content_hash"])
-                    ids = keys["id"].to_pylist()
-                    for column in ("id", "content_hash"):
-                        values = keys[column].to_pylist()
-                        column_seen = seen.setdefault(column, set())
-                        for value, row_id in zip(values, ids):
-                            if value in column_seen:
-                                report.add(name, f"{column}: unique across shards", row_id, value)
-                            column_seen.add(value)
-                    positions = [i for i, row_id in enumerate(ids) if row_id in wanted]
-                    if positions:
-                        table = shard.read().take(pa_arrow.array(positions, pa_arrow.int64()))
-                        table, _ = conform(table, expected)
-                        _check_rows(name, table, corpus_schema(relaxed), report)
+                    keys = shard.read(columns=list(UNIQUE), use_threads=False)
+                    unique.check(name, keys, report)
+                    if len(wanted):
+                        hit = pc.is_in(keys["id"], value_set=wanted).to_numpy(zero_copy_only=False)
+                        positions = np.flatnonzero(hit)
+                        if len(positions):
+                            _recheck(name, shard, positions, keys, corpus_schema(relaxed), expected, report)
             except (OSError, pa_arrow.ArrowInvalid) as exc:
                 report.add(name, f"unreadable Parquet file: {exc}")
+            release_memory()
     return report
+
+
+def _wanted(recheck: Iterable[str] | pa_arrow.Array | pa_arrow.ChunkedArray | None) -> pa_arrow.Array:
+    if recheck is None:
+        return pa_arrow.array([], pa_arrow.string())
+    if isinstance(recheck, pa_arrow.ChunkedArray):
+        recheck = recheck.combine_chunks()
+    if not isinstance(recheck, pa_arrow.Array):
+        recheck = pa_arrow.array(list(recheck), pa_arrow.string())
+    return pc.unique(recheck.cast(pa_arrow.string()))
+
+
+def _rows_at(shard: pq.ParquetFile, positions: np.ndarray) -> Iterator[pa_arrow.Table]:
+    """The rows at these (ascending) positions of the file, read a row group at a time."""
+    start = 0
+    for group in range(shard.metadata.num_row_groups):
+        end = start + shard.metadata.row_group(group).num_rows
+        lo, hi = np.searchsorted(positions, [start, end])
+        if hi > lo:
+            at = pa_arrow.array(positions[lo:hi] - start, pa_arrow.int64())
+            yield shard.read_row_group(group, use_threads=False).take(at)
+        start = end
+
+
+def _recheck(name: str, shard: pq.ParquetFile, positions: np.ndarray, keys: pa_arrow.Table,
+             schema: pa.DataFrameSchema, expected: pa_arrow.Schema, report: Report) -> None:
+    """Every row check on the rows at `positions`, as one table of them would be checked: in
+    slices when all pass (and no unique column repeats among them); else all of them together,
+    for pandera's report."""
+    unique = _unique_columns(schema)
+    chosen = keys.take(pa_arrow.array(positions, pa_arrow.int64()))
+    if set(unique) <= set(keys.column_names) and not (unique and _repeats(chosen.select(unique), unique)):
+        batches = (batch for table in _rows_at(shard, positions) for batch in table.to_batches())
+        if _passes(_slices(batches), schema, expected):
+            return
+    table = pa_arrow.concat_tables(list(_rows_at(shard, positions)))
+    table, _ = conform(table, expected)
+    _check_rows(name, table, schema, report)
