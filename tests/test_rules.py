@@ -157,4 +157,4 @@ def test_remembered_verdicts_change_no_output():
                  [(r.line, r.rule, r.text) for r in d.removals]) for d in docs]
 
     texts = ["\n".join(line["text"] for line in case["lines"]) for case in CASES]
-    assert strip(texts, 65_536) == strip(texts, 1) == strip(texts, 7)
+    assert strip(texts, 16_384) == strip(texts, 1) == strip(texts, 7)

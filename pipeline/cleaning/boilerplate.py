@@ -15,7 +15,7 @@ MAX_PASSES = 4  # real articles settle in two; the bound keeps a pathological te
 # Short lines whose verdict (words, pattern rule) is remembered, per rule set and process: a
 # site's chrome recurs in every one of its articles and is what the patterns spend their time
 # on. A verdict depends on the line's text alone, so remembering it cannot change an output.
-MAX_VERDICTS = 65_536
+MAX_VERDICTS = 16_384  # ~5 MB of short lines at most
 
 
 def _is_body_like(line: Line) -> bool:
