@@ -52,7 +52,7 @@ def _coverage(root: Path) -> tuple[dict[str, int], Counter, int]:
     covered = Counter({"published": 0, "author": 0, "credits": 0, "url": 0})
     languages: Counter = Counter()
     words = 0
-    for batch in ds.dataset(root / "data", format="parquet").to_batches(columns=columns):
+    for batch in ds.dataset(root / "data", format="parquet").to_batches(columns=columns, use_threads=False):
         for name in ("published", "author", "url"):
             covered[name] += batch.num_rows - batch[name].null_count
         covered["credits"] += int(pc.sum(pc.greater(pc.list_value_length(batch["credits"]), 0)).as_py() or 0)
@@ -65,7 +65,8 @@ def _coverage(root: Path) -> tuple[dict[str, int], Counter, int]:
 def _families_of_rules(root: Path) -> dict[str, str]:
     """rule -> family, from the removals table a record batch at a time."""
     family_of: dict[str, str] = {}
-    for batch in ds.dataset(root / "removals", format="parquet").to_batches(columns=["rule", "family"]):
+    for batch in ds.dataset(root / "removals", format="parquet").to_batches(columns=["rule", "family"],
+                                                                                   use_threads=False):
         pairs = pa.Table.from_batches([batch]).group_by(["rule", "family"], use_threads=False).aggregate([])
         family_of.update(zip(pairs["rule"].to_pylist(), pairs["family"].to_pylist()))
     return family_of

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
+import pyarrow.dataset as ds
 
 from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
@@ -47,7 +47,11 @@ def _data_type(arrow_type: pa.DataType) -> str:
 def newest_article_date(root: Path) -> str | None:
     """The day of the newest `published` in the corpus: a release date that is the same on every
     run over the same input (a run timestamp would break byte-reproducibility)."""
-    newest = pc.max(pq.read_table(root / "data", columns=["published"])["published"]).as_py()
+    newest = None
+    for batch in ds.dataset(root / "data", format="parquet").to_batches(columns=["published"], use_threads=False):
+        value = pc.max(batch["published"]).as_py()  # a record batch at a time
+        if value is not None and (newest is None or value > newest):
+            newest = value
     return None if newest is None else newest.date().isoformat()
 
 

@@ -47,6 +47,7 @@ KEYS = {"data": ("id",), "removals": ("id", "line"), "rejects": ("id", "provenan
 PREFIX = {"data": "train", "removals": "removals", "rejects": "rejects", "duplicates": "duplicates"}
 MODELS = {"data": Corpus, "removals": Removals, "rejects": Rejects}
 TABLES = {**MODELS, "duplicates": Duplicates}  # every published table (MODELS: those spilled in runs)
+REWRITTEN_ROWS = 65_536  # removal rows read at a time when listing the rows the corpus stage rewrote
 
 
 class SeenIds:
@@ -271,6 +272,7 @@ class ReleaseBuilder:
         uniqueness across shards, the tables no batch validated, and the rows the corpus stage
         rewrote (template lines taken out of their text)."""
         report = validate_files(self.staging, recheck=self._rewritten_ids())
+        release_memory()
         if not report.ok:
             raise ReleaseFailed("the new release does not validate; the published folder is "
                                 "unchanged:\n" + report.to_text())
@@ -280,13 +282,21 @@ class ReleaseBuilder:
         else:
             os.rename(self.staging, self.out)
 
-    def _rewritten_ids(self) -> list[str]:
-        """Ids of the corpus rows whose text the corpus stage changed after batch validation."""
-        ids: set[str] = set()
+    def _rewritten_ids(self) -> pa.Array:
+        """Ids of the corpus rows whose text the corpus stage changed after batch validation:
+        unique, sorted, as one Arrow array (no Python string per id); the removals are read a
+        record batch at a time."""
+        parts = []
         for path in sorted((self.staging / "removals").glob("*.parquet")):
-            table = pq.read_table(path, columns=["id", "family"])
-            ids.update(table.filter(pc.equal(table["family"], TEMPLATE_FAMILY))["id"].to_pylist())
-        return sorted(ids)
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=REWRITTEN_ROWS, columns=["id", "family"],
+                                                           use_threads=False):
+                ids = batch["id"].filter(pc.equal(batch["family"], TEMPLATE_FAMILY))
+                if len(ids):
+                    parts.append(pc.unique(ids))
+        if not parts:
+            return pa.array([], pa.string())
+        ids = pc.unique(pa.chunked_array(parts, pa.string()))
+        return ids.take(pc.sort_indices(ids))
 
     def abandon(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
