@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
+
+from .card import table_batches
 
 # The standard Croissant 1.0 @context, key for key (mlcroissant warns on any other).
 CONTEXT = {
@@ -48,7 +49,7 @@ def newest_article_date(root: Path) -> str | None:
     """The day of the newest `published` in the corpus: a release date that is the same on every
     run over the same input (a run timestamp would break byte-reproducibility)."""
     newest = None
-    for batch in ds.dataset(root / "data", format="parquet").to_batches(columns=["published"], use_threads=False):
+    for batch in table_batches(root / "data", ["published"]):
         value = pc.max(batch["published"]).as_py()  # a record batch at a time
         if value is not None and (newest is None or value > newest):
             newest = value
