@@ -329,3 +329,86 @@ def test_template_counts_made_in_a_worker_equal_those_of_the_rows_kept(tmp_path)
 
     assert key(fast.docs, ["source", "doc"]) == key(slow.docs, ["source", "doc"])
     assert key(fast.lines, ["source", "line", "doc"]) == key(slow.lines, ["source", "line", "doc"])
+
+
+def _signed_rows(texts: list[str]):
+    import hashlib
+
+    import pyarrow as pa
+
+    from pipeline.corpus.dedup import with_signatures
+    from pipeline.options import DedupOptions
+
+    table = pa.table({
+        "id": [f"d{n:02d}" for n in range(len(texts))], "source": ["alpha.example"] * len(texts), "text": texts,
+        "paragraph_lines": [list(range(1, t.count("\n\n") + 2)) for t in texts],
+        "word_count": [len(t.split()) for t in texts],
+        "content_hash": [hashlib.sha256(t.encode()).hexdigest() for t in texts],
+        "removed_lines": [0] * len(texts), "provenance": ["x"] * len(texts)})
+    return with_signatures(table, DedupOptions())
+
+
+def test_signatures_follow_their_rows_through_chunks_slices_pickling_and_emptied_rows(tmp_path):
+    import pickle
+
+    import numpy as np
+    import pyarrow as pa
+
+    from pipeline.corpus.dedup import SIGNATURE, sign, signature_matrix
+    from pipeline.corpus.stage import clean_and_sign
+    from pipeline.corpus.templates import TEMPLATE_SCHEMA, line_key
+    from pipeline.options import CorpusOptions
+
+    rng = random.Random(0)
+    kinds = [n % 4 for n in range(40)]  # 0: only the footer (emptied), 1: loses the footer, else unchanged
+    texts = [FOOTER_A if k == 0 else _paragraph(rng) + "\n\n" + (FOOTER_A if k == 1 else _paragraph(rng))
+             for k in kinds]
+    signed = _signed_rows(texts)
+    chunked = pa.concat_tables([signed.slice(0, 7), signed.slice(7, 13), signed.slice(20)])
+    templates = tmp_path / "templates.parquet"
+    pq.write_table(pa.table({"source": ["alpha.example"], "line": [line_key(FOOTER_A)], "docs": [10],
+                             "source_docs": [40]}, schema=TEMPLATE_SCHEMA), templates)
+    options = CorpusOptions()
+    for data in (signed, chunked, chunked.slice(5, 23), pickle.loads(pickle.dumps(chunked.slice(9, 17)))):
+        assert data[SIGNATURE].num_chunks >= 1
+        assert np.array_equal(signature_matrix(data[SIGNATURE], options.dedup),
+                              sign(data["text"].to_pylist(), options.dedup))
+        for path in (str(templates), None):
+            stripped, signatures, _, _ = clean_and_sign(data, templates=path, options=options)
+            assert np.array_equal(signatures, sign(stripped.data["text"].to_pylist(), options.dedup))
+            if path is not None:
+                assert stripped.emptied.num_rows == sum(1 for t in data["text"].to_pylist() if t == FOOTER_A)
+                assert SIGNATURE not in stripped.emptied.column_names
+
+
+def test_rows_signed_otherwise_or_not_at_all_are_signed_again():
+    import dataclasses
+
+    import numpy as np
+
+    from pipeline.corpus.dedup import SIGNATURE, sign, signature_matrix, signed_as
+    from pipeline.options import DedupOptions
+
+    rng = random.Random(1)
+    signed = _signed_rows([_paragraph(rng) for _ in range(5)])
+    options = DedupOptions()
+    assert signed_as(signed, options) is signed  # the workers' signatures are kept as they are
+    other = dataclasses.replace(options, seed=7)
+    for data in (signed.drop_columns([SIGNATURE]), signed):
+        again = signed_as(data, other)
+        assert np.array_equal(signature_matrix(again[SIGNATURE], other), sign(data["text"].to_pylist(), other))
+
+
+def test_the_builder_and_the_corpus_stage_keep_the_workers_signatures(corpus, tmp_path, monkeypatch):
+    """Signing happens once per row, in `process_batch`: nothing downstream signs a row again
+    unless its text changed (template lines) -- else the parallel signing would be lost."""
+    import pipeline.batch
+    import pipeline.corpus.dedup as dedup
+
+    inputs, _ = corpus
+    made, original = [], dedup.with_signatures
+    monkeypatch.setattr(pipeline.batch, "with_signatures",
+                        lambda data, options: made.append(data.num_rows) or original(data, options))
+    monkeypatch.setattr(dedup, "with_signatures", lambda *a: pytest.fail("rows signed again"))
+    run(inputs, tmp_path / "dist")
+    assert sum(made) == 27  # every row published or folded, signed once

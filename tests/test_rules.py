@@ -158,3 +158,19 @@ def test_remembered_verdicts_change_no_output():
 
     texts = ["\n".join(line["text"] for line in case["lines"]) for case in CASES]
     assert strip(texts, 16_384) == strip(texts, 1) == strip(texts, 7)
+
+
+def test_only_chrome_sized_lines_are_remembered():
+    """A long line without spaces (a data URI, an unspaced CJK paragraph) is one word but no
+    chrome: remembering it would let 16,384 of them hold gigabytes."""
+    from pipeline.cleaning.boilerplate import MAX_VERDICT_CHARS
+    from pipeline.document import Document
+
+    step = StripBoilerplate(RuleOptions(disabled=("another_missing_rule",)))
+    step.rules.verdicts.clear()
+    long_lines = ["data:image/png;base64," + "QUJD" * (200 * n) for n in range(1, 4)] + ["中文段落" * 100]
+    text = "\n".join(["Source link", *long_lines, "The council voted on Tuesday to build the bridge, officials said."])
+    step(Document(id="x", provenance="t", raw=text, text=text))
+    assert "Source link" in step.rules.verdicts
+    assert not any(line in step.rules.verdicts for line in long_lines)
+    assert all(len(line) <= MAX_VERDICT_CHARS for line in step.rules.verdicts)

@@ -15,7 +15,11 @@ MAX_PASSES = 4  # real articles settle in two; the bound keeps a pathological te
 # Short lines whose verdict (words, pattern rule) is remembered, per rule set and process: a
 # site's chrome recurs in every one of its articles and is what the patterns spend their time
 # on. A verdict depends on the line's text alone, so remembering it cannot change an output.
-MAX_VERDICTS = 16_384  # ~5 MB of short lines at most
+# At most MAX_VERDICTS lines of at most MAX_VERDICT_CHARS characters: ~5 MB of ASCII text (20 MB
+# if every character took 4 bytes); a longer line (a data URI, an unspaced CJK paragraph) is one
+# "word" but no chrome, and is judged afresh each time.
+MAX_VERDICTS = 16_384
+MAX_VERDICT_CHARS = 300
 
 
 def _is_body_like(line: Line) -> bool:
@@ -75,7 +79,7 @@ class StripBoilerplate:
             repaired = fix_stray_punctuation(text)
             words = count_words(repaired)
             verdict = (words, self.rules.match(repaired, words))
-            if words <= self.rules.max_words:  # a line the patterns had to be tried on
+            if words <= self.rules.max_words and len(text) <= MAX_VERDICT_CHARS:  # chrome-sized
                 if len(verdicts) >= MAX_VERDICTS:
                     verdicts.clear()
                 verdicts[text] = verdict

@@ -1,7 +1,9 @@
 """Syndicated copies: exact and near-duplicate articles, folded into one canonical row per story.
 
 News is syndicated: one wire story runs on dozens of sites with small edits. Two passes:
-  1. sign: `sign` gives each row a MinHash signature of its word shingles (rensa); `SignatureWriter`
+  1. sign: `sign` gives each row a MinHash signature of its word shingles (rensa), in the batch
+     workers (`with_signatures`: the SIGNATURE column rides along in the sorted runs; the corpus
+     stage signs again only rows whose text it changed); `SignatureWriter`
      writes the row's metadata and band keys to `signatures.parquet` and the signature itself to a
      raw uint32 file beside it (`signatures.u32`, row `idx` at byte `idx * 4 * num_perm`).
   2. cluster: `cluster` reads back one column at a time. Exact copies share a content hash;
@@ -16,6 +18,7 @@ the rows that are in a cluster; never the texts.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -95,8 +98,22 @@ SIGNATURE = "_signature"  # the run tables' extra column: each row's signature, 
 
 
 def signature_field(options: DedupOptions) -> pa.Field:
-    """The signature as a fixed-width binary column (num_perm little-endian uint32 values)."""
-    return pa.field(SIGNATURE, pa.binary(4 * options.num_perm))
+    """The signature as a fixed-width binary column (num_perm little-endian uint32 values); its
+    metadata names what the signature depends on, so rows signed otherwise can be told apart."""
+    made_with = {"num_perm": options.num_perm, "seed": options.seed, "shingle_words": options.shingle_words,
+                 "rensa": RMinHash.ALGORITHM_VERSION}
+    return pa.field(SIGNATURE, pa.binary(4 * options.num_perm),
+                    metadata={b"newsclean.minhash": json.dumps(made_with, sort_keys=True).encode()})
+
+
+def signed_as(data: pa.Table, options: DedupOptions) -> pa.Table:
+    """The rows with SIGNATURE made under these options: kept when the column says it was (the
+    batch workers' signatures), made here when it is missing or was made otherwise."""
+    if SIGNATURE in data.column_names:
+        if data.schema.field(SIGNATURE).equals(signature_field(options), check_metadata=True):
+            return data
+        data = data.drop_columns([SIGNATURE])
+    return with_signatures(data, options)
 
 
 def with_signatures(data: pa.Table, options: DedupOptions) -> pa.Table:

@@ -1,15 +1,18 @@
 """The corpus stage: cleaning that needs every document, between the per-document steps and publishing.
 
-    during reading   templates.count   short lines per source, spilled (LineCounter.observe)
+    in the workers   templates.count   each row's short lines (count_lines), added and spilled here
+                     dedup.sign        each row's MinHash signature (the runs' SIGNATURE column)
     1. aggregate     templates.count   the (source, line) pairs that are site templates
     2. stream        templates.apply   template lines out of each row, text columns recomputed
-                     dedup.sign        MinHash signature of each cleaned row, spilled
+                     dedup.sign        signatures spilled; rows whose text changed signed again
     3. cluster       dedup.cluster     exact and near copies grouped; canonical row chosen
     4. stream        dedup.fold        copies left out, the canonical rows list them
 
 The rows come in id order from the sorted runs of the per-document stage and leave in id
 order, so the output does not depend on the reading order or on the number of workers.
-Nothing here holds the corpus: passes 2 and 4 stream it, 1 and 3 read spilled Parquet.
+Nothing here holds the corpus: passes 2 and 4 stream it, 1 and 3 read spilled Parquet. The
+per-row work (counting, signing) runs in the batch workers, in parallel; the timings reported
+here (`templates.count`, `dedup.sign`) are this process's part only.
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 from ..executor import map_ordered, release_memory
 from ..options import CorpusOptions, TemplateOptions
-from .dedup import SIGNATURE, Folding, SignatureWriter, cluster, sign, signature_matrix
+from .dedup import SIGNATURE, Folding, SignatureWriter, cluster, sign, signature_matrix, signed_as
 from .templates import LineCounter, LineCounts, Stripped, TemplateLines, count_lines
 
 log = logging.getLogger(__name__)
@@ -98,14 +101,14 @@ def clean_and_sign(data: pa.Table, *, templates: str | None, options: CorpusOpti
     else:
         stripped = Stripped(data, arrow_schema(Removals).empty_table(), data.slice(0, 0), Counter())
     applied = time.perf_counter()
-    data = stripped.data
+    data = signed_as(stripped.data, options.dedup)  # as given by the batch workers, normally
     signatures = signature_matrix(data[SIGNATURE], options.dedup)
     if stripped.removals.num_rows:
         changed = pc.is_in(data["id"], value_set=pc.unique(stripped.removals["id"]))
         rows = np.flatnonzero(changed.to_numpy(zero_copy_only=False))
         signatures[rows] = sign(data["text"].take(pa.array(rows)).to_pylist(), options.dedup)
     stripped.data = data.drop_columns([SIGNATURE])
-    if stripped.emptied.num_rows:
+    if SIGNATURE in stripped.emptied.column_names:
         stripped.emptied = stripped.emptied.drop_columns([SIGNATURE])
     return stripped, signatures, applied - started, time.perf_counter() - applied
 

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 from ..corpus import CorpusStage
-from ..corpus.dedup import SIGNATURE, signature_field, with_signatures
+from ..corpus.dedup import signature_field, signed_as
 from ..corpus.templates import FAMILY as TEMPLATE_FAMILY
 from ..corpus.templates import LineCounts
 from ..executor import release_memory
@@ -162,8 +162,7 @@ class ReleaseBuilder:
         of `data`'s rows, when the batch worker made them (`process_batch`), which also signs
         the rows (the SIGNATURE column).
         """
-        if SIGNATURE not in data.column_names:  # rows not from `process_batch`: signed here
-            data = with_signatures(data, self.corpus.options.dedup)
+        data = signed_as(data, self.corpus.options.dedup)  # rows not from `process_batch`: signed here
         data, removals, dup_rejects, kept = self._drop_repeats(data, removals)
         rejects = pa.concat_tables([rejects, dup_rejects]) if dup_rejects.num_rows else rejects
         if line_counts is not None and kept is not None:
