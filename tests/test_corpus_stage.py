@@ -412,3 +412,25 @@ def test_the_builder_and_the_corpus_stage_keep_the_workers_signatures(corpus, tm
     monkeypatch.setattr(dedup, "with_signatures", lambda *a: pytest.fail("rows signed again"))
     run(inputs, tmp_path / "dist")
     assert sum(made) == 27  # every row published or folded, signed once
+
+
+def test_repeats_inside_one_batch_are_judged_as_repeats_across_batches(tmp_path):
+    """An id given twice: the first is published, the second rejected as a duplicate; two equal
+    texts: folded into one row. The batch size must not decide it (both were rejected as
+    'schema' when they shared a batch)."""
+    rng = random.Random(11)
+    story, other = "\n\n".join(_article(rng)), "\n\n".join(_article(rng))
+    rows = [{"id": "a", "text": story, "url": "https://alpha.example/1"},
+            {"id": "b", "text": story, "url": "https://beta.example/1"},  # the same text: an exact copy
+            {"id": "a", "text": other, "url": "https://alpha.example/2"},  # the same id again
+            {"id": "c", "text": other, "url": "https://gamma.example/3"}]
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    outputs = []
+    for batch_docs in (500, 1, 3):
+        out = tmp_path / f"out-{batch_docs}"
+        summary = run([path], out, dataclasses.replace(Options(), batch_docs=batch_docs))
+        assert (summary.published, summary.rejected_by_reason) == (2, {"duplicate": 1})
+        assert {r["id"]: r["duplicate_ids"] for r in _table(out, "data")} == {"a": ["b"], "c": []}
+        outputs.append(_published_bytes(out))
+    assert outputs[0] == outputs[1] == outputs[2]

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.publish.validate import failed_rows, split_valid, to_frame
+from pipeline.publish.validate import batch_schema, failed_rows, split_valid, to_frame
 from schemas import Corpus, arrow_schema
 from schemas.corpus import MARKER_LINES, corpus_schema
 
@@ -52,8 +52,9 @@ DAMAGES = {
 
 
 def reference(table: pa.Table, relaxed: tuple[str, ...]) -> tuple[pa.Table, dict]:
-    """split_valid as first written: pandera on the whole batch."""
-    failures = failed_rows(corpus_schema(relaxed), to_frame(table))
+    """split_valid as first written: pandera on the whole batch (with the batch's schema: the
+    release-wide uniqueness checks are left to the release)."""
+    failures = failed_rows(batch_schema(relaxed), to_frame(table))
     keep = [i for i in range(table.num_rows) if i not in failures]
     return table.take(pa.array(keep, pa.int64())).cast(arrow_schema(Corpus)), failures
 
@@ -88,3 +89,11 @@ def test_clean_batch_never_reaches_pandera(monkeypatch):
     monkeypatch.setattr(validate, "failed_rows", fail)
     data, failures = split_valid(table)
     assert failures == {} and data.num_rows == len(BASE)
+
+
+def test_the_batch_schema_leaves_only_uniqueness_to_the_release():
+    whole, batch = corpus_schema(), batch_schema()
+    assert [n for n, c in whole.columns.items() if c.unique] == ["id", "content_hash"]
+    assert not any(c.unique for c in batch.columns.values())
+    for name, column in whole.columns.items():
+        assert batch.columns[name].checks == column.checks and batch.columns[name].dtype == column.dtype

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
@@ -64,11 +65,26 @@ def failed_rows(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> dict[int, li
     return failures
 
 
+# Uniqueness belongs to the release, not to a batch: an id given twice is "first wins"
+# (ReleaseBuilder._drop_repeats) and equal texts are folded into one row by the corpus stage,
+# wherever in the input the two stand; `validate_files` checks both over the published shards.
+# Checked per batch, two equal texts in one batch were both rejected (and lost) where two in
+# different batches were folded.
+RELEASE_WIDE = ("id", "content_hash")
+
+
+@lru_cache(maxsize=32)
+def batch_schema(relaxed: tuple[str, ...] = ()) -> pa.DataFrameSchema:
+    """The corpus schema without the checks that need the whole release (RELEASE_WIDE)."""
+    return corpus_schema(relaxed).update_columns({name: {"unique": False} for name in RELEASE_WIDE})
+
+
 def split_valid(table: pa_arrow.Table, relaxed: tuple[str, ...] = ()) -> tuple[pa_arrow.Table, dict[int, list[str]]]:
-    """(rows that pass the corpus schema, cast to it; failing row positions with their checks).
+    """(rows that pass the corpus schema's row checks, cast to it; failing row positions with
+    their checks). Uniqueness is the release's (batch_schema).
 
     `relaxed`: rule families the run switched off, whose lines the text may keep."""
-    schema, frame = corpus_schema(relaxed), to_frame(table)
+    schema, frame = batch_schema(relaxed), to_frame(table)
     screen = prescreen(schema, table, frame)
     if screen is None:
         failures = failed_rows(schema, frame)
