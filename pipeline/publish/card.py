@@ -22,7 +22,8 @@ def table_batches(folder: Path, columns: list[str]):
     file by file on this thread, with the freed memory handed back after each file: a Dataset
     scan reads ahead on Arrow's threads, whose allocator keeps the pages (~60 MB on 1 GB)."""
     for path in ds.dataset(folder, format="parquet").files:
-        yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=columns, use_threads=False)
+        yield from pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=BATCH_ROWS, columns=columns,
+                                                                       use_threads=False)
         release_memory()
 
 FAMILY_DOCS = {

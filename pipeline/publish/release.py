@@ -287,8 +287,8 @@ class ReleaseBuilder:
         record batch at a time."""
         parts = []
         for path in sorted((self.staging / "removals").glob("*.parquet")):
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=REWRITTEN_ROWS, columns=["id", "family"],
-                                                           use_threads=False):
+            for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(
+                    batch_size=REWRITTEN_ROWS, columns=["id", "family"], use_threads=False):
                 ids = batch["id"].filter(pc.equal(batch["family"], TEMPLATE_FAMILY))
                 if len(ids):
                     parts.append(pc.unique(ids))
