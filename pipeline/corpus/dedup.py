@@ -298,7 +298,8 @@ def _load_rows(path: Path, wanted: np.ndarray, columns: list[str]) -> pa.Table:
     """The rows whose idx is in `wanted` (sorted), scanning the file in slices."""
     pieces = []
     value_set = pa.array(wanted, pa.int64())
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=READ_ROWS, columns=columns):
+    for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=READ_ROWS, columns=columns,
+                                                                     use_threads=False):
         table = pa.Table.from_batches([batch])
         table = table.filter(pc.is_in(table["idx"], value_set=value_set))
         if table.num_rows:

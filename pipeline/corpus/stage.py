@@ -169,7 +169,8 @@ class CorpusStage:
         if not folded:
             return
         value_set = pa.array(sorted(folded))
-        for batch in pq.ParquetFile(self.removals_path).iter_batches(batch_size=65_536, columns=["id"]):
+        for batch in pq.ParquetFile(self.removals_path, pre_buffer=False).iter_batches(
+                batch_size=65_536, columns=["id"], use_threads=False):
             cut = batch.column(0)
             for doc_id in pc.filter(cut, pc.is_in(cut, value_set=value_set)).to_pylist():
                 self.report.template_lines_by_source[folded[doc_id]] -= 1
@@ -229,7 +230,11 @@ class CorpusStage:
         fold = self.folding.rows
         clustered = np.array(sorted(fold), dtype=np.int64)
         position = 0
-        for batch in pq.ParquetFile(self.clean_path).iter_batches(batch_size=READ_ROWS):
+        # Without pre-buffering and on this thread: pyarrow's pre-buffer keeps every column chunk it
+        # read until the file closes (the whole cleaned corpus, compressed: 279 MB at 1 GB), and
+        # pages freed by its reader threads stay in their heaps (bench/PROFILE.md, section 9).
+        for batch in pq.ParquetFile(self.clean_path, pre_buffer=False).iter_batches(
+                batch_size=READ_ROWS, use_threads=False):
             table = pa.Table.from_batches([batch])
             n = table.num_rows
             lo, hi = np.searchsorted(clustered, [position, position + n])

@@ -178,7 +178,7 @@ class LineCounter:
         for part in range(slices):
             pieces = []
             for f in files:
-                for batch in pq.ParquetFile(f).iter_batches(batch_size=65_536):
+                for batch in pq.ParquetFile(f, pre_buffer=False).iter_batches(batch_size=65_536, use_threads=False):
                     slice_of = pc.bit_wise_and(pc.shift_right(batch["line"], shift), slices - 1)
                     pieces.append(pa.Table.from_batches([batch]).filter(pc.equal(slice_of, part)))
             yield pa.concat_tables(pieces)
