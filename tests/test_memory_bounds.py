@@ -139,3 +139,38 @@ def test_map_ordered_keeps_order(workers):
     assert [item for item, _ in results] == items
     finished = [at for _, at in results]
     assert finished != sorted(finished)  # the children really did finish out of order
+
+
+def test_the_forkserver_is_stopped_before_publishing_and_restarts_for_the_next_run(tmp_path, monkeypatch):
+    """Once the workers are gone the forkserver's pages are its own (~150 MB): it is stopped
+    after the last pool of a run, and the next run with workers starts a new one."""
+    import dataclasses
+    import json
+    from multiprocessing import forkserver
+
+    import pipeline.publish.release as release
+    from pipeline import executor, run
+    from pipeline.options import Options
+
+    running = []  # the forkserver's pid when the run stops it
+
+    def stop():
+        running.append(forkserver._forkserver._forkserver_pid)
+        executor.stop_forkserver()
+
+    monkeypatch.setattr(release, "stop_forkserver", stop)
+
+    path = tmp_path / "in.jsonl"
+    rng = random.Random(4)
+    words = "council bridge river school market harvest storm hospital museum train airport union".split()
+    texts = [" ".join(" ".join(rng.choice(words) for _ in range(14)).capitalize() + "." for _ in range(3))
+             for _ in range(6)]
+    path.write_text("".join(json.dumps({"id": f"d{n}", "text": t}) + "\n" for n, t in enumerate(texts)))
+    options = dataclasses.replace(Options(), workers=2, batch_docs=2)
+    seen = []
+    for n in range(2):
+        summary = run([path], tmp_path / f"out{n}", options)
+        assert summary.published == 6
+        seen.append(forkserver._forkserver._forkserver_pid)
+    assert seen == [None, None]
+    assert None not in running and len(set(running)) == 2  # it ran, and each run had its own

@@ -27,7 +27,7 @@ from ..corpus import CorpusStage
 from ..corpus.dedup import signature_field, signed_as
 from ..corpus.templates import FAMILY as TEMPLATE_FAMILY
 from ..corpus.templates import LineCounts
-from ..executor import release_memory
+from ..executor import release_memory, stop_forkserver
 from ..options import CorpusOptions, PublishOptions
 from .shards import (MERGE_BATCH_ROWS, ShardWriter, merge_runs, reduce_runs, sort_table, write_parquet,
                      write_sorted)
@@ -219,6 +219,7 @@ class ReleaseBuilder:
             self.runs[kind] = reduce_runs(runs, KEYS[kind], self.run_schemas[kind], RUN_OPTIONS)
         corpus = self.corpus
         corpus.run(merge_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"]))
+        stop_forkserver()  # no more pools in this run: its memory is no longer shared with workers
         dropped = corpus.dropped_ids()
         paths: dict[str, list[Path]] = {}
         writer = ShardWriter(self.staging / "data", PREFIX["data"], corpus.published_rows(),
