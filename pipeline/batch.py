@@ -9,6 +9,7 @@ from .cleaning.rules import relaxed_families
 from .corpus.dedup import with_signatures
 from .corpus.templates import LineCounts, count_lines
 from .document import Document
+from .executor import release_memory
 from .options import Options
 from .publish.tables import corpus_table, reject_row, rejects_table, removals_table
 from .publish.validate import split_valid
@@ -40,4 +41,6 @@ def process_batch(docs: list[Document], options: Options) -> BatchResult:
     removals = removals_table(published)
     rows = [i for i, doc in enumerate(published) for _ in doc.removals]
     removals = removals.append_column("_row", pa.array(rows, pa.int64()))
-    return BatchResult(data, removals, rejects_table(rejects), line_counts)
+    result = BatchResult(data, removals, rejects_table(rejects), line_counts)
+    release_memory()  # what the batch freed goes back to the system, not into the worker's heaps
+    return result
