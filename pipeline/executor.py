@@ -52,10 +52,10 @@ def stop_forkserver() -> None:
     """Stop the forkserver once no pool will fork from it again in this run.
 
     While workers run, they share its pages (imports, model, rules); once they are gone it holds
-    them alone, ~150 MB of the tree's memory to the end of the run (the 1 GB corpus's peak is in
-    the publishing tail). Closing its "alive" pipe is how it is told to stop when this process
-    exits; `_stop` does that now and waits for it (CPython's own method, 3.8 on; if a Python
-    lacks it, nothing happens). A later pool starts a new forkserver."""
+    them alone, ~150 MB of the tree's memory through the publishing tail. Closing its "alive"
+    pipe is how it is told to stop when this process exits; `_stop` does that now and waits for
+    it (CPython's own method, 3.8 on; if a Python lacks it, nothing happens). The forkserver is
+    one per process: a later pool, ours or a caller's, starts a new one."""
     from multiprocessing import forkserver
 
     stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
