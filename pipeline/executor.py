@@ -2,7 +2,8 @@
 
 Results come back in input order whatever the number of workers, and at most
 `workers * in_flight_per_worker` items are in flight, so memory stays bounded on any corpus
-size. Step code has no global state, so the same `process_batch` could run on Ray or Spark
+size. Step code keeps no state between items beyond caches that cannot change a result (the
+compiled rules, the line-verdict memo), so the same `process_batch` could run on Ray or Spark
 unchanged.
 
 One worker runs the items in this process. N workers are N children forked from a forkserver

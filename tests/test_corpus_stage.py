@@ -301,7 +301,8 @@ from hypothesis import strategies as st  # noqa: E402
                                            "9", " ", "\n", "-", "ß", "İ", "é", "\u0301", "ﬁ", "Σ"])
                           | st.text(max_size=4), max_size=25).map("".join)))
 def test_words_of_equals_the_regex_definition(text):
-    from pipeline.corpus.dedup import NEWS_PUNCTUATION, WORD, words_of
+    from pipeline.corpus.dedup import WORD, words_of
+    from pipeline.folding import NEWS_PUNCTUATION
 
     assert not any(c.isalnum() or c == "_" or c.casefold() != c for c in NEWS_PUNCTUATION)
     assert words_of(text) == WORD.findall(text.casefold())

@@ -123,7 +123,8 @@ def test_an_agency_byline_above_a_person_credits_the_agency_and_names_the_person
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from pipeline.metadata.title import LOOSE_PUNCTUATION, loose, loose_by_regex  # noqa: E402
+from pipeline.folding import NEWS_PUNCTUATION as LOOSE_PUNCTUATION  # noqa: E402
+from pipeline.metadata.title import loose, loose_by_regex  # noqa: E402
 
 loose_text = st.one_of(
     st.text(),

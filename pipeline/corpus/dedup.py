@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from rensa import RMinHash
 
+from ..folding import WORD_CHARACTERS, ascii_words
 from ..options import DedupOptions
 
 log = logging.getLogger(__name__)
@@ -61,21 +62,10 @@ def shingle_hashes(words: list[int], size: int) -> np.ndarray:
     return combined
 
 
-# Typographic punctuation of ordinary news (no word characters): replaced by spaces, most texts
-# are ASCII, which one bytes.translate splits into words (letters lowered, non-word bytes spaces).
-NEWS_PUNCTUATION = "\u2019\u2018\u201c\u201d\u2013\u2014\u2026\u00ab\u00bb\u00a0"
-ASCII_WORDS = bytes(ord(chr(c).lower()) if chr(c).isalnum() or chr(c) == "_" else 0x20 for c in range(128)) + bytes(128)
-
-
 def words_of(text: str) -> list[str]:
     """WORD.findall(text.casefold()), about 3x faster on news text (tests/test_corpus_stage.py)."""
-    if not text.isascii():
-        for mark in NEWS_PUNCTUATION:
-            if mark in text:
-                text = text.replace(mark, " ")
-        if not text.isascii():
-            return WORD.findall(text.casefold())
-    return text.encode("ascii").translate(ASCII_WORDS).decode("ascii").split()
+    words = ascii_words(text, WORD_CHARACTERS)
+    return WORD.findall(text.casefold()) if words is None else words
 
 
 def sign(texts: list[str], options: DedupOptions) -> np.ndarray:
