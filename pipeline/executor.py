@@ -6,16 +6,25 @@ size. Step code keeps no state between items beyond caches that cannot change a 
 compiled rules, the line-verdict memo), so the same `process_batch` could run on Ray or Spark
 unchanged.
 
-One worker runs the items in this process. N workers are N children forked from a forkserver
-that has imported and warmed up the pipeline once (`pipeline.warm`): they do not pay N times
-for imports and model loading, and they share those pages; this process reads, stages and
-writes meanwhile. (Counting this process as one of the N, taking items itself when its children
-were busy, measured 1.43x with 2 workers against 1.56x for this layout on the benchmark corpus:
-its own staging work then held up the items it took. bench/PROFILE.md, section 8.)
+One worker runs the items in this process. N workers are N children that start with the
+pipeline imported and warmed up (`pipeline.warm`: the compiled rules, the language model,
+dateparser), sharing those pages copy-on-write instead of paying for them N times; this process
+reads, stages and writes meanwhile. (Counting this process as one of the N, taking items itself
+when its children were busy, measured 1.43x with 2 workers against 1.56x for this layout on the
+benchmark corpus: its own staging work then held up the items it took. bench/PROFILE.md, section 8.)
+
+How the children start (`start_method`): forked from this process when that is safe, else from
+a forkserver. Forking shares this process's imports with the children and needs no second
+interpreter: against a forkserver, 130 MB less memory in all and the first result ~1 s sooner
+with 2 workers (bench/PROFILE.md, section 11).
 """
 from __future__ import annotations
 
+import gc
+import importlib
 import multiprocessing
+import sys
+import threading
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Callable, Iterable, Iterator, TypeVar
@@ -27,9 +36,26 @@ Result = TypeVar("Result")
 PRELOAD = ["__main__", "pipeline.warm"]
 
 
-def pool_context() -> multiprocessing.context.BaseContext:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)  # no effect once the forkserver runs: that is fine
+def start_method() -> str:
+    """"fork" on Linux when no other Python thread runs in this process, else "forkserver".
+
+    A fork copies the locks of every thread as they are at that instant; a thread of the
+    caller's holding one would leave it locked forever in the children. The native threads our
+    libraries start (OpenBLAS, jemalloc, Arrow's pool) register at-fork handlers for their own
+    locks; Python threads, which this check sees, give no such guarantee. Off Linux fork is
+    not the platform's default (macOS) or does not exist (Windows)."""
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return "fork"
+    return "forkserver"
+
+
+def pool_context(method: str) -> multiprocessing.context.BaseContext:
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(PRELOAD)  # no effect once the forkserver runs: that is fine
+    else:
+        for module in PRELOAD[1:]:
+            importlib.import_module(module)  # warm this process up once: the children inherit it
     return context
 
 
@@ -39,18 +65,32 @@ def map_ordered(fn: Callable[[Item], Result], items: Iterable[Item], workers: in
         for item in items:
             yield fn(item)
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
-        pending: deque[Future] = deque()
-        for item in items:
-            pending.append(pool.submit(fn, item))
-            if len(pending) >= workers * in_flight_per_worker:
+    method = start_method()
+    context = pool_context(method)
+    frozen = method == "fork"
+    if frozen:
+        # what exists now is never collected in the children: the collector's own writes to
+        # those objects would turn shared pages into private copies
+        gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            pending: deque[Future] = deque()
+            for item in items:
+                pending.append(pool.submit(fn, item))  # the first submit starts every worker
+                if frozen:
+                    gc.unfreeze()
+                    frozen = False
+                if len(pending) >= workers * in_flight_per_worker:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    finally:
+        if frozen:
+            gc.unfreeze()
 
 
 def stop_forkserver() -> None:
-    """Stop the forkserver once no pool will fork from it again in this run.
+    """Stop the forkserver, if one runs, once no pool will fork from it again in this run.
 
     While workers run, they share its pages (imports, model, rules); once they are gone it holds
     them alone, ~150 MB of the tree's memory through the publishing tail. Closing its "alive"

@@ -190,11 +190,16 @@ def _published_bytes(out: Path) -> dict[str, bytes]:
             for folder in ("data", "removals", "rejects", "duplicates") for p in sorted((out / folder).glob("*"))}
 
 
-def test_same_bytes_whatever_the_input_order_and_workers(corpus, tmp_path):
+def test_same_bytes_whatever_the_input_order_and_workers(corpus, tmp_path, monkeypatch):
     inputs, out = corpus
     reference = _published_bytes(out)
     run(list(reversed(inputs)), tmp_path / "reversed", Options(workers=2, batch_docs=5))
     assert _published_bytes(tmp_path / "reversed") == reference
+    # workers started from a forkserver (when other Python threads run) instead of forked
+    import pipeline.executor as executor
+    monkeypatch.setattr(executor, "start_method", lambda: "forkserver")
+    run(inputs, tmp_path / "forkserver", Options(workers=2, batch_docs=5))
+    assert _published_bytes(tmp_path / "forkserver") == reference
     shuffled = _write(tmp_path / "shuffled", _rows(), shuffle_lines=3)
     run([shuffled[1], shuffled[2], shuffled[0]], tmp_path / "shuffled-out", Options(batch_docs=7))
     # rows read from other lines of a file differ only in their provenance ("file:line")

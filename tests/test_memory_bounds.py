@@ -3,6 +3,7 @@ and the bounded versions give the same answers as the obvious in-memory ones."""
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections import Counter
 
@@ -131,6 +132,26 @@ def _slow_on_multiples_of_four(item: int) -> tuple[int, float]:
     return item, time.monotonic()
 
 
+def test_workers_are_forked_unless_another_python_thread_runs():
+    from pipeline.executor import start_method
+
+    assert start_method() == "fork"
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        assert start_method() == "forkserver"
+        assert [n * n for n in range(6)] == list(map_ordered(_square, range(6), workers=2))
+    finally:
+        release.set()
+        thread.join()
+    assert start_method() == "fork"
+
+
+def _square(n: int) -> int:
+    return n * n
+
+
 @pytest.mark.parametrize("workers", [2, 3])
 def test_map_ordered_keeps_order(workers):
     """Results come back in input order even when later items finish first."""
@@ -142,8 +163,8 @@ def test_map_ordered_keeps_order(workers):
 
 
 def test_the_forkserver_is_stopped_before_publishing_and_restarts_for_the_next_run(tmp_path, monkeypatch):
-    """Once the workers are gone the forkserver's pages are its own (~150 MB): it is stopped
-    after the last pool of a run, and the next run with workers starts a new one."""
+    """When workers come from a forkserver, its pages are its own once they are gone (~150 MB):
+    it is stopped after the last pool of a run, and the next run with workers starts a new one."""
     import dataclasses
     import json
     from multiprocessing import forkserver
@@ -153,6 +174,7 @@ def test_the_forkserver_is_stopped_before_publishing_and_restarts_for_the_next_r
     from pipeline.options import Options
 
     running = []  # the forkserver's pid when the run stops it
+    monkeypatch.setattr(executor, "start_method", lambda: "forkserver")  # as with a caller's thread
 
     def stop():
         running.append(forkserver._forkserver._forkserver_pid)

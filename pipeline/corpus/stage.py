@@ -150,7 +150,9 @@ class CorpusStage:
         templates = None
         with self._measure("templates.count", self._count_seconds):
             if self.options.templates.enabled:
-                templates = str(self.counter.templates())
+                path = self.counter.templates()
+                # no template lines found: pass 2 has nothing to strip (and needs no pool)
+                templates = str(path) if pq.ParquetFile(path).metadata.num_rows else None
         self._clean_and_sign(data, templates)
         with self._measure("dedup.cluster"):
             self.folding = cluster(self.signatures_path, self.rows, self.options.dedup)
@@ -189,7 +191,7 @@ class CorpusStage:
         started = time.perf_counter()
         try:
             slices = _slices(data, SLICE_ROWS)
-            # Without templates a slice only needs its signatures read out: no worth in a pool.
+            # Without template lines a slice only needs its signatures read out: no worth in a pool.
             workers = self.workers if templates is not None else 1
             for stripped, sigs, applied, signed in map_ordered(work, slices, workers=workers):
                 apply_s, sign_s = apply_s + applied, sign_s + signed
