@@ -24,12 +24,21 @@ class Rejection:
     detail: str  # one readable sentence for the user
 
 
+@dataclass(slots=True, frozen=True)
+class PendingRow:
+    """An input record read but not decoded yet: one JSON line. Decoding it is the first step
+    (`readers.jsonl.DecodeRow`), so it runs in the workers, not in the process that reads."""
+
+    number: int  # the record's line in its file
+    data: bytes
+
+
 @dataclass(slots=True)
 class Document:
     """A news article on its way from a raw input to a published row.
 
     Readers fill `id`, `raw`, `provenance` and whatever fields the input carries
-    (`given`); cleaning steps fill `text`, `lines` and `removals`; the metadata
+    (`given`), or leave a record to decode in `row`; cleaning steps fill `text`, `lines` and `removals`; the metadata
     step fills the rest. A step that cannot go on sets `rejection` and every
     later step leaves the document alone.
     """
@@ -38,6 +47,7 @@ class Document:
     raw: str
     provenance: str
     html: str | None = None  # an HTML page still to extract (pipeline/extract/html.py fills `raw`)
+    row: PendingRow | None = None  # a record still to decode (DecodeRow fills id, raw or html, given)
     text: str = ""
     # (line number, text) of the lines still in the body; numbers refer to the input text
     lines: list[tuple[int, str]] = field(default_factory=list)

@@ -58,7 +58,8 @@ class RunSummary:
 
 
 class InputFingerprint:
-    """SHA-256 over every document's provenance and text, in reading order."""
+    """SHA-256 over every document's provenance and input, in reading order: its text or page,
+    or the record's bytes when the reader left it undecoded (a JSON line)."""
 
     def __init__(self):
         self.digest = hashlib.sha256()
@@ -67,7 +68,10 @@ class InputFingerprint:
 
     def watch(self, docs: Iterable[Document]) -> Iterator[Document]:
         for doc in docs:
-            data = (doc.raw or doc.html or "").encode("utf-8", "surrogatepass")
+            if doc.row is not None:
+                data = doc.row.data
+            else:
+                data = (doc.raw or doc.html or "").encode("utf-8", "surrogatepass")
             self.digest.update(doc.provenance.encode("utf-8", "surrogatepass") + b"\0")
             self.digest.update(hashlib.sha256(data).digest())
             self.documents += 1
@@ -118,7 +122,7 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     fingerprint = InputFingerprint()
     builder = ReleaseBuilder(out, options.publish, options.corpus, options.workers)
     try:
-        batches = _batches(fingerprint.watch(read_documents(paths, skipped, options.input)), options.batch_docs)
+        batches = _batches(fingerprint.watch(read_documents(paths, skipped, options.input, decode=False)), options.batch_docs)
         work = partial(process_batch, options=options)
         for result in map_ordered(work, batches, workers=options.workers):
             result: BatchResult

@@ -1,7 +1,9 @@
 """The pipeline, in the order data flows. Reading this file tells what newsclean does to a document.
 
-    read (pipeline/readers)            bytes -> Document(raw or html, given fields, provenance)
-    0. extract_html                    HTML pages only: trafilatura's main text -> raw lines, page metadata
+    read (pipeline/readers)            bytes -> Document(raw or html, given fields, provenance),
+                                       or a JSON line's bytes still to decode (Document.row)
+    0. decode_row                      JSON Lines only: the record -> raw or html, id, given fields
+       extract_html                    HTML pages only: trafilatura's main text -> raw lines, page metadata
     1. fix_text                        ftfy where it can matter, spaces normalised, lines kept
     2. strip_boilerplate               line rules + context rules; every removal recorded
     3. repair_text                     split paragraphs joined, stray punctuation, paragraphs
@@ -23,6 +25,7 @@ from .document import Document
 from .extract.html import ExtractHtml
 from .metadata.extract import ExtractMetadata
 from .options import Options
+from .readers.jsonl import DecodeRow
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,7 @@ class Step(Protocol):
 
 def document_steps(options: Options) -> list[Step]:
     return [
+        DecodeRow(options.input),
         ExtractHtml(options.extract),
         FixText(options.fix),
         StripBoilerplate(options.rules),

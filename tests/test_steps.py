@@ -48,7 +48,7 @@ def _documents() -> list[Document]:
 
 def test_batch_at_a_time_equals_document_at_a_time():
     steps = document_steps(Options())
-    steps.insert(2, FailsOnMarker())
+    steps.insert([step.name for step in steps].index("fix_text") + 1, FailsOnMarker())  # sees doc.text
     steps.insert(1, CopiesTheDocument())
     docs = _documents()
     one_by_one = [apply_steps(doc, steps) for doc in copy.deepcopy(docs)]

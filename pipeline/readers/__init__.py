@@ -14,7 +14,7 @@ from ..document import Document
 from ..options import InputOptions
 from .files import file_stem
 from .html import read_html_file
-from .jsonl import read_jsonl
+from .jsonl import decode_row, read_jsonl
 from .parquet import read_parquet
 from .text import read_text_file
 from .warc import read_warc
@@ -74,13 +74,17 @@ def input_files(inputs: Iterable[Path], skipped: Counter) -> Iterator[Path]:
 
 
 def read_documents(inputs: Iterable[Path], skipped: Counter | None = None,
-                   options: InputOptions = InputOptions()) -> Iterator[Document]:
-    """Every document of the inputs, in a stable order; files no reader takes are counted in `skipped`."""
+                   options: InputOptions = InputOptions(), decode: bool = True) -> Iterator[Document]:
+    """Every document of the inputs, in a stable order; files no reader takes are counted in `skipped`.
+
+    `decode=False` leaves JSON records undecoded (`Document.row`) for the DecodeRow step, which a
+    run does in its workers."""
     skipped = skipped if skipped is not None else Counter()
     for path in input_files(inputs, skipped):
         provenance = display_path(path)
         try:
-            yield from reader_for(path)(path, provenance, options)
+            for doc in reader_for(path)(path, provenance, options):
+                yield decode_row(doc, options) if decode and doc.row is not None else doc
         except Exception as exc:  # a reader's own bug must cost one file, not the run
             log.warning("reading %s failed: %r", provenance, exc)
             yield Document(id=file_stem(path), raw="", provenance=provenance).reject(

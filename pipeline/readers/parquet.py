@@ -34,7 +34,7 @@ def read_parquet(path: Path, provenance: str, options: InputOptions) -> Iterator
         for batch in table.iter_batches(batch_size=BATCH_ROWS, columns=columns):
             for row in batch.to_pylist():
                 number += 1
-                yield row_document(row, stem, number, f"{provenance}:{number}", options)
+                yield row_document(row, f"{stem}-{number}", number, f"{provenance}:{number}", options)
     except (pa.ArrowException, OSError) as exc:
         where = f"{provenance}:{number + 1}" if number else provenance
         yield Document(id=f"{stem}-{number + 1}" if number else stem, raw="", provenance=where).reject(

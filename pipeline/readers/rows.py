@@ -32,10 +32,11 @@ def _html_of(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-def row_document(row: object, stem: str, number: int, provenance: str,
+def row_document(row: object, doc_id: str, number: int, provenance: str,
                  options: InputOptions) -> Document:
-    """A document from one decoded row (rejected with the reason when it is not usable)."""
-    doc = Document(id=f"{stem}-{number}", raw="", provenance=provenance)
+    """A document from one decoded row (rejected with the reason when it is not usable);
+    `doc_id` is the id when the row has none."""
+    doc = Document(id=doc_id, raw="", provenance=provenance)
     if not isinstance(row, dict):
         return doc.reject("bad_row", f"row {number} is not an object with named fields")
     if row.get(options.id) not in (None, ""):
