@@ -89,6 +89,62 @@ def map_ordered(fn: Callable[[Item], Result], items: Iterable[Item], workers: in
             gc.unfreeze()
 
 
+class Beside:
+    """`fn()` started in a forked child beside what this process does next (`run_beside`)."""
+
+    def __init__(self, fn: Callable[[], Result], workers: int):
+        self.fn, self.process = fn, None
+        if workers <= 1 or start_method() != "fork":
+            return  # fn runs in `result`, in this process: the same result, one after the other
+        context = multiprocessing.get_context("fork")
+        self.receive, send = context.Pipe(duplex=False)
+
+        def child() -> None:
+            try:
+                outcome = (True, fn())
+            except BaseException as exc:  # sent back to be raised in the parent
+                outcome = (False, exc)
+            try:
+                send.send(outcome)
+            except Exception as exc:  # an exception (or result) that does not pickle
+                send.send((False, RuntimeError(f"{outcome[1]!r} (could not be sent back: {exc!r})")))
+
+        self.process = context.Process(target=child, daemon=True)
+        self.process.start()
+        send.close()
+
+    def result(self) -> Result:
+        """Wait for `fn`'s result; raise its exception."""
+        if self.process is None:
+            return self.fn()
+        try:
+            ok, value = self.receive.recv()
+        except EOFError:
+            self.process.join()
+            raise RuntimeError(f"the process beside this one died (exit code {self.process.exitcode})") from None
+        finally:
+            self.receive.close()
+        self.process.join()
+        if not ok:
+            raise value
+        return value
+
+    def cancel(self) -> None:
+        """Stop the child, when this process gives up before asking for the result."""
+        if self.process is not None and self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def run_beside(fn: Callable[[], Result], workers: int) -> Beside:
+    """Start `fn()` in a forked child, beside what this process does next; `.result()` waits.
+
+    With one worker, or where forking is not safe (`start_method`), `fn` runs when its result is
+    asked for. The child shares this process's memory copy-on-write, so `fn` needs no pickling;
+    only its result is sent back."""
+    return Beside(fn, workers)
+
+
 def stop_forkserver() -> None:
     """Stop the forkserver, if one runs, once no pool will fork from it again in this run.
 

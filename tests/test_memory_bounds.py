@@ -196,3 +196,34 @@ def test_the_forkserver_is_stopped_before_publishing_and_restarts_for_the_next_r
         seen.append(forkserver._forkserver._forkserver_pid)
     assert seen == [None, None]
     assert None not in running and len(set(running)) == 2  # it ran, and each run had its own
+
+
+def _pid_and_sum(numbers: list[int]) -> tuple[int, int]:
+    import os
+    return os.getpid(), sum(numbers)
+
+
+def _fails() -> None:
+    raise ValueError("no such table")
+
+
+def _dies() -> None:
+    import os
+    os._exit(3)
+
+
+def test_run_beside_gives_the_result_of_a_child_or_of_this_process():
+    import os
+    from functools import partial
+
+    from pipeline.executor import run_beside
+
+    numbers = list(range(1_000))  # not pickled: the child has them from the fork
+    child_pid, total = run_beside(partial(_pid_and_sum, numbers), workers=2).result()
+    assert total == sum(numbers) and child_pid != os.getpid()
+    assert run_beside(partial(_pid_and_sum, numbers), workers=1).result() == (os.getpid(), sum(numbers))
+    for workers in (1, 2):
+        with pytest.raises(ValueError, match="no such table"):
+            run_beside(_fails, workers).result()
+    with pytest.raises(RuntimeError, match="exit code 3"):
+        run_beside(_dies, workers=2).result()

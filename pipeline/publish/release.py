@@ -14,6 +14,8 @@ import logging
 import os
 import shutil
 from collections import Counter
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +29,7 @@ from ..corpus import CorpusStage
 from ..corpus.dedup import signature_field, signed_as
 from ..corpus.templates import FAMILY as TEMPLATE_FAMILY
 from ..corpus.templates import LineCounts
-from ..executor import release_memory, stop_forkserver
+from ..executor import release_memory, run_beside, stop_forkserver
 from ..options import CorpusOptions, PublishOptions
 from .shards import (MERGE_BATCH_ROWS, ShardWriter, merge_runs, reduce_runs, sort_table, write_parquet,
                      write_sorted)
@@ -92,6 +94,16 @@ class SeenIds:
         return fresh
 
 
+@dataclass
+class SideTables:
+    """What writing the removals, rejects and duplicates tables gives back (from a child process)."""
+
+    paths: dict[str, list[Path]] = field(default_factory=dict)
+    counts: Counter = field(default_factory=Counter)
+    removed_by_rule: Counter = field(default_factory=Counter)
+    rejected_by_reason: Counter = field(default_factory=Counter)
+
+
 class ReleaseFailed(RuntimeError):
     """The new release could not be completed; the published folder is untouched."""
 
@@ -130,6 +142,7 @@ class ReleaseBuilder:
                  workers: int = 1):
         self.out = out
         self.options = options
+        self.workers = workers
         self.staging = out.parent / f".{out.name}.staging-{os.getpid()}"
         self._clear_dead_staging()
         self.runs_dir = self.staging / ".runs"
@@ -212,41 +225,30 @@ class ReleaseBuilder:
         """Run the corpus stage over the merged runs, then write the final shards.
 
         Returns the shards' file entries for the manifest; `counts`, `removed_by_rule` and
-        `rejected_by_reason` then describe what was published.
+        `rejected_by_reason` then describe what was published. With workers, the removals,
+        rejects and duplicates tables are written by a child process beside the data shards.
         """
         self._spill()
-        for kind, runs in self.runs.items():  # bounded fan-in for the merges below
-            self.runs[kind] = reduce_runs(runs, KEYS[kind], self.run_schemas[kind], RUN_OPTIONS)
+        self.runs["data"] = reduce_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"], RUN_OPTIONS)
         corpus = self.corpus
         corpus.run(merge_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"]))
         stop_forkserver()  # no more pools in this run: its memory is no longer shared with workers
-        dropped = corpus.dropped_ids()
-        paths: dict[str, list[Path]] = {}
-        writer = ShardWriter(self.staging / "data", PREFIX["data"], corpus.published_rows(),
-                             arrow_schema(Corpus), self.options)
-        for table in corpus.published():
-            writer.write(table)
-            self.counts["published"] += table.num_rows
-        paths["data"] = writer.close()
-
-        def count_removals(table: pa.Table) -> None:
-            self.counts["removed_lines"] += table.num_rows
-            self.removed_by_rule.update(table["rule"].to_pylist())
-
-        def count_rejects(table: pa.Table) -> None:
-            self.counts["rejected"] += table.num_rows
-            self.rejected_by_reason.update(table["reason"].to_pylist())
-
-        paths["removals"] = write_sorted(
-            self.runs["removals"] + [corpus.removals_path], KEYS["removals"], arrow_schema(Removals),
-            self.staging / "removals", PREFIX["removals"], self.options, on_table=count_removals,
-            drop_ids=dropped)
-        paths["rejects"] = write_sorted(
-            self.runs["rejects"] + [corpus.rejects_path], KEYS["rejects"], arrow_schema(Rejects),
-            self.staging / "rejects", PREFIX["rejects"], self.options, on_table=count_rejects)
-        paths["duplicates"] = write_sorted(
-            [corpus.duplicates_path], ("id",), arrow_schema(Duplicates), self.staging / "duplicates",
-            PREFIX["duplicates"], self.options)
+        side_tables = run_beside(partial(self._write_side_tables, corpus.dropped_ids()), self.workers)
+        try:
+            writer = ShardWriter(self.staging / "data", PREFIX["data"], corpus.published_rows(),
+                                 arrow_schema(Corpus), self.options)
+            for table in corpus.published():
+                writer.write(table)
+                self.counts["published"] += table.num_rows
+            paths = {"data": writer.close()}
+        except BaseException:
+            side_tables.cancel()
+            raise
+        side = side_tables.result()
+        paths.update(side.paths)
+        self.counts.update(side.counts)
+        self.removed_by_rule.update(side.removed_by_rule)
+        self.rejected_by_reason.update(side.rejected_by_reason)
         entries = []
         for kind in TABLES:
             for path in paths[kind]:
@@ -256,6 +258,33 @@ class ReleaseBuilder:
         shutil.rmtree(self.runs_dir)
         shutil.rmtree(corpus.folder)
         return entries
+
+    def _write_side_tables(self, dropped: pa.Array) -> "SideTables":
+        """The removals (without those of `dropped` rows), rejects and duplicates tables."""
+        side = SideTables()
+        for kind in ("removals", "rejects"):
+            self.runs[kind] = reduce_runs(self.runs[kind], KEYS[kind], self.run_schemas[kind], RUN_OPTIONS)
+
+        def count_removals(table: pa.Table) -> None:
+            side.counts["removed_lines"] += table.num_rows
+            side.removed_by_rule.update(table["rule"].to_pylist())
+
+        def count_rejects(table: pa.Table) -> None:
+            side.counts["rejected"] += table.num_rows
+            side.rejected_by_reason.update(table["reason"].to_pylist())
+
+        corpus = self.corpus
+        side.paths["removals"] = write_sorted(
+            self.runs["removals"] + [corpus.removals_path], KEYS["removals"], arrow_schema(Removals),
+            self.staging / "removals", PREFIX["removals"], self.options, on_table=count_removals,
+            drop_ids=dropped)
+        side.paths["rejects"] = write_sorted(
+            self.runs["rejects"] + [corpus.rejects_path], KEYS["rejects"], arrow_schema(Rejects),
+            self.staging / "rejects", PREFIX["rejects"], self.options, on_table=count_rejects)
+        side.paths["duplicates"] = write_sorted(
+            [corpus.duplicates_path], ("id",), arrow_schema(Duplicates), self.staging / "duplicates",
+            PREFIX["duplicates"], self.options)
+        return side
 
     def write_json(self, name: str, payload: dict) -> None:
         text = json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
