@@ -52,6 +52,7 @@ class Document:
     # (line number, text) of the lines still in the body; numbers refer to the input text
     lines: list[tuple[int, str]] = field(default_factory=list)
     removals: list[Removal] = field(default_factory=list)
+    paragraph_lines: list[int] = field(default_factory=list)  # the input line each paragraph of `text` starts on
     repairs: list[str] = field(default_factory=list)  # names of text repairs applied
     given: dict[str, Any] = field(default_factory=dict)  # fields from the input (url, title, ...)
     title: str | None = None

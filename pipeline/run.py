@@ -95,7 +95,7 @@ def _return_freed_memory() -> None:
     glibc raises its mmap threshold each time a large mmap'ed block is freed (up to 32 MiB), after
     which blocks of a batch's size come from the heap and stay there once freed: the process keeps
     its peak. A fixed threshold keeps blocks of 1 MiB and more mmap'ed, returned when freed; the
-    forkserver's workers inherit it. No effect, and no error, off glibc."""
+    workers inherit it. No effect, and no error, off glibc."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)

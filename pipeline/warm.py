@@ -1,9 +1,10 @@
 """Warm-up for worker processes: import the pipeline and build what every batch needs once.
 
-The executor's forkserver imports this module before it forks any worker (see executor.py), so
-each worker starts with pandas, pandera, pyarrow, ftfy, the compiled rules, the schema's RE2
-patterns and the language model already in memory, shared copy-on-write with its siblings,
-instead of paying for them once per worker. Importing it has no other effect.
+The executor imports this module in the process it forks the workers from (the run's own
+process, or a forkserver; see executor.py), so each worker starts with pandas, pandera, pyarrow,
+ftfy, the compiled rules, the schema's RE2 patterns and the language model already in memory,
+shared copy-on-write with its siblings, instead of paying for them once per worker. Importing it
+has no other effect.
 """
 from __future__ import annotations
 

@@ -72,3 +72,30 @@ def test_a_broken_install_stops_the_run_instead_of_rejecting_every_document():
 
     with pytest.raises(ImportError):
         apply_steps_to_batch(_documents(), [NeedsMissingModule()])
+
+
+def test_paragraph_starts_recorded_by_the_repair_equal_the_replayed_join():
+    """corpus_row takes each paragraph's first input line from the repair step; replaying the
+    join (what it did before, and still does for documents the repair did not see) agrees."""
+    from pipeline.publish.tables import paragraph_lines
+
+    seeds = list(read_documents(sorted(SEEDS.glob("*.txt"))))
+    split = []  # the seeds again with body lines broken mid-sentence, as scrapers do
+    for doc in seeds:
+        lines = []
+        for line in doc.raw.split("\n"):
+            words = line.split(" ")
+            cut = next((i for i in range(len(words) // 2, len(words)) if words[i][:1].islower()), None)
+            if len(words) > 12 and cut is not None and not words[cut - 1].endswith((".", ":", "?", "!")):
+                lines += [" ".join(words[:cut]), " ".join(words[cut:])]
+            else:
+                lines.append(line)
+        split.append(Document(id=doc.id + "-split", raw="\n".join(lines), provenance="test"))
+    done = [doc for doc in apply_steps_to_batch(seeds + split, document_steps(Options()))
+            if doc.rejection is None]
+    assert len(done) == 2 * len(seeds)
+    assert any(len(doc.paragraph_lines) < len(doc.lines) for doc in done)  # some paragraphs were joined
+    for doc in done:
+        recorded = paragraph_lines(doc)
+        replayed = paragraph_lines(dataclasses.replace(doc, paragraph_lines=[]))
+        assert recorded == replayed == doc.paragraph_lines

@@ -42,17 +42,19 @@ def continues_paragraph(previous: str, line: str) -> bool:
     return True
 
 
-def join_split_paragraphs(lines: list[str]) -> tuple[list[str], int]:
-    """Join a line that stops mid-sentence to the next when that one starts in lower case."""
+def join_split_paragraphs(lines: list[str]) -> tuple[list[str], list[int]]:
+    """Join a line that stops mid-sentence to the next when that one starts in lower case.
+
+    Returns the paragraphs and, for each, the index in `lines` of its first line."""
     paragraphs: list[list[str]] = []  # the lines of each paragraph, joined once at the end
-    joins = 0
-    for line in lines:
+    starts: list[int] = []
+    for index, line in enumerate(lines):
         if paragraphs and continues_paragraph(paragraphs[-1][-1], line):
             paragraphs[-1].append(line)
-            joins += 1
         else:
             paragraphs.append([line])
-    return [" ".join(parts) for parts in paragraphs], joins
+            starts.append(index)
+    return [" ".join(parts) for parts in paragraphs], starts
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,10 @@ class RepairText:
 
     def __call__(self, doc: Document) -> Document:
         kept = [text for _, text in doc.lines]
-        paragraphs, joins = join_split_paragraphs(kept)
-        if joins:
+        paragraphs, starts = join_split_paragraphs(kept)
+        if len(paragraphs) < len(kept):
             doc.repairs.append("join_paragraphs")
+        doc.paragraph_lines = [doc.lines[index][0] for index in starts]
         fixed = [fix_stray_punctuation(p) for p in paragraphs]
         if fixed != paragraphs:
             doc.repairs.append("stray_punctuation")

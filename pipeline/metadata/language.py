@@ -28,7 +28,7 @@ _NOT_LETTER = bytes(b for b in _ASCII_BYTES if not (65 <= b <= 90 or 97 <= b <= 
 
 @lru_cache(maxsize=1)
 def _model():
-    """The fastText model (loaded once per process; the forkserver loads it before forking)."""
+    """The fastText model (loaded once per process; loaded before the workers are forked)."""
     import fasttext
 
     return fasttext.load_model(str(MODEL_PATH))

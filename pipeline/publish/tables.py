@@ -13,10 +13,14 @@ def paragraph_lines(doc: Document) -> list[int]:
     """The input line each paragraph of `doc.text` starts on.
 
     Paragraphs are the kept `doc.lines`, some joined by a space (split-paragraph repair): the
-    repair's own join is replayed to see which lines each paragraph took. The corpus stage needs
-    these numbers to record the lines it removes like any other removal.
+    repair step records where each starts; for a document that did not go through it (other
+    steps, or a repair that changed since), the repair's join is replayed to see which lines
+    each paragraph took. The corpus stage needs these numbers to record the lines it removes
+    like any other removal.
     """
     paragraphs = doc.text.split("\n\n") if doc.text else []
+    if len(doc.paragraph_lines) == len(paragraphs):
+        return list(doc.paragraph_lines)
     kept = [(number, text) for number, text in doc.lines]
     joined, _ = join_split_paragraphs([text for _, text in kept])
     if len(joined) != len(paragraphs):  # the repair changed since: best effort, in order
