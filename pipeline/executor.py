@@ -110,7 +110,11 @@ class Beside:
                 send.send((False, RuntimeError(f"{outcome[1]!r} (could not be sent back: {exc!r})")))
 
         self.process = context.Process(target=child, daemon=True)
-        self.process.start()
+        gc.freeze()  # as for the workers: the child's collector then leaves the shared pages alone
+        try:
+            self.process.start()
+        finally:
+            gc.unfreeze()
         send.close()
 
     def result(self) -> Result:

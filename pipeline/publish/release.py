@@ -264,6 +264,7 @@ class ReleaseBuilder:
         side = SideTables()
         for kind in ("removals", "rejects"):
             self.runs[kind] = reduce_runs(self.runs[kind], KEYS[kind], self.run_schemas[kind], RUN_OPTIONS)
+            release_memory()
 
         def count_removals(table: pa.Table) -> None:
             side.counts["removed_lines"] += table.num_rows
