@@ -23,9 +23,12 @@ from __future__ import annotations
 import gc
 import importlib
 import multiprocessing
+import pickle
 import sys
 import threading
+import traceback
 from collections import deque
+from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Callable, Iterable, Iterator, TypeVar
 
@@ -42,8 +45,11 @@ def start_method() -> str:
     A fork copies the locks of every thread as they are at that instant; a thread of the
     caller's holding one would leave it locked forever in the children. The native threads our
     libraries start (OpenBLAS, jemalloc, Arrow's pool) register at-fork handlers for their own
-    locks; Python threads, which this check sees, give no such guarantee. Off Linux fork is
-    not the platform's default (macOS) or does not exist (Windows)."""
+    locks; Python threads, which this check sees, give no such guarantee. Native threads of a
+    caller's other libraries (gRPC, an OpenMP runtime) are not seen: a caller running them can
+    hold a thread of its own, or pass `workers=1`. Off Linux fork is not the platform's default
+    (macOS) or does not exist (Windows). Forked workers also inherit this process's signal and
+    logging handlers, as any fork does."""
     if sys.platform == "linux" and threading.active_count() == 1:
         return "fork"
     return "forkserver"
@@ -53,10 +59,38 @@ def pool_context(method: str) -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context(method)
     if method == "forkserver":
         context.set_forkserver_preload(PRELOAD)  # no effect once the forkserver runs: that is fine
-    else:
+    return context
+
+
+def _warmed_start_method() -> str:
+    """`start_method()`, asked again once this process is warmed up for forking: the warm-up
+    must not have started a thread the children would inherit."""
+    if start_method() == "fork":
         for module in PRELOAD[1:]:
             importlib.import_module(module)  # warm this process up once: the children inherit it
-    return context
+    return start_method()
+
+
+@contextmanager
+def _frozen_collector(freeze: bool) -> Iterator[Callable[[], None]]:
+    """Freeze what exists now for the forks ahead: the children's collector then never writes to
+    those objects (its writes would turn shared pages into private copies). Yields the function
+    that unfreezes, to call once the children exist; done at the end in any case. Left alone
+    when the caller froze objects itself: unfreezing would undo its freeze."""
+    freeze = freeze and gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
+    frozen = [freeze]
+
+    def unfreeze() -> None:
+        if frozen[0]:
+            gc.unfreeze()
+            frozen[0] = False
+
+    try:
+        yield unfreeze
+    finally:
+        unfreeze()
 
 
 def map_ordered(fn: Callable[[Item], Result], items: Iterable[Item], workers: int = 1,
@@ -65,28 +99,17 @@ def map_ordered(fn: Callable[[Item], Result], items: Iterable[Item], workers: in
         for item in items:
             yield fn(item)
         return
-    method = start_method()
-    context = pool_context(method)
-    frozen = method == "fork"
-    if frozen:
-        # what exists now is never collected in the children: the collector's own writes to
-        # those objects would turn shared pages into private copies
-        gc.freeze()
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            pending: deque[Future] = deque()
-            for item in items:
-                pending.append(pool.submit(fn, item))  # the first submit starts every worker
-                if frozen:
-                    gc.unfreeze()
-                    frozen = False
-                if len(pending) >= workers * in_flight_per_worker:
-                    yield pending.popleft().result()
-            while pending:
+    method = _warmed_start_method()
+    with _frozen_collector(method == "fork") as unfreeze, \
+            ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(method)) as pool:
+        pending: deque[Future] = deque()
+        for item in items:
+            pending.append(pool.submit(fn, item))  # the first submit starts every worker
+            unfreeze()
+            if len(pending) >= workers * in_flight_per_worker:
                 yield pending.popleft().result()
-    finally:
-        if frozen:
-            gc.unfreeze()
+        while pending:
+            yield pending.popleft().result()
 
 
 class Beside:
@@ -102,30 +125,40 @@ class Beside:
         def child() -> None:
             try:
                 outcome = (True, fn())
-            except BaseException as exc:  # sent back to be raised in the parent
+            except BaseException as exc:  # sent back to be raised in the parent, with its traceback
+                exc.add_note("in the process beside:\n" + traceback.format_exc())
                 outcome = (False, exc)
             try:
-                send.send(outcome)
-            except Exception as exc:  # an exception (or result) that does not pickle
-                send.send((False, RuntimeError(f"{outcome[1]!r} (could not be sent back: {exc!r})")))
+                payload = pickle.dumps(outcome)
+                pickle.loads(payload)  # what the parent could not unpickle is reported, not sent
+            except Exception as exc:
+                payload = pickle.dumps((False, RuntimeError(
+                    f"the process beside this one gave {outcome[1]!r}, which cannot be sent back: {exc!r}")))
+            send.send_bytes(payload)
 
         self.process = context.Process(target=child, daemon=True)
-        gc.freeze()  # as for the workers: the child's collector then leaves the shared pages alone
         try:
-            self.process.start()
+            with _frozen_collector(True):
+                self.process.start()
+        except BaseException:
+            self.receive.close()
+            raise
         finally:
-            gc.unfreeze()
-        send.close()
+            send.close()
 
     def result(self) -> Result:
-        """Wait for `fn`'s result; raise its exception."""
+        """Wait for `fn`'s result; raise its exception. Whatever stops the wait (a signal, an
+        error) stops the child too: nothing is left writing after this returns or raises."""
         if self.process is None:
             return self.fn()
         try:
-            ok, value = self.receive.recv()
+            ok, value = pickle.loads(self.receive.recv_bytes())
         except EOFError:
             self.process.join()
             raise RuntimeError(f"the process beside this one died (exit code {self.process.exitcode})") from None
+        except BaseException:
+            self.cancel()
+            raise
         finally:
             self.receive.close()
         self.process.join()
@@ -135,9 +168,11 @@ class Beside:
 
     def cancel(self) -> None:
         """Stop the child, when this process gives up before asking for the result."""
-        if self.process is not None and self.process.is_alive():
-            self.process.kill()
+        if self.process is not None:
+            if self.process.is_alive():
+                self.process.kill()
             self.process.join()
+            self.receive.close()
 
 
 def run_beside(fn: Callable[[], Result], workers: int) -> Beside:

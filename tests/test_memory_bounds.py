@@ -6,6 +6,7 @@ import random
 import threading
 import time
 from collections import Counter
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
@@ -132,20 +133,46 @@ def _slow_on_multiples_of_four(item: int) -> tuple[int, float]:
     return item, time.monotonic()
 
 
+def _parent_pid(_: int) -> int:
+    import os
+    return os.getppid()
+
+
 def test_workers_are_forked_unless_another_python_thread_runs():
+    """Forked workers are this process's children; a forkserver's are the forkserver's."""
+    import os
+
     from pipeline.executor import start_method
 
+    if threading.active_count() > 1:
+        pytest.skip("a thread of the test runner's runs: workers come from a forkserver")
     assert start_method() == "fork"
+    assert set(map_ordered(_parent_pid, range(4), workers=2)) == {os.getpid()}
     release = threading.Event()
     thread = threading.Thread(target=release.wait)
     thread.start()
     try:
         assert start_method() == "forkserver"
-        assert [n * n for n in range(6)] == list(map_ordered(_square, range(6), workers=2))
+        assert os.getpid() not in set(map_ordered(_parent_pid, range(4), workers=2))
     finally:
         release.set()
         thread.join()
     assert start_method() == "fork"
+
+
+def test_a_callers_frozen_objects_stay_frozen():
+    import gc
+
+    from pipeline.executor import run_beside
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert list(map_ordered(_square, range(4), workers=2)) == [0, 1, 4, 9]
+        assert run_beside(partial(_square, 3), workers=2).result() == 9
+        assert gc.get_freeze_count() >= frozen > 0
+    finally:
+        gc.unfreeze()
 
 
 def _square(n: int) -> int:
@@ -212,9 +239,21 @@ def _dies() -> None:
     os._exit(3)
 
 
+class _NeedsTwoArguments(Exception):
+    def __init__(self, a, b):
+        super().__init__(f"{a} {b}")
+
+
+def _fails_unpicklably() -> None:
+    raise _NeedsTwoArguments("a", "b")  # pickles, but unpickling calls __init__ with one argument
+
+
+def _sleeps() -> None:
+    time.sleep(60)
+
+
 def test_run_beside_gives_the_result_of_a_child_or_of_this_process():
     import os
-    from functools import partial
 
     from pipeline.executor import run_beside
 
@@ -225,5 +264,30 @@ def test_run_beside_gives_the_result_of_a_child_or_of_this_process():
     for workers in (1, 2):
         with pytest.raises(ValueError, match="no such table"):
             run_beside(_fails, workers).result()
+    with pytest.raises(ValueError) as raised:
+        run_beside(_fails, workers=2).result()
+    assert any("in the process beside" in note and "_fails" in note for note in raised.value.__notes__)
     with pytest.raises(RuntimeError, match="exit code 3"):
         run_beside(_dies, workers=2).result()
+    with pytest.raises(RuntimeError, match="cannot be sent back"):
+        run_beside(_fails_unpicklably, workers=2).result()
+
+
+def test_a_wait_cut_short_stops_the_child():
+    import signal
+
+    from pipeline.executor import run_beside
+
+    def interrupt(signum, frame):
+        raise TimeoutError("waited long enough")
+
+    beside = run_beside(_sleeps, workers=2)
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    try:
+        with pytest.raises(TimeoutError):
+            beside.result()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not beside.process.is_alive() and beside.process.exitcode is not None

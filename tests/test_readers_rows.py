@@ -126,3 +126,35 @@ def test_broken_row_files_are_quarantined_while_the_rest_publish(tmp_path):
             ("bad.parquet", "unreadable"), ("wrong-columns.parquet", "no_text_field")} <= reasons
     assert any(p.startswith("cut.jsonl.gz:") and r == "unreadable" for p, r in reasons)
     assert any(p.startswith("bad.jsonl.zst:") and r == "unreadable" for p, r in reasons)
+
+
+def test_deeply_nested_lines_are_bad_json_whatever_the_stack_and_the_workers(tmp_path):
+    """Python's JSON decoder fails at a depth that depends on the caller's stack; a line nested
+    deeper than MAX_JSON_DEPTH is rejected before decoding, so the output is the same from the
+    main process (1 worker), a forked worker, or a deep call stack."""
+    import dataclasses
+
+    from pipeline.options import Options
+    from pipeline.readers.jsonl import MAX_JSON_DEPTH
+
+    def line(doc_id: str, text: str, depth: int) -> bytes:
+        return f'{{"id": "{doc_id}", "text": {json.dumps(text)}, "x": {"[" * depth + "]" * depth}}}'.encode()
+
+    quoted = json.dumps({"id": "quoted", "text": ARTICLES[1][1], "note": "[" * 3000}).encode()
+    # the record's own object is one level: n0 nests exactly MAX_JSON_DEPTH deep, n1 one more
+    lines = [line("n0", ARTICLES[0][1], MAX_JSON_DEPTH - 1), line("n1", ARTICLES[1][1], MAX_JSON_DEPTH),
+             line("n2", ARTICLES[1][1], 990), line("n3", ARTICLES[1][1], 5000), quoted]
+    (tmp_path / "deep.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+
+    def outcome(workers: int, stack: int = 0) -> tuple[dict, list[str]]:
+        if stack:
+            return outcome(workers, stack - 1)
+        out = tmp_path / f"out-{workers}-{stack}-{len(list(tmp_path.iterdir()))}"
+        run([tmp_path / "deep.jsonl"], out, dataclasses.replace(Options(), workers=workers))
+        return {r["id"]: r["reason"] for r in rejects(out)}, sorted(published(out))
+
+    expected = outcome(1)
+    # lines 2-4 (ids from the file, as they could not be read): too deep; brackets in a string are text
+    assert expected == ({"deep-2": "bad_json", "deep-3": "bad_json", "deep-4": "bad_json"}, ["n0", "quoted"])
+    assert outcome(2) == expected
+    assert outcome(1, stack=700) == expected

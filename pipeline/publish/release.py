@@ -225,8 +225,9 @@ class ReleaseBuilder:
         """Run the corpus stage over the merged runs, then write the final shards.
 
         Returns the shards' file entries for the manifest; `counts`, `removed_by_rule` and
-        `rejected_by_reason` then describe what was published. With workers, the removals,
-        rejects and duplicates tables are written by a child process beside the data shards.
+        `rejected_by_reason` then describe what was published. With workers, and where this
+        process can fork (`executor.start_method`), the removals, rejects and duplicates tables
+        are written by a child process beside the data shards; otherwise after them.
         """
         self._spill()
         self.runs["data"] = reduce_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"], RUN_OPTIONS)
