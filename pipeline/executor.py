@@ -27,6 +27,7 @@ import pickle
 import sys
 import threading
 import traceback
+import warnings
 from collections import deque
 from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -93,6 +94,17 @@ def _frozen_collector(freeze: bool) -> Iterator[Callable[[], None]]:
         unfreeze()
 
 
+@contextmanager
+def _forking() -> Iterator[None]:
+    """Around a fork: Python 3.12+ warns on any fork of a process with threads, native ones
+    included; start_method() has ruled out the ones that matter (see there). Under -W error the
+    warning would be raised in the parent after the child was made."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*fork\(\) may lead to deadlocks",
+                                category=DeprecationWarning)
+        yield
+
+
 def map_ordered(fn: Callable[[Item], Result], items: Iterable[Item], workers: int = 1,
                 in_flight_per_worker: int = 2) -> Iterator[Result]:
     if workers <= 1:
@@ -103,9 +115,13 @@ def map_ordered(fn: Callable[[Item], Result], items: Iterable[Item], workers: in
     with _frozen_collector(method == "fork") as unfreeze, \
             ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(method)) as pool:
         pending: deque[Future] = deque()
-        for item in items:
-            pending.append(pool.submit(fn, item))  # the first submit starts every worker
-            unfreeze()
+        for n, item in enumerate(items):
+            if n == 0:
+                with _forking():
+                    pending.append(pool.submit(fn, item))  # the first submit starts every worker
+                unfreeze()
+            else:
+                pending.append(pool.submit(fn, item))
             if len(pending) >= workers * in_flight_per_worker:
                 yield pending.popleft().result()
         while pending:
@@ -138,7 +154,7 @@ class Beside:
 
         self.process = context.Process(target=child, daemon=True)
         try:
-            with _frozen_collector(True):
+            with _frozen_collector(True), _forking():
                 self.process.start()
         except BaseException:
             self.receive.close()
