@@ -10,7 +10,8 @@ In one run it
      override with --make-corpus) into bench/out/ (git-ignored); an identical earlier corpus is reused;
   2. measures the floor: the JSONL read and written back as Parquet with pyarrow, no processing
      (streamed in record batches, zstd at the pipeline's default level);
-  3. measures `python3 -m pipeline run CORPUS --out bench/out/dist-wN --workers N` for each N;
+  3. measures `python3 -m pipeline run CORPUS --out bench/out/dist-wN --workers N` for each N, in
+     rounds that alternate between the worker counts (the machine's speed drifts);
   4. checks that the outputs of every worker count are byte-identical (sha256 of every file).
 
 Every measurement is a subprocess started from the repo root, timed by wall clock, repeated --repeat
@@ -267,29 +268,36 @@ def bench_corpus(corpus: Path, docs: int, size: int, out_dir: Path, workers_list
     result["pipeline"] = []
     hashes: dict[int, dict[str, str]] = {}
     deterministic = True
-    for workers in workers_list:
-        dist = out_dir / f"dist-{tag}-w{workers}"
-        cmd = [sys.executable, "-m", "pipeline", "run", rel(corpus), "--out", rel(dist),
-               "--workers", str(workers)]
-        runs = []
-        for i in range(repeat):
+    commands = {}
+    runs: dict[int, list[dict]] = {workers: [] for workers in workers_list}
+    # Rounds of one run per worker count, not all runs of one count and then the next: the
+    # machine's speed drifts (its cores are shared), and alternating gives every count the same
+    # conditions on average; each round's own ratio is reported too (`speedup_paired`).
+    for i in range(repeat):
+        for workers in workers_list:
+            dist = out_dir / f"dist-{tag}-w{workers}"
+            commands[workers] = [sys.executable, "-m", "pipeline", "run", rel(corpus), "--out", rel(dist),
+                                 "--workers", str(workers)]
             shutil.rmtree(dist, ignore_errors=True)
-            runs.append(measure(cmd, f"pipeline --workers {workers}"))
-            print(f"  workers={workers}    run {i + 1}/{repeat}: {runs[-1]['seconds']:.2f} s, "
-                  f"peak {runs[-1]['peak_rss_mb']:.0f} MB", file=sys.stderr, flush=True)
+            runs[workers].append(measure(commands[workers], f"pipeline --workers {workers}"))
+            print(f"  workers={workers}    run {i + 1}/{repeat}: {runs[workers][-1]['seconds']:.2f} s, "
+                  f"peak {runs[workers][-1]['peak_rss_mb']:.0f} MB", file=sys.stderr, flush=True)
             current = tree_hashes(dist)
             if workers in hashes and current != hashes[workers]:
                 deterministic = False
             hashes.setdefault(workers, current)
-        summary = summarise(runs, size, docs, workers)
+    for workers in workers_list:
+        summary = summarise(runs[workers], size, docs, workers)
         summary["ratio_to_floor"] = summary["seconds_median"] / result["floor"]["seconds_median"]
-        summary["command"] = " ".join(["python3"] + cmd[1:])
-        summary["last_output"] = runs[-1]["output"].splitlines()[:3]
+        summary["command"] = " ".join(["python3"] + commands[workers][1:])
+        summary["last_output"] = runs[workers][-1]["output"].splitlines()[:3]
         result["pipeline"].append(summary)
     by_workers = {s["workers"]: s for s in result["pipeline"]}
     if 1 in by_workers:
         for s in result["pipeline"]:
             s["speedup_vs_1"] = by_workers[1]["seconds_median"] / s["seconds_median"]
+            s["speedup_paired"] = statistics.median(
+                one["seconds"] / many["seconds"] for one, many in zip(runs[1], runs[s["workers"]]))
     if len(hashes) > 1:
         first = next(iter(hashes.values()))
         differing = sorted({name for h in hashes.values()
@@ -323,6 +331,10 @@ def print_report(result: dict, title: str) -> None:
     print("  (wall s = median subprocess wall time, interpreter start and imports included; internal s "
           "= the time the command reports for its own work;\n   x floor = wall time / floor wall time; "
           "peak RSS / PSS = max over repeats of the summed RSS / PSS of the process tree, RSS every ~100 ms, PSS every ~0.5 s)")
+    for s in result["pipeline"]:
+        if "speedup_paired" in s and s["workers"] != 1:
+            print(f"  speed-up of workers={s['workers']}, median of each round's own ratio "
+                  f"(runs alternate between worker counts): {s['speedup_paired']:.2f}x")
     for s in result["pipeline"]:
         print(f"  {s['command']}  ->  {s['last_output'][0] if s['last_output'] else ''}")
     if "outputs_identical" in result:

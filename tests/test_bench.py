@@ -72,3 +72,19 @@ def test_script_end_to_end_json(tmp_path):
     assert run["workers"] == 1 and run["seconds_median"] > 0 and run["peak_rss_mb_max"] > 20
     assert run["ratio_to_floor"] > 0 and report["repeats_identical"]
     assert (tmp_path / "dist-5-w1" / "manifest.json").exists()
+
+
+@needs_proc
+@needs_generator
+def test_worker_counts_alternate_and_each_round_gives_its_ratio(tmp_path):
+    out = subprocess.run([sys.executable, str(SCRIPT), "--docs", "5", "--repeat", "2", "--workers", "1,2",
+                          "--out-dir", str(tmp_path), "--json"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    order = [line.split()[0] for line in out.stderr.splitlines() if line.strip().startswith("workers=")]
+    assert order == ["workers=1", "workers=2", "workers=1", "workers=2"]
+    report = json.loads(out.stdout)["main"]
+    one, two = report["pipeline"]
+    assert len(one["seconds_all"]) == len(two["seconds_all"]) == 2
+    expected = sorted(a / b for a, b in zip(one["seconds_all"], two["seconds_all"]))
+    assert abs(two["speedup_paired"] - sum(expected) / 2) < 0.01 and report["outputs_identical"]
