@@ -215,7 +215,7 @@ class ReleaseBuilder:
                 continue
             run = self.runs_dir / f"{kind}-{len(self.runs[kind]):05d}.parquet"
             table = pa.concat_tables(tables).cast(self.run_schemas[kind])
-            write_parquet(sort_table(table, KEYS[kind]), run, RUN_OPTIONS)
+            write_parquet(sort_table(table, KEYS[kind]), run, RUN_OPTIONS, dictionary=False)
             self.runs[kind].append(run)
             self.buffers[kind] = []
         self.buffered_bytes = 0
