@@ -180,7 +180,8 @@ class CorpusStage:
 
     def _clean_and_sign(self, data: Iterator[pa.Table], templates: str | None) -> None:
         corpus, removals, rejects = arrow_schema(Corpus), arrow_schema(Removals), arrow_schema(Rejects)
-        clean = pq.ParquetWriter(self.clean_path, corpus)
+        # read back once, by pass 4: plain encoding, like the sorted runs (publish/shards.py)
+        clean = pq.ParquetWriter(self.clean_path, corpus, use_dictionary=False)
         cut = pq.ParquetWriter(self.removals_path, removals)
         emptied = pq.ParquetWriter(self.rejects_path, rejects)
         signatures = SignatureWriter(self.signatures_path, self.options.dedup)
