@@ -38,8 +38,8 @@ class Document:
     """A news article on its way from a raw input to a published row.
 
     Readers fill `id`, `raw`, `provenance` and whatever fields the input carries
-    (`given`), or leave a record to decode in `row`; cleaning steps fill `text`, `lines` and `removals`; the metadata
-    step fills the rest. A step that cannot go on sets `rejection` and every
+    (`given`), or leave a record to decode in `row`; cleaning steps fill `text`, `lines`,
+    `removals` and `paragraph_lines`; the metadata step fills the rest. A step that cannot go on sets `rejection` and every
     later step leaves the document alone.
     """
 
@@ -52,7 +52,8 @@ class Document:
     # (line number, text) of the lines still in the body; numbers refer to the input text
     lines: list[tuple[int, str]] = field(default_factory=list)
     removals: list[Removal] = field(default_factory=list)
-    paragraph_lines: list[int] = field(default_factory=list)  # the input line each paragraph of `text` starts on
+    # the input line each paragraph of `text` starts on (repair_text fills it)
+    paragraph_lines: list[int] = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)  # names of text repairs applied
     given: dict[str, Any] = field(default_factory=dict)  # fields from the input (url, title, ...)
     title: str | None = None

@@ -15,8 +15,8 @@ benchmark corpus: its own staging work then held up the items it took. bench/PRO
 
 How the children start (`start_method`): forked from this process when that is safe, else from
 a forkserver. Forking shares this process's imports with the children and needs no second
-interpreter: against a forkserver, 130 MB less memory in all and the first result ~1 s sooner
-with 2 workers (bench/PROFILE.md, section 11).
+interpreter: against a forkserver, 130 MB less memory in all and the workers started ~1.4 s
+sooner with 2 workers (bench/PROFILE.md, section 11).
 """
 from __future__ import annotations
 
