@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -113,6 +114,18 @@ def _unreadable(location: str) -> str | None:
     if kind != pafs.FileType.Directory:
         return f"{shown(location)} is not a folder"
     return None
+
+
+def entry() -> None:
+    """`newsclean` and `python -m pipeline`: `main()`, then exit.
+
+    Freezing the collector first spares the interpreter's last collections over every object
+    the libraries made (0.3 s after a run: a 2-worker run of the benchmark corpus takes ~14 s);
+    the exit itself is the usual one (exit handlers, open files flushed), and the process's
+    memory goes back to the system in any case."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

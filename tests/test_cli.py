@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import pyarrow.parquet as pq
 
@@ -86,3 +89,19 @@ def test_disable_rule_and_add_pattern_from_cli_and_toml(tmp_path):
     bad.write_text("[rules]\nno_such_option = 1\n")
     result = cli("run", str(tmp_path / "a.txt"), "--out", str(out), "--config", str(bad))
     assert result.returncode == 2 and "no_such_option" in result.stderr
+
+
+def test_entry_exits_with_mains_code_and_runs_exit_handlers(tmp_path):
+    """The console script's exit skips the last collections (gc.freeze) but is otherwise the
+    usual one: main's exit code, exit handlers run, output flushed."""
+    script = ("import atexit, sys\n"
+              "atexit.register(lambda: print('exit handler ran', flush=True))\n"
+              "from pipeline.cli import entry\n"
+              f"sys.argv = ['newsclean', 'validate', {str(tmp_path / 'nowhere')!r}]\n"
+              "print('before', end='')\n"
+              "entry()\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 2, result.stderr
+    assert result.stdout.startswith("before") and "exit handler ran" in result.stdout
+    assert "nowhere" in result.stderr
