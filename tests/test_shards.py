@@ -29,3 +29,25 @@ def test_grouped_merge_equals_single_merge(tmp_path_factory, runs, fan_in):
     assert len(reduced) <= fan_in
     grouped = pa.concat_tables([SCHEMA.empty_table(), *merge_runs(reduced, ("id", "line"), SCHEMA)])
     assert grouped.equals(single)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abcdefghij"), st.integers(0, 3)), max_size=80),
+       st.lists(st.integers(0, 80), max_size=6), st.booleans())
+def test_merge_equals_a_stable_sort_of_the_runs_in_order(tmp_path_factory, rows, cuts, ordered):
+    """The definition: every run's rows, run after run, stably sorted. Ordered input makes runs
+    that do not overlap (then each round takes rows of one run only), unordered input runs that do."""
+    folder = tmp_path_factory.mktemp("runs")
+    if ordered:
+        rows = sorted(rows)
+    bounds = [0, *sorted(cuts), len(rows)]
+    tables, paths = [], []
+    for number, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
+        table = pa.Table.from_pylist([{"id": i, "line": n, "run": number} for i, n in rows[lo:hi]],
+                                     schema=SCHEMA)
+        path = folder / f"run-{number:03d}.parquet"
+        write_parquet(sort_table(table, ("id", "line")), path, OPTIONS)
+        tables.append(table)
+        paths.append(path)
+    merged = pa.concat_tables([SCHEMA.empty_table(), *merge_runs(paths, ("id", "line"), SCHEMA)])
+    assert merged.equals(sort_table(pa.concat_tables(tables), ("id", "line")))

@@ -262,8 +262,8 @@ class UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def _column(path: Path, name: str) -> np.ndarray:
-    return pq.read_table(path, columns=[name]).column(0).to_numpy()
+def _column(file: pq.ParquetFile, name: str) -> np.ndarray:
+    return file.read(columns=[name], use_threads=False).column(0).to_numpy()
 
 
 def _runs(values: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -305,8 +305,15 @@ def _similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
 
 def cluster(path: Path, rows: int, options: DedupOptions) -> Folding:
     """Read the signatures back and decide, for every clustered row, whether it is published."""
+    with pq.ParquetFile(path, pre_buffer=False) as file:  # its footer read once, not per column
+        groups = _linked(file, path, rows, options)
+    return _fold(path, groups, options)
+
+
+def _linked(file: pq.ParquetFile, path: Path, rows: int, options: DedupOptions) -> UnionFind:
+    """The rows joined by equal texts and, with `options.near`, by similar signatures."""
     groups = UnionFind()
-    exact = _column(path, "exact")
+    exact = _column(file, "exact")
     idx = np.arange(rows, dtype=np.int64)
     a, b = _runs(exact, idx)
     for x, y in zip(a.tolist(), b.tolist()):
@@ -321,7 +328,7 @@ def cluster(path: Path, rows: int, options: DedupOptions) -> Folding:
         pairs = np.zeros(0, np.int64)  # a * rows + b, distinct: 8 bytes per candidate pair
         bands, _ = band_shape(options)
         for band in range(bands):
-            x, y = _runs(_column(path, f"band_{band:02d}")[representative], members)
+            x, y = _runs(_column(file, f"band_{band:02d}")[representative], members)
             pairs = np.union1d(pairs, x * rows + y)
         log.info("near copies: %d candidate pairs from %d bands", len(pairs), bands)
         for start in range(0, len(pairs), PAIRS_PER_CHECK):
@@ -333,7 +340,7 @@ def cluster(path: Path, rows: int, options: DedupOptions) -> Folding:
             close = sim >= options.threshold
             for x, y in zip(pa_[close].tolist(), pb_[close].tolist()):
                 groups.union(x, y)
-    return _fold(path, groups, options)
+    return groups
 
 
 def _fold(path: Path, groups: UnionFind, options: DedupOptions) -> Folding:

@@ -70,7 +70,9 @@ def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema) -> It
                 pieces.append(buf.slice(0, taken))
             rest = buf.slice(taken)
             buffers[i] = rest if rest.num_rows else next(sources[i], None)
-        if pieces:
+        if len(pieces) == 1:  # rows of one run only (runs of ordered input do not overlap):
+            yield pieces[0].cast(schema)  # sorted already; Arrow's sort is stable, so no change
+        elif pieces:
             yield sort_table(pa.concat_tables(pieces).cast(schema), keys)
 
 
