@@ -33,7 +33,7 @@ from ..executor import release_memory, run_beside, stop_forkserver
 from ..options import CorpusOptions, PublishOptions
 from .shards import (MERGE_BATCH_ROWS, ShardWriter, merge_runs, reduce_runs, sort_table, write_parquet,
                      write_sorted)
-from .validate import sha256_file, validate_files
+from .validate import Report, sha256_file, validate_files, validate_tables
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ KEYS = {"data": ("id",), "removals": ("id", "line"), "rejects": ("id", "provenan
 PREFIX = {"data": "train", "removals": "removals", "rejects": "rejects", "duplicates": "duplicates"}
 MODELS = {"data": Corpus, "removals": Removals, "rejects": Rejects}
 TABLES = {**MODELS, "duplicates": Duplicates}  # every published table (MODELS: those spilled in runs)
+SIDE = ("removals", "rejects", "duplicates")  # the tables written (and checked) beside the data shards
 REWRITTEN_ROWS = 65_536  # removal rows read at a time when listing the rows the corpus stage rewrote
 
 
@@ -102,6 +103,7 @@ class SideTables:
     counts: Counter = field(default_factory=Counter)
     removed_by_rule: Counter = field(default_factory=Counter)
     rejected_by_reason: Counter = field(default_factory=Counter)
+    checked: dict[str, Report] = field(default_factory=dict)  # validate_tables' reports on them
 
 
 class ReleaseFailed(RuntimeError):
@@ -159,6 +161,7 @@ class ReleaseBuilder:
         self.counts: Counter = Counter()
         self.removed_by_rule: Counter = Counter()
         self.rejected_by_reason: Counter = Counter()
+        self.checked: dict[str, Report] = {}  # the side tables' row checks, made beside the data shards
 
     def _clear_dead_staging(self) -> None:
         for path in self.out.parent.glob(f".{self.out.name}.staging-*"):
@@ -227,14 +230,15 @@ class ReleaseBuilder:
         Returns the shards' file entries for the manifest; `counts`, `removed_by_rule` and
         `rejected_by_reason` then describe what was published. With workers, and where this
         process can fork (`executor.start_method`), the removals, rejects and duplicates tables
-        are written by a child process beside the data shards; otherwise after them.
+        are written and checked (`validate_tables`) by a child process beside the data shards;
+        otherwise after them.
         """
         self._spill()
         self.runs["data"] = reduce_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"], RUN_OPTIONS)
         corpus = self.corpus
         corpus.run(merge_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"]))
         stop_forkserver()  # no more pools in this run: its memory is no longer shared with workers
-        side_tables = run_beside(partial(self._write_side_tables, corpus.dropped_ids()), self.workers)
+        side_tables = run_beside(partial(self._write_and_check_side_tables, corpus.dropped_ids()), self.workers)
         try:
             writer = ShardWriter(self.staging / "data", PREFIX["data"], corpus.published_rows(),
                                  arrow_schema(Corpus), self.options)
@@ -250,6 +254,7 @@ class ReleaseBuilder:
         self.counts.update(side.counts)
         self.removed_by_rule.update(side.removed_by_rule)
         self.rejected_by_reason.update(side.rejected_by_reason)
+        self.checked = side.checked
         entries = []
         for kind in TABLES:
             for path in paths[kind]:
@@ -259,6 +264,13 @@ class ReleaseBuilder:
         shutil.rmtree(self.runs_dir)
         shutil.rmtree(corpus.folder)
         return entries
+
+    def _write_and_check_side_tables(self, dropped: pa.Array) -> "SideTables":
+        """The side tables written, then their row checks run (`publish` takes the reports): beside
+        the data shards with workers, their pandera checks no longer wait for them."""
+        side = self._write_side_tables(dropped)
+        side.checked = validate_tables(self.staging, SIDE)
+        return side
 
     def _write_side_tables(self, dropped: pa.Array) -> "SideTables":
         """The removals (without those of `dropped` rows), rejects and duplicates tables."""
@@ -300,9 +312,10 @@ class ReleaseBuilder:
 
         Every corpus row passed the row checks in its batch; what can have changed since is
         checked here (`validate_files`): the files against the manifest, the Arrow schemas,
-        uniqueness across shards, the tables no batch validated, and the rows the corpus stage
-        rewrote (template lines taken out of their text)."""
-        report = validate_files(self.staging, recheck=self._rewritten_ids())
+        uniqueness across shards, the tables no batch validated (checked once written, by
+        `validate_tables`), and the rows the corpus stage rewrote (template lines taken out of
+        their text)."""
+        report = validate_files(self.staging, recheck=self._rewritten_ids(), checked=self.checked)
         release_memory()
         if not report.ok:
             raise ReleaseFailed("the new release does not validate; the published folder is "

@@ -216,7 +216,7 @@ def _check_rows(name: str, table: pa_arrow.Table, schema: pa.DataFrameSchema, re
 
 
 def _check_table_files(release: Release, kind: str, model: type[pa.DataFrameModel], report: Report,
-                       unique: "AcrossShards", relaxed: tuple[str, ...]) -> None:
+                       unique: "AcrossShards | None", relaxed: tuple[str, ...]) -> None:
     expected = arrow_schema(model)
     schema = corpus_schema(relaxed) if model is Corpus else model.to_schema()
     report.rows[kind] = 0
@@ -448,16 +448,35 @@ def _open(directory, filesystem) -> tuple[Release | None, Report, tuple[str, ...
     return release, report, _check_manifest(release, report)
 
 
+def validate_tables(directory: str | os.PathLike, kinds: Iterable[str],
+                    filesystem: pafs.FileSystem | None = None) -> dict[str, Report]:
+    """Every check `validate_files` runs on the audit tables of `kinds` (removals, rejects,
+    duplicates: no batch validated their rows), one report per kind. The process that wrote
+    them runs it beside the corpus shards being written; `validate_files(checked=...)` then
+    takes its reports instead of reading those files again."""
+    release = Release(directory, filesystem)
+    reports = {}
+    for kind in kinds:
+        if kind == "data":
+            raise ValueError("the corpus shards are checked with the release (validate_files)")
+        reports[kind] = Report(shown(directory))
+        _check_table_files(release, kind, TABLES[kind], reports[kind], unique=None, relaxed=())
+    return reports
+
+
 def validate_files(directory: str | os.PathLike, filesystem: pafs.FileSystem | None = None,
-                   recheck: Iterable[str] | pa_arrow.Array | None = None) -> Report:
+                   recheck: Iterable[str] | pa_arrow.Array | None = None,
+                   checked: dict[str, Report] | None = None) -> Report:
     """The checks a release built from validated batches still needs, without re-running the row
     checks every batch passed (what `ReleaseBuilder.publish` runs before the swap).
 
     Files: manifest (presence, bytes, sha256, rows, nothing unlisted), each shard's Arrow schema,
     `id` and `content_hash` unique across shards. Rows: every check on the tables no batch
     validated (removals, rejects, duplicates), and on the corpus rows whose ids are in `recheck`
-    (rows changed after their batch passed, e.g. by the corpus stage). `validate_release` stays the
-    full check of a folder someone hands us.
+    (rows changed after their batch passed, e.g. by the corpus stage). `checked`: reports of
+    `validate_tables` on some of those tables, made once they were written; their files are not
+    read again (the manifest's checksums, checked here, hold them to the bytes checked there).
+    `validate_release` stays the full check of a folder someone hands us.
 
     Memory does not grow with the corpus but for 8 bytes a row (`AcrossShards`): files are read
     a record batch or a row group at a time, rows checked in slices."""
@@ -466,7 +485,12 @@ def validate_files(directory: str | os.PathLike, filesystem: pafs.FileSystem | N
         return report
     names = release.files("data", ".parquet")
     unique = AcrossShards(release, names, within=True)
+    checked = checked or {}
     for kind, model in TABLES.items():
+        if kind in checked and kind != "data":
+            report.rows[kind] = checked[kind].rows[kind]
+            report.violations += checked[kind].violations
+            continue
         if kind != "data":
             _check_table_files(release, kind, model, report, unique, relaxed)
             continue
