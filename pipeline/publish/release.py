@@ -269,6 +269,7 @@ class ReleaseBuilder:
         """The side tables written, then their row checks run (`publish` takes the reports): beside
         the data shards with workers, their pandera checks no longer wait for them."""
         side = self._write_side_tables(dropped)
+        release_memory()  # the writers' buffers, before the checks' own: the tail's peak is here
         side.checked = validate_tables(self.staging, SIDE)
         return side
 
