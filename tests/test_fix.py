@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.cleaning.fix import SAFE_CHARS, fix_text_fast, ftfy_config, normalise_spaces, repair
+from pipeline.cleaning.fix import SAFE_CHARS, fix_text_fast, ftfy_config, normalise_spaces, repair, repair_in_rounds
 from pipeline.options import FixOptions
 
 CONFIG = ftfy_config(FixOptions())
@@ -151,3 +151,16 @@ spacey_text = st.lists(st.sampled_from([" ", "  ", "\n", "\t", "\u00a0", "\u2009
 @given(st.one_of(spacey_text, text_with_mojibake))
 def test_normalise_spaces_equals_the_regex_definition(text):
     assert normalise_spaces(text) == _normalise_spaces_by_regex(text)
+
+
+@pytest.mark.parametrize("options", [FixOptions(), FixOptions(uncurl_quotes=True)], ids=["default", "uncurl"])
+@settings(max_examples=800, deadline=None)
+@given(text=st.one_of(spacey_text, text_with_mojibake, text_with_entities,
+                      st.text(alphabet=SAFE_CHARS + "\u00a0\u2009\x0b\x1f\x85\u200b"),
+                      st.lists(st.sampled_from(["  ", " \n", "\n ", "\u00a0", "a", "’", "\n"]), max_size=20).map("".join)),
+       given_repairs=st.sampled_from([[], ["whitespace"], ["ftfy"]]))
+def test_repair_equals_its_rounds(options, text, given_repairs):
+    """The one-pass path for text of safe characters gives the text and the repairs the rounds give."""
+    fast, rounds = list(given_repairs), list(given_repairs)
+    assert repair(text, options, fast) == repair_in_rounds(text, options, rounds)
+    assert fast == rounds
