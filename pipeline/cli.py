@@ -121,8 +121,8 @@ def entry() -> None:
 
     Freezing the collector first spares the interpreter's last collections over every object
     the libraries made (0.3 s after a run: a 2-worker run of the benchmark corpus takes ~14 s);
-    the exit itself is the usual one (exit handlers, open files flushed), and the process's
-    memory goes back to the system in any case."""
+    the exit itself is the usual one (exit handlers run, stdout and stderr flushed), and the
+    process's memory goes back to the system in any case."""
     code = main()
     gc.freeze()
     sys.exit(code)

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from conftest import rewrite_shard, with_column
-from pipeline.publish.validate import validate_files, validate_release, validate_tables
+from pipeline.publish.validate import validate_audit_tables, validate_files, validate_release
 
 SHARD = "data/train-00000-of-00001.parquet"
 
@@ -70,7 +71,7 @@ def test_audit_tables_checked_beforehand_give_the_same_report(release, damaged):
     """What publishing sees when the side tables' checks ran where they were written."""
     if damaged:
         _damage_removals(release)
-    checked = validate_tables(release, AUDIT)
+    checked = validate_audit_tables(release, AUDIT)
     assert set(checked) == set(AUDIT)
     whole, split = validate_files(release), validate_files(release, checked=checked)
     assert split.rows == whole.rows and list(split.rows) == list(whole.rows)
@@ -79,28 +80,62 @@ def test_audit_tables_checked_beforehand_give_the_same_report(release, damaged):
     if damaged:
         assert [v.check for v in split.violations] == ["line: greater_than_or_equal_to(1)"]
     with pytest.raises(ValueError):
-        validate_tables(release, ["data"])
+        validate_audit_tables(release, ["data"])
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_a_side_table_failing_its_checks_fails_the_run_and_keeps_the_release(
-        release, workers, monkeypatch):
-    """The side tables are checked after they are written, in the process that wrote them (a
-    child, with workers): a bad row there stops the swap, and the published folder stays."""
+def test_a_stale_report_is_not_taken(release, monkeypatch):
+    """A report on other bytes than the manifest lists (the file changed after its check) is set
+    aside: the file is checked again, and the damage found."""
+    checked = validate_audit_tables(release, AUDIT)
+    _damage_removals(release)  # the manifest follows the damaged file, as if written after the check
+    assert [v.check for v in validate_files(release, checked=checked).violations] == [
+        "line: greater_than_or_equal_to(1)"]
+
+
+def test_fresh_reports_spare_the_files_a_second_read(release, monkeypatch):
+    import pipeline.publish.validate as validate
+
+    checked = validate_audit_tables(release, AUDIT)
+    read = []
+    original = validate._check_table_files
+    monkeypatch.setattr(validate, "_check_table_files", lambda release, kind, *a: (read.append(kind), original(release, kind, *a)))
+    assert validate_files(release, checked=checked).ok and read == []
+    assert validate_files(release).ok and read == list(AUDIT)
+
+
+def _run_damaging(release: Path, monkeypatch, workers: int, method: str, pid_file: Path) -> None:
+    """Run the seeds into `release` with `method` of ReleaseBuilder wrapped to damage a removal
+    row once it returns, and to write the pid it ran in to `pid_file`."""
     from pipeline.options import Options
-    from pipeline.publish.release import ReleaseBuilder, ReleaseFailed
+    from pipeline.publish.release import ReleaseBuilder
     from pipeline.run import run
 
-    write = ReleaseBuilder._write_side_tables
+    original = getattr(ReleaseBuilder, method)
 
-    def write_badly(self, dropped):
-        side = write(self, dropped)
+    def damaging(self, dropped):
+        side = original(self, dropped)
         _damage_removals(self.staging, update_manifest=False)  # the manifest is not written yet
+        pid_file.write_text(str(os.getpid()))
         return side
 
-    monkeypatch.setattr(ReleaseBuilder, "_write_side_tables", write_badly)
+    monkeypatch.setattr(ReleaseBuilder, method, damaging)
+    run([Path(__file__).resolve().parent.parent / "seeds"], release, Options(workers=workers))
+
+
+@pytest.mark.parametrize("method", ["_write_side_tables", "_write_and_check_side_tables"],
+                         ids=["before-the-checks", "after-the-checks"])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_side_table_damaged_before_or_after_its_checks_fails_the_run(release, workers, method, monkeypatch,
+                                                                        tmp_path):
+    """The side tables are checked where they are written (a child, with workers): a bad row
+    there stops the swap; so does a change after the checks (the manifest has the checked
+    bytes' checksums). Either way the published folder stays as it was."""
+    from pipeline.publish.release import ReleaseFailed
+
     before = {p.relative_to(release): p.read_bytes() for p in release.rglob("*") if p.is_file()}
-    with pytest.raises(ReleaseFailed, match="greater_than_or_equal_to"):
-        run([Path(__file__).resolve().parent.parent / "seeds"], release, Options(workers=workers))
+    pid_file = tmp_path / "side-pid"
+    with pytest.raises(ReleaseFailed, match="greater_than_or_equal_to" if method == "_write_side_tables" else "sha256"):
+        _run_damaging(release, monkeypatch, workers, method, pid_file)
+    assert (int(pid_file.read_text()) == os.getpid()) is (workers == 1)  # with workers: the child beside
     assert {p.relative_to(release): p.read_bytes() for p in release.rglob("*") if p.is_file()} == before
     assert not list(release.parent.glob(f".{release.name}.staging-*"))

@@ -137,14 +137,11 @@ class FixText:
 
 
 def repair(text: str, options: FixOptions = FixOptions(), repairs: list[str] | None = None) -> str:
-    """ftfy, then spaces, until nothing changes (at most MAX_REPAIR_ROUNDS): spacing can make
-    text that ftfy reads differently ("Â" + a tab becomes "Â" + space, the mojibake of a
-    no-break space), and ftfy's own line breaks split a line it fixed as a whole. The second
-    round is cheap: ftfy only sees lines still holding an unsafe character.
+    """ftfy and space normalisation until nothing changes (`repair_in_rounds`, the definition).
 
     Most texts hold only SAFE_CHARS: no C0 separator (none is safe), nothing for ftfy, and their
-    spaces normalised are safe again, so the rounds come down to one `normalise_spaces`; the
-    rounds themselves (`repair_in_rounds`) stay the definition (tests/test_fix.py)."""
+    spaces normalised are safe again, so the rounds come down to one `normalise_spaces`
+    (tests/test_fix.py checks the text and the repairs are the same)."""
     repairs = [] if repairs is None else repairs
     if _safe_chars_hold(options) and not NEEDS_FTFY.search(text):
         spaced = normalise_spaces(text)
@@ -155,7 +152,10 @@ def repair(text: str, options: FixOptions = FixOptions(), repairs: list[str] | N
 
 
 def repair_in_rounds(text: str, options: FixOptions = FixOptions(), repairs: list[str] | None = None) -> str:
-    """`repair` round by round, for any text."""
+    """ftfy, then spaces, until nothing changes (at most MAX_REPAIR_ROUNDS): spacing can make
+    text that ftfy reads differently ("Â" + a tab becomes "Â" + space, the mojibake of a
+    no-break space), and ftfy's own line breaks split a line it fixed as a whole. The second
+    round is cheap: ftfy only sees lines still holding an unsafe character."""
     repairs = [] if repairs is None else repairs
     if C0_SEPARATORS.search(text):
         text = C0_SEPARATORS.sub(" ", text)

@@ -33,7 +33,7 @@ from ..executor import release_memory, run_beside, stop_forkserver
 from ..options import CorpusOptions, PublishOptions
 from .shards import (MERGE_BATCH_ROWS, ShardWriter, merge_runs, reduce_runs, sort_table, write_parquet,
                      write_sorted)
-from .validate import Report, sha256_file, validate_files, validate_tables
+from .validate import Report, sha256_file, validate_audit_tables, validate_files
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class SideTables:
     counts: Counter = field(default_factory=Counter)
     removed_by_rule: Counter = field(default_factory=Counter)
     rejected_by_reason: Counter = field(default_factory=Counter)
-    checked: dict[str, Report] = field(default_factory=dict)  # validate_tables' reports on them
+    checked: dict[str, Report] = field(default_factory=dict)  # their checks and checksums
 
 
 class ReleaseFailed(RuntimeError):
@@ -230,7 +230,7 @@ class ReleaseBuilder:
         Returns the shards' file entries for the manifest; `counts`, `removed_by_rule` and
         `rejected_by_reason` then describe what was published. With workers, and where this
         process can fork (`executor.start_method`), the removals, rejects and duplicates tables
-        are written and checked (`validate_tables`) by a child process beside the data shards;
+        are written and checked (`validate_audit_tables`) by a child process beside the data shards;
         otherwise after them.
         """
         self._spill()
@@ -259,19 +259,22 @@ class ReleaseBuilder:
         entries = []
         for kind in TABLES:
             for path in paths[kind]:
-                entries.append({"path": path.relative_to(self.staging).as_posix(), "table": kind,
-                                "rows": pq.ParquetFile(path).metadata.num_rows,
-                                "bytes": path.stat().st_size, "sha256": sha256_file(path)})
+                name = path.relative_to(self.staging).as_posix()
+                # a side table's checksum is the one taken when it was checked: a later change
+                # then fails the manifest check instead of passing with the old report
+                checked = self.checked[kind].sha256 if kind in self.checked else {}
+                entries.append({"path": name, "table": kind, "rows": pq.ParquetFile(path).metadata.num_rows,
+                                "bytes": path.stat().st_size, "sha256": checked.get(name) or sha256_file(path)})
         shutil.rmtree(self.runs_dir)
         shutil.rmtree(corpus.folder)
         return entries
 
     def _write_and_check_side_tables(self, dropped: pa.Array) -> "SideTables":
-        """The side tables written, then their row checks run (`publish` takes the reports): beside
-        the data shards with workers, their pandera checks no longer wait for them."""
+        """The side tables written, then checksummed and checked (the manifest and `publish` take
+        the results): beside the data shards with workers, their pandera checks wait for neither."""
         side = self._write_side_tables(dropped)
         release_memory()  # the writers' buffers, before the checks' own: the tail's peak is here
-        side.checked = validate_tables(self.staging, SIDE)
+        side.checked = validate_audit_tables(self.staging, SIDE)
         return side
 
     def _write_side_tables(self, dropped: pa.Array) -> "SideTables":
@@ -315,8 +318,8 @@ class ReleaseBuilder:
         Every corpus row passed the row checks in its batch; what can have changed since is
         checked here (`validate_files`): the files against the manifest, the Arrow schemas,
         uniqueness across shards, the tables no batch validated (checked once written, by
-        `validate_tables`), and the rows the corpus stage rewrote (template lines taken out of
-        their text)."""
+        `validate_audit_tables`), and the rows the corpus stage rewrote (template lines taken
+        out of their text)."""
         report = validate_files(self.staging, recheck=self._rewritten_ids(), checked=self.checked)
         release_memory()
         if not report.ok:

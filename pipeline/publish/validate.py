@@ -114,6 +114,7 @@ class Report:
     directory: str
     rows: dict[str, int] = field(default_factory=dict)
     violations: list[Violation] = field(default_factory=list)
+    sha256: dict[str, str] = field(default_factory=dict)  # the files checked: their bytes' sha256
 
     @property
     def ok(self) -> bool:
@@ -448,20 +449,39 @@ def _open(directory, filesystem) -> tuple[Release | None, Report, tuple[str, ...
     return release, report, _check_manifest(release, report)
 
 
-def validate_tables(directory: str | os.PathLike, kinds: Iterable[str],
-                    filesystem: pafs.FileSystem | None = None) -> dict[str, Report]:
+def validate_audit_tables(directory: str | os.PathLike, kinds: Iterable[str],
+                          filesystem: pafs.FileSystem | None = None) -> dict[str, Report]:
     """Every check `validate_files` runs on the audit tables of `kinds` (removals, rejects,
-    duplicates: no batch validated their rows), one report per kind. The process that wrote
-    them runs it beside the corpus shards being written; `validate_files(checked=...)` then
-    takes its reports instead of reading those files again."""
+    duplicates: no batch validated their rows), one report per kind, with the sha256 of each file
+    checked, taken before the check (so a change during it shows as a checksum mismatch). The
+    process that wrote the tables runs this beside the corpus shards being written; the manifest
+    takes these checksums and `validate_files(checked=...)` takes the reports."""
     release = Release(directory, filesystem)
     reports = {}
     for kind in kinds:
         if kind == "data":
             raise ValueError("the corpus shards are checked with the release (validate_files)")
-        reports[kind] = Report(shown(directory))
-        _check_table_files(release, kind, TABLES[kind], reports[kind], unique=None, relaxed=())
+        report = reports[kind] = Report(shown(directory))
+        report.sha256 = {name: sha256_file(release.path(name), release.fs)
+                         for name in release.files(kind, ".parquet")}
+        _check_table_files(release, kind, TABLES[kind], report, unique=None, relaxed=())
     return reports
+
+
+def _manifest_sha256(release: Release) -> dict[str, str]:
+    """The manifest's checksum of each file it lists (nothing when it cannot be read: then
+    `_check_manifest` reports why)."""
+    try:
+        return {entry["path"]: entry["sha256"] for entry in json.loads(release.read_text("manifest.json"))["files"]}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _still_checked(release: Release, kind: str, report: Report, listed: dict[str, str]) -> bool:
+    """Whether `report` covers this kind's files as the manifest lists them: the same files, with
+    the checksums of the bytes it checked (the manifest check holds the files to those)."""
+    names = release.files(kind, ".parquet")
+    return set(names) == set(report.sha256) and all(listed.get(n) == report.sha256[n] for n in names)
 
 
 def validate_files(directory: str | os.PathLike, filesystem: pafs.FileSystem | None = None,
@@ -474,9 +494,10 @@ def validate_files(directory: str | os.PathLike, filesystem: pafs.FileSystem | N
     `id` and `content_hash` unique across shards. Rows: every check on the tables no batch
     validated (removals, rejects, duplicates), and on the corpus rows whose ids are in `recheck`
     (rows changed after their batch passed, e.g. by the corpus stage). `checked`: reports of
-    `validate_tables` on some of those tables, made once they were written; their files are not
-    read again (the manifest's checksums, checked here, hold them to the bytes checked there).
-    `validate_release` stays the full check of a folder someone hands us.
+    `validate_audit_tables` on some of those tables; a kind's files are not read again when the
+    manifest lists exactly the files its report checked, with their checksums (the manifest check
+    here holds the files to those bytes); otherwise they are checked here. `validate_release`
+    stays the full check of a folder someone hands us.
 
     Memory does not grow with the corpus but for 8 bytes a row (`AcrossShards`): files are read
     a record batch or a row group at a time, rows checked in slices."""
@@ -486,8 +507,9 @@ def validate_files(directory: str | os.PathLike, filesystem: pafs.FileSystem | N
     names = release.files("data", ".parquet")
     unique = AcrossShards(release, names, within=True)
     checked = checked or {}
+    listed = _manifest_sha256(release) if checked else {}
     for kind, model in TABLES.items():
-        if kind in checked and kind != "data":
+        if kind in checked and kind != "data" and _still_checked(release, kind, checked[kind], listed):
             report.rows[kind] = checked[kind].rows[kind]
             report.violations += checked[kind].violations
             continue
