@@ -83,7 +83,7 @@ def test_audit_tables_checked_beforehand_give_the_same_report(release, damaged):
         validate_audit_tables(release, ["data"])
 
 
-def test_a_stale_report_is_not_taken(release, monkeypatch):
+def test_a_stale_report_is_not_taken(release):
     """A report on other bytes than the manifest lists (the file changed after its check) is set
     aside: the file is checked again, and the damage found."""
     checked = validate_audit_tables(release, AUDIT)
