@@ -59,8 +59,6 @@ def test_floor_copy_round_trips(tmp_path):
     assert table.num_rows == 50 and table.column("text")[3].as_py() == "x\n" * 3
 
 
-@needs_proc
-@needs_generator
 def _run_script(tmp_path, *args: str) -> tuple[dict, str]:
     """The script on a 5-document corpus: (its JSON report's "main" part, its stderr)."""
     out = subprocess.run([sys.executable, str(SCRIPT), "--docs", "5", *args, "--out-dir", str(tmp_path),
@@ -69,6 +67,8 @@ def _run_script(tmp_path, *args: str) -> tuple[dict, str]:
     return json.loads(out.stdout)["main"], out.stderr
 
 
+@needs_proc
+@needs_generator
 def test_script_end_to_end_json(tmp_path):
     report, _ = _run_script(tmp_path, "--repeat", "1", "--workers", "1")
     assert report["docs"] == 5 and report["input_bytes"] > 0
