@@ -105,3 +105,22 @@ def test_entry_exits_with_mains_code_and_runs_exit_handlers(tmp_path):
     assert result.returncode == 2, result.stderr
     assert result.stdout.startswith("before") and "exit handler ran" in result.stdout
     assert "nowhere" in result.stderr
+
+
+def test_the_card_states_the_codec_the_shards_were_written_with(seeds_release, tmp_path):
+    card = (seeds_release / "README.md").read_text(encoding="utf-8")
+    assert "sorted by `id` (zstd level 3, row groups of 1000 rows)" in card
+    codecs = {pq.ParquetFile(path).metadata.row_group(0).column(0).compression
+              for path in (seeds_release / "data").glob("*.parquet")}
+    assert codecs == {"ZSTD"}
+    config = tmp_path / "options.toml"
+    config.write_text('[publish]\ncompression = "snappy"\n')
+    out = tmp_path / "snappy"
+    result = cli("run", str(REPO / "seeds"), "--out", str(out), "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "sorted by `id` (snappy, row groups" in (out / "README.md").read_text(encoding="utf-8")
+    path = next((out / "data").glob("*.parquet"))
+    assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "SNAPPY"
+    config.write_text('[publish]\ncompression = "zip"\n')
+    result = cli("run", str(REPO / "seeds"), "--out", str(tmp_path / "bad"), "--config", str(config))
+    assert result.returncode == 2 and "publish.compression must be one of" in result.stderr

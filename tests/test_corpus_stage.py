@@ -440,3 +440,22 @@ def test_repeats_inside_one_batch_are_judged_as_repeats_across_batches(tmp_path)
         assert {r["id"]: r["duplicate_ids"] for r in _table(out, "data")} == {"a": ["b"], "c": []}
         outputs.append(_published_bytes(out))
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_pass_4_reading_the_staged_rows_again_publishes_what_pass_2s_copy_would(corpus, tmp_path, monkeypatch):
+    """Without template lines to strip, pass 4 reads the sorted runs again instead of a copy
+    written by pass 2: the published bytes (copies folded, canonical rows listing them) are the same."""
+    inputs, _ = corpus
+    options = Options()
+    no_templates = dataclasses.replace(options, corpus=dataclasses.replace(
+        options.corpus, templates=dataclasses.replace(options.corpus.templates, enabled=False)))
+    reread = tmp_path / "reread"
+    run(inputs, reread, dataclasses.replace(no_templates, batch_docs=4))
+    assert "wire-beta" not in _data(reread)  # footers kept: wire-beta is a near copy of wire-gamma
+    assert _data(reread)["wire-gamma"]["duplicate_ids"] == ["wire-beta"]
+    from pipeline.corpus.stage import CorpusStage
+    copied = []
+    monkeypatch.setattr(CorpusStage, "_rereads", lambda self, templates: copied.append(1) and False)
+    run(inputs, tmp_path / "copied", dataclasses.replace(no_templates, batch_docs=4))
+    assert copied
+    assert _published_bytes(tmp_path / "copied") == _published_bytes(reread)

@@ -158,6 +158,10 @@ def raw_path(path: Path) -> Path:
     return path.with_suffix(".u32")
 
 
+# The columns of a signed row that SignatureWriter reads
+SIGNED_COLUMNS = ("id", "content_hash", "word_count", "published", "source", "url", "provenance", SIGNATURE)
+
+
 class SignatureWriter:
     """Appends signed rows, numbered in the order given (the id order), to one Parquet file and
     their signatures to the raw file (fixed-width rows: any row is one read away)."""

@@ -5,6 +5,8 @@
     1. aggregate     templates.count   the (source, line) pairs that are site templates
     2. stream        templates.apply   template lines out of each row, text columns recomputed
                      dedup.sign        signatures spilled; rows whose text changed signed again
+                                       (no template lines found: only the columns signing
+                                       needs are read, and pass 4 reads the staged rows again)
     3. cluster       dedup.cluster     exact and near copies grouped; canonical row chosen
     4. stream        dedup.fold        copies left out, the canonical rows list them
 
@@ -24,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -35,13 +37,16 @@ from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 from ..executor import map_ordered, release_memory
 from ..options import CorpusOptions, TemplateOptions
-from .dedup import SIGNATURE, Folding, SignatureWriter, cluster, sign, signature_matrix, signed_as
+from .dedup import SIGNATURE, SIGNED_COLUMNS, Folding, SignatureWriter, cluster, sign, signature_matrix, signed_as
 from .templates import LineCounter, LineCounts, Stripped, TemplateLines, count_lines
 
 log = logging.getLogger(__name__)
 
 READ_ROWS = 1_000  # rows of the cleaned corpus read at a time in the publishing pass
 SLICE_ROWS = 500  # rows per unit of pass-2 work: bounds what is in flight to and from the workers
+# The staged rows (with their SIGNATURE column) in id order, read afresh on each call: all columns,
+# or only those named.
+StagedRows = Callable[[list[str] | None], Iterator[pa.Table]]
 TRIM_EVERY = 16  # slices between two `release_memory` calls (a trim costs ~1 ms)
 
 
@@ -128,6 +133,7 @@ class CorpusStage:
         self.signatures_path = folder / "signatures.parquet"
         self.rows = 0
         self.folding = Folding()
+        self._unchanged: StagedRows | None = None  # pass 4's rows when pass 2 changed none
         self._count_seconds = 0.0
 
     @contextmanager
@@ -145,15 +151,19 @@ class CorpusStage:
         self.counter.add(counts if counts is not None else count_lines(data, self.options.templates))
         self._count_seconds += time.perf_counter() - started
 
-    def run(self, data: Iterator[pa.Table]) -> None:
-        """Passes 1 (aggregate), 2 and 3 over the published rows, given in id order."""
+    def run(self, staged: StagedRows) -> None:
+        """Passes 1 (aggregate), 2 and 3 over the staged rows (`staged(columns)` reads them)."""
         templates = None
         with self._measure("templates.count", self._count_seconds):
             if self.options.templates.enabled:
                 path = self.counter.templates()
                 # no template lines found: pass 2 has nothing to strip (and needs no pool)
                 templates = str(path) if pq.ParquetFile(path).metadata.num_rows else None
-        self._clean_and_sign(data, templates)
+        if self._rereads(templates):  # pass 2 changes no row: it reads only what signing
+            self._unchanged = staged  # needs, and pass 4 reads the staged rows again
+            self._clean_and_sign(staged(list(SIGNED_COLUMNS)), None)
+        else:
+            self._clean_and_sign(staged(None), templates)
         with self._measure("dedup.cluster"):
             self.folding = cluster(self.signatures_path, self.rows, self.options.dedup)
             table = pa.Table.from_pylist(self.folding.duplicates, schema=arrow_schema(Duplicates))
@@ -164,6 +174,11 @@ class CorpusStage:
         report.exact, report.near = self.folding.exact, self.folding.near
         log.info("duplicates: %d clusters, %d copies folded (%d exact, %d near)",
                  report.clusters, report.folded, report.exact, report.near)
+
+    def _rereads(self, templates: str | None) -> bool:
+        """Whether pass 4 reads the staged rows again instead of pass 2's copy of them: when no
+        template line is to be stripped, the copy would be the same rows (tests/test_corpus_stage.py)."""
+        return templates is None
 
     def _uncount_folded(self) -> None:
         """Template lines are counted for published rows only, like the removals table."""
@@ -181,7 +196,7 @@ class CorpusStage:
     def _clean_and_sign(self, data: Iterator[pa.Table], templates: str | None) -> None:
         corpus, removals, rejects = arrow_schema(Corpus), arrow_schema(Removals), arrow_schema(Rejects)
         # read back once, by pass 4: plain encoding, like the sorted runs (publish/shards.py)
-        clean = pq.ParquetWriter(self.clean_path, corpus, use_dictionary=False)
+        clean = pq.ParquetWriter(self.clean_path, corpus, use_dictionary=False) if self._unchanged is None else None
         cut = pq.ParquetWriter(self.removals_path, removals)
         emptied = pq.ParquetWriter(self.rejects_path, rejects)
         signatures = SignatureWriter(self.signatures_path, self.options.dedup)
@@ -199,7 +214,8 @@ class CorpusStage:
                 slices_done += 1
                 if slices_done % TRIM_EVERY == 0:
                     release_memory()
-                clean.write_table(stripped.data)
+                if clean is not None:
+                    clean.write_table(stripped.data)
                 cut.write_table(stripped.removals)
                 if stripped.emptied.num_rows:
                     emptied.write_table(_template_rejects(stripped.emptied, rejects))
@@ -208,7 +224,8 @@ class CorpusStage:
                 self.report.template_lines_by_source.update(stripped.by_source)
         finally:
             for writer in (clean, cut, emptied, signatures):
-                writer.close()
+                if writer is not None:
+                    writer.close()
         self.rows = signatures.rows
         peak = round(_peak_rss_mb(), 1)
         wall = time.perf_counter() - started
@@ -236,9 +253,7 @@ class CorpusStage:
         # Without pre-buffering and on this thread: pyarrow's pre-buffer keeps every column chunk it
         # read until the file closes (the whole cleaned corpus, compressed: 279 MB at 1 GB), and
         # pages freed by its reader threads stay in their heaps (bench/PROFILE.md, section 9).
-        for batch in pq.ParquetFile(self.clean_path, pre_buffer=False).iter_batches(
-                batch_size=READ_ROWS, use_threads=False):
-            table = pa.Table.from_batches([batch])
+        for table in self._cleaned():
             n = table.num_rows
             lo, hi = np.searchsorted(clustered, [position, position + n])
             if hi > lo:
@@ -248,6 +263,16 @@ class CorpusStage:
                 yield table
         self.report.timings["dedup.fold"] = {"seconds": round(time.perf_counter() - started, 2),
                                              "peak_rss_mb": round(_peak_rss_mb(), 1)}
+
+
+    def _cleaned(self) -> Iterator[pa.Table]:
+        if self._unchanged is not None:
+            for table in self._unchanged(None):
+                yield table.drop_columns([SIGNATURE])
+            return
+        for batch in pq.ParquetFile(self.clean_path, pre_buffer=False).iter_batches(
+                batch_size=READ_ROWS, use_threads=False):
+            yield pa.Table.from_batches([batch])
 
 
 def _slices(tables: Iterator[pa.Table], rows: int) -> Iterator[pa.Table]:

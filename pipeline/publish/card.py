@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from schemas import Corpus, arrow_schema
 
 from ..executor import release_memory
+from ..options import codec_takes_level
 
 BATCH_ROWS = 8_192  # rows read at a time by the card's passes over a table
 
@@ -116,6 +117,12 @@ def _yaml_front_matter(rows: int, languages: Counter, audit_tables: list[str]) -
     return "\n".join(lines)
 
 
+def _codec(publish: dict) -> str:
+    """'zstd level 3': how the shards are compressed (a level only for the codecs that take one)."""
+    codec = publish["compression"]
+    return f"{codec} level {publish['compression_level']}" if codec_takes_level(codec) else codec
+
+
 def _table(header: tuple[str, ...], rows: list[tuple]) -> str:
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -204,7 +211,8 @@ def dataset_card(root: Path, manifest: dict) -> str:
         "",
         "## Files",
         "",
-        "- `data/train-*.parquet`: the corpus, one row per article, sorted by `id` (zstd, "
+        "- `data/train-*.parquet`: the corpus, one row per article, sorted by `id` "
+        f"({_codec(manifest['config']['publish'])}, "
         f"row groups of {manifest['config']['publish']['row_group_rows']} rows).",
         "- `removals/*.parquet`: every line removed from a published article: `id`, `line` "
         "(1-based, in the input text), `rule`, `family`, `text`. Join on `id` to see or reverse any cut.",

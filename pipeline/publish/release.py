@@ -236,7 +236,7 @@ class ReleaseBuilder:
         self._spill()
         self.runs["data"] = reduce_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"], RUN_OPTIONS)
         corpus = self.corpus
-        corpus.run(merge_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"]))
+        corpus.run(partial(merge_runs, self.runs["data"], KEYS["data"], self.run_schemas["data"]))
         stop_forkserver()  # no more pools in this run: its memory is no longer shared with workers
         release_memory()  # what the corpus stage freed, before the child beside is forked
         side_tables = run_beside(partial(self._write_and_check_side_tables, corpus.dropped_ids()), self.workers)

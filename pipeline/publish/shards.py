@@ -31,7 +31,7 @@ def write_parquet(table: pa.Table, path: Path, options: PublishOptions, dictiona
     so building a dictionary per column chunk and dropping it again cost a third of the time
     spent writing a run and reading it back."""
     pq.write_table(table, path, row_group_size=options.row_group_rows, compression=options.compression,
-                   compression_level=options.compression_level, write_statistics=True, store_schema=True,
+                   compression_level=options.level, write_statistics=True, store_schema=True,
                    use_dictionary=dictionary)
 
 
@@ -39,22 +39,26 @@ def sort_table(table: pa.Table, keys: tuple[str, ...]) -> pa.Table:
     return table.sort_by([(key, "ascending") for key in keys])
 
 
-def _batches(path: Path) -> Iterator[pa.Table]:
+def _batches(path: Path, columns: list[str] | None = None) -> Iterator[pa.Table]:
     # pre_buffer=False: pre-buffering caches every row group's column chunks as they are read and
     # keeps them until the file is closed, i.e. the whole compressed run by its end (O(corpus)
     # for the last merge, which reads ~1/8 of the corpus from each run).
     for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=MERGE_BATCH_ROWS,
-                                                                     use_threads=False):
+                                                                     columns=columns, use_threads=False):
         yield pa.Table.from_batches([batch])
 
 
-def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema) -> Iterator[pa.Table]:
+def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema,
+               columns: list[str] | None = None) -> Iterator[pa.Table]:
     """Tables in global key order from runs each sorted by `keys`; memory: one batch per run.
+    `columns`: only these (they must include the keys), in this order; all by default.
 
     Each round emits, from every run, the rows whose first key is at most the smallest
     "last key" among the runs' current batches: nothing later in any run can sort before them.
     """
-    sources = [_batches(run) for run in runs]
+    if columns is not None:
+        schema = pa.schema([schema.field(name) for name in columns], metadata=schema.metadata)
+    sources = [_batches(run, columns) for run in runs]
     buffers: list[pa.Table | None] = [next(source, None) for source in sources]
     first = keys[0]
     while True:
@@ -93,7 +97,7 @@ def reduce_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema, opti
                 continue
             path = group[0].with_name(f"{group[0].stem}.m{level}.parquet")
             with pq.ParquetWriter(path, schema, compression=options.compression, use_dictionary=False,
-                                  compression_level=options.compression_level) as writer:  # a run
+                                  compression_level=options.level) as writer:  # a run
                 for table in merge_runs(group, keys, schema):
                     writer.write_table(table, row_group_size=options.row_group_rows)
             for run in group:
@@ -123,7 +127,7 @@ class ShardWriter:
         self.paths.append(path)
         self._writer = pq.ParquetWriter(
             path, self.schema, compression=self.options.compression,
-            compression_level=self.options.compression_level, write_statistics=True, store_schema=True)
+            compression_level=self.options.level, write_statistics=True, store_schema=True)
         self._in_shard = 0
 
     def _flush(self, rows: int) -> None:
