@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 from .batch import BatchResult, process_batch
 from .corpus import CorpusReport
 from .document import Document
-from .executor import map_ordered
+from .executor import collector_for_run, map_ordered
 from .options import Options
 from .publish.metadata import write_release_metadata
 from .publish.release import ReleaseBuilder, ReleaseFailed
@@ -116,7 +116,17 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     for path in paths:
         if not path.exists():
             raise FileNotFoundError(f"input not found: {path}")
-    out = Path(out)
+    with collector_for_run(options.workers):
+        summary = _publish(paths, Path(out), options)
+    summary.seconds = time.perf_counter() - started
+    log.info(summary.to_text())
+    log.info("corpus stage time / peak memory (this process): %s", ", ".join(
+        f"{step} {t['seconds']:.1f} s / {t['peak_rss_mb']:.0f} MB" for step, t in summary.corpus.timings.items()))
+    return summary
+
+
+def _publish(paths: list[Path], out: Path, options: Options) -> RunSummary:
+    """The run itself: batches through the steps, then the corpus stage and the release."""
     out.parent.mkdir(parents=True, exist_ok=True)
     skipped: Counter = Counter()
     fingerprint = InputFingerprint()
@@ -140,10 +150,6 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     except BaseException:
         builder.abandon()
         raise
-    summary.seconds = time.perf_counter() - started
-    log.info(summary.to_text())
-    log.info("corpus stage time / peak memory (this process): %s", ", ".join(
-        f"{step} {t['seconds']:.1f} s / {t['peak_rss_mb']:.0f} MB" for step, t in summary.corpus.timings.items()))
     return summary
 
 

@@ -175,6 +175,40 @@ def test_a_callers_frozen_objects_stay_frozen():
         gc.unfreeze()
 
 
+@pytest.mark.parametrize("caller_froze", [False, True])
+def test_a_run_sets_the_collector_for_itself_and_gives_it_back(tmp_path, monkeypatch, caller_froze):
+    """During a run the imports are frozen and the youngest generation is collected less often;
+    afterwards the caller's thresholds and freeze are as they were."""
+    import gc
+
+    from conftest import REPO
+    from pipeline import run
+    from pipeline.executor import RUN_COLLECTOR_THRESHOLDS
+    from pipeline.publish.release import ReleaseBuilder
+
+    seen = []
+    write_tables = ReleaseBuilder.write_tables
+
+    def observed(self):
+        seen.append((gc.get_threshold(), gc.get_freeze_count()))
+        return write_tables(self)
+
+    monkeypatch.setattr(ReleaseBuilder, "write_tables", observed)
+    before = gc.get_threshold()
+    gc.set_threshold(500, 7, 9)
+    if caller_froze:
+        gc.freeze()
+    try:
+        run([REPO / "seeds"], tmp_path / "out")
+        assert gc.get_threshold() == (500, 7, 9)
+        assert (gc.get_freeze_count() > 0) == caller_froze  # a caller's freeze is left in place
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+    (thresholds, frozen_in_run), = seen
+    assert thresholds == RUN_COLLECTOR_THRESHOLDS and frozen_in_run > 0
+
+
 def _square(n: int) -> int:
     return n * n
 
