@@ -459,3 +459,27 @@ def test_pass_4_reading_the_staged_rows_again_publishes_what_pass_2s_copy_would(
     run(inputs, tmp_path / "copied", dataclasses.replace(no_templates, batch_docs=4))
     assert copied
     assert _published_bytes(tmp_path / "copied") == _published_bytes(reread)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_many_small_runs_merged_down_publish_the_same_bytes(corpus, tmp_path, monkeypatch, workers):
+    """Every batch spilled as its own run, and merges of three runs at most: the data runs are
+    merged down before the corpus stage and the side tables' runs beside it (in a child with
+    workers); the release is byte for byte the one of a run with a few large runs."""
+    inputs, out = corpus
+    import pipeline.publish.release as release
+    import pipeline.publish.shards as shards
+
+    merged = []
+    reduce_runs = shards.reduce_runs
+
+    def counted(runs, *args, **kwargs):
+        merged.append(len(runs))
+        return reduce_runs(runs, *args, **kwargs)
+
+    monkeypatch.setattr(release, "SPILL_BYTES", 1)
+    monkeypatch.setattr(shards, "MAX_MERGE_RUNS", 3)
+    monkeypatch.setattr(release, "reduce_runs", counted)
+    run(inputs, tmp_path / "small-runs", Options(workers=workers, batch_docs=2))
+    assert max(merged) > 3  # runs were merged down
+    assert _published_bytes(tmp_path / "small-runs") == _published_bytes(out)

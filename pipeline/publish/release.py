@@ -234,9 +234,16 @@ class ReleaseBuilder:
         otherwise after them.
         """
         self._spill()
-        self.runs["data"] = reduce_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"], RUN_OPTIONS)
-        corpus = self.corpus
-        corpus.run(partial(merge_runs, self.runs["data"], KEYS["data"], self.run_schemas["data"]))
+        # The side tables' runs are merged down beside the corpus stage: that needs no cluster.
+        side_runs = run_beside(self._reduce_side_runs, self.workers)
+        try:
+            self.runs["data"] = reduce_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"], RUN_OPTIONS)
+            corpus = self.corpus
+            corpus.run(partial(merge_runs, self.runs["data"], KEYS["data"], self.run_schemas["data"]))
+        except BaseException:
+            side_runs.cancel()
+            raise
+        self.runs.update(side_runs.result())
         stop_forkserver()  # no more pools in this run: its memory is no longer shared with workers
         release_memory()  # what the corpus stage freed, before the child beside is forked
         side_tables = run_beside(partial(self._write_and_check_side_tables, corpus.dropped_ids()), self.workers)
@@ -277,20 +284,26 @@ class ReleaseBuilder:
         side.checked = validate_audit_tables(self.staging, SIDE)
         return side
 
-    def _write_side_tables(self, dropped: pa.Array) -> "SideTables":
-        """The removals (without those of `dropped` rows), rejects and duplicates tables."""
-        side = SideTables()
+    def _reduce_side_runs(self) -> dict[str, list[Path]]:
+        """The removals' and rejects' sorted runs merged down to what one merge can take."""
+        reduced = {}
         for kind in ("removals", "rejects"):
-            self.runs[kind] = reduce_runs(self.runs[kind], KEYS[kind], self.run_schemas[kind], RUN_OPTIONS)
+            reduced[kind] = reduce_runs(self.runs[kind], KEYS[kind], self.run_schemas[kind], RUN_OPTIONS)
             release_memory()
+        return reduced
+
+    def _write_side_tables(self, dropped: pa.Array) -> "SideTables":
+        """The removals (without those of `dropped` rows), rejects and duplicates tables, from
+        the runs `_reduce_side_runs` left."""
+        side = SideTables()
 
         def count_removals(table: pa.Table) -> None:
             side.counts["removed_lines"] += table.num_rows
-            side.removed_by_rule.update(table["rule"].to_pylist())
+            _count_values(side.removed_by_rule, table["rule"])
 
         def count_rejects(table: pa.Table) -> None:
             side.counts["rejected"] += table.num_rows
-            side.rejected_by_reason.update(table["reason"].to_pylist())
+            _count_values(side.rejected_by_reason, table["reason"])
 
         corpus = self.corpus
         side.paths["removals"] = write_sorted(
@@ -349,6 +362,12 @@ class ReleaseBuilder:
 
     def abandon(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _count_values(counter: Counter, column: pa.ChunkedArray) -> None:
+    """counter.update(column.to_pylist()), without a Python string per row."""
+    for entry in pc.value_counts(column).to_pylist():
+        counter[entry["values"]] += entry["counts"]
 
 
 def _empty(model) -> pa.Table:
