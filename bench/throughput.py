@@ -204,6 +204,10 @@ def tree_hashes(root: Path) -> dict[str, str]:
 
 # ---------------------------------------------------------------- the floor (run in a subprocess)
 
+FLOOR_LEVEL = 3  # PublishOptions.compression_level (tests/test_bench.py); not imported: the floor's
+# subprocess would pay for importing the pipeline
+
+
 def floor_copy(src: str, dst: str, compression: str, level: int) -> None:
     """JSONL -> Parquet with pyarrow only, streamed so memory stays flat on any corpus size."""
     import pyarrow.json as pj
@@ -360,8 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts (default 1,2)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; medians reported")
     parser.add_argument("--compression", default="zstd", help="floor Parquet codec (default zstd)")
-    parser.add_argument("--compression-level", type=int, default=9, help="floor codec level (default 9, "
-                        "the pipeline's default)")
+    parser.add_argument("--compression-level", type=int, default=FLOOR_LEVEL,
+                        help=f"floor codec level (default {FLOOR_LEVEL}, the pipeline's default)")
     parser.add_argument("--big-gb", type=float, default=0.0, metavar="X",
                         help="also build a corpus of at least X GB (10**9 bytes) and run it once per "
                         "--big-workers, to show peak memory stays bounded (slow)")

@@ -54,9 +54,15 @@ def test_floor_copy_round_trips(tmp_path):
     src = tmp_path / "c.jsonl"
     src.write_text("".join(json.dumps({"id": f"d{i}", "text": "x\n" * i, "url": "u"}) + "\n"
                            for i in range(50)))
-    bench.floor_copy(str(src), str(tmp_path / "c.parquet"), "zstd", 9)
+    bench.floor_copy(str(src), str(tmp_path / "c.parquet"), "zstd", bench.FLOOR_LEVEL)
     table = pq.read_table(tmp_path / "c.parquet")
     assert table.num_rows == 50 and table.column("text")[3].as_py() == "x\n" * 3
+
+
+def test_the_floor_compresses_like_the_pipeline():
+    from pipeline.options import PublishOptions
+
+    assert bench.FLOOR_LEVEL == PublishOptions().compression_level
 
 
 def _run_script(tmp_path, *args: str) -> tuple[dict, str]:
