@@ -204,7 +204,7 @@ def tree_hashes(root: Path) -> dict[str, str]:
 
 # ---------------------------------------------------------------- the floor (run in a subprocess)
 
-FLOOR_LEVEL = 3  # PublishOptions.compression_level (tests/test_bench.py); not imported: the floor's
+FLOOR_LEVEL = 3  # PublishOptions().writer_level (tests/test_bench.py); not imported: the floor's
 # subprocess would pay for importing the pipeline
 
 

@@ -72,12 +72,18 @@ def _warmed_start_method() -> str:
     return start_method()
 
 
+_run_froze = False  # collector_for_run froze this process: a fork may freeze more, it unfreezes all
+
+
 @contextmanager
 def _frozen_collector(freeze: bool) -> Iterator[Callable[[], None]]:
     """Freeze what exists now for the forks ahead: the children's collector then never writes to
     those objects (its writes would turn shared pages into private copies). Yields the function
-    that unfreezes, to call once the children exist; done at the end in any case. Left alone
-    when the caller froze objects itself: unfreezing would undo its freeze."""
+    that unfreezes, to call once the children exist; done at the end in any case. Inside a run
+    that froze the collector (`collector_for_run`), what was made since is frozen too and the
+    run unfreezes it all at its end; a caller's own freeze is left alone (unfreezing would undo it)."""
+    if freeze and _run_froze:
+        gc.freeze()
     freeze = freeze and gc.get_freeze_count() == 0
     if freeze:
         gc.freeze()
@@ -96,8 +102,10 @@ def _frozen_collector(freeze: bool) -> Iterator[Callable[[], None]]:
 
 # During a run the youngest generation is collected every 10,000 net allocations of container
 # objects instead of CPython's 700: most of a document's objects die by reference count first,
-# and are then neither scanned nor promoted to the older generations.
-RUN_COLLECTOR_THRESHOLDS = (10_000, 50, 100)
+# and are then neither scanned nor promoted to the older generations. The older generations keep
+# CPython's thresholds (each collected after 10 collections of the one below), so they too run
+# ~14x less often.
+RUN_COLLECTOR_THRESHOLDS = (10_000, 10, 10)
 
 
 @contextmanager
@@ -108,16 +116,18 @@ def collector_for_run(workers: int) -> Iterator[None]:
     from a forkserver) built lives as long as the process: frozen, the collector's full passes
     stop walking it, in this process and in the workers forked from it. A one-worker run of
     20,000 documents spent 0.6-0.7 s in those passes and 0.35 s in the younger generations'
-    (0.1 s with these thresholds; bench/PROFILE.md, section 13). A caller's own freeze is
-    left as it is."""
+    (bench/PROFILE.md, section 13). A caller's own freeze is left as it is."""
+    global _run_froze
     if workers <= 1 or start_method() == "fork":
         importlib.import_module("pipeline.warm")
-    thresholds = gc.get_threshold()
+    thresholds, callers_freeze = gc.get_threshold(), gc.get_freeze_count() > 0
     gc.set_threshold(*RUN_COLLECTOR_THRESHOLDS)
     try:
         with _frozen_collector(True):
+            _run_froze = not callers_freeze
             yield
     finally:
+        _run_froze = False
         gc.set_threshold(*thresholds)
 
 

@@ -86,28 +86,47 @@ class PublishOptions:
 
     shard_rows: int = 100_000  # most rows in one Parquet shard
     row_group_rows: int = 1_000  # ~3 MB groups of news text: small enough for remote range reads
-    compression: str = "zstd"
-    # zstd's own default. Level 9 made files ~9% smaller on real news text (html-dev's gold
-    # texts: 505 against 553 kB) but compressed at 47 MB/s against 179: the data shards are
-    # written after the corpus stage, in the run's serial tail (bench/PROFILE.md, section 13).
-    compression_level: int = 3  # used by the codecs that take a level (see `level`)
+    compression: str = "zstd"  # one of PARQUET_CODECS
+    # None: zstd at ZSTD_LEVEL, any other codec at its library default. Only zstd, gzip, brotli
+    # and lz4 take a level; a level out of the codec's range is refused when the options load.
+    compression_level: int | None = None
 
     def __post_init__(self) -> None:
-        if self.compression.lower() not in PARQUET_CODECS:
+        codec, level = self.compression.lower(), self.compression_level
+        if codec not in PARQUET_CODECS:
             raise ValueError(f"publish.compression must be one of {', '.join(PARQUET_CODECS)}, "
                              f"not {self.compression!r}")
+        if level is None:
+            return
+        if isinstance(level, bool) or not isinstance(level, int):
+            raise ValueError(f"publish.compression_level must be an integer, not {level!r}")
+        if codec not in LEVELLED_CODECS:
+            raise ValueError(f"publish.compression {codec!r} takes no compression_level")
+        import pyarrow as pa
+
+        low, high = pa.Codec.minimum_compression_level(codec), pa.Codec.maximum_compression_level(codec)
+        if not low <= level <= high:
+            raise ValueError(f"publish.compression_level for {codec} must be from {low} to {high}, not {level}")
 
     @property
-    def level(self) -> int | None:
-        """The compression level to write with: None for snappy and none, which take no level."""
-        return self.compression_level if codec_takes_level(self.compression) else None
+    def writer_level(self) -> int | None:
+        """The level handed to the Parquet writer (None: the codec's library default)."""
+        return writer_level(self.compression, self.compression_level)
 
 
 PARQUET_CODECS = ("zstd", "gzip", "brotli", "lz4", "snappy", "none")
+LEVELLED_CODECS = ("zstd", "gzip", "brotli", "lz4")
+# ZSTD's own default. Level 9 made files ~9% smaller on real news text (html-dev's gold texts:
+# 505 against 553 kB) but compressed at 47 MB/s against 179, and the data shards are written
+# after the corpus stage, in the run's serial tail (bench/PROFILE.md, section 13). pyarrow's own
+# default for zstd is 1.
+ZSTD_LEVEL = 3
 
 
-def codec_takes_level(codec: str) -> bool:
-    return codec.lower() in PARQUET_CODECS[:4]
+def writer_level(compression: str, level: int | None) -> int | None:
+    if level is not None:
+        return level
+    return ZSTD_LEVEL if compression.lower() == "zstd" else None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -62,7 +62,7 @@ def test_floor_copy_round_trips(tmp_path):
 def test_the_floor_compresses_like_the_pipeline():
     from pipeline.options import PublishOptions
 
-    assert bench.FLOOR_LEVEL == PublishOptions().compression_level
+    assert bench.FLOOR_LEVEL == PublishOptions().writer_level
 
 
 def _run_script(tmp_path, *args: str) -> tuple[dict, str]:

@@ -121,6 +121,11 @@ def test_the_card_states_the_codec_the_shards_were_written_with(seeds_release, t
     assert "sorted by `id` (snappy, row groups" in (out / "README.md").read_text(encoding="utf-8")
     path = next((out / "data").glob("*.parquet"))
     assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "SNAPPY"
-    config.write_text('[publish]\ncompression = "zip"\n')
-    result = cli("run", str(REPO / "seeds"), "--out", str(tmp_path / "bad"), "--config", str(config))
-    assert result.returncode == 2 and "publish.compression must be one of" in result.stderr
+    for bad, message in (('compression = "zip"', "publish.compression must be one of"),
+                         ('compression = "gzip"\ncompression_level = 12', "must be from 1 to 9, not 12"),
+                         ('compression = "snappy"\ncompression_level = 3', "'snappy' takes no compression_level"),
+                         ('compression_level = "high"', "must be an integer")):
+        config.write_text(f"[publish]\n{bad}\n")
+        result = cli("run", str(REPO / "seeds"), "--out", str(tmp_path / "bad"), "--config", str(config))
+        assert result.returncode == 2 and message in result.stderr, (bad, result.stderr)
+    assert not (tmp_path / "bad").exists()  # refused before any work

@@ -443,43 +443,69 @@ def test_repeats_inside_one_batch_are_judged_as_repeats_across_batches(tmp_path)
 
 
 def test_pass_4_reading_the_staged_rows_again_publishes_what_pass_2s_copy_would(corpus, tmp_path, monkeypatch):
-    """Without template lines to strip, pass 4 reads the sorted runs again instead of a copy
-    written by pass 2: the published bytes (copies folded, canonical rows listing them) are the same."""
+    """Without template lines to strip, pass 4 reads the sorted runs again (every batch its own
+    run here, so the merges interleave) instead of a copy written by pass 2: the published bytes
+    (copies folded, canonical rows listing them) are the same."""
     inputs, _ = corpus
+    import pipeline.publish.release as release
+    from pipeline.corpus.stage import CorpusStage
+
+    monkeypatch.setattr(release, "SPILL_BYTES", 1)
     options = Options()
-    no_templates = dataclasses.replace(options, corpus=dataclasses.replace(
+    no_templates = dataclasses.replace(options, batch_docs=4, corpus=dataclasses.replace(
         options.corpus, templates=dataclasses.replace(options.corpus.templates, enabled=False)))
     reread = tmp_path / "reread"
-    run(inputs, reread, dataclasses.replace(no_templates, batch_docs=4))
+    run(inputs, reread, no_templates)
     assert "wire-beta" not in _data(reread)  # footers kept: wire-beta is a near copy of wire-gamma
     assert _data(reread)["wire-gamma"]["duplicate_ids"] == ["wire-beta"]
-    from pipeline.corpus.stage import CorpusStage
     copied = []
-    monkeypatch.setattr(CorpusStage, "_rereads", lambda self, templates: copied.append(1) and False)
-    run(inputs, tmp_path / "copied", dataclasses.replace(no_templates, batch_docs=4))
-    assert copied
+
+    def copy_instead(self, templates):
+        copied.append(templates)
+        return False
+
+    monkeypatch.setattr(CorpusStage, "_rereads", copy_instead)
+    run(inputs, tmp_path / "copied", no_templates)
+    assert copied == [None]
     assert _published_bytes(tmp_path / "copied") == _published_bytes(reread)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_many_small_runs_merged_down_publish_the_same_bytes(corpus, tmp_path, monkeypatch, workers):
     """Every batch spilled as its own run, and merges of three runs at most: the data runs are
-    merged down before the corpus stage and the side tables' runs beside it (in a child with
-    workers); the release is byte for byte the one of a run with a few large runs."""
-    inputs, out = corpus
+    merged down before the corpus stage, the side tables' runs beside it (in a forked child with
+    two workers); the release is byte for byte the one of a run with a few large runs."""
+    import os
+
     import pipeline.publish.release as release
     import pipeline.publish.shards as shards
 
-    merged = []
+    inputs, _ = corpus
+    extra = tmp_path / "chrome.jsonl"  # rows with chrome lines (removals) and broken rows (rejects)
+    rng = random.Random(5)
+    extra.write_text("".join(
+        json.dumps({"id": f"chrome-{n}", "text": "\n\n".join(["[ad_1]", *_article(rng, 3), "Source link"])}) + "\n"
+        + ("{not json\n" if n % 2 else "")
+        for n in range(12)), encoding="utf-8")
+    inputs = [*inputs, extra]
+    run(inputs, tmp_path / "reference", Options(workers=workers))
+
+    log = tmp_path / "merges.txt"
     reduce_runs = shards.reduce_runs
 
-    def counted(runs, *args, **kwargs):
-        merged.append(len(runs))
+    def logged(runs, *args, **kwargs):
+        if runs:
+            with log.open("a") as handle:  # the child's calls too
+                handle.write(f"{os.getpid()} {runs[0].name.split('-')[0]} {len(runs)}\n")
         return reduce_runs(runs, *args, **kwargs)
 
     monkeypatch.setattr(release, "SPILL_BYTES", 1)
     monkeypatch.setattr(shards, "MAX_MERGE_RUNS", 3)
-    monkeypatch.setattr(release, "reduce_runs", counted)
+    monkeypatch.setattr(release, "reduce_runs", logged)
     run(inputs, tmp_path / "small-runs", Options(workers=workers, batch_docs=2))
-    assert max(merged) > 3  # runs were merged down
-    assert _published_bytes(tmp_path / "small-runs") == _published_bytes(out)
+    merges = [line.split() for line in log.read_text().splitlines()]
+    by_kind = {kind: (int(pid), int(runs)) for pid, kind, runs in merges if int(runs) > 3}
+    assert set(by_kind) == {"data", "removals", "rejects"}  # each merged down from more than three runs
+    assert by_kind["data"][0] == os.getpid()
+    assert (by_kind["removals"][0] == os.getpid()) == (workers == 1)
+    assert _published_bytes(tmp_path / "small-runs") == _published_bytes(tmp_path / "reference")

@@ -170,27 +170,31 @@ def test_a_callers_frozen_objects_stay_frozen():
         frozen = gc.get_freeze_count()
         assert list(map_ordered(_square, range(4), workers=2)) == [0, 1, 4, 9]
         assert run_beside(partial(_square, 3), workers=2).result() == 9
-        assert gc.get_freeze_count() >= frozen > 0
+        assert frozen > 0 and gc.get_freeze_count() > 0  # not unfrozen (frozen objects may be freed)
     finally:
         gc.unfreeze()
 
 
+@pytest.mark.parametrize("fails", [False, True])
 @pytest.mark.parametrize("caller_froze", [False, True])
-def test_a_run_sets_the_collector_for_itself_and_gives_it_back(tmp_path, monkeypatch, caller_froze):
-    """During a run the imports are frozen and the youngest generation is collected less often;
-    afterwards the caller's thresholds and freeze are as they were."""
+def test_a_run_sets_the_collector_for_itself_and_gives_it_back(tmp_path, monkeypatch, caller_froze, fails):
+    """During a run the imports are frozen (by the run, unless the caller froze objects itself)
+    and the generations are collected less often; afterwards, failed or not, the caller's
+    thresholds and freeze are as they were."""
     import gc
 
+    import pipeline.executor as executor
     from conftest import REPO
     from pipeline import run
-    from pipeline.executor import RUN_COLLECTOR_THRESHOLDS
     from pipeline.publish.release import ReleaseBuilder
 
     seen = []
     write_tables = ReleaseBuilder.write_tables
 
     def observed(self):
-        seen.append((gc.get_threshold(), gc.get_freeze_count()))
+        seen.append((gc.get_threshold(), gc.get_freeze_count(), executor._run_froze))
+        if fails:
+            raise OSError("disk full")
         return write_tables(self)
 
     monkeypatch.setattr(ReleaseBuilder, "write_tables", observed)
@@ -199,14 +203,36 @@ def test_a_run_sets_the_collector_for_itself_and_gives_it_back(tmp_path, monkeyp
     if caller_froze:
         gc.freeze()
     try:
-        run([REPO / "seeds"], tmp_path / "out")
+        if fails:
+            with pytest.raises(OSError, match="disk full"):
+                run([REPO / "seeds"], tmp_path / "out")
+        else:
+            run([REPO / "seeds"], tmp_path / "out")
         assert gc.get_threshold() == (500, 7, 9)
         assert (gc.get_freeze_count() > 0) == caller_froze  # a caller's freeze is left in place
+        assert executor._run_froze is False
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
-    (thresholds, frozen_in_run), = seen
-    assert thresholds == RUN_COLLECTOR_THRESHOLDS and frozen_in_run > 0
+    (thresholds, frozen_in_run, run_froze), = seen
+    assert thresholds == executor.RUN_COLLECTOR_THRESHOLDS and frozen_in_run > 0
+    assert run_froze is not caller_froze
+
+
+def test_inside_a_run_what_was_made_since_its_freeze_is_frozen_before_a_fork(monkeypatch):
+    import gc
+
+    import pipeline.executor as executor
+
+    gc.freeze()  # as collector_for_run does
+    monkeypatch.setattr(executor, "_run_froze", True)
+    try:
+        before = gc.get_freeze_count()
+        made = [[n] for n in range(1_000)]  # containers the collector tracks
+        assert list(map_ordered(_square, range(4), workers=2)) == [0, 1, 4, 9]
+        assert gc.get_freeze_count() > before + len(made) // 2  # frozen, and left so: the run unfreezes
+    finally:
+        gc.unfreeze()
 
 
 def _square(n: int) -> int:

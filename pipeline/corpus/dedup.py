@@ -158,8 +158,8 @@ def raw_path(path: Path) -> Path:
     return path.with_suffix(".u32")
 
 
-# The columns of a signed row that SignatureWriter reads
-SIGNED_COLUMNS = ("id", "content_hash", "word_count", "published", "source", "url", "provenance", SIGNATURE)
+# The columns of a signed row that SignatureWriter reads: the metadata it keeps, and the signature
+SIGNED_COLUMNS = (*META[1:], SIGNATURE)
 
 
 class SignatureWriter:
@@ -181,12 +181,9 @@ class SignatureWriter:
         hashes = data["content_hash"].to_pylist()
         columns = {
             "idx": pa.array(np.arange(self.rows, self.rows + n, dtype=np.int64)),
-            "id": data["id"],
             "exact": pa.array([int.from_bytes(bytes.fromhex(h[:16]), "little", signed=True) for h in hashes],
                               pa.int64()),
-            "content_hash": data["content_hash"], "word_count": data["word_count"],
-            "published": data["published"], "source": data["source"], "url": data["url"],
-            "provenance": data["provenance"],
+            **{name: data[name] for name in META[1:]},
         }
         for band in range(keys.shape[1]):
             columns[f"band_{band:02d}"] = pa.array(keys[:, band])

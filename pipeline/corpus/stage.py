@@ -266,9 +266,8 @@ class CorpusStage:
 
 
     def _cleaned(self) -> Iterator[pa.Table]:
-        if self._unchanged is not None:
-            for table in self._unchanged(None):
-                yield table.drop_columns([SIGNATURE])
+        if self._unchanged is not None:  # the staged rows, their signatures left unread
+            yield from self._unchanged(arrow_schema(Corpus).names)
             return
         for batch in pq.ParquetFile(self.clean_path, pre_buffer=False).iter_batches(
                 batch_size=READ_ROWS, use_threads=False):

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from schemas import Corpus, arrow_schema
 
 from ..executor import release_memory
-from ..options import codec_takes_level
+from ..options import writer_level
 
 BATCH_ROWS = 8_192  # rows read at a time by the card's passes over a table
 
@@ -118,9 +118,10 @@ def _yaml_front_matter(rows: int, languages: Counter, audit_tables: list[str]) -
 
 
 def _codec(publish: dict) -> str:
-    """'zstd level 3': how the shards are compressed (a level only for the codecs that take one)."""
+    """'zstd level 3': how the shards are compressed ('gzip': at the library's default level)."""
     codec = publish["compression"]
-    return f"{codec} level {publish['compression_level']}" if codec_takes_level(codec) else codec
+    level = writer_level(codec, publish["compression_level"])
+    return codec if level is None else f"{codec} level {level}"
 
 
 def _table(header: tuple[str, ...], rows: list[tuple]) -> str:

@@ -229,9 +229,10 @@ class ReleaseBuilder:
 
         Returns the shards' file entries for the manifest; `counts`, `removed_by_rule` and
         `rejected_by_reason` then describe what was published. With workers, and where this
-        process can fork (`executor.start_method`), the removals, rejects and duplicates tables
-        are written and checked (`validate_audit_tables`) by a child process beside the data shards;
-        otherwise after them.
+        process can fork (`executor.start_method`), two children work beside this process: one
+        merges the removals' and rejects' runs down while the corpus stage runs, then another
+        writes and checks (`validate_audit_tables`) the removals, rejects and duplicates tables
+        while the data shards are written. Otherwise the same work is done in this process, in turn.
         """
         self._spill()
         # The side tables' runs are merged down beside the corpus stage: that needs no cluster.

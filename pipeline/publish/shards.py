@@ -31,7 +31,7 @@ def write_parquet(table: pa.Table, path: Path, options: PublishOptions, dictiona
     so building a dictionary per column chunk and dropping it again cost a third of the time
     spent writing a run and reading it back."""
     pq.write_table(table, path, row_group_size=options.row_group_rows, compression=options.compression,
-                   compression_level=options.level, write_statistics=True, store_schema=True,
+                   compression_level=options.writer_level, write_statistics=True, store_schema=True,
                    use_dictionary=dictionary)
 
 
@@ -57,6 +57,8 @@ def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema,
     "last key" among the runs' current batches: nothing later in any run can sort before them.
     """
     if columns is not None:
+        if not set(keys) <= set(columns):
+            raise ValueError(f"merge_runs: columns {columns} leave out a key of {keys}")
         schema = pa.schema([schema.field(name) for name in columns], metadata=schema.metadata)
     sources = [_batches(run, columns) for run in runs]
     buffers: list[pa.Table | None] = [next(source, None) for source in sources]
@@ -97,7 +99,7 @@ def reduce_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema, opti
                 continue
             path = group[0].with_name(f"{group[0].stem}.m{level}.parquet")
             with pq.ParquetWriter(path, schema, compression=options.compression, use_dictionary=False,
-                                  compression_level=options.level) as writer:  # a run
+                                  compression_level=options.writer_level) as writer:  # a run
                 for table in merge_runs(group, keys, schema):
                     writer.write_table(table, row_group_size=options.row_group_rows)
             for run in group:
@@ -127,7 +129,7 @@ class ShardWriter:
         self.paths.append(path)
         self._writer = pq.ParquetWriter(
             path, self.schema, compression=self.options.compression,
-            compression_level=self.options.level, write_statistics=True, store_schema=True)
+            compression_level=self.options.writer_level, write_statistics=True, store_schema=True)
         self._in_shard = 0
 
     def _flush(self, rows: int) -> None:
