@@ -44,10 +44,10 @@ log = logging.getLogger(__name__)
 
 READ_ROWS = 1_000  # rows of the cleaned corpus read at a time in the publishing pass
 SLICE_ROWS = 500  # rows per unit of pass-2 work: bounds what is in flight to and from the workers
+TRIM_EVERY = 16  # slices between two `release_memory` calls (a trim costs ~1 ms)
 # The staged rows (with their SIGNATURE column) in id order, read afresh on each call: all columns,
 # or only those named.
 StagedRows = Callable[[list[str] | None], Iterator[pa.Table]]
-TRIM_EVERY = 16  # slices between two `release_memory` calls (a trim costs ~1 ms)
 
 
 def _peak_rss_mb() -> float:
@@ -264,8 +264,8 @@ class CorpusStage:
         self.report.timings["dedup.fold"] = {"seconds": round(time.perf_counter() - started, 2),
                                              "peak_rss_mb": round(_peak_rss_mb(), 1)}
 
-
     def _cleaned(self) -> Iterator[pa.Table]:
+        """Pass 2's rows in id order, as the corpus schema has them."""
         if self._unchanged is not None:  # the staged rows, their signatures left unread
             yield from self._unchanged(arrow_schema(Corpus).names)
             return

@@ -235,7 +235,7 @@ class ReleaseBuilder:
         while the data shards are written. Otherwise the same work is done in this process, in turn.
         """
         self._spill()
-        # The side tables' runs are merged down beside the corpus stage: that needs no cluster.
+        # The side tables' runs are merged down beside the corpus stage, which this does not wait for.
         side_runs = run_beside(self._reduce_side_runs, self.workers)
         try:
             self.runs["data"] = reduce_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"], RUN_OPTIONS)
