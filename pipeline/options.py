@@ -81,6 +81,26 @@ class InputOptions:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LimitsOptions:
+    """Bounds that keep one input from stalling or exhausting a run; a document over any of them
+    is quarantined with the limit it broke, and the run goes on."""
+
+    max_document_bytes: int = 20_000_000  # one article's input; news runs to ~10-500 kB
+    max_line_chars: int = 200_000  # one line of text; longer is a data blob, not prose
+    max_decompressed_bytes: int = 4_000_000_000  # one compressed file, read as a stream
+    seconds_per_document: float = 20.0  # cleaning one document; ~1-10 ms is normal
+
+    def __post_init__(self) -> None:
+        for name in ("max_document_bytes", "max_line_chars", "max_decompressed_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"limits.{name} must be a positive integer, not {value!r}")
+        seconds = self.seconds_per_document
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+            raise ValueError(f"limits.seconds_per_document must be a positive number, not {seconds!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
 class PublishOptions:
     """How the corpus is laid out on disk."""
 
@@ -181,6 +201,7 @@ class Options:
     input: InputOptions = field(default_factory=InputOptions)  # read by the readers, not by steps
     publish: PublishOptions = field(default_factory=PublishOptions)
     corpus: CorpusOptions = field(default_factory=CorpusOptions)
+    limits: LimitsOptions = field(default_factory=LimitsOptions)
     workers: int = 1  # processes; the output does not depend on it
     batch_docs: int = 500  # documents per unit of work sent to a worker
 
