@@ -156,6 +156,17 @@ def count_words(text: str) -> int:
     return len(text.split())
 
 
+def known_rule_names() -> frozenset[str]:
+    """Every name `disabled` can switch off: the rules of rules.toml and their families, and the
+    rules written in code (context.py; each marks a family of rules.toml or its own name). The
+    options are checked against this, so a misspelt name is an error, not a silent no-op: a rule
+    added in code must be listed here."""
+    from .context import CONTEXT_RULE_NAMES
+
+    rules = default_rules()
+    return frozenset({r.name for r in rules} | {r.family for r in rules} | set(CONTEXT_RULE_NAMES))
+
+
 def relaxed_families(options: RuleOptions) -> tuple[str, ...]:
     """Families the user switched off, wholly or by one of their rules: their lines may be published."""
     families = {rule.family for rule in default_rules() if rule.name in options.disabled}
