@@ -2,17 +2,32 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import logging
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from .options import Options, load_options
 from .publish.release import ReleaseFailed
 from .publish.storage import resolve, scrubbed, shown
+from .publish.target import OutputLocked, OutputRefused
 from .publish.validate import validate_release
 
 USAGE_ERROR = 2
+INTERRUPTED = 128 + signal.SIGINT  # the shell's code for a command stopped by Ctrl-C
+TERMINATED = 128 + signal.SIGTERM
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+NO_WRITE = {errno.EROFS: "the filesystem is read-only", errno.EACCES: "permission denied",
+            errno.EPERM: "operation not permitted"}
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so the run unwinds (removing its staging folder) like
+    Ctrl-C does, instead of dying where it stands."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--pattern", action="append", default=[], metavar="FAMILY=REGEX",
                      help="remove lines fully matching REGEX, recorded under FAMILY (repeatable)")
     run.add_argument("--shard-rows", type=int, metavar="N", help="most rows per Parquet shard")
+    run.add_argument("--force", action="store_true",
+                     help="replace --out even when it is a folder that is not a newsclean release, "
+                          "or a release holding files its manifest does not list (they are deleted)")
     run.add_argument("--keep-duplicates", action="store_true",
                      help="publish every near-duplicate copy instead of folding it into its cluster's "
                           "canonical article (exact copies are always folded)")
@@ -57,38 +75,63 @@ def _options(args: argparse.Namespace) -> Options:
                       "where": "any", "max_words": 60})
     rules = dataclasses.replace(rules, disabled=tuple(rules.disabled) + tuple(args.disable),
                                 extra=tuple(extra))
+    for flag, value in (("--workers", args.workers), ("--shard-rows", args.shard_rows)):
+        if value is not None and value < 1:
+            raise ValueError(f"{flag} must be 1 or more, not {value}")
     publish = options.publish
-    if args.shard_rows:
+    if args.shard_rows is not None:
         publish = dataclasses.replace(publish, shard_rows=args.shard_rows)
     changes = {"rules": rules, "publish": publish}
     if args.keep_duplicates:
         dedup = dataclasses.replace(options.corpus.dedup, keep_duplicates=True)
         changes["corpus"] = dataclasses.replace(options.corpus, dedup=dedup)
-    if args.workers:
+    if args.workers is not None:
         changes["workers"] = args.workers
     return dataclasses.replace(options, **changes)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .run import run
+    from .run import check_options, run
 
     try:
         options = _options(args)
+        check_options(options)
         from .cleaning.rules import build_ruleset
         build_ruleset(options.rules)  # a bad user pattern fails here, before any work
     except (ValueError, OSError) as exc:
-        print(f"newsclean: bad options: {exc}", file=sys.stderr)
-        return USAGE_ERROR
+        return _error(f"bad options: {exc}", USAGE_ERROR)
     try:
-        summary = run(args.inputs, args.out, options)
-    except FileNotFoundError as exc:
-        print(f"newsclean: {exc}", file=sys.stderr)
-        return USAGE_ERROR
-    except ReleaseFailed as exc:
-        print(f"newsclean: {exc}", file=sys.stderr)
-        return 1
+        summary = run(args.inputs, args.out, options, force=args.force)
+    except (FileNotFoundError, OutputRefused) as exc:
+        if isinstance(exc, FileNotFoundError) and not str(exc).startswith("input not found"):
+            return _error(_os_error(exc, args.out), 1)
+        return _error(str(exc), USAGE_ERROR)
+    except (OutputLocked, ReleaseFailed) as exc:
+        return _error(str(exc), 1)
+    except OSError as exc:
+        return _error(_os_error(exc, args.out), 1)
     print(summary.to_text())
     return 0
+
+
+def _error(message: str, code: int) -> int:
+    print(f"newsclean: {message}", file=sys.stderr)
+    return code
+
+
+def _os_error(exc: OSError, out: str) -> str:
+    """One line for a failure of the filesystem the release is written to: what, where, what to do."""
+    where = Path(out).absolute().parent
+    unchanged = "the previous release, if any, is unchanged"
+    if exc.errno in NO_SPACE:
+        return (f"no space left on the device holding {where} while writing the release; free some "
+                f"space or choose another --out ({unchanged})")
+    if exc.errno in NO_WRITE:
+        place = exc.filename or where
+        return f"cannot write to {place}: {NO_WRITE[exc.errno]}; choose a writable --out ({unchanged})"
+    detail = exc.strerror or str(exc)
+    place = f" ({exc.filename})" if exc.filename else ""
+    return f"{detail}{place} while writing the release to {out}; {unchanged}"
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -129,7 +172,41 @@ def entry() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse and dispatch; whatever stops the command (Ctrl-C, SIGTERM, a closed stdout) ends it
+    with one `newsclean:` line and a non-zero code, not a traceback."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    return _run(args) if args.command == "run" else _validate(args)
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if on_main else None
+    try:
+        return _run(args) if args.command == "run" else _validate(args)
+    except (KeyboardInterrupt, Terminated) as exc:
+        what, code = ("interrupted", INTERRUPTED) if isinstance(exc, KeyboardInterrupt) else ("terminated", TERMINATED)
+        if args.command != "run":
+            return _error(what, code)
+        if getattr(exc, "published", False):
+            return _error(f"{what} just after the new release was published at {args.out}", code)
+        return _error(f"{what}; nothing was published at {args.out} (the previous release, if any, "
+                      "is unchanged)", code)
+    except BrokenPipeError:
+        _silence_stdout()
+        return _error("stdout was closed before the output was written (the command's work itself "
+                      "was done); do not close the pipe early", 1)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush at exit has nowhere to fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

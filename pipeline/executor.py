@@ -20,10 +20,13 @@ sooner with 2 workers (bench/PROFILE.md, section 11).
 """
 from __future__ import annotations
 
+import ctypes
 import gc
 import importlib
 import multiprocessing
+import os
 import pickle
+import signal
 import sys
 import threading
 import traceback
@@ -142,6 +145,42 @@ def _forking() -> Iterator[None]:
         yield
 
 
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
+
+
+def die_with_parent(parent: int | None) -> None:
+    """Start of every child of a run: it is killed when its parent dies, and leaves signals to it.
+
+    A worker blocked on its task queue never sees the queue close when the main process is
+    killed (forked siblings hold the other end), so without this it outlives the run: minutes,
+    holding memory and the output's lock. On Linux the kernel sends SIGKILL when the parent goes
+    (a forkserver's workers: when the forkserver goes, which it does when the main process does).
+    `parent`: the pid this child was forked from, when known; a parent already gone before the
+    request was made is caught by the parent pid having changed. Ctrl-C reaches the whole
+    process group: the main process alone handles it (and stops the workers); SIGTERM kills a
+    child outright (the handler the main process may have installed is not the child's)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform != "linux":
+        return
+    before = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != before or (parent is not None and before != parent):
+        os._exit(1)  # the parent died before the request was in place
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers and drop its queued work: the run has failed or been interrupted,
+    and waiting for the batches in flight (as a plain shutdown does) only delays the exit."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):  # CPython's, 3.8 on
+        if process.is_alive():
+            process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 def map_ordered(fn: Callable[[Item], Result], items: Iterable[Item], workers: int = 1,
                 in_flight_per_worker: int = 2) -> Iterator[Result]:
     if workers <= 1:
@@ -149,20 +188,26 @@ def map_ordered(fn: Callable[[Item], Result], items: Iterable[Item], workers: in
             yield fn(item)
         return
     method = _warmed_start_method()
+    parent = os.getpid() if method == "fork" else None
     with _frozen_collector(method == "fork") as unfreeze, \
-            ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(method)) as pool:
-        pending: deque[Future] = deque()
-        for n, item in enumerate(items):
-            if n == 0:
-                with _forking():
-                    pending.append(pool.submit(fn, item))  # the first submit starts every worker
-                unfreeze()
-            else:
-                pending.append(pool.submit(fn, item))
-            if len(pending) >= workers * in_flight_per_worker:
+            ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(method),
+                                initializer=die_with_parent, initargs=(parent,)) as pool:
+        try:
+            pending: deque[Future] = deque()
+            for n, item in enumerate(items):
+                if n == 0:
+                    with _forking():
+                        pending.append(pool.submit(fn, item))  # the first submit starts every worker
+                    unfreeze()
+                else:
+                    pending.append(pool.submit(fn, item))
+                if len(pending) >= workers * in_flight_per_worker:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        except BaseException:
+            _stop_workers(pool)
+            raise
 
 
 class Beside:
@@ -174,8 +219,10 @@ class Beside:
             return  # fn runs in `result`, in this process: the same result, one after the other
         context = multiprocessing.get_context("fork")
         self.receive, send = context.Pipe(duplex=False)
+        parent = os.getpid()
 
         def child() -> None:
+            die_with_parent(parent)
             try:
                 outcome = (True, fn())
             except BaseException as exc:  # sent back to be raised in the parent, with its traceback

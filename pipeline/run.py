@@ -21,6 +21,7 @@ from .executor import collector_for_run, map_ordered
 from .options import Options
 from .publish.metadata import write_release_metadata
 from .publish.release import ReleaseBuilder, ReleaseFailed
+from .publish.target import OutputLock, OutputLocked, OutputRefused, check_output
 from .readers import read_documents
 
 log = logging.getLogger(__name__)
@@ -103,21 +104,50 @@ def _return_freed_memory() -> None:
         pass
 
 
+def check_options(options: Options) -> None:
+    """Raise ValueError for options that would be taken silently but are wrong: no workers, and a
+    name in `[rules] disabled` that names no rule or family (a typo would switch nothing off)."""
+    import difflib
+
+    from .cleaning.rules import known_rule_names
+
+    if isinstance(options.workers, bool) or not isinstance(options.workers, int) or options.workers < 1:
+        raise ValueError(f"workers must be a whole number from 1 up, not {options.workers!r}")
+    if options.publish.shard_rows < 1:
+        raise ValueError(f"publish.shard_rows must be 1 or more, not {options.publish.shard_rows!r}")
+    known = set(known_rule_names())
+    known |= {str(extra.get("name")) for extra in options.rules.extra}
+    known |= {str(extra.get("family")) for extra in options.rules.extra}
+    for name in options.rules.disabled:
+        if name not in known:
+            close = difflib.get_close_matches(str(name), sorted(known), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "no rule or family has a name close to it"
+            raise ValueError(f"unknown rule or family {name!r} in --disable or [rules] disabled; {hint}")
+
+
 def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
-        options: Options = Options()) -> RunSummary:
+        options: Options = Options(), force: bool = False) -> RunSummary:
     """Clean every input document and publish the corpus at `out`, replacing it atomically.
 
-    Returns the summary; raises FileNotFoundError for a missing input and ReleaseFailed when
-    the new release cannot be completed (the previous one at `out` is then untouched).
+    `out` must be absent, empty or a previous release (`publish.target.check_output`; `force`
+    replaces any folder), and outside every input. Returns the summary; raises
+    FileNotFoundError for a missing input, ValueError for wrong options, OutputRefused for such
+    an `out`, OutputLocked while another run writes to it, and ReleaseFailed when the new
+    release cannot be completed (the previous one at `out` is then untouched).
     """
     started = time.perf_counter()
-    _return_freed_memory()
+    check_options(options)
     paths = [Path(p) for p in inputs]
     for path in paths:
         if not path.exists():
             raise FileNotFoundError(f"input not found: {path}")
-    with collector_for_run(options.workers):
-        summary = _publish(paths, Path(out), options)
+    out = Path(out)
+    check_output(out, paths, force)  # before anything is made: a refused run leaves no trace
+    _return_freed_memory()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with OutputLock(out), collector_for_run(options.workers):
+        check_output(out, paths, force)  # again, now that no other run can change it
+        summary = _publish(paths, out, options)
     summary.seconds = time.perf_counter() - started
     log.info(summary.to_text())
     log.info("corpus stage time / peak memory (this process): %s", ", ".join(
@@ -126,13 +156,15 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
 
 
 def _publish(paths: list[Path], out: Path, options: Options) -> RunSummary:
-    """The run itself: batches through the steps, then the corpus stage and the release."""
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """The run itself: batches through the steps, then the corpus stage and the release.
+
+    Whatever stops it (an error, Ctrl-C, SIGTERM through the CLI's handler) removes its staging
+    folder; an exception that escapes after the swap is marked `published` (the CLI says so)."""
     skipped: Counter = Counter()
     fingerprint = InputFingerprint()
     builder = ReleaseBuilder(out, options.publish, options.corpus, options.workers)
     try:
-        batches = _batches(fingerprint.watch(read_documents(paths, skipped, options.input, decode=False)), options.batch_docs)
+        batches = _batches(fingerprint.watch(read_documents(paths, skipped, options.input, decode=False, limits=options.limits)), options.batch_docs)
         work = partial(process_batch, options=options)
         for result in map_ordered(work, batches, workers=options.workers):
             result: BatchResult
@@ -147,10 +179,12 @@ def _publish(paths: list[Path], out: Path, options: Options) -> RunSummary:
             input_bytes=fingerprint.bytes, corpus=builder.corpus.report)
         write_release_metadata(builder, files, summary, options, fingerprint.digest.hexdigest())
         builder.publish()
-    except BaseException:
+    except BaseException as exc:
         builder.abandon()
+        if builder.published:
+            exc.published = True
         raise
     return summary
 
 
-__all__ = ["run", "RunSummary", "ReleaseFailed"]
+__all__ = ["run", "check_options", "RunSummary", "ReleaseFailed", "OutputLocked", "OutputRefused"]

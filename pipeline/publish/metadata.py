@@ -10,13 +10,15 @@ from ..cleaning.rules import relaxed_families
 from ..version import __version__
 from .card import dataset_card
 from .croissant import croissant
+from .manifest_check import METADATA_FILES
+from .storage import sha256_file
 
 if TYPE_CHECKING:
     from ..options import Options
     from ..run import RunSummary
     from .release import ReleaseBuilder
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: metadata_files (the card's and croissant.json's checksums)
 
 
 def package_version() -> str:
@@ -57,7 +59,11 @@ def build_manifest(files: list[dict], summary: "RunSummary", options: "Options",
 
 def write_release_metadata(builder: "ReleaseBuilder", files: list[dict], summary: "RunSummary",
                            options: "Options", input_sha256: str) -> None:
+    """The card and croissant.json, made from the manifest; then the manifest, which also holds
+    their checksums (`metadata_files`), so that an edited card fails validation like a shard."""
     manifest = build_manifest(files, summary, options, input_sha256)
     builder.write_text("README.md", dataset_card(builder.staging, manifest))
     builder.write_json("croissant.json", croissant(builder.staging, manifest))
+    manifest["metadata_files"] = [{"path": name, "bytes": (builder.staging / name).stat().st_size,
+                                   "sha256": sha256_file(builder.staging / name)} for name in METADATA_FILES]
     builder.write_json("manifest.json", manifest)

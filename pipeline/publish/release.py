@@ -13,10 +13,13 @@ import json
 import logging
 import os
 import shutil
+import signal
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -146,9 +149,14 @@ class ReleaseBuilder:
         self.options = options
         self.workers = workers
         self.staging = out.parent / f".{out.name}.staging-{os.getpid()}"
+        self.published = False  # the swap is done: the new release is at `out`
         self._clear_dead_staging()
         self.runs_dir = self.staging / ".runs"
-        self.runs_dir.mkdir(parents=True)
+        try:
+            self.runs_dir.mkdir(parents=True)
+        except BaseException:
+            self.abandon()
+            raise
         self.buffers: dict[str, list[pa.Table]] = {kind: [] for kind in KEYS}
         self.buffered_bytes = 0
         self.runs: dict[str, list[Path]] = {kind: [] for kind in KEYS}
@@ -339,11 +347,14 @@ class ReleaseBuilder:
         if not report.ok:
             raise ReleaseFailed("the new release does not validate; the published folder is "
                                 "unchanged:\n" + report.to_text())
-        if self.out.exists():
-            _exchange(self.staging, self.out)
-            shutil.rmtree(self.staging)
-        else:
-            os.rename(self.staging, self.out)
+        with _signals_held():  # the swap and the old release's removal are not cut short
+            if os.path.lexists(self.out):
+                _exchange(self.staging, self.out)
+                self.published = True
+                shutil.rmtree(self.staging)
+            else:
+                os.rename(self.staging, self.out)
+                self.published = True
 
     def _rewritten_ids(self) -> pa.Array:
         """Ids of the corpus rows whose text the corpus stage changed after batch validation:
@@ -362,7 +373,24 @@ class ReleaseBuilder:
         return ids.take(pc.sort_indices(ids))
 
     def abandon(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        """Remove the staging folder (after a swap it holds the old release), even when a second
+        Ctrl-C or SIGTERM comes while it is removed."""
+        with _signals_held():
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back (delivered once this ends) on this thread, on POSIX."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _count_values(counter: Counter, column: pa.ChunkedArray) -> None:

@@ -23,6 +23,7 @@ from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 from schemas.corpus import corpus_schema
 
 from ..executor import release_memory
+from .manifest_check import check_manifest, manifest_sha256
 from .prescreen import narrowed, prescreen
 from .storage import Release, sha256_file, shown  # noqa: F401 (sha256_file: for release.py)
 
@@ -386,44 +387,6 @@ class AcrossShards:
             self.check(name, pq.ParquetFile(handle).read(columns=list(UNIQUE), use_threads=False), report)
 
 
-def _check_manifest(release: Release, report: Report) -> tuple[str, ...]:
-    """Check the manifest's files; returns the rule families the release's run switched off."""
-    if release.info("manifest.json").type != pafs.FileType.File:
-        report.add("manifest.json", "missing")
-        return ()
-    try:
-        manifest = json.loads(release.read_text("manifest.json"))
-        files = manifest["files"]
-        relaxed = tuple(manifest.get("relaxed_families", ()))
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        report.add("manifest.json", f"not a valid manifest: {exc}")
-        return ()
-    listed = set()
-    for entry in files:
-        name = entry.get("path", "?")
-        listed.add(name)
-        info = release.info(name)
-        if info.type != pafs.FileType.File:
-            report.add(name, "listed in manifest.json but missing")
-            continue
-        if info.size != entry.get("bytes"):
-            report.add(name, f"size {info.size} differs from manifest ({entry.get('bytes')})")
-        if sha256_file(release.path(name), release.fs) != entry.get("sha256"):
-            report.add(name, "sha256 differs from manifest.json: the file was changed")
-        if "rows" in entry and name.endswith(".parquet"):
-            try:
-                rows = release.num_rows(name)
-            except (OSError, pa_arrow.ArrowInvalid):
-                continue
-            if rows != entry["rows"]:
-                report.add(name, f"{rows} rows, manifest.json says {entry['rows']}")
-    for kind in TABLES:
-        for name in release.files(kind):
-            if name not in listed:
-                report.add(name, "not listed in manifest.json")
-    return relaxed
-
-
 def validate_release(directory: str | os.PathLike, filesystem: pafs.FileSystem | None = None) -> Report:
     """Every check on a published folder: manifest, schemas, row checks, cross-shard uniqueness.
 
@@ -446,7 +409,7 @@ def _open(directory, filesystem) -> tuple[Release | None, Report, tuple[str, ...
     if not release.files("data", ".parquet"):
         report.add("data/", "no Parquet files: not a published corpus")
         return None, report, ()
-    return release, report, _check_manifest(release, report)
+    return release, report, check_manifest(release, report)
 
 
 def validate_audit_tables(directory: str | os.PathLike, kinds: Iterable[str],
@@ -466,15 +429,6 @@ def validate_audit_tables(directory: str | os.PathLike, kinds: Iterable[str],
                          for name in release.files(kind, ".parquet")}
         _check_table_files(release, kind, TABLES[kind], report, unique=None, relaxed=())
     return reports
-
-
-def _manifest_sha256(release: Release) -> dict[str, str]:
-    """The manifest's checksum of each file it lists (nothing when it cannot be read: then
-    `_check_manifest` reports why)."""
-    try:
-        return {entry["path"]: entry["sha256"] for entry in json.loads(release.read_text("manifest.json"))["files"]}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
 
 
 def _still_checked(release: Release, kind: str, report: Report, listed: dict[str, str]) -> bool:
@@ -507,7 +461,7 @@ def validate_files(directory: str | os.PathLike, filesystem: pafs.FileSystem | N
     names = release.files("data", ".parquet")
     unique = AcrossShards(release, names, within=True)
     checked = checked or {}
-    listed = _manifest_sha256(release) if checked else {}
+    listed = manifest_sha256(release) if checked else {}
     for kind, model in TABLES.items():
         if kind in checked and kind != "data" and _still_checked(release, kind, checked[kind], listed):
             report.rows[kind] = checked[kind].rows[kind]
