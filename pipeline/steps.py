@@ -38,7 +38,7 @@ class Step(Protocol):
 
 def document_steps(options: Options) -> list[Step]:
     return [
-        DecodeRow(options.input),
+        DecodeRow(options.input, options.limits),
         ExtractHtml(options.extract),
         FixText(options.fix),
         StripBoilerplate(options.rules),

@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import os
+import random
 import sys
 import time
 import tracemalloc
@@ -49,6 +50,17 @@ OTHER = [
 
 def article(title: str = "Harbour ferry returns after winter break", paragraphs=PARAGRAPHS) -> str:
     return "\n\n".join([title, *paragraphs]) + "\n"
+
+
+WORDS = ("council harbour ferry library budget school river bridge market station hospital mayor "
+         "teachers workers crossing season weather report plans residents visitors week month city").split()
+
+
+def numbered(i: int) -> str:
+    """An article of its own for row `i`: copies would be folded as duplicates."""
+    rng = random.Random(i)
+    paragraphs = [" ".join(rng.choice(WORDS) for _ in range(24)).capitalize() + "." for _ in range(4)]
+    return article(f"Story number {i} of the day", paragraphs)
 
 
 def table(out: Path, name: str) -> list[dict]:
@@ -94,7 +106,7 @@ def test_line_over_max_line_chars_is_quarantined_in_text_and_json(tmp_path):
     (folder / "long.txt").write_text(article(paragraphs=[*PARAGRAPHS, long_line]))
     (folder / "fine.txt").write_text(article())
     rows = [{"id": "j-long", "text": article(paragraphs=[long_line, *PARAGRAPHS])},
-            {"id": "j-fine", "text": article("Library extends opening hours")}]
+            {"id": "j-fine", "text": article("Library extends opening hours", OTHER)}]
     (folder / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     run_cli([folder], tmp_path / "out", "[limits]\nmax_line_chars = 1000\n")
     assert set(published(tmp_path / "out")) == {"fine", "j-fine"}
@@ -141,7 +153,7 @@ def test_a_gz_of_newlines_is_read_in_bounded_time(tmp_path):
 def test_decompression_is_bounded_per_file_and_the_lines_before_are_kept(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
-    lines = [json.dumps({"id": f"row{i}", "text": article(f"Story number {i} of the day")}) for i in range(40)]
+    lines = [json.dumps({"id": f"row{i}", "text": numbered(i)}) for i in range(40)]
     with gzip.open(folder / "rows.jsonl.gz", "wt") as handle:
         handle.write("\n".join(lines) + "\n")
     limit = sum(len(line) + 1 for line in lines[:10]) + 5  # the limit falls inside line 11
@@ -271,17 +283,17 @@ def test_a_corrupt_parquet_page_loses_only_its_row_group(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     path = folder / "rows.parquet"
-    rows = [{"id": f"row{i:02d}", "text": article(f"Story number {i} of the day")} for i in range(20)]
+    rows = [{"id": f"row{i:02d}", "text": numbered(i)} for i in range(20)]
     pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=5, compression="zstd")
     column = pq.ParquetFile(path).metadata.row_group(1).column(1)  # text, rows 6-10
     blob = bytearray(path.read_bytes())
-    middle = column.data_page_offset + column.total_compressed_size // 2
-    blob[middle - 20: middle + 20] = b"\xff" * 40
+    start = column.data_page_offset  # the page header: damage there is always detected
+    blob[start: start + 16] = b"\xff" * 16
     path.write_bytes(bytes(blob))
     run([folder], tmp_path / "out")
     assert set(published(tmp_path / "out")) == {f"row{i:02d}" for i in (*range(5), *range(10, 20))}
     quarantined = rejects(tmp_path / "out")
-    assert sorted(quarantined) == [f"rows-{n}" for n in range(6, 11)]
+    assert set(quarantined) == {f"rows-{n}" for n in range(6, 11)}
     for n in range(6, 11):
         reject = quarantined[f"rows-{n}"]
         assert reject["reason"] == "unreadable" and reject["provenance"].endswith(f"rows.parquet:{n}")

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ..document import Document
-from ..options import InputOptions
-from .files import file_stem
+from ..options import InputOptions, LimitsOptions
+from .files import file_stem, valid_text
 from .html import read_html_file
 from .jsonl import decode_row, read_jsonl
 from .parquet import read_parquet
@@ -21,9 +21,9 @@ from .warc import read_warc
 
 log = logging.getLogger(__name__)
 
-# (path, provenance, options) -> documents; a reader never raises for a bad file: it yields
-# a rejected document saying why, after the documents it could read.
-Reader = Callable[[Path, str, InputOptions], Iterator[Document]]
+# (path, provenance, options, limits) -> documents; a reader never raises for a bad file: it
+# yields a rejected document saying why and where, beside the documents it could read.
+Reader = Callable[[Path, str, InputOptions, LimitsOptions], Iterator[Document]]
 
 # Longest suffix first wins (".jsonl.gz" before ".gz").
 READERS: dict[str, Reader] = {
@@ -44,11 +44,13 @@ def reader_for(path: Path) -> Reader | None:
 
 
 def display_path(path: Path) -> str:
-    """The path as provenance: relative to the working folder when inside it, never absolute."""
+    """The path as provenance: relative to the working folder when inside it, never absolute;
+    bytes of a name that are not UTF-8 become U+FFFD (the tables hold UTF-8)."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        shown = path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
-        return path.name
+        shown = path.name
+    return os.fsencode(shown).decode("utf-8", "replace")
 
 
 def input_files(inputs: Iterable[Path], skipped: Counter) -> Iterator[Path]:
@@ -74,18 +76,19 @@ def input_files(inputs: Iterable[Path], skipped: Counter) -> Iterator[Path]:
 
 
 def read_documents(inputs: Iterable[Path], skipped: Counter | None = None,
-                   options: InputOptions = InputOptions(), decode: bool = True) -> Iterator[Document]:
+                   options: InputOptions = InputOptions(), decode: bool = True,
+                   limits: LimitsOptions = LimitsOptions()) -> Iterator[Document]:
     """Every document of the inputs, in a stable order; files no reader takes are counted in `skipped`.
 
     `decode=False` leaves JSON records undecoded (`Document.row`) for the DecodeRow step, which a
-    run does in its workers."""
+    run does in its workers. `limits` bound each document's and each compressed file's size."""
     skipped = skipped if skipped is not None else Counter()
     for path in input_files(inputs, skipped):
         provenance = display_path(path)
         try:
-            for doc in reader_for(path)(path, provenance, options):
-                yield decode_row(doc, options) if decode and doc.row is not None else doc
+            for doc in reader_for(path)(path, provenance, options, limits):
+                yield decode_row(doc, options, limits) if decode and doc.row is not None else doc
         except Exception as exc:  # a reader's own bug must cost one file, not the run
             log.warning("reading %s failed: %r", provenance, exc)
             yield Document(id=file_stem(path), raw="", provenance=provenance).reject(
-                "unreadable", f"the {path.suffix} reader failed on this file: {type(exc).__name__}: {exc}")
+                "unreadable", f"the {path.suffix} reader failed on this file: {type(exc).__name__}: {valid_text(str(exc))}")

@@ -5,16 +5,19 @@ from pathlib import Path
 from typing import Iterator
 
 from ..document import Document
-from ..options import InputOptions
+from ..options import InputOptions, LimitsOptions
 from .decode import Undecodable, decode_bytes
-from .files import READ_ERRORS, file_stem, read_input
+from .files import READ_ERRORS, LimitExceeded, check_lines, file_stem, read_input
 
 
-def read_text_file(path: Path, provenance: str, options: InputOptions) -> Iterator[Document]:
+def read_text_file(path: Path, provenance: str, options: InputOptions,
+                   limits: LimitsOptions = LimitsOptions()) -> Iterator[Document]:
     doc = Document(id=file_stem(path), raw="", provenance=provenance)
     try:
-        doc.raw = decode_bytes(read_input(path))
-    except Undecodable as exc:
+        text = decode_bytes(read_input(path, limits))
+        check_lines(text, limits)
+        doc.raw = text
+    except (Undecodable, LimitExceeded) as exc:
         doc.reject(exc.reason, str(exc))
     except READ_ERRORS as exc:
         doc.reject("unreadable", f"cannot read the file: {getattr(exc, 'strerror', None) or exc}")
