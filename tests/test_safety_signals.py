@@ -105,12 +105,13 @@ def tmpfs(tmp_path):
 
 # ---------------------------------------------------------------- item 11: one line, no traceback
 
-def test_disk_full_is_one_line_and_the_previous_release_stays(seeds_release, corpus, tmpfs):
-    disk = tmpfs("400k")
+@pytest.mark.parametrize("size", ["400k", "3m", "5m"])  # full while reading, in the corpus stage, at its end
+def test_disk_full_is_one_line_and_the_previous_release_stays(seeds_release, corpus, tmpfs, size):
+    disk = tmpfs(size)
     out = disk / "dist"
     shutil.copytree(seeds_release, out)
     before = snapshot(out)
-    result = cli("run", str(corpus), "--out", str(out))
+    result = cli("run", str(corpus), "--out", str(out), "--workers", "2")
     assert result.returncode == 1
     one_line_error(result, "no space left", str(disk))
     assert snapshot(out) == before
@@ -199,27 +200,35 @@ def test_workers_exit_when_the_main_process_is_killed(previous, corpus):
 # ---------------------------------------------------------------- Done when: 20 kills in a row
 
 @pytest.fixture(scope="module")
-def new_release(corpus, tmp_path_factory) -> Path:
-    """What a complete run over `corpus` publishes (the same bytes from any run: deterministic)."""
-    out = tmp_path_factory.mktemp("new") / "dist"
-    result = cli("run", str(corpus), "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    return out
+def loop_corpus(tmp_path_factory) -> Path:
+    """1,000 documents: a run of 2-3 s, so that 20 kills spread over all of it take ~40 s."""
+    if not MAKE_CORPUS.exists():
+        pytest.skip("shared/bench/make_corpus.py is not beside this checkout")
+    path = tmp_path_factory.mktemp("loop") / "news.jsonl"
+    subprocess.run([sys.executable, str(MAKE_CORPUS), "--docs", "1000", "--out", str(path)],
+                   check=True, capture_output=True, timeout=120)
+    return path
 
 
 @pytest.mark.skipif(os.environ.get("NEWSCLEAN_SKIP_SLOW") == "1", reason="slow: the 20-kill loop")
-def test_kill_loop_twenty_kills_at_varied_moments_never_damage_the_release(previous, seeds_release, corpus,
-                                                                          new_release):
-    """SLOW (~40 s). Kill -9 the main process 20 times, from 0.05 s into the run to past its end,
-    one or two workers: each time the published folder is the previous release or the new one,
-    byte for byte, and valid; no process of the run survives it; a last run completes."""
-    old, new = snapshot(previous), snapshot(new_release)
+def test_kill_loop_twenty_kills_at_varied_moments_never_damage_the_release(previous, seeds_release, loop_corpus,
+                                                                          tmp_path):
+    """SLOW (~40 s). Kill -9 the main process 20 times, at moments spread from 0.05 s into the run
+    to past its end (as long as a whole run took), one or two workers: each time the published
+    folder is, byte for byte, the previous release or the new one, and valid; no process of the
+    run survives it; a last run completes (no stale lock or staging folder stops it)."""
+    reference = tmp_path / "reference"
+    started = time.monotonic()
+    result = cli("run", str(loop_corpus), "--out", str(reference))
+    assert result.returncode == 0, result.stderr
+    whole = time.monotonic() - started
+    old, new = snapshot(previous), snapshot(reference)
     outcomes = {"previous": 0, "new": 0}
     for i in range(20):
-        run = start("run", str(corpus), "--out", str(previous), "--workers", str(1 + i % 2))
+        run = start("run", str(loop_corpus), "--out", str(previous), "--workers", str(1 + i % 2))
         try:
-            time.sleep(0.05 + i * 0.2)
-            os.kill(run.pid, signal.SIGKILL)
+            time.sleep(0.05 + i / 19 * 1.1 * whole)
+            os.kill(run.pid, signal.SIGKILL)  # the main process alone: its workers must follow
             run.wait(timeout=30)
             wait_for(lambda: not group_members(run.pid), 10)
         finally:
@@ -231,9 +240,9 @@ def test_kill_loop_twenty_kills_at_varied_moments_never_damage_the_release(previ
         if now == new:  # put the previous release back, to test the next kill against it
             shutil.rmtree(previous)
             shutil.copytree(seeds_release, previous)
-    print(f"kill loop outcomes: {outcomes}")
+    print(f"kill loop: a whole run {whole:.1f} s; the folder after each kill: {outcomes}")
     result = cli("validate", str(previous))
     assert result.returncode == 0, result.stdout
-    again = cli("run", "seeds", "--out", str(previous))  # neither a stale lock nor staging stops it
+    again = cli("run", "seeds", "--out", str(previous))
     assert again.returncode == 0, again.stderr
     no_leftovers(previous)
