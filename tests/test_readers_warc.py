@@ -104,5 +104,5 @@ def test_damaged_warc_keeps_the_records_before_the_damage_and_quarantines_the_re
     assert sorted(row["url"] or "" for row in rows) == ["", "https://news.example/a"]
     rejects = pq.read_table(tmp_path / "out" / "rejects").to_pylist()
     reasons = {row["provenance"].split("@")[0].rsplit("/", 1)[-1]: row["reason"] for row in rejects}
-    assert reasons == {"damaged.warc.gz": "unreadable", "garbage.warc": "unreadable"}
+    assert reasons == {"damaged.warc.gz": "damaged_record", "garbage.warc": "unreadable"}  # a bad gzip member
     assert summary.published == 2

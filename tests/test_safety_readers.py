@@ -200,7 +200,7 @@ def test_a_file_name_that_is_not_utf8_does_not_crash_the_run(tmp_path):
 # ---------------------------------------------------------------- item 6: WARC damage
 
 WARC_STORIES = {f"https://news.example/{i}": (f"Story {i}: harbour ferry returns after break",
-                                              "\n".join(PARAGRAPHS[i % 4:] + PARAGRAPHS[:i % 4]))
+                                              "\n".join(numbered(100 + i).split("\n\n")[1:]))
                 for i in range(3)}
 
 

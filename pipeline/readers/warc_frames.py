@@ -1,0 +1,280 @@
+"""Cutting a WARC archive into records ourselves, so that damage costs only the damaged record.
+
+warcio trusts each Content-Length: one too large swallows the next record, a truncated record
+comes out short as if whole, and after garbage it stops. Here every record must end where its
+Content-Length says, with the "\\r\\n\\r\\n" that closes a record; one that does not is reported
+with its offset, and reading resumes at the next line starting "WARC/1." (looked for inside the
+damaged record too, so a record it swallowed is found again). A .warc.gz is inflated gzip member
+by member: bytes that are no gzip data are skipped to the next member and reported, and a
+record's offset is its member's offset in the file, as WARC indexes (CDX) give it.
+"""
+from __future__ import annotations
+
+import bisect
+import zlib
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+
+from .files import CHUNK, LimitExceeded
+
+MAGIC = b"WARC/1."
+LINE_MAGIC = b"\n" + MAGIC  # where reading resumes: a record header at the start of a line
+END = b"\r\n\r\n"  # closes a header block, and a record
+GZIP_MAGIC = b"\x1f\x8b\x08"
+MAX_HEADER_BYTES = 64 * 1024  # a record's WARC header block; real ones run to ~1 kB
+PEEK_BYTES = 8 * 1024  # what is read of a record too large to hold, to tell what it is
+
+
+@dataclass
+class Frame:
+    """One record as cut from the archive: its header block and (when held) its content block, or
+    what is wrong with it (`problem`: reason code, detail)."""
+
+    offset: int  # in the file (a .warc.gz: the offset of the record's gzip member)
+    position: int  # in the decompressed archive
+    headers: dict[str, str]  # WARC header names in lower case
+    block: bytes | None = None  # None when too large to hold: `peek` has its first bytes
+    peek: bytes = b""
+    problem: tuple[str, str] | None = None
+
+
+def parse_headers(head: bytes) -> dict[str, str]:
+    headers = {}
+    for line in head.split(b"\r\n")[1:]:
+        name, colon, value = line.partition(b":")
+        if colon:
+            headers[name.strip().decode("latin-1").lower()] = value.strip().decode("utf-8", "replace")
+    return headers
+
+
+class PlainFile:
+    """An uncompressed archive: positions are file offsets."""
+
+    def __init__(self, raw: BinaryIO):
+        self.read = raw.read
+        self.damage: list[tuple[int, str]] = []
+
+    def file_offset(self, position: int) -> int:
+        return position
+
+
+class GzipMembers:
+    """The inflated bytes of a .gz file, member by member; `damage` lists (offset, what) of bytes
+    that are no gzip data (skipped to the next gzip header) or of a member that gave nothing."""
+
+    def __init__(self, raw: BinaryIO, limit: int):
+        self.raw, self.limit = raw, limit
+        self.pending, self.at, self.raw_eof = b"", 0, False  # compressed bytes not yet inflated, their offset
+        self.inflater = None
+        self.after_error = False  # the last member failed after giving data
+        self.member_at = self.member_out = self.total = 0
+        self.starts: list[int] = []  # decompressed position of each member's start ...
+        self.offsets: list[int] = []  # ... and its offset in the file
+        self.damage: list[tuple[int, str]] = []
+
+    def _more(self) -> bool:
+        chunk = self.raw.read(CHUNK)
+        self.raw_eof = not chunk
+        self.pending += chunk
+        return bool(chunk)
+
+    def _skip_junk(self, report: bool = True) -> None:
+        start = self.at
+        while True:
+            found = self.pending.find(GZIP_MAGIC, 1)
+            if found >= 0:
+                break
+            keep = self.pending[-2:] if len(self.pending) > 2 else self.pending[1:]
+            self.at += len(self.pending) - len(keep)
+            self.pending = keep
+            if not self._more():
+                self.at += len(self.pending)
+                self.pending = b""
+                found = 0
+                break
+        self.at += found
+        self.pending = self.pending[found:]
+        if report:
+            self.damage.append((start, f"{self.at - start:,} bytes that are not gzip data"))
+
+    def read(self, size: int) -> bytes:
+        while True:
+            if self.inflater is None:
+                while len(self.pending) < len(GZIP_MAGIC) and not self.raw_eof:
+                    self._more()
+                if not self.pending:
+                    return b""
+                if not self.pending.startswith(GZIP_MAGIC):
+                    self._skip_junk(report=not self.after_error)
+                    continue
+                self.after_error = False
+                self.inflater, self.member_at, self.member_out = zlib.decompressobj(31), self.at, 0
+                self.starts.append(self.total)
+                self.offsets.append(self.at)
+            if not self.pending and not self._more():
+                if not self.member_out:
+                    self.damage.append((self.member_at, "a gzip member cut short before any data"))
+                self.inflater = None
+                return b""
+            data = self.pending
+            try:
+                out = self.inflater.decompress(data, size)
+            except zlib.error as exc:
+                if not self.member_out:
+                    self.damage.append((self.member_at, f"corrupt gzip data: {exc}"))
+                # reported once: here when it gave nothing, else as the record it cut short;
+                # the bytes from here to the next gzip header are that same damage
+                self.after_error = True
+                self.inflater = None  # resume at the next gzip header
+                self.at += 1
+                self.pending = data[1:]
+                continue
+            rest = self.inflater.unused_data if self.inflater.eof else self.inflater.unconsumed_tail
+            if self.inflater.eof:
+                self.inflater = None
+            self.at += len(data) - len(rest)
+            self.pending = rest
+            if out:
+                self.total += len(out)
+                self.member_out += len(out)
+                if self.total > self.limit:
+                    raise LimitExceeded("too_large", f"the file decompresses to more than limits."
+                                        f"max_decompressed_bytes ({self.limit:,} bytes); the rest is not read")
+                return out
+
+    def file_offset(self, position: int) -> int:
+        i = bisect.bisect_right(self.starts, position) - 1
+        if i < 0:
+            return 0
+        offset = self.offsets[i]
+        if i > 1024:  # positions only grow: forget the members behind
+            del self.starts[:i], self.offsets[:i]
+        return offset
+
+
+class Records:
+    """The frames of an archive read through `source` (PlainFile or GzipMembers); a content block
+    over `max_block` bytes is not held (its frame has `peek` and no `block`)."""
+
+    def __init__(self, source, max_block: int):
+        self.source, self.max_block = source, max_block
+        self.buf = bytearray()
+        self.base = 0  # decompressed position of buf[0]
+        self.eof = False
+
+    def _fill(self, size: int) -> bool:
+        """At least `size` bytes in the buffer, unless the archive ends first (then False)."""
+        while len(self.buf) < size and not self.eof:
+            chunk = self.source.read(max(CHUNK, size - len(self.buf)))
+            if chunk:
+                self.buf += chunk
+            else:
+                self.eof = True
+        return len(self.buf) >= size
+
+    def _drop(self, size: int) -> None:
+        del self.buf[:size]
+        self.base += size
+
+    def _frame(self, start: int, headers: dict[str, str], **fields) -> Frame:
+        return Frame(self.source.file_offset(start), start, headers, **fields)
+
+    def _header_end(self) -> int:
+        searched = 0
+        while True:
+            end = self.buf.find(END, max(0, searched - len(END)), MAX_HEADER_BYTES)
+            if end >= 0 or len(self.buf) >= MAX_HEADER_BYTES or self.eof:
+                return end
+            searched = len(self.buf)
+            self._fill(len(self.buf) + 1)
+
+    def resync(self, limit: int | None = None) -> int | None:
+        """Drop bytes up to the next line starting "WARC/1." (within `limit` bytes, when given);
+        its position, or None when there is none."""
+        dropped = 0
+        while True:
+            found = self.buf.find(LINE_MAGIC)
+            if found >= 0 and (limit is None or dropped + found < limit):
+                self._drop(found + 1)
+                return self.base
+            if limit is not None and dropped + len(self.buf) >= limit + len(LINE_MAGIC):
+                self._drop(limit - dropped)
+                return None
+            keep = len(LINE_MAGIC) - 1
+            if self.eof:
+                self._drop(len(self.buf) if limit is None else min(len(self.buf), limit - dropped))
+                return None
+            if len(self.buf) > keep:
+                gone = len(self.buf) - keep
+                dropped += gone
+                self._drop(gone)
+            self._fill(len(self.buf) + 1)
+
+    def __iter__(self) -> Iterator[Frame]:
+        while True:
+            while self._fill(1) and self.buf[0] in b"\r\n":  # the blank lines between records
+                self._drop(1)
+            if not self.buf:
+                return
+            start = self.base
+            end = self._header_end()
+            if not self.buf.startswith(MAGIC) or end < 0:
+                what = "no WARC record starts here" if not self.buf.startswith(MAGIC) else \
+                    "the record's header does not end"
+                self._drop(1)
+                yield self._frame(start, {}, problem=("damaged_record", f"{what}; the bytes up to the next "
+                                                      f"'WARC/1.' line were skipped"))
+                self.resync()
+                continue
+            headers = parse_headers(bytes(self.buf[:end]))
+            length = headers.get("content-length", "")
+            if not length.isdigit():
+                self._drop(1)
+                yield self._frame(start, headers, problem=("damaged_record", f"the record's Content-Length "
+                                                           f"is not a number: {length[:40]!r}"))
+                self.resync()
+                continue
+            length = int(length)
+            self._drop(end + len(END))
+            if length > self.max_block:
+                yield self._oversized(start, headers, length)
+                continue
+            self._fill(length + len(END))
+            held = bytes(self.buf[:length])
+            if len(held) < length:  # the archive ends inside the block
+                inner = held.find(LINE_MAGIC)
+                problem = ("damaged_record", f"its Content-Length ({length:,}) runs into the next record") \
+                    if inner >= 0 else ("truncated", f"the archive ends {length - len(held):,} bytes short of "
+                                        f"the record's Content-Length ({length:,}): the record is cut short")
+                yield self._frame(start, headers, problem=problem)
+                self.resync()
+                continue
+            trailer = bytes(self.buf[length:length + len(END)])
+            if trailer != END and not (self.eof and END.startswith(trailer)):
+                yield self._frame(start, headers, problem=(
+                    "damaged_record", f"the record does not end where its Content-Length ({length:,}) says"))
+                self.resync()
+                continue
+            self._drop(length + len(trailer))
+            yield self._frame(start, headers, block=held)
+
+    def _oversized(self, start: int, headers: dict[str, str], length: int) -> Frame:
+        """A block too large to hold: its first bytes kept, the rest skipped, stopping early at a
+        record header inside it (a Content-Length too large must not swallow what follows)."""
+        self._fill(min(length, PEEK_BYTES))
+        peek = bytes(self.buf[:min(length, PEEK_BYTES)])
+        block_start = self.base
+        if self.resync(limit=length) is not None:
+            return self._frame(start, headers, peek=peek, problem=(
+                "damaged_record", f"its Content-Length ({length:,}) runs into the next record"))
+        if self.base - block_start < length:
+            return self._frame(start, headers, peek=peek, problem=(
+                "truncated", f"the archive ends inside the record's Content-Length ({length:,})"))
+        self._fill(len(END))
+        trailer = bytes(self.buf[:len(END)])
+        if trailer == END or (self.eof and END.startswith(trailer)):
+            self._drop(len(trailer))
+            return self._frame(start, headers, peek=peek)
+        self.resync()
+        return self._frame(start, headers, peek=peek, problem=(
+            "damaged_record", f"the record does not end where its Content-Length ({length:,}) says"))
