@@ -4,8 +4,10 @@
                                        or a JSON line's bytes still to decode (Document.row)
     0. decode_row                      JSON Lines only: the record -> raw or html, id, given fields
        extract_html                    HTML pages only: trafilatura's main text -> raw lines, page metadata
-    1. fix_text                        ftfy where it can matter, spaces normalised, lines kept
+    1. fix_text                        ftfy where it can matter, spaces normalised, lines kept;
+                                       a line still damaged (U+FFFD, mojibake) blanked
     2. strip_boilerplate               line rules + context rules; every removal recorded
+       record_damaged_lines            fix_text's removals of damaged lines recorded beside them
     3. repair_text                     split paragraphs joined, stray punctuation, paragraphs
     4. extract_metadata                title, date, author, credits, language, counts, hash
     validate + publish (pipeline/publish)   pandera schema on each batch, Parquet out
@@ -19,7 +21,7 @@ import logging
 from typing import Callable, Protocol
 
 from .cleaning.boilerplate import StripBoilerplate
-from .cleaning.fix import FixText
+from .cleaning.fix import FixText, RecordDamagedLines
 from .cleaning.repair import RepairText
 from .document import Document
 from .extract.html import ExtractHtml
@@ -42,6 +44,7 @@ def document_steps(options: Options) -> list[Step]:
         ExtractHtml(options.extract),
         FixText(options.fix),
         StripBoilerplate(options.rules),
+        RecordDamagedLines(),
         RepairText(),
         ExtractMetadata(),
     ]

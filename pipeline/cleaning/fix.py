@@ -8,7 +8,7 @@ from functools import lru_cache
 import ftfy
 from ftfy.fixes import unescape_html
 
-from ..document import Document
+from ..document import Document, Removal
 from ..options import FixOptions
 
 # Characters on which ftfy, configured as in FixOptions, provably changes nothing (tested with
@@ -43,6 +43,14 @@ ODD_SPACES = re.compile(f"[{ODD_SPACE_CHARS}]+")  # the definition; normalise_sp
 SPACE_RUNS = re.compile(r" {2,}")
 MAX_REPAIR_ROUNDS = 3
 REPAIRED_FIELDS = ("title", "author")  # input fields that are text, repaired like it
+# Lines the repair leaves damaged: holding U+FFFD (bytes lost in decoding, or a mojibake sequence
+# that lost a byte) or mojibake ftfy cannot undo. The corpus schema's no_mojibake check rejects a
+# text holding either, so such a line is removed and recorded instead: it costs that line, not
+# the article.
+DAMAGE_FAMILY = "encoding"
+LOST_BYTES_RULE = "replacement_character"
+MOJIBAKE_RULE = "mojibake"
+DAMAGED = "damaged_lines"  # Document.extra: FixText's removals, until the line rules have run
 
 
 @lru_cache(maxsize=8)
@@ -128,7 +136,9 @@ class FixText:
     name: str = "fix_text"
 
     def __call__(self, doc: Document) -> Document:
-        doc.text = repair(doc.raw, self.options, doc.repairs)
+        doc.text, damaged = drop_damaged_lines(repair(doc.raw, self.options, doc.repairs))
+        if damaged:
+            doc.extra[DAMAGED] = damaged
         for key in REPAIRED_FIELDS:  # the headline and byline a page or row gave, repaired alike
             value = doc.given.get(key)
             if isinstance(value, str) and value:
@@ -175,3 +185,54 @@ def repair_in_rounds(text: str, options: FixOptions = FixOptions(), repairs: lis
             break
         text = spaced
     return text
+
+
+@lru_cache(maxsize=1)
+def _mojibake_marks() -> re.Pattern:
+    """Characters one of which every match of ftfy's badness regex that needs no pair of
+    characters holds ("Ã", "Â", C1 controls ...; schemas/checks.py proves the set): a line
+    without one is not looked at. Mojibake that only a pair of characters shows still costs its
+    article (the schema check); a class of single characters keeps this search cheap."""
+    from schemas.checks import mojibake_needles
+
+    needles = mojibake_needles()
+    if needles is None:
+        return re.compile(r"[^\x00-\x7f]")
+    return re.compile("[" + "".join(map(re.escape, sorted(needles[0]))) + "]")
+
+
+def drop_damaged_lines(text: str) -> tuple[str, list[Removal]]:
+    """`text` with each damaged line (see DAMAGE_FAMILY) blanked, line count kept, and the
+    removals: blanked before the line rules, the lines they judge are the same on a second
+    cleaning (idempotence)."""
+    marks = _mojibake_marks()
+    if "\ufffd" not in text and not marks.search(text):
+        return text, []
+    from ftfy.badness import is_bad
+
+    lines = text.split("\n")
+    removals = []
+    for number, line in enumerate(lines, start=1):
+        if "\ufffd" in line:
+            rule = LOST_BYTES_RULE
+        elif marks.search(line) and is_bad(line):
+            rule = MOJIBAKE_RULE
+        else:
+            continue
+        removals.append(Removal(number, rule, DAMAGE_FAMILY, line))
+        lines[number - 1] = ""
+    return ("\n".join(lines), removals) if removals else (text, [])
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordDamagedLines:
+    """Step after the line rules: the damaged lines FixText removed join the document's removals
+    (the line-rule step sets `removals` afresh), and so the removals table."""
+
+    name: str = "record_damaged_lines"
+
+    def __call__(self, doc: Document) -> Document:
+        damaged = doc.extra.pop(DAMAGED, None)
+        if damaged:
+            doc.removals = sorted([*doc.removals, *damaged], key=lambda removal: removal.line)
+        return doc

@@ -1,5 +1,9 @@
 """Bytes to text: BOM, then UTF-8, then a declared charset, then detection; never a silent mangle.
 
+Bytes that are UTF-8 but for a few invalid ones are UTF-8 with those replaced by U+FFFD (the
+text repair then removes the lines holding them, recorded): a detector shown three stray bytes
+in a UTF-8 article picks a code page that turns every "»" into "¬Ľ".
+
 Detection prefers windows-1252 when it fits as well as any other single-byte code page:
 charset_normalizer scores cp1252, cp1250 and cp1257 equal on French or Spanish text and picks
 the first, which turns "à" into "ŕ". Web pages labelled latin-1 are windows-1252 (WHATWG).
@@ -90,11 +94,24 @@ def _detect(data: bytes) -> str:
     return _check_text(str(best), best.encoding)
 
 
+def _mostly_utf8(data: bytes) -> str | None:
+    """`data` as UTF-8 with its invalid bytes replaced, when its valid non-ASCII characters are
+    at least as many as its invalid sequences: text in a legacy code page is almost never valid
+    UTF-8 (its accented letters stand alone, where UTF-8 needs a lead byte and continuations)."""
+    text = data.decode("utf-8", "replace")
+    replaced = text.count("\ufffd") - data.count("\ufffd".encode())
+    if not replaced:
+        return None
+    valid = len(text) - len(text.encode("ascii", "ignore")) - text.count("\ufffd")
+    return text if valid >= replaced else None
+
+
 def decode_bytes(data: bytes, declared: str | None = None) -> str:
     """Text of `data`; `declared` is a charset the container states (HTTP header, meta tag).
 
     Bytes that are valid UTF-8 are UTF-8 whatever the page claims (other text almost never
-    is); otherwise a declared charset is used when the bytes decode under it, else detection.
+    is), and so are bytes that are mostly so; otherwise a declared charset is used when the
+    bytes decode under it, else detection.
     """
     if not data.strip():
         raise Undecodable("empty", "the input is empty")
@@ -114,6 +131,9 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    text = _mostly_utf8(data)
+    if text is not None:
+        return _check_text(text, "utf-8")
     encoding = _codec(declared)
     if encoding is not None:
         try:
