@@ -79,7 +79,31 @@ def rewrite_shard(release: Path, name: str, table, *, update_manifest: bool = Tr
         entry = {"path": name, "table": name.split("/")[0]}
         manifest["files"].append(entry)
     entry.update(rows=table.num_rows, bytes=path.stat().st_size, sha256=sha256_file(path))
+    restate_sums(release, manifest)
     manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+def restate_sums(release: Path, manifest: dict) -> None:
+    """The manifest's totals and counts made to agree with its file entries (validate checks
+    that they do), the per-rule and per-reason counts read from the tables."""
+    import pyarrow.parquet as pq
+    from collections import Counter
+
+    totals: dict[str, Counter] = {}
+    for entry in manifest["files"]:
+        totals.setdefault(entry["table"], Counter()).update(files=1, rows=entry["rows"], bytes=entry["bytes"])
+    manifest["totals"] = {table: dict(total) for table, total in totals.items()}
+    counts = manifest["counts"]
+    for count, table, breakdown, column in (("published", "data", None, None),
+                                            ("rejected", "rejects", "rejected_by_reason", "reason"),
+                                            ("removed_lines", "removals", "removed_by_rule", "rule")):
+        counts[count] = totals.get(table, Counter())["rows"]
+        if breakdown and sum(counts[breakdown].values()) != counts[count]:
+            values = Counter()
+            for entry in manifest["files"]:
+                if entry["table"] == table:
+                    values.update(pq.read_table(release / entry["path"], columns=[column])[column].to_pylist())
+            counts[breakdown] = dict(sorted(values.items()))
 
 
 def with_column(table, name: str, values: list, type=None, nullable: bool | None = None):

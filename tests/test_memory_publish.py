@@ -16,11 +16,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import rewrite_shard, with_column
+from conftest import restate_sums, rewrite_shard, with_column
 from pipeline.corpus.templates import FAMILY as TEMPLATE_FAMILY
 from pipeline.publish import croissant, validate
 from pipeline.publish.release import ReleaseBuilder
-from pipeline.publish.validate import (TABLES, AcrossShards, Report, _check_manifest, _check_rows, _open,
+from pipeline.publish.validate import (TABLES, AcrossShards, Report, _check_rows, _open,
                                        conform, schema_differences, validate_files, validate_release)
 from schemas import Corpus, arrow_schema
 from schemas.corpus import corpus_schema
@@ -146,6 +146,7 @@ def rewrite_shard_entry(release: Path, name: str, table: pa.Table) -> None:
     entry = next(e for e in manifest["files"] if e["path"] == name)
     path = release / name
     entry.update(rows=table.num_rows, bytes=path.stat().st_size, sha256=sha256_file(path))
+    restate_sums(release, manifest)
     manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
 
@@ -163,6 +164,7 @@ def _split(release: Path, table: pa.Table, parts: int) -> list[str]:
     manifest_path = release / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest["files"] = [e for e in manifest["files"] if e["path"] != SHARD]
+    restate_sums(release, manifest)
     manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return names
 
