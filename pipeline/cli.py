@@ -128,7 +128,8 @@ def _os_error(exc: OSError, out: str) -> str:
                 f"space or choose another --out ({unchanged})")
     if exc.errno in NO_WRITE:
         place = exc.filename or where
-        return f"cannot write to {place}: {NO_WRITE[exc.errno]}; choose a writable --out ({unchanged})"
+        verb = "write to" if exc.errno == errno.EROFS else "access"
+        return f"cannot {verb} {place}: {NO_WRITE[exc.errno]}; choose a writable --out ({unchanged})"
     detail = exc.strerror or str(exc)
     place = f" ({exc.filename})" if exc.filename else ""
     return f"{detail}{place} while writing the release to {out}; {unchanged}"

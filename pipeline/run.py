@@ -111,10 +111,9 @@ def check_options(options: Options) -> None:
 
     from .cleaning.rules import known_rule_names
 
-    if isinstance(options.workers, bool) or not isinstance(options.workers, int) or options.workers < 1:
-        raise ValueError(f"workers must be a whole number from 1 up, not {options.workers!r}")
-    if options.publish.shard_rows < 1:
-        raise ValueError(f"publish.shard_rows must be 1 or more, not {options.publish.shard_rows!r}")
+    for name, value in (("workers", options.workers), ("publish.shard_rows", options.publish.shard_rows)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number from 1 up, not {value!r}")
     known = set(known_rule_names())
     known |= {str(extra.get("name")) for extra in options.rules.extra}
     known |= {str(extra.get("family")) for extra in options.rules.extra}
