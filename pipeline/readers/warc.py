@@ -26,7 +26,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from ..document import Document
 from ..options import InputOptions, LimitsOptions
 from .decode import Undecodable, declared_charset, decode_bytes
-from .files import READ_ERRORS, LimitExceeded, file_stem, open_input
+from .files import READ_ERRORS, LimitExceeded, file_stem
 from .warc_frames import MAX_HEADER_BYTES, Frame, GzipMembers, PlainFile, Records
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,6 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_ID_CHARS = 200
 MAX_DETAIL_CHARS = 120  # warcio quotes the damaged bytes in its message
-WARC_MAGIC = b"WARC/"
 HTTP_OK = re.compile(rb"HTTP/1\.[01] 2\d\d")
 HTML_CONTENT_TYPE = re.compile(rb"\r\ncontent-type:[ \t]*(?:text/html|application/xhtml\+xml)", re.IGNORECASE)
 
@@ -137,12 +136,6 @@ def _document(frame: Frame, stem: str, provenance: str, limits: LimitsOptions) -
     return doc
 
 
-def _starts_like_warc(path: Path) -> bool:
-    """A file that is no WARC at all must say so, not come out as one damaged record."""
-    with open_input(path) as handle:
-        return handle.read(len(WARC_MAGIC)) == WARC_MAGIC
-
-
 def _damage(source, stem: str, provenance: str) -> Iterator[Document]:
     """Rejects for the stretches of a .warc.gz that are no gzip data: records may have been there."""
     while source.damage:
@@ -156,10 +149,6 @@ def read_warc(path: Path, provenance: str, options: InputOptions,
     stem = file_stem(path)
     offset, skipped, source = 0, 0, None
     try:
-        if not _starts_like_warc(path):
-            yield Document(id=stem, raw="", provenance=provenance).reject(
-                "unreadable", "not a WARC archive: it does not start with a 'WARC/1.x' record")
-            return
         with path.open("rb") as raw:
             gzipped = path.name.lower().endswith(".gz")
             source = GzipMembers(raw, limits.max_decompressed_bytes) if gzipped else PlainFile(raw)

@@ -3,10 +3,11 @@
 warcio trusts each Content-Length: one too large swallows the next record, a truncated record
 comes out short as if whole, and after garbage it stops. Here every record must end where its
 Content-Length says, with the "\\r\\n\\r\\n" that closes a record; one that does not is reported
-with its offset, and reading resumes at the next line starting "WARC/1." (looked for inside the
-damaged record too, so a record it swallowed is found again). A .warc.gz is inflated gzip member
-by member: bytes that are no gzip data are skipped to the next member and reported, and a
-record's offset is its member's offset in the file, as WARC indexes (CDX) give it.
+with its offset, and reading resumes at the next "WARC/1." (looked for inside the damaged record
+too, so a record it swallowed is found again; a false start in a damaged payload is one more
+reject, never a lost record). A .warc.gz is inflated gzip member by member: bytes that are no
+gzip data are skipped to the next member and reported, and a record's offset is its member's
+offset in the file, as WARC indexes (CDX) give it.
 """
 from __future__ import annotations
 
@@ -17,8 +18,7 @@ from typing import BinaryIO, Iterator
 
 from .files import CHUNK, LimitExceeded
 
-MAGIC = b"WARC/1."
-LINE_MAGIC = b"\n" + MAGIC  # where reading resumes: a record header at the start of a line
+MAGIC = b"WARC/1."  # where reading resumes: anywhere, so junk glued to a header does not hide it
 END = b"\r\n\r\n"  # closes a header block, and a record
 GZIP_MAGIC = b"\x1f\x8b\x08"
 MAX_HEADER_BYTES = 64 * 1024  # a record's WARC header block; real ones run to ~1 kB
@@ -189,18 +189,18 @@ class Records:
             self._fill(len(self.buf) + 1)
 
     def resync(self, limit: int | None = None) -> int | None:
-        """Drop bytes up to the next line starting "WARC/1." (within `limit` bytes, when given);
+        """Drop bytes up to the next "WARC/1." (within `limit` bytes, when given);
         its position, or None when there is none."""
         dropped = 0
         while True:
-            found = self.buf.find(LINE_MAGIC)
+            found = self.buf.find(MAGIC)
             if found >= 0 and (limit is None or dropped + found < limit):
-                self._drop(found + 1)
+                self._drop(found)
                 return self.base
-            if limit is not None and dropped + len(self.buf) >= limit + len(LINE_MAGIC):
+            if limit is not None and dropped + len(self.buf) >= limit + len(MAGIC):
                 self._drop(limit - dropped)
                 return None
-            keep = len(LINE_MAGIC) - 1
+            keep = len(MAGIC) - 1
             if self.eof:
                 self._drop(len(self.buf) if limit is None else min(len(self.buf), limit - dropped))
                 return None
@@ -221,9 +221,11 @@ class Records:
             if not self.buf.startswith(MAGIC) or end < 0:
                 what = "no WARC record starts here" if not self.buf.startswith(MAGIC) else \
                     "the record's header does not end"
+                # a file that does not start like a WARC may be none: "unreadable", as any such file
+                reason = "unreadable" if start == 0 and not self.buf.startswith(MAGIC) else "damaged_record"
                 self._drop(1)
-                yield self._frame(start, {}, problem=("damaged_record", f"{what}; the bytes up to the next "
-                                                      f"'WARC/1.' line were skipped"))
+                yield self._frame(start, {}, problem=(reason, f"{what}; the bytes up to the next "
+                                                      f"'WARC/1.' were skipped"))
                 self.resync()
                 continue
             headers = parse_headers(bytes(self.buf[:end]))
@@ -242,7 +244,7 @@ class Records:
             self._fill(length + len(END))
             held = bytes(self.buf[:length])
             if len(held) < length:  # the archive ends inside the block
-                inner = held.find(LINE_MAGIC)
+                inner = held.find(MAGIC)
                 problem = ("damaged_record", f"its Content-Length ({length:,}) runs into the next record") \
                     if inner >= 0 else ("truncated", f"the archive ends {length - len(held):,} bytes short of "
                                         f"the record's Content-Length ({length:,}): the record is cut short")
