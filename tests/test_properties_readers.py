@@ -15,6 +15,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline import run
+from pipeline.readers.jsonl import Lines
 from test_safety_readers import numbered, published
 
 RUNS = settings(max_examples=25, deadline=None,
@@ -51,6 +52,13 @@ def test_any_bytes_in_a_text_file(tmp_path, data):
     assert summary.read == 1
 
 
+@RUNS
+@given(texty)
+def test_any_bytes_in_an_html_file(tmp_path, data):
+    summary, _ = run_one(tmp_path, "page.html", b"<html><body><p>" + data)
+    assert summary.read == 1
+
+
 json_value = st.one_of(st.text(max_size=40), st.integers(), st.none(),
                        st.lists(st.text(max_size=10), max_size=3))
 json_line = st.one_of(
@@ -62,6 +70,20 @@ json_line = st.one_of(
 )
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([b"", b" ", b"\t\r", b"{}", b"ab", b" x ", b"\x0c", b"long line!"]), max_size=12),
+       st.integers(1, 7), st.integers(1, 12))
+def test_lines_cut_in_chunks_are_the_lines_of_the_file(pieces, chunk, limit):
+    """Whatever the chunk boundaries: every non-blank line once, with its number; a line over the
+    limit as None."""
+    data = b"\n".join(pieces)
+    stream = io.BytesIO(data)
+    got = list(Lines(lambda size: stream.read(min(size, chunk)), limit))
+    expected = [(n, line.lstrip() if len(line.lstrip()) <= limit else None)
+                for n, line in enumerate(data.split(b"\n"), start=1) if line.strip()]
+    assert got == expected
+
+
 @RUNS
 @given(st.lists(json_line, max_size=6))
 def test_any_lines_in_a_jsonl_file(tmp_path, lines):
@@ -70,10 +92,11 @@ def test_any_lines_in_a_jsonl_file(tmp_path, lines):
     assert summary.read == sum(1 for line in data.split(b"\n") if line.strip())
 
 
-def warc_of(count: int) -> tuple[bytes, list[tuple[str, int, int]]]:
-    """`count` HTML responses, each its own story; (record id, start, end) of each."""
+def warc_of(count: int, gzipped: bool = False) -> tuple[bytes, list[tuple[str, int, int]]]:
+    """`count` HTML responses, each its own story; (record id, start, end) of each (in a .gz,
+    each record is its own gzip member)."""
     out = io.BytesIO()
-    writer = WARCWriter(out, gzip=False)
+    writer = WARCWriter(out, gzip=gzipped)
     spans = []
     for i in range(count):
         body = "".join(f"<p>{p}</p>" for p in numbered(200 + i).split("\n\n")[1:])
@@ -88,6 +111,7 @@ def warc_of(count: int) -> tuple[bytes, list[tuple[str, int, int]]]:
 
 
 WARC, SPANS = warc_of(3)
+WARC_GZ, SPANS_GZ = warc_of(3, gzipped=True)
 
 
 @RUNS
@@ -105,6 +129,23 @@ def test_a_damaged_warc_loses_only_the_records_it_touches(tmp_path, how, at, jun
         data, after = WARC[:at] + junk + WARC[at:], at
     summary, out = run_one(tmp_path, "crawl.warc", data)
     intact = {uuid for uuid, start, end in SPANS if end <= at or start >= after}
+    assert intact <= set(published(out))
+
+
+@RUNS
+@given(st.sampled_from(["truncate", "overwrite", "insert"]), st.integers(0, len(WARC_GZ)),
+       st.binary(min_size=1, max_size=40))
+@example("insert", SPANS_GZ[1][1], b"junk")
+@example("overwrite", SPANS_GZ[1][1] + 40, b"\xff" * 20)  # inside record 2's deflate stream
+def test_a_damaged_warc_gz_loses_only_the_members_it_touches(tmp_path, how, at, junk):
+    if how == "truncate":
+        data, after = WARC_GZ[:at], len(WARC_GZ) + 1
+    elif how == "overwrite":
+        data, after = WARC_GZ[:at] + junk + WARC_GZ[at + len(junk):], at + len(junk)
+    else:
+        data, after = WARC_GZ[:at] + junk + WARC_GZ[at:], at
+    summary, out = run_one(tmp_path, "crawl.warc.gz", data)
+    intact = {uuid for uuid, start, end in SPANS_GZ if end <= at or start >= after}
     assert intact <= set(published(out))
 
 

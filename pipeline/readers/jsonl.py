@@ -55,8 +55,8 @@ SPACES = re.compile(rb"[ \t\n\r\x0b\x0c]*")  # what bytes.strip() removes
 
 
 class Lines:
-    """The non-blank lines of a byte stream as (line number, bytes), or (number, None) for a
-    line over `limit` bytes, which is skipped without being held. `number` is the line being
+    """The non-blank lines of a byte stream as (line number, bytes without leading blanks), or
+    (number, None) for a line over `limit` bytes, which is skipped without being held. `number` is the line being
     read, for a reader that stops on an error."""
 
     def __init__(self, read, limit: int):
@@ -77,7 +77,7 @@ class Lines:
                     return
                 buf += chunk
                 continue
-            start = max(pos, buf.rfind(b"\n", pos, first) + 1)
+            start = first  # the line from its first non-blank byte (JSON ignores the rest)
             self.number += buf.count(b"\n", pos, start)
             end = buf.find(b"\n", first)
             while end < 0 and not eof and len(buf) - start <= self.limit:
