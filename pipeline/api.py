@@ -29,7 +29,7 @@ def clean_text(raw: str, *, title: str | None = None, url: str | None = None,
     given = {k: v for k, v in (("title", title), ("url", url), ("published", published),
                                ("author", author)) if v}
     doc = Document(id=id, raw=raw, provenance="clean_text", given=given)
-    return apply_steps(doc, document_steps(options))
+    return apply_steps(doc, document_steps(options), options.limits.seconds_per_document)
 
 
 def load_corpus(path: str | os.PathLike = "dist", *, filesystem: pafs.FileSystem | None = None,

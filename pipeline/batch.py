@@ -26,7 +26,7 @@ class BatchResult:
 
 def process_batch(docs: list[Document], options: Options) -> BatchResult:
     steps = document_steps(options)
-    done = apply_steps_to_batch(docs, steps)
+    done = apply_steps_to_batch(docs, steps, options.limits.seconds_per_document)
     cleaned = [doc for doc in done if doc.rejection is None]
     rejects = [reject_row(doc, doc.rejection.reason, doc.rejection.detail)
                for doc in done if doc.rejection is not None]

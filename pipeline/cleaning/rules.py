@@ -28,16 +28,39 @@ class LineRule:
     # necessary condition that lets most lines skip an expensive pattern; a hypothesis test
     # checks that the answers are the same without it (tests/test_rules.py).
     requires: tuple[str, ...] = ()
+    # A user's own pattern (`--pattern`, `[rules] extra`): run by RE2, in linear time (`linear`).
+    user: bool = False
 
     def __post_init__(self) -> None:
         if self.where not in WHERE:
             raise ValueError(f"rule {self.name!r}: where must be one of {WHERE}, not {self.where!r}")
         if any(not s or s != s.casefold() for s in self.requires):
             raise ValueError(f"rule {self.name!r}: requires must be non-empty case-folded strings")
+        if self.user:
+            linear(self.pattern, self.name)
+            return
         try:
             re.compile(self.pattern)
         except re.error as exc:
             raise ValueError(f"rule {self.name!r}: bad pattern: {exc}") from None
+
+
+def linear(pattern: str, name: str = "?"):
+    """A user's pattern compiled by RE2, whose matching time is linear in the line whatever the
+    pattern: `(a+)+$` cannot stall a run as it does a backtracking engine. The built-in rules stay
+    on `re` (they need lookarounds; tests/test_safety_patterns.py holds them linear). RE2 has no
+    lookarounds or backreferences, and its \\w \\d \\b are ASCII (\\pL is any letter)."""
+    import re2
+
+    options = re2.Options()
+    options.case_sensitive = False  # as re.IGNORECASE for the built-in rules
+    options.log_errors = False
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise ValueError(f"rule {name!r}: the pattern {pattern!r} cannot run on the linear-time engine "
+                         f"user patterns use (RE2: no lookarounds or backreferences): {reason}") from None
 
 
 def default_rules() -> tuple[LineRule, ...]:
@@ -45,14 +68,14 @@ def default_rules() -> tuple[LineRule, ...]:
     return tuple(_rule(entry) for entry in tomllib.loads(text)["rule"])
 
 
-def _rule(entry: dict) -> LineRule:
+def _rule(entry: dict, user: bool = False) -> LineRule:
     known = {"name", "family", "pattern", "where", "max_words", "examples", "requires"}
     unknown = set(entry) - known
     if unknown or not {"name", "family", "pattern"} <= set(entry):
         raise ValueError(f"rule {entry.get('name', '?')!r}: needs name, family, pattern; "
                          f"unknown keys: {sorted(unknown)}")
     return LineRule(**{**entry, "examples": tuple(entry.get("examples", ())),
-                       "requires": tuple(entry.get("requires", ()))})
+                       "requires": tuple(entry.get("requires", ())), "user": user})
 
 
 class RuleSet:
@@ -65,6 +88,7 @@ class RuleSet:
     rules that allow its length. The few expensive rules that declare `requires` (90% of the
     regex time) stay out of the shared alternation: each is tried on its own, and only on
     lines holding one of its substrings and when it comes before the rule the alternation found.
+    Users' patterns are tried on their own too, in their place in the order, by RE2 (`linear`).
     """
 
     def __init__(self, rules: tuple[LineRule, ...]):
@@ -81,13 +105,14 @@ class RuleSet:
         self._budgets = sorted({r.max_words for r in rules})
         self._shared: dict[int, re.Pattern | None] = {}
         self._guarded: dict[int, list[tuple[int, LineRule, re.Pattern]]] = {}
-        alone = {i: re.compile(r.pattern, re.IGNORECASE) for i, r in enumerate(self._ordered) if r.requires}
+        alone = {i: linear(r.pattern, r.name) if r.user else re.compile(r.pattern, re.IGNORECASE)
+                 for i, r in enumerate(self._ordered) if r.requires or r.user}
         for budget in self._budgets:
             parts = [f"(?P<r{i}>{r.pattern})" for i, r in enumerate(self._ordered)
-                     if r.max_words >= budget and not r.requires]
+                     if r.max_words >= budget and not (r.requires or r.user)]
             self._shared[budget] = re.compile("|".join(parts), re.IGNORECASE) if parts else None
             self._guarded[budget] = [(i, r, alone[i]) for i, r in enumerate(self._ordered)
-                                     if r.max_words >= budget and r.requires]
+                                     if r.max_words >= budget and (r.requires or r.user)]
 
     def _budget(self, words: int) -> int | None:
         for budget in self._budgets:
@@ -110,7 +135,7 @@ class RuleSet:
             for i, rule, pattern in guarded:  # only the rules this line's length allows
                 if i >= before:
                     break
-                for trigger in rule.requires:  # a plain loop: no generator per rule and line
+                for trigger in rule.requires or ("",):  # a plain loop: no generator per rule and line
                     if trigger in folded:
                         if pattern.fullmatch(line):
                             return rule
@@ -141,7 +166,7 @@ def _build_ruleset(options_json: str) -> RuleSet:
     from .context import CONTEXT_RULE_NAMES
 
     options = json.loads(options_json)
-    extras = tuple(_rule(dict(extra)) for extra in options["extra"])
+    extras = tuple(_rule(dict(extra), user=True) for extra in options["extra"])
     taken = {rule.name for rule in extras} & {*CONTEXT_RULE_NAMES, TEMPLATE_RULE}
     if taken:  # a removal's rule names one family: the card and audit tables rely on it
         raise ValueError(f"extra rule names {sorted(taken)} are built-in rules' names; choose others")

@@ -1,7 +1,8 @@
-"""A wall-clock limit around a call, for parsers that can stall on a pathological page.
+"""A time limit around a call: HTML extraction's wall-clock one (a parser can stall on a
+pathological page) and, around every step, each document's CPU-time budget (pipeline/steps.py).
 
-SIGALRM interrupts pure-Python loops (most of trafilatura), not one long C call: the size limit
-in ExtractHtml bounds those. Signals reach only the main thread, which is where documents are
+The timer's signal interrupts pure-Python loops (most of trafilatura) and `re` matching, not one
+long call into other C code: the size limits bound those. Signals reach only the main thread, which is where documents are
 processed both in the worker processes and with workers=1; elsewhere the limit is skipped.
 """
 from __future__ import annotations
@@ -25,25 +26,34 @@ def can_limit_time() -> bool:
 
 
 @contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Raise TimeLimitExceeded in the body after `seconds`; an outer timer (pytest-timeout) is kept."""
+def time_limit(seconds: float, error: type[BaseException] = TimeLimitExceeded,
+               cpu: bool = False) -> Iterator[None]:
+    """Raise `error` in the body after `seconds` of wall clock, or of this process's CPU time with
+    `cpu` (a timer of its own: the two kinds nest freely). An outer timer of the same kind (pytest-
+    timeout) is kept: when it is due first, its own handler runs then, and it has the rest after."""
     if seconds <= 0 or not can_limit_time():
         if seconds > 0:
             log.debug("no time limit: not in the main thread")
         yield
         return
+    timer, signum = (signal.ITIMER_VIRTUAL, signal.SIGVTALRM) if cpu else (signal.ITIMER_REAL, signal.SIGALRM)
+    previous_delay, previous_interval = signal.getitimer(timer)
+    outer_first = 0 < previous_delay < seconds and callable(signal.getsignal(signum))
 
     def on_alarm(signum, frame):
-        raise TimeLimitExceeded(f"took longer than {seconds:g} s")
+        if outer_first:
+            previous_handler(signum, frame)  # the outer limit's time is up: its handler raises
+        raise error(f"took longer than {seconds:g} s")
 
-    previous_handler = signal.signal(signal.SIGALRM, on_alarm)
-    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
-    started = time.monotonic()
+    clock = time.process_time if cpu else time.monotonic
+    previous_handler = signal.signal(signum, on_alarm)
+    signal.setitimer(timer, previous_delay if outer_first else seconds)
+    started = clock()
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous_handler)
+        signal.setitimer(timer, 0)
+        signal.signal(signum, previous_handler)
         if previous_delay > 0:  # give the outer timer back what it has left (at least a tick)
-            left = max(previous_delay - (time.monotonic() - started), 1e-3)
-            signal.setitimer(signal.ITIMER_REAL, left, previous_interval)
+            left = max(previous_delay - (clock() - started), 1e-3)
+            signal.setitimer(timer, left, previous_interval)
