@@ -125,3 +125,55 @@ def test_pull_quote_prefilter_changes_nothing(raw):
     finally:
         context._stands_twice = original
     assert (fast.text, fast.removals) == (slow.text, slow.removals)
+
+
+# ---------------------------------------------------------------- hostile lines (issue 16)
+from hostile import NEAR_MISS_ENDINGS, hostile_units, pieces  # noqa: E402
+from pipeline.extract.limits import time_limit  # noqa: E402
+
+# Each rule's pieces (literals, character classes) and runs of them, computed once.
+RULE_PIECES = {rule.name: (rule, pieces(rule.pattern, re.IGNORECASE)) for rule in default_rules()}
+RULE_UNITS = {name: hostile_units(parts) for name, (_, parts) in RULE_PIECES.items()}
+
+
+@st.composite
+def hostile_line(draw) -> str:
+    """A run of one rule's own pieces, repeated as far as the rule's word budget lets a line
+    reach it, after one of its examples or first piece, ending in a near miss or another piece."""
+    name = draw(st.sampled_from(sorted(RULE_PIECES)))
+    rule, parts = RULE_PIECES[name]
+    unit = draw(st.sampled_from(RULE_UNITS[name]))
+    repeats = draw(st.integers(1, max(1, rule.max_words // max(1, len(unit.split())))))
+    start = draw(st.sampled_from(["", *parts[:1], *rule.examples]))
+    end = draw(st.sampled_from([*NEAR_MISS_ENDINGS, *parts]))
+    return start + draw(st.sampled_from(["", " "])).join([unit] * repeats) + end
+
+
+hostile_article = st.lists(hostile_line() | st.sampled_from(KNOWN_LINES), min_size=1, max_size=8).map("\n".join)
+NEXT = " ".join(["Next »"] * 15)  # the issue's line: exponential in the breadcrumb rule as it was
+
+
+@PROPERTY
+@given(hostile_article)
+@example(NEXT)
+@example(f"Council passes the budget\n{NEXT}\n{BODY}")
+@example(" ".join(["share"] * 25) + "\x00")  # share_prompt's optional separator, as it was
+@example("Facebook Twitter WhatsApp Email " * 5 + "!")
+def test_hostile_lines_clean_fast_without_inventing_text(raw):
+    started = time.process_time()
+    with time_limit(30):  # a blow-up fails the test here instead of holding it for minutes
+        doc = clean_text(raw)
+    assert time.process_time() - started < 1.0
+    assert doc.rejection is None or doc.rejection.reason == "no_text", doc.rejection
+    assert _words(doc.text) <= _words(repair(raw))
+
+
+@PROPERTY
+@given(hostile_article)
+def test_cleaning_hostile_lines_is_idempotent(raw):
+    doc = clean_text(raw)
+    if doc.rejection is not None:
+        return
+    headline = doc.title if any(r.family == "title" for r in doc.removals) else None
+    again = clean_text(doc.text, title=headline)
+    assert (again.rejection, again.text, again.removals) == (None, doc.text, [])
