@@ -9,6 +9,7 @@ import io
 import json
 import os
 import random
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -235,7 +236,7 @@ def run_warc(tmp_path: Path, data: bytes, name: str = "crawl.warc") -> tuple[dic
 def test_a_truncated_warc_record_is_rejected_not_published_short(tmp_path):
     data, spans = warc_bytes()
     uuid, start, end = spans[2]
-    data, = [data[: (start + end) // 2]]  # the last record cut in the middle of its page
+    data = data[: (start + end) // 2]  # the last record cut in the middle of its page
     data_rows, quarantined = run_warc(tmp_path, data)
     assert set(data_rows) == {spans[0][0], spans[1][0]}
     (reject,) = quarantined.values()
@@ -331,7 +332,6 @@ def test_a_damaged_line_costs_that_line_in_removals_not_the_article(tmp_path):
 @pytest.mark.skipif(not (SHARED / "bench" / "make_corpus.py").exists(), reason="../shared not beside this checkout")
 def test_benchmark_corpus_loses_lines_not_articles_to_mojibake(tmp_path):
     corpus = tmp_path / "corpus.jsonl"
-    import subprocess
     subprocess.run([sys.executable, str(SHARED / "bench" / "make_corpus.py"), "--docs", "300", "--out",
                     str(corpus)], check=True, capture_output=True)
     summary = run([corpus], tmp_path / "out", Options())
