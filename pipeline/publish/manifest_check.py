@@ -42,7 +42,7 @@ def check_manifest(release: Release, report: "Report") -> tuple[str, ...]:
     for name in METADATA_FILES:
         if name not in {entry.get("path") for entry in described}:
             report.add(name, "manifest.json holds no checksum for it (metadata_files): rebuild the release")
-    for name in _unlisted(release, listed | {MANIFEST}):
+    for name in _unlisted(release, listed | {MANIFEST, *METADATA_FILES}):  # those two: reported above
         report.add(name, "not listed in manifest.json: remove it (a reader of the folder would take it "
                          "as part of the release)")
     _check_sums(manifest, files, report)
