@@ -131,6 +131,25 @@ def test_read_only_filesystem_is_one_line(seeds_release, tmpfs):
     assert snapshot(out) == before
 
 
+def test_permission_denied_is_one_line(previous):
+    """A folder this user may not write to (root made to obey permissions: DAC capabilities dropped)."""
+    if not shutil.which("setpriv") or os.geteuid() != 0:
+        pytest.skip("needs root and setpriv to drop the capability that overrides permissions")
+    before = snapshot(previous)
+    folder = previous.parent
+    folder.chmod(0o555)
+    try:
+        drop = "-dac_override,-dac_read_search"
+        result = subprocess.run(["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}", sys.executable,
+                                 "-m", "pipeline", "run", "seeds", "--out", str(previous)],
+                                cwd=REPO, env=_env(), capture_output=True, text=True, timeout=300)
+    finally:
+        folder.chmod(0o755)
+    assert result.returncode == 1
+    one_line_error(result, "permission denied", str(folder))
+    assert snapshot(previous) == before
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_ctrl_c_exits_130_in_one_line(previous, corpus, workers):
     before = snapshot(previous)
