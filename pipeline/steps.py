@@ -19,7 +19,6 @@ longer than its time budget is rejected too (`time_limit`).
 from __future__ import annotations
 
 import logging
-import time
 from typing import Callable, Protocol
 
 from .cleaning.boilerplate import StripBoilerplate
@@ -27,7 +26,7 @@ from .cleaning.fix import FixText, RecordDamagedLines
 from .cleaning.repair import RepairText
 from .document import Document
 from .extract.html import ExtractHtml
-from .extract.limits import time_limit
+from .extract.limits import can_limit_time, cpu_alarm
 from .metadata.extract import ExtractMetadata
 from .options import Options
 from .readers.jsonl import DecodeRow
@@ -79,30 +78,29 @@ def apply_steps_to_batch(docs: list[Document], steps: list[Step],
     few times of the budget; the default (20 s) is over a thousand times a news article's ~10 ms.
     """
     docs = list(docs)
-    spent = [0.0] * len(docs)
-    for step in steps:
-        for i, doc in enumerate(docs):
-            if doc.rejection is None:
-                docs[i] = _run_step(step, doc) if seconds_per_document is None else \
-                    _run_step_within(step, doc, seconds_per_document, spent, i)
+    if seconds_per_document is None or not can_limit_time():  # signals reach the main thread only
+        for step in steps:
+            docs = [doc if doc.rejection is not None else _run_step(step, doc) for doc in docs]
+        return docs
+    left = [float(seconds_per_document)] * len(docs)  # CPU seconds each document has left
+    with cpu_alarm(OverBudget) as arm:
+        for step in steps:
+            for i, doc in enumerate(docs):
+                if doc.rejection is not None:
+                    continue
+                try:
+                    if left[i] <= 0:
+                        raise OverBudget
+                    try:
+                        arm(left[i])
+                        docs[i] = _run_step(step, doc)
+                    finally:
+                        left[i] = arm(0)
+                except OverBudget:
+                    log.warning("document %s: over its time budget in %s", doc.id, step.name)
+                    doc.reject("time_limit", f"cleaning took more than {seconds_per_document:g} s of "
+                               f"CPU time (limits.seconds_per_document); stopped in {step.name}")
     return docs
-
-
-def _run_step_within(step: Step, doc: Document, budget: float, spent: list[float], i: int) -> Document:
-    """_run_step under what is left of the document's budget; `spent[i]` counts what it used."""
-    left = budget - spent[i]
-    started = time.process_time()
-    try:
-        if left <= 0:
-            raise OverBudget
-        with time_limit(left, OverBudget, cpu=True):
-            return _run_step(step, doc)
-    except OverBudget:
-        log.warning("document %s: over its time budget in %s", doc.id, step.name)
-        return doc.reject("time_limit", f"cleaning took more than {budget:g} s of CPU time "
-                          f"(limits.seconds_per_document); stopped in {step.name}")
-    finally:
-        spent[i] += time.process_time() - started
 
 
 def _run_step(step: Step, doc: Document) -> Document:
