@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Score newsclean's line cleaning against general-purpose cleaners on labelled articles.
 
-    python3 bench/score_cleaners.py            # the seeds (../shared/gold) and tests/cases/*.toml
-    pip install datatrove                      # for the C4 row (skipped when it is missing)
+    python3 bench/score_cleaners.py            # seeds, tests/cases and ../shared/textdev
+    python3 bench/score_cleaners.py --sample 60   # textdev: every 60th page only (what CI gates on)
+    pip install '.[bench]'                     # for the C4 rows (skipped when datatrove is missing)
 
 Every line of every article carries a label (`../shared/gold/README.md`): `keep`, `title`, or a
 boilerplate family. Each cleaner gets the article's raw text and is scored as the gold README
@@ -28,7 +29,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from scoring import score  # noqa: E402  (tests/scoring.py: the gold README's scoring)
+from scoring import normalise, score  # noqa: E402  (tests/scoring.py: the gold README's scoring)
+
+
+def textdev_articles(folder: Path, every: int = 1) -> list[dict]:
+    """[{name, raw, lines, gold_title}] of the WCXB development pages (../shared/textdev)."""
+    if not (folder / "labels.jsonl").exists():
+        return []
+    rows = [json.loads(line) for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [{"name": f"textdev {row['id']}", "lines": row["lines"], "gold_title": row["metadata"]["title"],
+             "raw": (folder / "raw" / f"{row['id']}.txt").read_text(encoding="utf-8")}
+            for row in rows[::every]]
 
 
 def labelled_articles(gold: Path, cases: Path) -> list[dict]:
@@ -37,7 +48,8 @@ def labelled_articles(gold: Path, cases: Path) -> list[dict]:
     if gold.exists():
         for row in map(json.loads, gold.read_text(encoding="utf-8").splitlines()):
             raw = (REPO / "seeds" / f"{row['id']}.txt").read_text(encoding="utf-8")
-            articles.append({"name": f"seed {row['id']}", "raw": raw, "lines": row["lines"]})
+            articles.append({"name": f"seed {row['id']}", "raw": raw, "lines": row["lines"],
+                             "gold_title": row["metadata"]["title"]})
     for path in sorted(cases.glob("*.toml")):
         for case in tomllib.loads(path.read_text(encoding="utf-8"))["case"]:
             lines = []
@@ -46,7 +58,7 @@ def labelled_articles(gold: Path, cases: Path) -> list[dict]:
                 lines.append({"n": n, "label": label.strip(), "text": text})
             articles.append({"name": f"{path.stem}: {case['name']}",
                              "raw": "\n".join(line["text"] for line in lines), "lines": lines,
-                             "title": case.get("title")})
+                             "title": case.get("title"), "gold_title": case.get("title")})
     return articles
 
 
@@ -83,14 +95,27 @@ def trafilatura_on_text(article: dict) -> str:
 def newsclean(article: dict) -> str:
     from pipeline import clean_text
 
-    return clean_text(article["raw"], title=article.get("title")).text
+    doc = clean_text(article["raw"], title=article.get("title"))
+    article["found_title"] = doc.title
+    return doc.text
+
+
+def newsclean_rules_only(article: dict) -> str:
+    from pipeline import clean_text
+    from pipeline.options import Options, RuleOptions
+
+    return clean_text(article["raw"], title=article.get("title"),
+                      options=Options(rules=RuleOptions(body_model=False))).text
 
 
 def evaluate(name: str, clean, articles: list[dict]) -> dict:
     totals = {"boilerplate": 0, "removed": 0, "keep": 0, "kept": 0}
-    worst_recall, worst_retention = 1.0, 1.0
+    worst_recall, worst_retention, titles = 1.0, 1.0, 0
     for article in articles:
+        article.pop("found_title", None)
         result = score(article["lines"], clean(article))
+        found, gold = article.get("found_title"), article.get("gold_title")
+        titles += bool(found and gold and normalise(found) == normalise(gold))
         for key in totals:
             totals[key] += result[key]
         if result["boilerplate"]:
@@ -99,25 +124,31 @@ def evaluate(name: str, clean, articles: list[dict]) -> dict:
             worst_retention = min(worst_retention, result["kept"] / result["keep"])
     return {"system": name, "recall": totals["removed"] / max(totals["boilerplate"], 1),
             "retention": totals["kept"] / max(totals["keep"], 1),
-            "worst_recall": worst_recall, "worst_retention": worst_retention, **totals}
+            "worst_recall": worst_recall, "worst_retention": worst_retention,
+            "title": titles / len(articles) if name == "newsclean" and articles else None, **totals}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gold", type=Path, default=REPO.parent / "shared" / "gold" / "seeds.jsonl")
     parser.add_argument("--cases", type=Path, default=REPO / "tests" / "cases")
+    parser.add_argument("--textdev", type=Path, default=REPO.parent / "shared" / "textdev")
+    parser.add_argument("--sample", type=int, default=1, metavar="K", help="textdev: every K-th page")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     articles = labelled_articles(args.gold, args.cases)
+    textdev = textdev_articles(args.textdev, args.sample)
     systems = [("no cleaning", no_cleaning)]
     try:
         systems += [("datatrove C4QualityFilter (defaults)", c4_filter(True)),
                     ("datatrove C4 line rules, no document drop", c4_filter(False))]
     except ImportError:
         print("datatrove is not installed: C4 rows skipped", file=sys.stderr)
-    systems += [("trafilatura on text", trafilatura_on_text), ("newsclean", newsclean)]
+    systems += [("trafilatura on text", trafilatura_on_text),
+                ("newsclean, named rules only (body_model off)", newsclean_rules_only), ("newsclean", newsclean)]
     groups = {"seeds (../shared/gold)": [a for a in articles if a["name"].startswith("seed ")],
-              "tests/cases (written for the rules)": [a for a in articles if not a["name"].startswith("seed ")]}
+              "tests/cases (written for the rules)": [a for a in articles if not a["name"].startswith("seed ")],
+              "textdev (WCXB dev article pages, full-page scrapes)": textdev}
     results = {group: [evaluate(name, clean, members) for name, clean in systems]
                for group, members in groups.items() if members}
     if args.json:
@@ -126,10 +157,11 @@ def main() -> None:
     for group, rows in results.items():
         print(f"\n{group}: {len(groups[group])} articles, {rows[0]['boilerplate']} boilerplate and "
               f"{rows[0]['keep']} content lines\n")
-        print("| system | boilerplate recall | content retention | worst article: recall | worst article: retention |")
-        print("|---|---|---|---|---|")
+        print("| system | boilerplate recall | content retention | title exact | worst article: recall | worst article: retention |")
+        print("|---|---|---|---|---|---|")
         for r in rows:
-            print(f"| {r['system']} | {r['recall']:.3f} | {r['retention']:.3f} | "
+            title = "" if r["title"] is None else f"{r['title']:.3f}"
+            print(f"| {r['system']} | {r['recall']:.3f} | {r['retention']:.3f} | {title} | "
                   f"{r['worst_recall']:.3f} | {r['worst_retention']:.3f} |")
 
 if __name__ == "__main__":

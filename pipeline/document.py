@@ -14,6 +14,7 @@ class Removal:
     rule: str  # rule name, e.g. "ad_shortcode"
     family: str  # rule family, e.g. "ad_marker"; the audit groups by it
     text: str  # the line as it stood after text repair
+    score: float | None = None  # body_model removals: the line's probability of being article text
 
 
 @dataclass(slots=True, frozen=True)

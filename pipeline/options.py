@@ -42,6 +42,10 @@ class RuleOptions:
     extra: tuple[dict[str, Any], ...] = ()
     pull_quote_min_words: int = 7  # shorter repeats are subheadings echoing a phrase, not pull quotes
     caption_max_words: int = 16  # longest image caption recognised by context alone
+    # The learned model of the article body judges every line the rules left (README, "Body
+    # model"); a line is removed when its probability of being article text is below the threshold.
+    body_model: bool = True
+    body_model_threshold: float = 0.02
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,6 +22,9 @@ class Removals(pa.DataFrameModel):
     rule: Series[String] = pa.Field(description="Name of the rule that removed the line.")
     family: Series[String] = pa.Field(description="Kind of chrome: ad_marker, credit, navigation, image_caption ...")
     text: Series[String] = pa.Field(description="The removed line.")
+    score: Series[Float] = pa.Field(nullable=True, ge=0, le=1, description=(
+        "For rule body_model: the model's probability that the line is article text (it is removed "
+        "below the threshold, option rules.body_model_threshold). Null for named rules."))
 
     class Config:
         strict = True

@@ -120,7 +120,7 @@ class Corpus(pa.DataFrameModel):
     authors: Series[Strings] = pa.Field(description="The byline split into names.")
     credits: Series[Strings] = pa.Field(description="News agencies or sources credited, e.g. AP, AFP.")
     url: Series[String] = pa.Field(nullable=True, str_matches=URL_SHAPE, description="Address of the article.")
-    source: Series[String] = pa.Field(nullable=True, description="Outlet: host of the url, or the site name the page gives, or the input folder's name.")
+    source: Series[String] = pa.Field(nullable=True, description="Outlet: host of the url, or the site name the page gives (null when neither is known).")
     sitename: Series[String] = pa.Field(nullable=True, description="Site name the page declares (HTML/WARC input).")
     description: Series[String] = pa.Field(nullable=True, description="Summary the page declares (HTML/WARC input).")
     tags: Series[Strings] = pa.Field(description="Categories and tags the page declares (HTML/WARC input).")

@@ -235,17 +235,31 @@ def test_switching_the_corpus_stage_off_keeps_template_lines(corpus, tmp_path):
     assert "wire-gamma" in data  # ... and with its footer kept wire-gamma is no exact copy
 
 
-def test_source_falls_back_to_the_input_folder(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # provenance keeps folders only below the working folder
+def test_the_input_folder_is_no_source(tmp_path, monkeypatch):
+    """A folder of pages from many sites (no url, no site name) shares no "template lines": the
+    folder's name is not an outlet, and a line its pages repeat stays."""
+    monkeypatch.chdir(tmp_path)
     folder = tmp_path / "in" / "delta-news"
     folder.mkdir(parents=True)
     rng = random.Random(5)
-    footer = "Delta News is a member of the regional press council for the valley."
+    shared = "Delta News is a member of the regional press council for the valley."
     for n in range(4):
-        (folder / f"d{n}.txt").write_text("\n\n".join(_article(rng) + [footer]) + "\n", encoding="utf-8")
+        (folder / f"d{n}.txt").write_text("\n\n".join(_article(rng) + [shared]) + "\n", encoding="utf-8")
     run([Path("in")], tmp_path / "out")
     data = _data(tmp_path / "out")
-    assert {row["source"] for row in data.values()} == {"delta-news"}
+    assert {row["source"] for row in data.values()} == {None}
+    assert all(shared in row["text"] for row in data.values())
+
+
+def test_a_url_host_is_a_source(tmp_path):
+    rng = random.Random(5)
+    footer = "Delta News is a member of the regional press council for the valley."
+    rows = [{"id": f"d{n}", "url": f"https://www.delta-news.example/story-{n}",
+             "text": "\n\n".join(_article(rng) + [footer])} for n in range(4)]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    run([tmp_path / "in.jsonl"], tmp_path / "out")
+    data = _data(tmp_path / "out")
+    assert {row["source"] for row in data.values()} == {"delta-news.example"}
     assert all(footer not in row["text"] for row in data.values())
 
 

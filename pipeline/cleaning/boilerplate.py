@@ -7,6 +7,8 @@ from functools import cached_property
 from ..document import Document, Removal
 from ..options import RuleOptions
 from ..metadata.title import loose
+from .body.judge import RULE as BODY_RULE, judge_body, pick_headline
+from .body.model import shipped_model
 from .context import BODY_MIN_WORDS, CONTEXT_RULES, Article, Line, could_be_title, ends_sentence, follows_headline
 from .repair import continues_paragraph, fix_stray_punctuation
 from .rules import LineRule, RuleSet, build_ruleset, count_words
@@ -44,6 +46,26 @@ class StripBoilerplate:
         return build_ruleset(self.options)
 
     def __call__(self, doc: Document) -> Document:
+        lines, removed, title = self.rule_passes(doc)
+        scores: dict[int, float] = {}
+        disabled = set(self.options.disabled)
+        if self.options.body_model and not disabled & {BODY_RULE, "body_model"}:
+            model = shipped_model()
+            if not doc.given.get("title") and not disabled & {"title"}:
+                lines, removed, headline = pick_headline(model, lines, removed)
+                title = headline or title
+            lines, dropped = judge_body(model, lines, self.options.body_model_threshold)
+            removed += [line for line, _ in dropped]
+            scores = {id(line): round(p, 4) for line, p in dropped}
+        doc.title = title
+        doc.lines = [part for line in lines for part in line.parts]
+        doc.removals = sorted((Removal(number, line.rule, line.family, text, scores.get(id(line)))
+                               for line in removed for number, text in line.parts),
+                              key=lambda removal: removal.line)
+        return doc
+
+    def rule_passes(self, doc: Document) -> tuple[list[Line], list[Line], str | None]:
+        """The named rules' verdict: (lines standing, lines removed, headline)."""
         lines = [self._line(number, text, ((number, text),))
                  for number, text in enumerate(doc.text.split("\n"), start=1) if text]
         # Removing chrome moves the edges and the first line, and brings together the halves of
@@ -62,12 +84,7 @@ class StripBoilerplate:
             removed += gone
             if not gone and len(lines) == len(standing):
                 break
-        doc.title = title
-        doc.lines = [part for line in lines for part in line.parts]
-        doc.removals = sorted((Removal(number, line.rule, line.family, text)
-                               for line in removed for number, text in line.parts),
-                              key=lambda removal: removal.line)
-        return doc
+        return lines, removed, title
 
     def _line(self, number: int, text: str, parts: tuple[tuple[int, str], ...]) -> Line:
         # Rules and word counts judge the line as the repair step will leave it ("#a, #b ."

@@ -265,7 +265,7 @@ class TemplateLines:
                 number = numbers[n] if n < len(numbers) else (numbers[-1] if numbers else 1)
                 if _short(paragraph, limit) and line_key(paragraph) in keys:
                     cut.append({"id": columns["id"][i], "line": number, "rule": RULE,
-                                "family": FAMILY, "text": paragraph})
+                                "family": FAMILY, "text": paragraph, "score": None})
                 else:
                     kept.append(paragraph)
                     kept_numbers.append(number)

@@ -9,7 +9,6 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from ..document import Document
@@ -40,13 +39,13 @@ def _given_date(value, reference) -> tuple[datetime | None, str | None]:
 
 
 def source_of(doc: Document) -> str | None:
-    """The outlet: the url's host (without www.), else the site name the page gave, else the
-    name of the input folder (a scrape is often saved one folder per site)."""
+    """The outlet: the url's host (without www.), else the site name the page gave, else None.
+    Not the input folder: a folder of pages from many sites would share its "template lines"."""
     if doc.url:
         host = urlsplit(doc.url).hostname or ""
         if host:
             return host.removeprefix("www.")
-    return doc.extra.get("sitename") or PurePosixPath(doc.provenance).parent.name or None
+    return doc.extra.get("sitename") or None
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,8 @@ FAMILY_DOCS = {
     "dateline": "date lines at the head or tail (they fill `published`)",
     "pull_quote": "pull quotes: a short line repeated inside a body paragraph",
     "template_line": "site template lines: a short line one source repeats across many of its articles",
+    "body_model": "lines the body model judged not article text (menus, other stories, widgets, "
+                  "comments); `score` holds its probability",
 }
 
 
@@ -235,7 +237,10 @@ def dataset_card(root: Path, manifest: dict) -> str:
         "zero-width) are normalised and lines trimmed.",
         "2. **Boilerplate removal**, line by line. Pattern rules (`rules.toml`) match whole lines; "
         "bylines, date lines, breadcrumbs and wire signatures only at the head or tail of an article. "
-        "Context rules handle the headline and its repeats, captions, pull quotes and desk signatures.",
+        "Context rules handle the headline and its repeats, captions, pull quotes and desk signatures. "
+        "Then a learned model of the article body (gradient-boosted trees over shallow line and "
+        "context features) judges every line the rules left, and picks the headline of a full-page "
+        "scrape (see \"Body model\" below).",
         "3. **Paragraph repair**: a paragraph split mid-sentence is joined, stray ` .`/`. .` and "
         "spaces before commas are fixed, paragraphs are separated by one blank line.",
         "4. **Metadata**: title, date (wall clock as given; zone in `published_utc_offset`), byline, "
@@ -284,6 +289,19 @@ def dataset_card(root: Path, manifest: dict) -> str:
         "```",
         "",
         "Check a copy in CI with `python -m pipeline validate <folder>` (exit 0 valid, 1 invalid).",
+        "",
+        "## Body model",
+        "",
+        "The model that judges the lines the rules left (`rule` `body_model` in `removals/`, with "
+        "its `score`) ships inside newsclean (`pipeline/cleaning/body/body_model.npz`). It was "
+        "trained by `python3 -m pipeline.cleaning.body.train` on labelled lines of: the development "
+        "split of WCXB, the Web Content Extraction Benchmark v1.0 by Murrough Foley "
+        "(https://github.com/Murrough-Foley/web-content-extraction-benchmark), licensed CC-BY-4.0 "
+        "(https://creativecommons.org/licenses/by/4.0/): 775 article pages rendered to text and "
+        "labelled line by line from the benchmark's reviewed main text (changes: rendering and "
+        "labelling; the benchmark's authors do not endorse newsclean); newsclean's five seed "
+        "articles; and its hand-written rule cases. Switch it off with `--disable body_model` or "
+        "`[rules] body_model = false`; move its threshold with `[rules] body_model_threshold`.",
         "",
         "## Known limitations",
         "",

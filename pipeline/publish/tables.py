@@ -65,7 +65,8 @@ def corpus_table(docs: list[Document]) -> pa.Table:
 
 
 def removals_table(docs: list[Document]) -> pa.Table:
-    rows = [{"id": doc.id, "line": r.line, "rule": r.rule, "family": r.family, "text": r.text}
+    rows = [{"id": doc.id, "line": r.line, "rule": r.rule, "family": r.family, "text": r.text,
+             "score": r.score}
             for doc in docs for r in doc.removals]
     return pa.Table.from_pylist(rows, schema=arrow_schema(Removals))
 

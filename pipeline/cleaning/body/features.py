@@ -1,0 +1,276 @@
+"""What any page shows about a line: its own shape and the shape of the lines around it.
+
+The features are shallow on purpose (boilerpipe's shallow text features, jusText's context
+smoothing): word counts, the share of function words, sentence marks, capitals, digits and
+separators, repeats inside the page, position, and the same measures over the neighbouring
+lines. They hold nothing of the seeds' or any site's phrasings, so they carry to pages no rule
+has seen. `page_features` is the one definition used by training and by cleaning.
+"""
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+SENTENCE_END = (".", "!", "?", "…", ".\"", ".”", "?\"", "?”", "!\"", "!”", ".'", ".’", ".)")
+SEPARATORS = "|»›•·/>–—"
+LIST_MARKS = ("-", "–", "—", "•", "*", "·", "▪", "►", "✓", "✔")
+LONG_WORDS = 10  # a line this long ending a sentence is paragraph-shaped
+WINDOWS = (2, 5, 12)  # lines each side for the context shares
+OFFSETS = (-3, -2, -1, 1, 2, 3)  # neighbours whose own shape is a feature
+
+BASE = ("log_words", "log_chars", "ends_sentence", "ends_colon", "function_share",
+        "capital_share", "digit_share", "letter_share", "separators", "sentences",
+        "mean_word_chars", "list_mark", "all_caps", "quotes", "starts_lower", "comma_share",
+        "log_repeats", "paragraph_shaped", "no_letters")
+NEIGHBOUR = ("log_words", "ends_sentence", "function_share", "capital_share", "paragraph_shaped")
+
+
+@lru_cache(maxsize=1)
+def function_words() -> frozenset[str]:
+    text = resources.files(__package__).joinpath("function_words.txt").read_text(encoding="utf-8")
+    return frozenset(word for line in text.splitlines() if line and not line.startswith("#")
+                     for word in line.split()[1:])
+
+
+def feature_names() -> list[str]:
+    names = list(BASE)
+    names += [f"{name}@{offset:+d}" for offset in OFFSETS for name in NEIGHBOUR]
+    for window in WINDOWS:
+        names += [f"paragraphs±{window}", f"log_words±{window}", f"function_share±{window}"]
+    names += ["log_lines_to_paragraph_before", "log_lines_to_paragraph_after", "relative_position",
+              "log_index", "log_index_from_end", "in_main_run", "log_lines_to_main_run",
+              "paragraphs_before_share", "paragraphs_after_share", "page_paragraph_share",
+              "log_page_lines", "words_share_of_page", "vocabulary_share", "vocabulary_share±2"]
+    return names
+
+
+NOT_LETTER = re.compile(r"[\W\d_]+")
+NOT_DIGIT = re.compile(r"\D+")
+STRIPPED = ".,;:!?\"'“”‘’()[]«»"
+
+
+@lru_cache(maxsize=32_768)
+def _line_shape(text: str) -> tuple[float, ...]:
+    """BASE without log_repeats (a page's, not a line's, measure). Remembered per process: a
+    site's chrome recurs on all its pages, and the value depends on the text alone."""
+    words = text.split()
+    n = len(words) or 1
+    chars = len(text) or 1
+    letters = len(NOT_LETTER.sub("", text))
+    digits = len(NOT_DIGIT.sub("", text))
+    words_of = function_words()
+    function = sum(w.strip(STRIPPED).lower() in words_of for w in words)
+    capitals = sum(w[:1].isupper() for w in words)
+    stripped = text.rstrip()
+    ends = stripped.endswith(SENTENCE_END)
+    shaped = len(words) >= LONG_WORDS and ends
+    return (
+        math.log1p(len(words)), math.log1p(chars), float(ends), float(stripped.endswith(":")),
+        function / n, capitals / n, digits / chars, letters / chars,
+        float(sum(text.count(s) for s in SEPARATORS)),
+        float(text.count(". ") + text.count("? ") + text.count("! ")),
+        letters / n, float(text.lstrip().startswith(LIST_MARKS) or text[:3].rstrip(".)").isdigit()),
+        float(letters > 1 and text.upper() == text), float(text.count('"') + text.count("“") + text.count("”")),
+        float(text[:1].islower()), text.count(",") / n, float(shaped), float(letters == 0),
+    )
+
+
+REPEATS_COLUMN = BASE.index("log_repeats")
+
+
+def _window_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Mean of `values` over the `window` lines each side (the line itself excluded)."""
+    padded = np.concatenate(([0.0], np.cumsum(values)))
+    n = len(values)
+    index = np.arange(n)
+    low, high = np.maximum(index - window, 0), np.minimum(index + window + 1, n)
+    total = padded[high] - padded[low] - values
+    return total / np.maximum(high - low - 1, 1)
+
+
+def _main_run(score: np.ndarray) -> tuple[int, int]:
+    """The stretch of lines with the highest total score (Kadane): where the article stands."""
+    best, best_span, total, start = 0.0, (0, 0), 0.0, 0
+    for i, value in enumerate(score):
+        if total <= 0:
+            total, start = 0.0, i
+        total += value
+        if total > best:
+            best, best_span = total, (start, i + 1)
+    return best_span
+
+
+def page_features(texts: list[str], folded: list[str]) -> np.ndarray:
+    """One row of `feature_names()` per line of the page. The page is the lines still standing:
+    what the rules removed is not context, so that judging the model's own output again finds
+    what it found before (cleaning is idempotent)."""
+    n = len(texts)
+    if n == 0:
+        return np.zeros((0, len(feature_names())))
+    counts: dict[str, int] = {}
+    for key in folded:
+        counts[key] = counts.get(key, 0) + 1
+    base = np.array([_line_shape(t) for t in texts])
+    base = np.insert(base, REPEATS_COLUMN, np.log([counts[f] for f in folded]), axis=1)
+    columns = [base]
+    index = {name: i for i, name in enumerate(BASE)}
+    neighbour = base[:, [index[name] for name in NEIGHBOUR]]
+    for offset in OFFSETS:
+        shifted = np.full_like(neighbour, -1.0)
+        if offset < 0 and n > -offset:
+            shifted[-offset:] = neighbour[:offset]
+        elif offset > 0 and n > offset:
+            shifted[:-offset] = neighbour[offset:]
+        columns.append(shifted)
+    paragraph = base[:, index["paragraph_shaped"]]
+    log_words = base[:, index["log_words"]]
+    for window in WINDOWS:
+        columns.append(np.column_stack([
+            _window_mean(paragraph, window), _window_mean(log_words, window),
+            _window_mean(base[:, index["function_share"]], window)]))
+    positions = np.arange(n)
+    where = np.flatnonzero(paragraph)
+    if len(where):
+        before = np.searchsorted(where, positions, side="left") - 1
+        after = np.searchsorted(where, positions, side="right")
+        to_before = np.where(before >= 0, positions - where[np.maximum(before, 0)], n)
+        to_after = np.where(after < len(where), where[np.minimum(after, len(where) - 1)] - positions, n)
+        seen = np.cumsum(paragraph) - paragraph
+        before_share = seen / len(where)
+        after_share = (len(where) - seen - paragraph) / len(where)
+    else:
+        to_before = to_after = np.full(n, n)
+        before_share = after_share = np.zeros(n)
+    words = np.expm1(log_words)
+    # paragraphs count for their words, other lines against the run: menus and lists of
+    # headlines between two articles' worth of text break it.
+    run_start, run_end = _main_run(np.where(paragraph > 0, words, -np.minimum(words, 8.0) - 2.0))
+    in_run = (positions >= run_start) & (positions < run_end)
+    to_run = np.where(in_run, 0, np.minimum(np.abs(positions - run_start), np.abs(positions - (run_end - 1))))
+    total_words = max(words.sum(), 1.0)
+    columns.append(np.column_stack([
+        np.log1p(to_before), np.log1p(to_after), positions / max(n - 1, 1), np.log1p(positions),
+        np.log1p(n - 1 - positions), in_run.astype(float), np.log1p(to_run), before_share, after_share,
+        np.full(n, paragraph.mean()), np.full(n, math.log1p(n)), words / total_words]))
+    columns.append(_vocabulary_share(texts, paragraph))
+    return np.column_stack(columns)
+
+
+@lru_cache(maxsize=32_768)
+def _content_words(text: str) -> tuple[str, ...]:
+    """The line's words that are not function words (3+ characters, case-folded)."""
+    words_of = function_words()
+    return tuple(w for w in (w.strip(STRIPPED).casefold() for w in text.split())
+                 if len(w) > 2 and w not in words_of)
+
+
+def _vocabulary_share(texts: list[str], paragraph: np.ndarray) -> np.ndarray:
+    """The share of a line's words that the page's paragraphs use elsewhere: a table cell or a
+    list item names what the article talks about, a menu entry or another story's headline does
+    not. Two columns: the line's own share (-1 without such words) and its neighbours' mean."""
+    words = [_content_words(text) for text in texts]
+    counts: dict[str, int] = {}
+    for shaped, line_words in zip(paragraph, words):
+        if shaped:
+            for word in set(line_words):
+                counts[word] = counts.get(word, 0) + 1
+    share = np.full(len(texts), -1.0)
+    for i, (shaped, line_words) in enumerate(zip(paragraph, words)):
+        if line_words:
+            own = 1 if shaped else 0
+            share[i] = sum(counts.get(w, 0) > own for w in line_words) / len(line_words)
+    return np.column_stack([share, _window_mean(np.maximum(share, 0.0), 2)])
+
+
+STAGE_TWO_WINDOWS = (1, 3, 8, 20)
+
+
+def stage_two_names() -> list[str]:
+    names = ["p", "p_max_neighbour"] + [f"p@{o:+d}" for o in OFFSETS]
+    for window in STAGE_TWO_WINDOWS:
+        names += [f"p±{window}", f"p_before{window}", f"p_after{window}"]
+    names += ["in_p_run", "log_lines_to_p_run", "p_words_before_share", "p_words_after_share",
+              "p_run_words_share", "page_p_mean"]
+    return names
+
+
+def _one_sided_mean(values: np.ndarray, window: int, before: bool) -> np.ndarray:
+    padded = np.concatenate(([0.0], np.cumsum(values)))
+    n, index = len(values), np.arange(len(values))
+    if before:
+        low, high = np.maximum(index - window, 0), index
+    else:
+        low, high = index + 1, np.minimum(index + 1 + window, n)
+    return np.where(high > low, (padded[high] - padded[low]) / np.maximum(high - low, 1), -1.0)
+
+
+def stage_two_features(p: np.ndarray, log_words: np.ndarray) -> np.ndarray:
+    """The first stage's probabilities around each line: a short line inside a run of
+    paragraphs is a subheading, a long one inside a run of chrome is another story's teaser."""
+    n = len(p)
+    if n == 0:
+        return np.zeros((0, len(stage_two_names())))
+    columns = [p]
+    shifted_all = []
+    for offset in OFFSETS:
+        shifted = np.full(n, -1.0)
+        if offset < 0 and n > -offset:
+            shifted[-offset:] = p[:offset]
+        elif offset > 0 and n > offset:
+            shifted[:-offset] = p[offset:]
+        shifted_all.append(shifted)
+    columns.append(np.maximum(shifted_all[2], shifted_all[3]))
+    columns += shifted_all
+    for window in STAGE_TWO_WINDOWS:
+        columns += [_window_mean(p, window), _one_sided_mean(p, window, True), _one_sided_mean(p, window, False)]
+    words = np.expm1(log_words) + 1.0
+    start, end = _main_run((p - 0.5) * words)
+    positions = np.arange(n)
+    in_run = (positions >= start) & (positions < end)
+    to_run = np.where(in_run, 0, np.minimum(np.abs(positions - start), np.abs(positions - (end - 1))))
+    weighted = p * words
+    total = max(weighted.sum(), 1e-9)
+    before = (np.cumsum(weighted) - weighted) / total
+    after = 1.0 - before - weighted / total
+    columns += [in_run.astype(float), np.log1p(to_run), before, after,
+                np.full(n, weighted[start:end].sum() / total), np.full(n, p.mean())]
+    return np.column_stack(columns)
+
+
+TITLE_EXTRA = ("p", "p_next", "log_words_next", "ends_sentence_next", "log_words_before",
+               "log_lines_to_body", "candidate_position", "rules_title", "exact_words")
+
+
+def title_names() -> list[str]:
+    return list(BASE) + list(TITLE_EXTRA)
+
+
+def title_candidates(rows: np.ndarray, p: np.ndarray) -> int:
+    """How many lines from the top may be the headline: those above the first line that is
+    confidently article text and shaped like a paragraph, and that line (a headline written as
+    a sentence)."""
+    shaped = rows[:, BASE.index("paragraph_shaped")] > 0
+    confident = np.flatnonzero(shaped & (p >= 0.5))
+    return int(confident[0]) + 1 if len(confident) else len(p)
+
+
+def title_features(rows: np.ndarray, p: np.ndarray, rules_title: int | None) -> np.ndarray:
+    """One row of `title_names()` for each candidate line (the first `title_candidates`)."""
+    count = title_candidates(rows, p)
+    base = rows[:count, :len(BASE)]
+    words = rows[:, BASE.index("log_words")]
+    ends = rows[:, BASE.index("ends_sentence")]
+    index = np.arange(count)
+    following = np.minimum(index + 1, len(p) - 1)
+    has_next = index + 1 < len(p)
+    extra = np.column_stack([
+        p[:count], np.where(has_next, p[following], -1.0), np.where(has_next, words[following], -1.0),
+        np.where(has_next, ends[following], -1.0), np.where(index > 0, words[np.maximum(index - 1, 0)], -1.0),
+        np.log1p(count - 1 - index), index / max(count - 1, 1),
+        (index == rules_title).astype(float) if rules_title is not None else np.zeros(count),
+        np.expm1(words[:count])])
+    return np.column_stack([base, extra])

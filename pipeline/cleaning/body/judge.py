@@ -1,0 +1,72 @@
+"""The second stage of boilerplate removal: the body model judges every line the rules left.
+
+The rules go first (precise, and they explain most removals); then, on the lines still
+standing, the headline model picks the line the article stands under (in a full-page scrape
+the first line is a menu word, not the headline), and the body model removes each line whose
+probability of being article text is below the threshold. It judges again what stands until
+it removes nothing, so that cleaning its output again finds nothing new.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...metadata.title import loose, strip_breadcrumb
+from ..context import Line
+from .features import page_features, title_features
+from .model import BodyModel
+
+RULE = FAMILY = "body_model"
+MAX_PASSES = 4  # real pages settle in one or two
+
+
+def _rows(lines: list[Line]) -> np.ndarray:
+    return page_features([line.text for line in lines], [line.loose for line in lines])
+
+
+def pick_headline(model: BodyModel, lines: list[Line], removed: list[Line]) -> tuple[list[Line], list[Line], str | None]:
+    """Let the headline model overrule the rules' headline: (standing, removed, headline or None
+    when the model found none). The rules' choice goes back to the body model's judgement."""
+    rules_line = next((line for line in removed if line.rule == "title"), None)
+    page = sorted(lines + ([rules_line] if rules_line else []), key=lambda line: line.number)
+    if not page:
+        return lines, removed, None
+    rows = _rows(page)
+    pick = model.pick_title(title_features(rows, model.probability(rows), page.index(rules_line) if rules_line else None))
+    if pick is None:
+        return lines, removed, None
+    chosen = page[pick]
+    headline = strip_breadcrumb(chosen.text)
+    if chosen is rules_line:
+        return lines, removed, headline
+    if rules_line is not None:
+        removed = [line for line in removed if line is not rules_line]
+        rules_line.rule = rules_line.family = None
+    chosen.rule = chosen.family = "title"
+    forms = {loose(headline), chosen.loose} - {""}
+    standing = []
+    for line in page:
+        if line is chosen:
+            removed.append(line)
+        elif line.loose in forms:
+            line.rule = line.family = "duplicate_title"
+            removed.append(line)
+        else:
+            standing.append(line)
+    return standing, removed, headline
+
+
+def judge_body(model: BodyModel, lines: list[Line], threshold: float) -> tuple[list[Line], list[tuple[Line, float]]]:
+    """(lines kept, [(line removed, its probability of being article text)])."""
+    dropped: list[tuple[Line, float]] = []
+    for _ in range(MAX_PASSES):
+        if not lines:
+            break
+        probability = model.probability(_rows(lines))
+        low = probability < threshold
+        if not low.any():
+            break
+        dropped += [(line, float(p)) for line, p, out in zip(lines, probability, low) if out]
+        lines = [line for line, out in zip(lines, low) if not out]
+    for line, _ in dropped:
+        line.rule = line.family = RULE
+    return lines, dropped

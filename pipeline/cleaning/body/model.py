@@ -1,0 +1,60 @@
+"""The shipped body and headline models: load once per process, judge a page's lines."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .features import BASE
+from .trees import Forest, from_sklearn
+
+MODEL_FILE = Path(__file__).with_name("body_model.npz")
+# A full-page scrape nearly always shows its headline: the likeliest line is taken unless it is
+# very unlikely (a text that starts with its body: the rules' choice, or none, stands).
+TITLE_MIN_PROBABILITY = 0.02
+PARAGRAPH_TITLE_PROBABILITY = 0.5
+
+
+class BodyModel:
+    """P(article text) for each line, and the most likely headline among the top lines."""
+
+    def __init__(self, body: Forest | None, title: Forest | None, provenance: dict | None = None):
+        self.body, self.title, self.provenance = body, title, provenance or {}
+
+    @classmethod
+    def from_fitted(cls, body, title) -> "BodyModel":
+        convert = lambda model: model if model is None or isinstance(model, Forest) else from_sklearn(model)  # noqa: E731
+        return cls(convert(body), convert(title))
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        return self.body.probability(rows)
+
+    def pick_title(self, candidates: np.ndarray) -> int | None:
+        """Index of the headline among the candidate rows, or None when none is likely enough."""
+        if not len(candidates):
+            return None
+        probability = self.title.probability(candidates)
+        # A line shaped like a paragraph is taken only when the model is sure: it may be the
+        # lead of an article that has no headline, and the body would lose it.
+        shaped = candidates[:, BASE.index("paragraph_shaped")] > 0
+        probability = np.where(shaped & (probability < PARAGRAPH_TITLE_PROBABILITY), 0.0, probability)
+        best = int(np.argmax(probability))  # the first of equals: deterministic
+        return best if probability[best] >= TITLE_MIN_PROBABILITY else None
+
+
+def save(model: BodyModel, path: Path, provenance: dict) -> None:
+    arrays = {**model.body.arrays("body"), **model.title.arrays("title"),
+              "provenance": np.array(json.dumps(provenance, sort_keys=True))}
+    with open(path, "wb") as handle:
+        np.savez_compressed(handle, **arrays)
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> BodyModel:
+    with resources.files(__package__).joinpath("body_model.npz").open("rb") as handle:
+        arrays = np.load(handle)
+        return BodyModel(Forest.from_arrays(arrays, "body"), Forest.from_arrays(arrays, "title"),
+                         json.loads(str(arrays["provenance"])))

@@ -1,0 +1,142 @@
+"""Train the body and headline models on labelled pages, report site-disjoint cross-validation,
+and write the model file shipped in the package.
+
+    pip install scikit-learn
+    python3 -m pipeline.cleaning.body.train [--textdev DIR] [--report-only]
+
+Training data (all shippable): the WCXB development pages in `../shared/textdev` (CC-BY-4.0,
+attributed in the dataset card), the seed articles' gold labels and `tests/cases`. Deterministic:
+fixed seeds, no early stopping, pages in name order; the same data gives the same file.
+Quality is reported by 5-fold cross-validation with every site in one fold only (GroupKFold
+on the url host), never by the fit on the training pages.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..context import Line
+from .features import feature_names, page_features, title_features, title_names
+from .model import MODEL_FILE, BodyModel, save
+from .pages import CONTENT, TITLE, LabelledPage, after_rules, case_pages, label_of, seed_pages, textdev_pages
+
+REPO = Path(__file__).resolve().parents[3]
+TREES = dict(max_iter=200, max_depth=6, max_leaf_nodes=31, learning_rate=0.1, early_stopping=False,
+             random_state=0)
+HAND_WRITTEN_WEIGHT = 5.0  # seeds and cases: few pages, each line checked by a person
+
+
+@dataclass
+class PageData:
+    page: LabelledPage
+    lines: list[Line]  # standing after the rules, the rules' headline removed
+    rows: np.ndarray  # body features of `lines`
+    content: np.ndarray  # bool per line
+    title_lines: list[Line]  # `lines` with the rules' headline put back, for the headline model
+    title_rows: np.ndarray
+    rules_title: int | None  # index of the rules' headline in title_lines
+    title_index: int | None  # index of the gold headline line in title_lines
+    headlines: np.ndarray  # bool per title line: the headline or a repeat of it
+
+
+def prepare(page: LabelledPage) -> PageData:
+    standing, rules_line = after_rules(page)
+    title_lines = sorted(standing + ([rules_line] if rules_line else []), key=lambda line: line.number)
+    rules_title = title_lines.index(rules_line) if rules_line else None
+    labels = [label_of(line, page.labels) for line in title_lines]
+    title_index = next((i for i, label in enumerate(labels) if label == TITLE), None)
+    # Every line that is the headline's text counts as the headline: the title column is the text.
+    headline = title_lines[title_index].loose if title_index is not None else None
+    headlines = np.array([line.loose == headline for line in title_lines], dtype=bool)
+    lines = [line for line in standing if label_of(line, page.labels) != TITLE]
+    return PageData(page, lines, page_features([l.text for l in lines], [l.loose for l in lines]),
+                    np.array([label_of(l, page.labels) == CONTENT for l in lines], dtype=bool),
+                    title_lines, page_features([l.text for l in title_lines], [l.loose for l in title_lines]),
+                    rules_title, title_index, headlines)
+
+
+def _fit(rows, labels, weights):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(**TREES).fit(rows, labels, sample_weight=weights)
+
+
+def _weight(data: PageData) -> float:
+    return 1.0 if data.page.name.startswith("wcxb") else HAND_WRITTEN_WEIGHT
+
+
+def body_set(pages: list[PageData]):
+    rows = np.vstack([d.rows for d in pages])
+    labels = np.concatenate([d.content for d in pages])
+    weights = np.concatenate([np.full(len(d.lines), _weight(d)) for d in pages])
+    return rows, labels, weights
+
+
+def title_set(pages: list[PageData], probability):
+    rows, labels, weights, owner = [], [], [], []
+    for number, d in enumerate(pages):
+        if d.page.given_title:
+            continue
+        features = title_features(d.title_rows, probability(d.title_rows), d.rules_title)
+        rows.append(features)
+        labels.append(d.headlines[:len(features)])
+        weights.append(np.full(len(features), _weight(d)))
+        owner.append(np.full(len(features), number))
+    return np.vstack(rows), np.concatenate(labels), np.concatenate(weights), np.concatenate(owner)
+
+
+def cross_validate(pages: list[PageData], folds: int = 5) -> dict:
+    """Out-of-fold body probabilities and headline picks, every site in one fold only."""
+    from sklearn.model_selection import GroupKFold
+
+    sites = np.array([d.page.site for d in pages])
+    body_probability = [np.zeros(len(d.lines)) for d in pages]
+    picked: dict[int, int | None] = {}
+    for train, test in GroupKFold(n_splits=folds).split(np.zeros(len(pages)), groups=sites):
+        body = BodyModel.from_fitted(_fit(*body_set([pages[i] for i in train])), None)
+        for i in test:
+            body_probability[i] = body.probability(pages[i].rows)
+        rows, labels, weights, _ = title_set([pages[i] for i in train], body.probability)
+        model = BodyModel.from_fitted(None, _fit(rows, labels, weights))
+        for i in test:
+            d = pages[i]
+            picked[i] = model.pick_title(title_features(d.title_rows, body.probability(d.title_rows), d.rules_title))
+    return {"body": body_probability, "title": picked}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--textdev", type=Path, default=REPO.parent / "shared" / "textdev")
+    parser.add_argument("--gold", type=Path, default=REPO.parent / "shared" / "gold" / "seeds.jsonl")
+    parser.add_argument("--out", type=Path, default=MODEL_FILE)
+    parser.add_argument("--cv-out", type=Path, help="write the out-of-fold probabilities here (JSON)")
+    parser.add_argument("--no-cv", action="store_true", help="fit only, skip the cross-validation")
+    args = parser.parse_args()
+    pages = sorted(textdev_pages(args.textdev) + seed_pages(args.gold, REPO / "seeds")
+                   + case_pages(REPO / "tests" / "cases"), key=lambda page: page.name)
+    data = [prepare(page) for page in pages]
+    print(f"{len(data)} pages, {sum(len(d.lines) for d in data)} lines judged", file=sys.stderr)
+    if not args.no_cv:
+        result = cross_validate(data)
+        if args.cv_out:
+            args.cv_out.write_text(json.dumps({d.page.name: {"body": result["body"][i].round(5).tolist(),
+                                                             "title": result["title"][i]}
+                                               for i, d in enumerate(data)}))
+    body = BodyModel.from_fitted(_fit(*body_set(data)), None)
+    rows, labels, weights, _ = title_set(data, body.probability)
+    model = BodyModel.from_fitted(body.body, _fit(rows, labels, weights))
+    save(model, args.out, provenance={
+        "trained_on": "WCXB v1.0 development split, article pages (CC-BY-4.0, Murrough Foley), "
+                      "as ../shared/textdev; the seed articles' gold labels; tests/cases",
+        "pages": len(data), "lines": int(sum(len(d.lines) for d in data)),
+        "body_features": feature_names(), "title_features": title_names(), "trees": TREES})
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
