@@ -6,7 +6,7 @@ from functools import cached_property
 
 from ..document import Document, Removal
 from ..options import RuleOptions
-from ..metadata.title import loose
+from ..metadata.title import loose, strip_breadcrumb
 from .body.judge import RULE as BODY_RULE, judge_body, pick_headline
 from .body.model import shipped_model
 from .context import BODY_MIN_WORDS, CONTEXT_RULES, Article, Line, could_be_title, ends_sentence, follows_headline
@@ -22,6 +22,13 @@ MAX_PASSES = 4  # real articles settle in two; the bound keeps a pathological te
 # "word" but no chrome, and is judged afresh each time.
 MAX_VERDICTS = 16_384
 MAX_VERDICT_CHARS = 300
+
+
+def _moved_to_title(removed: list[Line], number: int) -> None:
+    """The headline's own line, taken as a repeat of the given headline, is the headline."""
+    for line in removed:
+        if line.number == number and line.rule == "duplicate_title":
+            line.rule = line.family = "title"
 
 
 def _is_body_like(line: Line) -> bool:
@@ -46,17 +53,32 @@ class StripBoilerplate:
         return build_ruleset(self.options)
 
     def __call__(self, doc: Document) -> Document:
-        lines, removed, title = self.rule_passes(doc)
+        numbered = [(number, text) for number, text in enumerate(doc.text.split("\n"), start=1) if text]
+        given = doc.given.get("title") or None
+        lines, removed, title = self.rule_passes(numbered, given)
         scores: dict[int, float] = {}
         disabled = set(self.options.disabled)
-        if self.options.body_model and not disabled & {BODY_RULE, "body_model"}:
+        if self.options.body_model and not disabled & {BODY_RULE}:
             model = shipped_model()
-            if not doc.given.get("title") and not disabled & {"title"}:
-                lines, removed, headline = pick_headline(model, lines, removed)
-                title = headline or title
-            lines, dropped = judge_body(model, lines, self.options.body_model_threshold)
-            removed += [line for line, _ in dropped]
-            scores = {id(line): round(p, 4) for line, p in dropped}
+            if given is None and "title" not in disabled:
+                chosen = pick_headline(model, lines, removed)
+                if chosen is not None and chosen.rule != "title":
+                    # The model overrules the rules' headline: the rules judge the page again
+                    # knowing it, as they will when the clean text is cleaned with its title.
+                    lines, removed, title = self.rule_passes(numbered, strip_breadcrumb(chosen.text))
+                    _moved_to_title(removed, chosen.number)
+            # The model judges what the rules left; what it removes moves the edges the rules
+            # go by, so the rules judge what stands again, until neither removes anything.
+            for _ in range(MAX_PASSES):
+                lines, dropped = judge_body(model, lines, self.options.body_model_threshold)
+                if not dropped:
+                    break
+                removed += [line for line, _ in dropped]
+                scores.update((id(line), round(p, 4)) for line, p in dropped)
+                lines, more, title = self.rule_passes([part for line in lines for part in line.parts], title)
+                removed += more
+                if not more:
+                    break
         doc.title = title
         doc.lines = [part for line in lines for part in line.parts]
         doc.removals = sorted((Removal(number, line.rule, line.family, text, scores.get(id(line)))
@@ -64,17 +86,17 @@ class StripBoilerplate:
                               key=lambda removal: removal.line)
         return doc
 
-    def rule_passes(self, doc: Document) -> tuple[list[Line], list[Line], str | None]:
-        """The named rules' verdict: (lines standing, lines removed, headline)."""
-        lines = [self._line(number, text, ((number, text),))
-                 for number, text in enumerate(doc.text.split("\n"), start=1) if text]
+    def rule_passes(self, numbered: list[tuple[int, str]], title: str | None) -> tuple[list[Line], list[Line], str | None]:
+        """The named rules' verdict on the (line number, text) lines, the headline given or not:
+        (lines standing, lines removed, headline)."""
+        lines = [self._line(number, text, ((number, text),)) for number, text in numbered]
         # Removing chrome moves the edges and the first line, and brings together the halves of
         # a paragraph the scraper split (which the repair step joins). Classify what stands
         # again, joined halves as one line, until nothing changes: cleaning clean text then
         # changes nothing (idempotence).
         # Once a pass finds the headline, later passes know it, so its line's place cannot make
         # the lead paragraph look like a second headline.
-        title, removed = doc.given.get("title") or None, []
+        removed: list[Line] = []
         for _ in range(MAX_PASSES):
             article = self._classify(lines, title)
             title = article.title

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...metadata.title import loose, strip_breadcrumb
 from ..context import Line
 from .features import page_features, title_features
 from .model import BodyModel
@@ -23,36 +22,16 @@ def _rows(lines: list[Line]) -> np.ndarray:
     return page_features([line.text for line in lines], [line.loose for line in lines])
 
 
-def pick_headline(model: BodyModel, lines: list[Line], removed: list[Line]) -> tuple[list[Line], list[Line], str | None]:
-    """Let the headline model overrule the rules' headline: (standing, removed, headline or None
-    when the model found none). The rules' choice goes back to the body model's judgement."""
+def pick_headline(model: BodyModel, lines: list[Line], removed: list[Line]) -> Line | None:
+    """The line the headline model takes for the headline, among the lines standing and the
+    rules' own headline (None when it finds none likely)."""
     rules_line = next((line for line in removed if line.rule == "title"), None)
     page = sorted(lines + ([rules_line] if rules_line else []), key=lambda line: line.number)
     if not page:
-        return lines, removed, None
+        return None
     rows = _rows(page)
     pick = model.pick_title(title_features(rows, model.probability(rows), page.index(rules_line) if rules_line else None))
-    if pick is None:
-        return lines, removed, None
-    chosen = page[pick]
-    headline = strip_breadcrumb(chosen.text)
-    if chosen is rules_line:
-        return lines, removed, headline
-    if rules_line is not None:
-        removed = [line for line in removed if line is not rules_line]
-        rules_line.rule = rules_line.family = None
-    chosen.rule = chosen.family = "title"
-    forms = {loose(headline), chosen.loose} - {""}
-    standing = []
-    for line in page:
-        if line is chosen:
-            removed.append(line)
-        elif line.loose in forms:
-            line.rule = line.family = "duplicate_title"
-            removed.append(line)
-        else:
-            standing.append(line)
-    return standing, removed, headline
+    return None if pick is None else page[pick]
 
 
 def judge_body(model: BodyModel, lines: list[Line], threshold: float) -> tuple[list[Line], list[tuple[Line, float]]]:

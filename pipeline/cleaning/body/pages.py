@@ -74,5 +74,7 @@ def after_rules(page: LabelledPage, options: RuleOptions = RuleOptions()) -> tup
     the headline (None when there is none). Text goes through the pipeline's ftfy step first."""
     doc = FixText()(Document(id=page.name, raw=page.raw, provenance="train",
                              given={"title": page.given_title} if page.given_title else {}))
-    standing, removed, _ = StripBoilerplate(dataclasses.replace(options, body_model=False)).rule_passes(doc)
+    numbered = [(number, text) for number, text in enumerate(doc.text.split("\n"), start=1) if text]
+    standing, removed, _ = StripBoilerplate(dataclasses.replace(options, body_model=False)).rule_passes(
+        numbered, page.given_title)
     return standing, next((line for line in removed if line.rule == "title"), None)
