@@ -75,8 +75,8 @@ article = st.integers(0, 99).flatmap(lambda k: with_huge_line if k == 0 else ord
 
 
 class Figures:
-    def __init__(self, budget: float):
-        self.budget = budget
+    def __init__(self, budget: float, save: Path | None = None):
+        self.budget, self.save = budget, save
         self.inputs = self.chars = 0
         self.crashes: list[str] = []
         self.over_budget: list[str] = []
@@ -91,6 +91,9 @@ class Figures:
             doc = clean_text(raw)
         except Exception as exc:  # noqa: BLE001 - counting them is the point
             self.crashes.append(f"{type(exc).__name__}: {exc} on {raw[:200]!r}")
+            if self.save:
+                self.save.mkdir(parents=True, exist_ok=True)
+                (self.save / f"input{self.inputs:06d}-crash.txt").write_bytes(raw.encode("utf-8", "surrogatepass"))
             return
         took = time.process_time() - started
         if took > self.slowest:
@@ -101,6 +104,10 @@ class Figures:
             self.crashes.append(f"{doc.rejection.detail} on {raw[:200]!r}")
         if reason == "time_limit" or took > self.budget:
             self.over_budget.append(f"{took:.2f} s on {raw[:200]!r}")
+        if self.save and (took > 1.0 or reason in ("step_failed", "time_limit")):  # to replay
+            self.save.mkdir(parents=True, exist_ok=True)
+            name = f"input{self.inputs:06d}-{reason}-{took:.1f}s.txt"
+            (self.save / name).write_bytes(raw.encode("utf-8", "surrogatepass"))
 
 
 def fuzz_clean_text(figures: Figures, inputs: int, seed_value: int, started: float) -> None:
@@ -171,10 +178,13 @@ def main() -> int:
     parser.add_argument("--inputs", type=int, default=100_000, help="clean_text inputs (default 100,000)")
     parser.add_argument("--files", type=int, default=400, help="documents published through pipeline.run")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--save", type=Path, metavar="DIR",
+                        help="write each input that crashed or took over 1 s here (read it back with "
+                             "Path.read_bytes().decode('utf-8', 'surrogatepass'))")
     args = parser.parse_args()
     budget = Options().limits.seconds_per_document
     clean_text("Warm up\nThe council voted on Tuesday to approve the new budget.")  # models load once
-    figures = Figures(budget)
+    figures = Figures(budget, args.save)
     started = time.perf_counter()
     fuzz_clean_text(figures, args.inputs, args.seed, started)
     elapsed = time.perf_counter() - started

@@ -88,12 +88,13 @@ def hostile_units(parts: list[str], widths: tuple[int, ...] = (1, 2, 3)) -> list
 def hostile_lines(pattern: str, length: int = 10_000, flags: int = re.IGNORECASE,
                   widths: tuple[int, ...] = (1, 2, 3), starts: tuple[str, ...] = ()):
     """Lines of about `length` characters: a prefix (nothing, the pattern's first piece, or one
-    of `starts`, such as lines the pattern takes), one run of its pieces repeated, a near-miss
-    ending. Yields each line once."""
+    of `starts`, such as lines the pattern takes), one run of its pieces or one of `starts`
+    repeated ("[ad_1][ad_1]..."), a near-miss ending. Yields each line once."""
     parts = pieces(pattern, flags)
     prefixes = ("", *parts[:1], *starts)
     seen = set()
-    for unit, prefix, ending in product(hostile_units(parts, widths), prefixes, NEAR_MISS_ENDINGS):
+    units = hostile_units(parts, widths) + [u for s in starts for u in (s, s + " ")]
+    for unit, prefix, ending in product(units, prefixes, NEAR_MISS_ENDINGS):
         line = prefix + unit * max(1, (length - len(prefix)) // len(unit)) + ending
         if line not in seen:
             seen.add(line)

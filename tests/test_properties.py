@@ -159,6 +159,8 @@ NEXT = " ".join(["Next »"] * 15)  # the issue's line: exponential in the breadc
 @example(f"Council passes the budget\n{NEXT}\n{BODY}")
 @example(" ".join(["share"] * 25) + "\x00")  # share_prompt's optional separator, as it was
 @example("Facebook Twitter WhatsApp Email " * 5 + "!")
+@example("[ad_2]" * 83 + f"[ad.\n{BODY}")  # bench/fuzz.py found it: "_2" was read two ways
+@example(" ".join(["Story continues below advertisement"] * 2) + " :x")
 def test_hostile_lines_clean_fast_without_inventing_text(raw):
     started = time.process_time()
     with time_limit(30):  # a blow-up fails the test here instead of holding it for minutes
