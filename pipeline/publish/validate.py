@@ -388,7 +388,8 @@ class AcrossShards:
 
 
 def validate_release(directory: str | os.PathLike, filesystem: pafs.FileSystem | None = None) -> Report:
-    """Every check on a published folder: manifest, schemas, row checks, cross-shard uniqueness.
+    """Every check on a published folder: manifest (`manifest_check`: nothing unlisted, sums, the
+    card's and Croissant's checksums), schemas, row checks, cross-shard uniqueness.
 
     `directory`: a local folder, a URI pyarrow's filesystems understand (file://, s3://, gs://),
     or a path on `filesystem`."""
