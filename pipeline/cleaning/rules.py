@@ -182,14 +182,15 @@ def count_words(text: str) -> int:
 
 
 def known_rule_names() -> frozenset[str]:
-    """Every name `disabled` can switch off: the rules of rules.toml and their families, and the
-    rules written in code (context.py; each marks a family of rules.toml or its own name). The
-    options are checked against this, so a misspelt name is an error, not a silent no-op: a rule
-    added in code must be listed here."""
+    """Every name `disabled` can switch off: the rules of rules.toml and their families, the rules
+    written in code (context.py; each marks a family of rules.toml or its own name) and the body
+    model (body/judge.py: its own rule and family). The options are checked against this, so a
+    misspelt name is an error, not a silent no-op: a rule added in code must be listed here."""
+    from .body.judge import RULE as BODY_RULE
     from .context import CONTEXT_RULE_NAMES
 
     rules = default_rules()
-    return frozenset({r.name for r in rules} | {r.family for r in rules} | set(CONTEXT_RULE_NAMES))
+    return frozenset({r.name for r in rules} | {r.family for r in rules} | set(CONTEXT_RULE_NAMES) | {BODY_RULE})
 
 
 def relaxed_families(options: RuleOptions) -> tuple[str, ...]:
