@@ -93,7 +93,8 @@ class Figures:
             self.crashes.append(f"{type(exc).__name__}: {exc} on {raw[:200]!r}")
             if self.save:
                 self.save.mkdir(parents=True, exist_ok=True)
-                (self.save / f"input{self.inputs:06d}-crash.txt").write_bytes(raw.encode("utf-8", "surrogatepass"))
+                name = f"input{self.inputs:06d}-crash.txt"
+                (self.save / name).write_bytes(raw.encode("utf-8", "surrogatepass"))
             return
         took = time.process_time() - started
         if took > self.slowest:

@@ -58,7 +58,8 @@ def linear(pattern: str, name: str = "?"):
     try:
         return re2.compile(pattern, options)
     except re2.error as exc:
-        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else exc
+        reason = exc.args[0] if exc.args else exc
+        reason = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else reason
         raise ValueError(f"rule {name!r}: the pattern {pattern!r} cannot run on the linear-time engine "
                          f"user patterns use (RE2: no lookarounds or backreferences): {reason}") from None
 

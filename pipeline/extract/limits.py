@@ -2,8 +2,9 @@
 pathological page), and a CPU-time one for each document's budget (`cpu_alarm`, pipeline/steps.py).
 
 The timer's signal interrupts pure-Python loops (most of trafilatura) and `re` matching, not one
-long call into other C code: the size limits bound those. Signals reach only the main thread, which is where documents are
-processed both in the worker processes and with workers=1; elsewhere the limit is skipped.
+long call into other C code: the size limits bound those. Signals reach only the main thread,
+which is where documents are processed both in the worker processes and with workers=1;
+elsewhere the limit is skipped.
 """
 from __future__ import annotations
 
