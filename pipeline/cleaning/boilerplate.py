@@ -60,25 +60,31 @@ class StripBoilerplate:
         disabled = set(self.options.disabled)
         if self.options.body_model and not disabled & {BODY_RULE}:
             model = shipped_model()
-            if given is None and "title" not in disabled:
+            threshold = self.options.body_model_threshold
+            kept, dropped = judge_body(model, lines, threshold)
+            # A page the rules left clean (nothing for the model to remove) keeps the rules'
+            # headline; on any other the headline model may overrule it. Then the rules judge
+            # the page again knowing the headline, as they will when the clean text is cleaned
+            # with its title.
+            if given is None and "title" not in disabled and (dropped or title is None):
                 chosen = pick_headline(model, lines, removed)
                 if chosen is not None and chosen.rule != "title":
-                    # The model overrules the rules' headline: the rules judge the page again
-                    # knowing it, as they will when the clean text is cleaned with its title.
                     lines, removed, title = self.rule_passes(numbered, strip_breadcrumb(chosen.text))
                     _moved_to_title(removed, chosen.number)
-            # The model judges what the rules left; what it removes moves the edges the rules
-            # go by, so the rules judge what stands again, until neither removes anything.
-            for _ in range(MAX_PASSES):
-                lines, dropped = judge_body(model, lines, self.options.body_model_threshold)
-                if not dropped:
-                    break
+                    kept, dropped = judge_body(model, lines, threshold)
+            # What the model removes moves the edges the rules go by: the rules judge what
+            # stands again, then the model, until neither removes anything.
+            for round_ in range(MAX_PASSES):
+                lines = kept
                 removed += [line for line, _ in dropped]
                 scores.update((id(line), round(p, 4)) for line, p in dropped)
-                lines, more, title = self.rule_passes([part for line in lines for part in line.parts], title)
+                if not dropped or round_ == MAX_PASSES - 1:
+                    break
+                lines, more, title = self.rule_passes([part for line in kept for part in line.parts], title)
                 removed += more
                 if not more:
                     break
+                kept, dropped = judge_body(model, lines, threshold)
         doc.title = title
         doc.lines = [part for line in lines for part in line.parts]
         doc.removals = sorted((Removal(number, line.rule, line.family, text, scores.get(id(line)))

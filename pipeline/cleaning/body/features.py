@@ -83,13 +83,16 @@ REPEATS_COLUMN = BASE.index("log_repeats")
 
 
 def _window_mean(values: np.ndarray, window: int) -> np.ndarray:
-    """Mean of `values` over the `window` lines each side (the line itself excluded)."""
-    padded = np.concatenate(([0.0], np.cumsum(values)))
+    """Mean of `values` (a column, or several side by side) over the `window` lines each side,
+    the line itself excluded."""
+    padded = np.concatenate((np.zeros((1,) + values.shape[1:]), np.cumsum(values, axis=0)))
     n = len(values)
     index = np.arange(n)
     low, high = np.maximum(index - window, 0), np.minimum(index + window + 1, n)
-    total = padded[high] - padded[low] - values
-    return total / np.maximum(high - low - 1, 1)
+    count = np.maximum(high - low - 1, 1)
+    if values.ndim > 1:
+        count = count[:, None]
+    return (padded[high] - padded[low] - values) / count
 
 
 def _main_run(score: np.ndarray) -> tuple[int, int]:
@@ -128,10 +131,9 @@ def page_features(texts: list[str], folded: list[str]) -> np.ndarray:
         columns.append(shifted)
     paragraph = base[:, index["paragraph_shaped"]]
     log_words = base[:, index["log_words"]]
+    windowed = base[:, [index["paragraph_shaped"], index["log_words"], index["function_share"]]]
     for window in WINDOWS:
-        columns.append(np.column_stack([
-            _window_mean(paragraph, window), _window_mean(log_words, window),
-            _window_mean(base[:, index["function_share"]], window)]))
+        columns.append(_window_mean(windowed, window))
     positions = np.arange(n)
     where = np.flatnonzero(paragraph)
     if len(where):
@@ -178,11 +180,12 @@ def _vocabulary_share(texts: list[str], paragraph: np.ndarray) -> np.ndarray:
         if shaped:
             for word in set(line_words):
                 counts[word] = counts.get(word, 0) + 1
+    elsewhere = {word for word, count in counts.items() if count > 1}  # for a paragraph's own words
     share = np.full(len(texts), -1.0)
     for i, (shaped, line_words) in enumerate(zip(paragraph, words)):
         if line_words:
-            own = 1 if shaped else 0
-            share[i] = sum(counts.get(w, 0) > own for w in line_words) / len(line_words)
+            used = elsewhere if shaped else counts
+            share[i] = sum(map(used.__contains__, line_words)) / len(line_words)
     return np.column_stack([share, _window_mean(np.maximum(share, 0.0), 2)])
 
 
