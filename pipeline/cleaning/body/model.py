@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -46,10 +47,16 @@ class BodyModel:
 
 
 def save(model: BodyModel, path: Path, provenance: dict) -> None:
+    """An .npz file (np.load reads it) whose bytes depend on the arrays alone: numpy's own
+    savez stamps each member with the clock, so the same training would give a new file."""
     arrays = {**model.body.arrays("body"), **model.title.arrays("title"),
               "provenance": np.array(json.dumps(provenance, sort_keys=True))}
-    with open(path, "wb") as handle:
-        np.savez_compressed(handle, **arrays)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(arrays):
+            member = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(member, "w") as handle:
+                np.lib.format.write_array(handle, np.asarray(arrays[name]), allow_pickle=False)
 
 
 @lru_cache(maxsize=1)
