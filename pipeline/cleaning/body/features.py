@@ -48,6 +48,7 @@ def feature_names() -> list[str]:
     return names
 
 
+FEATURES = len(feature_names())
 NOT_LETTER = re.compile(r"[\W\d_]+")
 NOT_DIGIT = re.compile(r"\D+")
 STRIPPED = ".,;:!?\"'“”‘’()[]«»"
@@ -80,6 +81,8 @@ def _line_shape(text: str) -> tuple[float, ...]:
 
 
 REPEATS_COLUMN = BASE.index("log_repeats")
+NEIGHBOUR_COLUMNS = [BASE.index(name) for name in NEIGHBOUR]
+WINDOWED_COLUMNS = [BASE.index(name) for name in ("paragraph_shaped", "log_words", "function_share")]
 
 
 def _window_mean(values: np.ndarray, window: int) -> np.ndarray:
@@ -112,28 +115,28 @@ def page_features(texts: list[str], folded: list[str]) -> np.ndarray:
     what the rules removed is not context, so that judging the model's own output again finds
     what it found before (cleaning is idempotent)."""
     n = len(texts)
+    out = np.empty((n, FEATURES))
     if n == 0:
-        return np.zeros((0, len(feature_names())))
+        return out
     counts: dict[str, int] = {}
     for key in folded:
         counts[key] = counts.get(key, 0) + 1
-    base = np.array([_line_shape(t) for t in texts])
-    base = np.insert(base, REPEATS_COLUMN, np.log([counts[f] for f in folded]), axis=1)
-    columns = [base]
-    index = {name: i for i, name in enumerate(BASE)}
-    neighbour = base[:, [index[name] for name in NEIGHBOUR]]
-    for offset in OFFSETS:
-        shifted = np.full_like(neighbour, -1.0)
-        if offset < 0 and n > -offset:
-            shifted[-offset:] = neighbour[:offset]
-        elif offset > 0 and n > offset:
-            shifted[:-offset] = neighbour[offset:]
-        columns.append(shifted)
-    paragraph = base[:, index["paragraph_shaped"]]
-    log_words = base[:, index["log_words"]]
-    windowed = base[:, [index["paragraph_shaped"], index["log_words"], index["function_share"]]]
+    base = out[:, :len(BASE)]
+    base[:, :REPEATS_COLUMN] = [_line_shape(t)[:REPEATS_COLUMN] for t in texts]
+    base[:, REPEATS_COLUMN] = [math.log(counts[f]) for f in folded]
+    base[:, REPEATS_COLUMN + 1:] = [_line_shape(t)[REPEATS_COLUMN:] for t in texts]
+    column = len(BASE)
+    reach = max(OFFSETS)
+    padded = np.full((n + 2 * reach, len(NEIGHBOUR)), -1.0)
+    padded[reach:reach + n] = base[:, NEIGHBOUR_COLUMNS]
+    for offset in OFFSETS:  # the neighbour `offset` lines away; -1 past the page's ends
+        out[:, column:column + len(NEIGHBOUR)] = padded[reach + offset:reach + offset + n]
+        column += len(NEIGHBOUR)
+    windowed = base[:, WINDOWED_COLUMNS]
     for window in WINDOWS:
-        columns.append(_window_mean(windowed, window))
+        out[:, column:column + len(WINDOWED_COLUMNS)] = _window_mean(windowed, window)
+        column += len(WINDOWED_COLUMNS)
+    paragraph = base[:, BASE.index("paragraph_shaped")]
     positions = np.arange(n)
     where = np.flatnonzero(paragraph)
     if len(where):
@@ -147,19 +150,20 @@ def page_features(texts: list[str], folded: list[str]) -> np.ndarray:
     else:
         to_before = to_after = np.full(n, n)
         before_share = after_share = np.zeros(n)
-    words = np.expm1(log_words)
+    words = np.expm1(base[:, BASE.index("log_words")])
     # paragraphs count for their words, other lines against the run: menus and lists of
     # headlines between two articles' worth of text break it.
-    run_start, run_end = _main_run(np.where(paragraph > 0, words, -np.minimum(words, 8.0) - 2.0))
+    run_start, run_end = _main_run(np.where(paragraph > 0, words, -np.minimum(words, 8.0) - 2.0).tolist())
     in_run = (positions >= run_start) & (positions < run_end)
     to_run = np.where(in_run, 0, np.minimum(np.abs(positions - run_start), np.abs(positions - (run_end - 1))))
     total_words = max(words.sum(), 1.0)
-    columns.append(np.column_stack([
-        np.log1p(to_before), np.log1p(to_after), positions / max(n - 1, 1), np.log1p(positions),
-        np.log1p(n - 1 - positions), in_run.astype(float), np.log1p(to_run), before_share, after_share,
-        np.full(n, paragraph.mean()), np.full(n, math.log1p(n)), words / total_words]))
-    columns.append(_vocabulary_share(texts, paragraph))
-    return np.column_stack(columns)
+    for values in (np.log1p(to_before), np.log1p(to_after), positions / max(n - 1, 1), np.log1p(positions),
+                   np.log1p(n - 1 - positions), in_run, np.log1p(to_run), before_share, after_share,
+                   paragraph.mean(), math.log1p(n), words / total_words):
+        out[:, column] = values
+        column += 1
+    out[:, column:] = _vocabulary_share(texts, paragraph)
+    return out
 
 
 @lru_cache(maxsize=32_768)
