@@ -20,6 +20,18 @@ settings.register_profile("explore", derandomize=False, max_examples=5000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "newsclean"))
 
 REPO = Path(__file__).resolve().parent.parent
+MAKE_CORPUS = REPO.parent / "shared" / "bench" / "make_corpus.py"
+
+
+def synthetic_corpus(tmp_path_factory, name: str, docs: int) -> Path:
+    """`docs` documents of ../shared/bench/make_corpus.py as JSON Lines (the test is skipped
+    when the generator is not beside this checkout)."""
+    if not MAKE_CORPUS.exists():
+        pytest.skip("shared/bench/make_corpus.py is not beside this checkout")
+    path = tmp_path_factory.mktemp(name) / "news.jsonl"
+    subprocess.run([sys.executable, str(MAKE_CORPUS), "--docs", str(docs), "--out", str(path)],
+                   check=True, capture_output=True, timeout=120)
+    return path
 SHARED = REPO.parent / "shared"
 GOLD = SHARED / "gold" / "seeds.jsonl"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -15,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SHARED, _env, cli
+from conftest import REPO, _env, cli, synthetic_corpus
 from pipeline.publish.validate import validate_release
 
-MAKE_CORPUS = SHARED / "bench" / "make_corpus.py"
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -137,12 +135,7 @@ def test_out_dot_is_refused_cleanly(tmp_path):
 @pytest.fixture(scope="module")
 def slow_input(tmp_path_factory) -> Path:
     """A corpus a run takes a few seconds over."""
-    if not MAKE_CORPUS.exists():
-        pytest.skip("shared/bench/make_corpus.py is not beside this checkout")
-    path = tmp_path_factory.mktemp("slow") / "news.jsonl"
-    subprocess.run([sys.executable, str(MAKE_CORPUS), "--docs", "3000", "--out", str(path)],
-                   check=True, capture_output=True, timeout=120)
-    return path
+    return synthetic_corpus(tmp_path_factory, "slow", 3000)
 
 
 def test_a_second_run_into_the_same_output_fails_at_once(tmp_path, slow_input):

@@ -16,22 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SHARED, _env, cli
+from conftest import REPO, _env, cli, synthetic_corpus
 from pipeline.publish.validate import validate_release
 from test_safety_release import no_leftovers, one_line_error, snapshot
 
-MAKE_CORPUS = SHARED / "bench" / "make_corpus.py"
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     """3,000 documents: a run takes a few seconds over them."""
-    if not MAKE_CORPUS.exists():
-        pytest.skip("shared/bench/make_corpus.py is not beside this checkout")
-    path = tmp_path_factory.mktemp("corpus") / "news.jsonl"
-    subprocess.run([sys.executable, str(MAKE_CORPUS), "--docs", "3000", "--out", str(path)],
-                   check=True, capture_output=True, timeout=120)
-    return path
+    return synthetic_corpus(tmp_path_factory, "corpus", 3000)
 
 
 def start(*args: str) -> subprocess.Popen:
@@ -221,12 +215,7 @@ def test_workers_exit_when_the_main_process_is_killed(previous, corpus):
 @pytest.fixture(scope="module")
 def loop_corpus(tmp_path_factory) -> Path:
     """1,000 documents: a run of 2-3 s, so that 20 kills spread over all of it take ~40 s."""
-    if not MAKE_CORPUS.exists():
-        pytest.skip("shared/bench/make_corpus.py is not beside this checkout")
-    path = tmp_path_factory.mktemp("loop") / "news.jsonl"
-    subprocess.run([sys.executable, str(MAKE_CORPUS), "--docs", "1000", "--out", str(path)],
-                   check=True, capture_output=True, timeout=120)
-    return path
+    return synthetic_corpus(tmp_path_factory, "loop", 1000)
 
 
 @pytest.mark.skipif(os.environ.get("NEWSCLEAN_SKIP_SLOW") == "1", reason="slow: the 20-kill loop")

@@ -49,6 +49,7 @@ def feature_names() -> list[str]:
 
 
 FEATURES = len(feature_names())
+VOCABULARY_COLUMN = feature_names().index("vocabulary_share")
 NOT_LETTER = re.compile(r"[\W\d_]+")
 NOT_DIGIT = re.compile(r"\D+")
 STRIPPED = ".,;:!?\"'“”‘’()[]«»"
@@ -249,7 +250,8 @@ def stage_two_features(p: np.ndarray, log_words: np.ndarray) -> np.ndarray:
 
 
 TITLE_EXTRA = ("p", "p_next", "log_words_next", "ends_sentence_next", "log_words_before",
-               "log_lines_to_body", "candidate_position", "rules_title", "exact_words")
+               "log_lines_to_body", "candidate_position", "rules_title", "exact_words",
+               "vocabulary_share")
 
 
 def title_names() -> list[str]:
@@ -279,5 +281,5 @@ def title_features(rows: np.ndarray, p: np.ndarray, rules_title: int | None) -> 
         np.where(has_next, ends[following], -1.0), np.where(index > 0, words[np.maximum(index - 1, 0)], -1.0),
         np.log1p(count - 1 - index), index / max(count - 1, 1),
         (index == rules_title).astype(float) if rules_title is not None else np.zeros(count),
-        np.expm1(words[:count])])
+        np.expm1(words[:count]), rows[:count, VOCABULARY_COLUMN]])
     return np.column_stack([base, extra])
