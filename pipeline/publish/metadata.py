@@ -25,6 +25,14 @@ def package_version() -> str:
     return __version__
 
 
+def body_model_fingerprint() -> str:
+    """The shipped body model's file: a retrained model can change the output as options do."""
+    from importlib import resources
+
+    model = resources.files("pipeline.cleaning.body").joinpath("body_model.npz").read_bytes()
+    return hashlib.sha256(model).hexdigest()
+
+
 def schema_fingerprint() -> str:
     text = "\n".join(arrow_schema(model).to_string(show_schema_metadata=True)
                      for model in (Corpus, Removals, Rejects, Duplicates))
@@ -41,7 +49,8 @@ def build_manifest(files: list[dict], summary: "RunSummary", options: "Options",
         total["bytes"] += entry["bytes"]
     return {
         "manifest_version": MANIFEST_VERSION,
-        "producer": {"package": "newsclean", "version": package_version()},
+        "producer": {"package": "newsclean", "version": package_version(),
+                     "body_model_sha256": body_model_fingerprint()},
         "schema_sha256": schema_fingerprint(),
         "config_sha256": options.fingerprint(),
         "relaxed_families": list(relaxed_families(options.rules)),  # rule families switched off

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
+from itertools import chain
 from functools import lru_cache
 from importlib import resources
 
@@ -180,11 +182,7 @@ def _vocabulary_share(texts: list[str], paragraph: np.ndarray) -> np.ndarray:
     list item names what the article talks about, a menu entry or another story's headline does
     not. Two columns: the line's own share (-1 without such words) and its neighbours' mean."""
     words = [_content_words(text) for text in texts]
-    counts: dict[str, int] = {}
-    for shaped, line_words in zip(paragraph, words):
-        if shaped:
-            for word in set(line_words):
-                counts[word] = counts.get(word, 0) + 1
+    counts = Counter(chain.from_iterable(set(line_words) for shaped, line_words in zip(paragraph, words) if shaped))
     elsewhere = {word for word, count in counts.items() if count > 1}  # for a paragraph's own words
     share = np.full(len(texts), -1.0)
     for i, (shaped, line_words) in enumerate(zip(paragraph, words)):

@@ -18,7 +18,7 @@ class Forest:
     """Trees of one boosted model: node arrays of shape (trees, nodes); a leaf points to itself."""
 
     feature: np.ndarray  # int32
-    threshold: np.ndarray  # float64: go left when the feature is <= it
+    threshold: np.ndarray  # float64: go left when the feature is <= it (NaN never occurs)
     left: np.ndarray  # int32
     right: np.ndarray  # int32
     value: np.ndarray  # float64: a leaf's contribution to the log-odds
@@ -30,23 +30,24 @@ class Forest:
         count = rows.shape[0]
         if count == 0:
             return np.zeros(0)
-        feature, threshold, left, right, value, offset = self._flat
+        feature, threshold, children, value, offset = self._flat
         cells = np.ascontiguousarray(rows, dtype=np.float64).ravel()
         line_start = (np.arange(count) * rows.shape[1])[None, :]
         node = np.broadcast_to(offset, (len(offset), count)).copy()  # every tree's root
         for _ in range(self.depth):
-            go_left = cells.take(line_start + feature.take(node)) <= threshold.take(node)
-            node = np.where(go_left, left.take(node), right.take(node))
+            go_right = cells.take(line_start + feature.take(node)) > threshold.take(node)
+            node = children.take(2 * node + go_right)
         log_odds = self.base + value.take(node).sum(axis=0)
         return 1.0 / (1.0 + np.exp(-log_odds))
 
     @cached_property
     def _flat(self):
-        """The node arrays as one row of nodes, children pointing to their place in it."""
+        """The node arrays as one row of nodes; `children` holds each node's left and right
+        child side by side, as places in that row (a leaf's are itself)."""
         trees, width = self.feature.shape
         offset = (np.arange(trees) * width)[:, None]
-        return (self.feature.ravel(), self.threshold.ravel(), (self.left + offset).ravel(),
-                (self.right + offset).ravel(), self.value.ravel(), offset)
+        children = np.stack([(self.left + offset).ravel(), (self.right + offset).ravel()], axis=1).ravel()
+        return self.feature.ravel(), self.threshold.ravel(), children, self.value.ravel(), offset
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         return {f"{prefix}_{name}": np.asarray(getattr(self, name)) for name in
