@@ -13,6 +13,8 @@ from .context import BODY_MIN_WORDS, CONTEXT_RULES, Article, Line, could_be_titl
 from .repair import continues_paragraph, fix_stray_punctuation
 from .rules import LineRule, RuleSet, build_ruleset, count_words
 
+# A headline of fewer words ("World", "Sign in") is more often a menu entry the rules took for it.
+HEADLINE_MIN_WORDS = 4
 MAX_PASSES = 4  # real articles settle in two; the bound keeps a pathological text linear
 # Short lines whose verdict (words, pattern rule) is remembered, per rule set and process: a
 # site's chrome recurs in every one of its articles and is what the patterns spend their time
@@ -63,10 +65,11 @@ class StripBoilerplate:
             threshold = self.options.body_model_threshold
             kept, dropped = judge_body(model, lines, threshold)
             # A page the rules left clean (nothing for the model to remove) keeps the rules'
-            # headline; on any other the headline model may overrule it. Then the rules judge
-            # the page again knowing the headline, as they will when the clean text is cleaned
-            # with its title.
-            if given is None and "title" not in disabled and (dropped or title is None):
+            # headline when it looks like one; on any other page the headline model may overrule
+            # it. Then the rules judge the page again knowing the headline, as they will when
+            # the clean text is cleaned with its title.
+            if given is None and "title" not in disabled and (
+                    dropped or title is None or len(title.split()) < HEADLINE_MIN_WORDS):
                 chosen = pick_headline(model, lines, removed)
                 if chosen is not None and chosen.rule != "title":
                     lines, removed, title = self.rule_passes(numbered, strip_breadcrumb(chosen.text))

@@ -101,7 +101,7 @@ def _window_mean(values: np.ndarray, window: int) -> np.ndarray:
     return (padded[high] - padded[low] - values) / count
 
 
-def _main_run(score: np.ndarray) -> tuple[int, int]:
+def _main_run(score: list[float]) -> tuple[int, int]:
     """The stretch of lines with the highest total score (Kadane): where the article stands."""
     best, best_span, total, start = 0.0, (0, 0), 0.0, 0
     for i, value in enumerate(score):
@@ -190,61 +190,6 @@ def _vocabulary_share(texts: list[str], paragraph: np.ndarray) -> np.ndarray:
             used = elsewhere if shaped else counts
             share[i] = sum(map(used.__contains__, line_words)) / len(line_words)
     return np.column_stack([share, _window_mean(np.maximum(share, 0.0), 2)])
-
-
-STAGE_TWO_WINDOWS = (1, 3, 8, 20)
-
-
-def stage_two_names() -> list[str]:
-    names = ["p", "p_max_neighbour"] + [f"p@{o:+d}" for o in OFFSETS]
-    for window in STAGE_TWO_WINDOWS:
-        names += [f"p±{window}", f"p_before{window}", f"p_after{window}"]
-    names += ["in_p_run", "log_lines_to_p_run", "p_words_before_share", "p_words_after_share",
-              "p_run_words_share", "page_p_mean"]
-    return names
-
-
-def _one_sided_mean(values: np.ndarray, window: int, before: bool) -> np.ndarray:
-    padded = np.concatenate(([0.0], np.cumsum(values)))
-    n, index = len(values), np.arange(len(values))
-    if before:
-        low, high = np.maximum(index - window, 0), index
-    else:
-        low, high = index + 1, np.minimum(index + 1 + window, n)
-    return np.where(high > low, (padded[high] - padded[low]) / np.maximum(high - low, 1), -1.0)
-
-
-def stage_two_features(p: np.ndarray, log_words: np.ndarray) -> np.ndarray:
-    """The first stage's probabilities around each line: a short line inside a run of
-    paragraphs is a subheading, a long one inside a run of chrome is another story's teaser."""
-    n = len(p)
-    if n == 0:
-        return np.zeros((0, len(stage_two_names())))
-    columns = [p]
-    shifted_all = []
-    for offset in OFFSETS:
-        shifted = np.full(n, -1.0)
-        if offset < 0 and n > -offset:
-            shifted[-offset:] = p[:offset]
-        elif offset > 0 and n > offset:
-            shifted[:-offset] = p[offset:]
-        shifted_all.append(shifted)
-    columns.append(np.maximum(shifted_all[2], shifted_all[3]))
-    columns += shifted_all
-    for window in STAGE_TWO_WINDOWS:
-        columns += [_window_mean(p, window), _one_sided_mean(p, window, True), _one_sided_mean(p, window, False)]
-    words = np.expm1(log_words) + 1.0
-    start, end = _main_run((p - 0.5) * words)
-    positions = np.arange(n)
-    in_run = (positions >= start) & (positions < end)
-    to_run = np.where(in_run, 0, np.minimum(np.abs(positions - start), np.abs(positions - (end - 1))))
-    weighted = p * words
-    total = max(weighted.sum(), 1e-9)
-    before = (np.cumsum(weighted) - weighted) / total
-    after = 1.0 - before - weighted / total
-    columns += [in_run.astype(float), np.log1p(to_run), before, after,
-                np.full(n, weighted[start:end].sum() / total), np.full(n, p.mean())]
-    return np.column_stack(columns)
 
 
 TITLE_EXTRA = ("p", "p_next", "log_words_next", "ends_sentence_next", "log_words_before",

@@ -1,0 +1,97 @@
+"""The body model: a full-page scrape through the CLI, its switches, its removals' scores, and
+the tree evaluator against scikit-learn's own predictions."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline import clean_text
+from pipeline.cleaning.body.features import feature_names, title_names
+from pipeline.cleaning.body.model import shipped_model
+from pipeline.cleaning.body.trees import from_sklearn
+from pipeline.options import Options, RuleOptions
+
+REPO = Path(__file__).resolve().parent.parent
+PAGE = REPO / "tests" / "data" / "full_page_scrape.txt"
+HEADLINE = "Harbour town rebuilds its sea wall after winter storms"
+MENU = ["Politics", "Business", "Technology", "Sport", "Sign in"]
+
+
+def _paragraphs() -> list[str]:
+    return [line for line in PAGE.read_text(encoding="utf-8").splitlines() if len(line.split()) >= 10]
+
+
+def _run(tmp_path: Path, *args: str) -> tuple[dict, list[dict]]:
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "pipeline", "run", str(PAGE), "--out", str(out), *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    row = pq.read_table(out / "data").to_pylist()[0]
+    removals = pq.read_table(out / "removals").to_pylist()
+    return row, removals
+
+
+def test_a_full_page_scrape_loses_its_menu_and_keeps_its_article(tmp_path):
+    row, removals = _run(tmp_path)
+    assert row["title"] == HEADLINE  # not "World", the menu word the rules took for it
+    assert all(paragraph in row["text"] for paragraph in _paragraphs())
+    by_model = {r["text"]: r["score"] for r in removals if r["rule"] == "body_model"}
+    assert set(MENU) <= set(by_model)
+    threshold = RuleOptions().body_model_threshold
+    assert all(0 <= score < threshold for score in by_model.values())
+    assert all(r["score"] is None for r in removals if r["rule"] != "body_model")
+    assert all(r["family"] == "body_model" for r in removals if r["rule"] == "body_model")
+
+
+@pytest.mark.parametrize("switch", ["cli", "config"])
+def test_the_model_can_be_switched_off(tmp_path, switch):
+    if switch == "cli":
+        args = ("--disable", "body_model")
+    else:
+        config = tmp_path / "options.toml"
+        config.write_text("[rules]\nbody_model = false\n", encoding="utf-8")
+        args = ("--config", str(config))
+    row, removals = _run(tmp_path, *args)
+    assert not [r for r in removals if r["rule"] == "body_model"]
+    assert all(word in row["text"].split("\n\n") for word in MENU)
+
+
+def test_the_threshold_moves_what_it_removes():
+    raw = PAGE.read_text(encoding="utf-8")
+    removed = {}
+    for threshold in (0.0, 0.02, 0.5):
+        doc = clean_text(raw, options=Options(rules=RuleOptions(body_model_threshold=threshold)))
+        removed[threshold] = {r.line for r in doc.removals if r.rule == "body_model"}
+    assert removed[0.0] == set()
+    assert removed[0.02] and removed[0.02] <= removed[0.5]
+
+
+def test_cleaning_the_output_again_changes_nothing():
+    doc = clean_text(PAGE.read_text(encoding="utf-8"))
+    again = clean_text(doc.text, title=doc.title)
+    assert again.text == doc.text and not again.removals
+
+
+def test_trees_as_arrays_give_scikit_learns_probabilities():
+    ensemble = pytest.importorskip("sklearn.ensemble")
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(3000, 12))
+    labels = (rows[:, 0] + rows[:, 3] * rows[:, 5] + rng.normal(scale=0.5, size=3000)) > 0
+    model = ensemble.HistGradientBoostingClassifier(max_iter=40, max_depth=5, early_stopping=False,
+                                                    random_state=0).fit(rows, labels)
+    test = rng.normal(size=(500, 12)) * 2
+    assert np.allclose(from_sklearn(model).probability(test), model.predict_proba(test)[:, 1], atol=1e-9)
+
+
+def test_the_shipped_model_states_what_it_was_trained_on():
+    model = shipped_model()
+    assert "CC-BY-4.0" in model.provenance["trained_on"] and "WCXB" in model.provenance["trained_on"]
+    assert model.body.feature.shape[0] == model.provenance["trees"]["max_iter"]
+    # the features it was trained on are the ones the code computes, by name and order
+    assert model.provenance["body_features"] == feature_names()
+    assert model.provenance["title_features"] == title_names()
