@@ -47,6 +47,13 @@ class RuleOptions:
     body_model: bool = True
     body_model_threshold: float = 0.02
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.body_model, bool):
+            raise ValueError(f"rules.body_model must be true or false, not {self.body_model!r}")
+        threshold = self.body_model_threshold
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+            raise ValueError(f"rules.body_model_threshold must be a number from 0 to 1, not {threshold!r}")
+
 
 @dataclass(frozen=True, kw_only=True)
 class ExtractOptions:

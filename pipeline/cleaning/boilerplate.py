@@ -16,6 +16,9 @@ from .rules import LineRule, RuleSet, build_ruleset, count_words
 # A headline of fewer words ("World", "Sign in") is more often a menu entry the rules took for it.
 HEADLINE_MIN_WORDS = 4
 MAX_PASSES = 4  # real articles settle in two; the bound keeps a pathological text linear
+# Rounds of rules and body model, each until it removes nothing: every round but the last removes
+# a line, so it ends by itself; the bound keeps a pathological page linear.
+MAX_ROUNDS = 16
 # Short lines whose verdict (words, pattern rule) is remembered, per rule set and process: a
 # site's chrome recurs in every one of its articles and is what the patterns spend their time
 # on. A verdict depends on the line's text alone, so remembering it cannot change an output.
@@ -77,11 +80,11 @@ class StripBoilerplate:
                     kept, dropped = judge_body(model, lines, threshold)
             # What the model removes moves the edges the rules go by: the rules judge what
             # stands again, then the model, until neither removes anything.
-            for round_ in range(MAX_PASSES):
+            for round_ in range(MAX_ROUNDS):
                 lines = kept
                 removed += [line for line, _ in dropped]
-                scores.update((id(line), round(p, 4)) for line, p in dropped)
-                if not dropped or round_ == MAX_PASSES - 1:
+                scores.update((id(line), p) for line, p in dropped)
+                if not dropped or round_ == MAX_ROUNDS - 1:
                     break
                 lines, more, title = self.rule_passes([part for line in kept for part in line.parts], title)
                 removed += more

@@ -14,8 +14,11 @@ from ..context import Line
 from .features import page_features, title_features
 from .model import BodyModel
 
-RULE = FAMILY = "body_model"
-MAX_PASSES = 4  # real pages settle in one or two
+RULE = "body_model"  # the rule's name and its family
+# Every pass but the last removes a line, so the loop ends by itself; most pages settle in one
+# or two passes, a long page of teasers and comments in up to ~30. The bound only keeps a
+# pathological page linear in its own lines times this.
+MAX_PASSES = 64
 
 
 def _rows(lines: list[Line]) -> np.ndarray:

@@ -26,6 +26,7 @@ class LabelledPage:
     labels: dict[int, str]  # input line number -> keep / title / any boilerplate label
     title: str | None  # the gold headline
     given_title: str | None = None  # a title the input carries (tests/cases give one)
+    gold: list[dict] | None = None  # the labelled lines as the gold file gives them (textdev), for scoring
 
 
 def textdev_pages(folder: Path) -> list[LabelledPage]:
@@ -34,7 +35,8 @@ def textdev_pages(folder: Path) -> list[LabelledPage]:
         raw = (folder / "raw" / f"{row['id']}.txt").read_text(encoding="utf-8")
         host = urlsplit(row["metadata"].get("url") or "").hostname or row["id"]
         pages.append(LabelledPage(row["id"], host.removeprefix("www."), raw,
-                                  {line["n"]: line["label"] for line in row["lines"]}, row["metadata"]["title"]))
+                                  {line["n"]: line["label"] for line in row["lines"]}, row["metadata"]["title"],
+                                  gold=row["lines"]))
     return pages
 
 

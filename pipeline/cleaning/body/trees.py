@@ -61,7 +61,11 @@ class Forest:
 
 
 def from_sklearn(model) -> Forest:
-    """The trees of a fitted binary HistGradientBoostingClassifier (numeric features, no NaN)."""
+    """The trees of a fitted binary HistGradientBoostingClassifier. Numeric features only, and no
+    NaN: a missing value's own routing (`missing_go_to_left`) is not kept, so the features must
+    be finite (training checks that they are)."""
+    if getattr(model, "is_categorical_", None) is not None:
+        raise ValueError("categorical features are not supported: the arrays hold numeric splits only")
     trees = [predictors[0].nodes for predictors in model._predictors]
     width = max(len(nodes) for nodes in trees)
     shape = (len(trees), width)
