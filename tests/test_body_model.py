@@ -95,3 +95,14 @@ def test_the_shipped_model_states_what_it_was_trained_on():
     # the features it was trained on are the ones the code computes, by name and order
     assert model.provenance["body_features"] == feature_names()
     assert model.provenance["title_features"] == title_names()
+
+
+@pytest.mark.parametrize("setting", ['body_model = "false"', 'body_model_threshold = "0.5"',
+                                     "body_model_threshold = 1.5", "body_model_threshold = true"])
+def test_a_bad_model_option_is_refused_before_any_work(tmp_path, setting):
+    config = tmp_path / "options.toml"
+    config.write_text(f"[rules]\n{setting}\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "pipeline", "run", str(PAGE), "--out", str(tmp_path / "out"),
+                           "--config", str(config)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "body_model" in done.stderr
+    assert not (tmp_path / "out").exists()
