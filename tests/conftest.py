@@ -125,3 +125,16 @@ def with_column(table, name: str, values: list, type=None, nullable: bool | None
     old = table.schema.field(name)
     field = pa.field(name, type or old.type, old.nullable if nullable is None else nullable, old.metadata)
     return table.set_column(table.schema.get_field_index(name), field, pa.array(values, field.type))
+
+
+def clean_twice(raw: str):
+    """(the cleaned document, the same text cleaned again), or None when the first is rejected.
+    The headline the first pass found is passed on as the input field; a title of last resort
+    (the first sentence, when the text had no headline) is not a headline."""
+    from pipeline import clean_text
+
+    doc = clean_text(raw)
+    if doc.rejection is not None:
+        return None
+    headline = doc.title if any(r.family == "title" for r in doc.removals) else None
+    return doc, clean_text(doc.text, title=headline)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from conftest import clean_twice
 from pipeline import clean_text
 from pipeline.cleaning.fix import repair
 from pipeline.cleaning.rules import default_rules
@@ -55,13 +56,10 @@ def test_cleaning_never_adds_a_word(raw):
 @example(f"Voters will not need to reapply\nOfficials said the vote would be held next week .\n"
          f"By Jane Doe\n{BODY}\n{BODY.replace('Tuesday', 'Monday')}")  # nine words once repaired
 def test_cleaning_is_idempotent(raw):
-    doc = clean_text(raw)
-    if doc.rejection is not None:
+    cleaned = clean_twice(raw)
+    if cleaned is None:
         return
-    # the headline the first pass found is passed on as the input field; a title of last
-    # resort (the first sentence, when the text had no headline) is not a headline
-    headline = doc.title if any(r.family == "title" for r in doc.removals) else None
-    again = clean_text(doc.text, title=headline)
+    doc, again = cleaned
     assert again.rejection is None
     assert again.text == doc.text
     assert again.removals == []
@@ -173,9 +171,8 @@ def test_hostile_lines_clean_fast_without_inventing_text(raw):
 @PROPERTY
 @given(hostile_article)
 def test_cleaning_hostile_lines_is_idempotent(raw):
-    doc = clean_text(raw)
-    if doc.rejection is not None:
+    cleaned = clean_twice(raw)
+    if cleaned is None:
         return
-    headline = doc.title if any(r.family == "title" for r in doc.removals) else None
-    again = clean_text(doc.text, title=headline)
+    doc, again = cleaned
     assert (again.rejection, again.text, again.removals) == (None, doc.text, [])
