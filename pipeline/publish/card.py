@@ -145,8 +145,8 @@ def _corpus_stage(manifest: dict) -> list[str]:
         f"A line was removed as a site template (rule `template_line`) when it has at most "
         f"{templates.get('max_words')} words and recurs, after case, spacing and digits are ignored, "
         f"in at least {templates.get('min_docs')} documents and {100 * (templates.get('min_share') or 0):.0f}% "
-        "of the documents of one source (url host, else site name, else input folder), and in no "
-        "other source: a line shared by two sources is a quote or wire copy and stays. "
+        "of the documents of one source (url host, else site name; documents with neither are not "
+        "counted), and in no other source: a line shared by two sources is a quote or wire copy and stays. "
         f"{corpus.get('template_lines', 0)} lines were removed this way"
         + (f"; {corpus['template_only_documents']} documents had nothing else and are in `rejects/` "
            "(reason `template_only`)" if corpus.get("template_only_documents") else "") + ".",
