@@ -26,44 +26,32 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from scoring import normalise, score  # noqa: E402  (tests/scoring.py: the gold README's scoring)
+from pipeline.cleaning.body.pages import LabelledPage, case_pages, seed_pages, textdev_pages  # noqa: E402
+
+
+def _article(page: LabelledPage, name: str, **more) -> dict:
+    return {"name": name, "raw": page.raw, "lines": page.gold, "title": page.given_title,
+            "gold_title": page.title, **more}
 
 
 def textdev_articles(folder: Path, every: int = 1) -> list[dict]:
-    """[{name, raw, lines, gold_title}] of the WCXB development pages (../shared/textdev)."""
+    """[{name, raw, lines, gold_title, html}] of the WCXB development pages (../shared/textdev)."""
     if not (folder / "labels.jsonl").exists():
         return []
-    rows = [json.loads(line) for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines()]
-    return [{"name": f"textdev {row['id']}", "lines": row["lines"], "gold_title": row["metadata"]["title"],
-             "raw": (folder / "raw" / f"{row['id']}.txt").read_text(encoding="utf-8"),
-             "html": folder.parent / "html-dev" / "html" / f"{row['id']}.html.gz"}
-            for row in rows[::every]]
+    return [_article(page, f"textdev {page.name}", html=folder.parent / "html-dev" / "html" / f"{page.name}.html.gz")
+            for page in textdev_pages(folder)[::every]]
 
 
 def labelled_articles(gold: Path, cases: Path) -> list[dict]:
-    """[{name, raw, lines}] from the seeds' gold labels and the rule cases."""
-    articles = []
-    if gold.exists():
-        for row in map(json.loads, gold.read_text(encoding="utf-8").splitlines()):
-            raw = (REPO / "seeds" / f"{row['id']}.txt").read_text(encoding="utf-8")
-            articles.append({"name": f"seed {row['id']}", "raw": raw, "lines": row["lines"],
-                             "gold_title": row["metadata"]["title"]})
-    for path in sorted(cases.glob("*.toml")):
-        for case in tomllib.loads(path.read_text(encoding="utf-8"))["case"]:
-            lines = []
-            for n, row in enumerate(case["lines"].strip("\n").split("\n"), start=1):
-                label, _, text = row.partition(" | ")
-                lines.append({"n": n, "label": label.strip(), "text": text})
-            articles.append({"name": f"{path.stem}: {case['name']}",
-                             "raw": "\n".join(line["text"] for line in lines), "lines": lines,
-                             "title": case.get("title"), "gold_title": case.get("title")})
-    return articles
+    """[{name, raw, lines, title, gold_title}] from the seeds' gold labels and the rule cases."""
+    seeds = seed_pages(gold, REPO / "seeds") if gold.exists() else []
+    return [_article(page, page.name) for page in seeds + case_pages(cases)]
 
 
 def no_cleaning(article: dict) -> str:

@@ -100,7 +100,7 @@ def _newsclean(html_dir: Path, workers: int) -> dict[str, dict]:
 
 
 def score(dev: Path, workers: int, details: Path | None) -> list[dict]:
-    gold = {g["id"]: g for g in map(json.loads, (dev / "gold.jsonl").read_text("utf-8").splitlines()) if g}
+    gold = {g["id"]: g for g in map(json.loads, filter(None, (dev / "gold.jsonl").read_text("utf-8").split("\n")))}
     started = time.perf_counter()
     jobs = [(page_id, str(dev / "html" / f"{page_id}.html.gz")) for page_id in sorted(gold)]
     with ProcessPoolExecutor(max_workers=workers) as pool:

@@ -63,7 +63,7 @@ class StripBoilerplate:
         lines, removed, title = self.rule_passes(numbered, given)
         scores: dict[int, float] = {}
         disabled = set(self.options.disabled)
-        if self.options.body_model and not disabled & {BODY_RULE}:
+        if self.options.body_model and BODY_RULE not in disabled:
             model = shipped_model()
             threshold = self.options.body_model_threshold
             kept, dropped = judge_body(model, lines, threshold)

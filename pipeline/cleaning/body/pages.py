@@ -26,12 +26,17 @@ class LabelledPage:
     labels: dict[int, str]  # input line number -> keep / title / any boilerplate label
     title: str | None  # the gold headline
     given_title: str | None = None  # a title the input carries (tests/cases give one)
-    gold: list[dict] | None = None  # the labelled lines as the gold file gives them (textdev), for scoring
+    gold: list[dict] | None = None  # the labelled lines ({n, text, label}), for scoring
+
+
+def _json_lines(path: Path) -> list[dict]:
+    """One object per line; split on "\n" only (a string may hold U+2028, which splitlines cuts)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line]
 
 
 def textdev_pages(folder: Path) -> list[LabelledPage]:
     pages = []
-    for row in map(json.loads, (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines()):
+    for row in _json_lines(folder / "labels.jsonl"):
         raw = (folder / "raw" / f"{row['id']}.txt").read_text(encoding="utf-8")
         host = urlsplit(row["metadata"].get("url") or "").hostname or row["id"]
         pages.append(LabelledPage(row["id"], host.removeprefix("www."), raw,
@@ -42,10 +47,11 @@ def textdev_pages(folder: Path) -> list[LabelledPage]:
 
 def seed_pages(gold: Path, seeds: Path) -> list[LabelledPage]:
     pages = []
-    for row in map(json.loads, gold.read_text(encoding="utf-8").splitlines()):
+    for row in _json_lines(gold):
         raw = (seeds / f"{row['id']}.txt").read_text(encoding="utf-8")
         pages.append(LabelledPage(f"seed {row['id']}", f"seed {row['id']}", raw,
-                                  {line["n"]: line["label"] for line in row["lines"]}, row["metadata"]["title"]))
+                                  {line["n"]: line["label"] for line in row["lines"]}, row["metadata"]["title"],
+                                  gold=row["lines"]))
     return pages
 
 
@@ -53,13 +59,14 @@ def case_pages(cases: Path) -> list[LabelledPage]:
     pages = []
     for path in sorted(cases.glob("*.toml")):
         for case in tomllib.loads(path.read_text(encoding="utf-8"))["case"]:
-            labels, texts = {}, []
+            gold = []
             for n, row in enumerate(case["lines"].strip("\n").split("\n"), start=1):
                 label, _, text = row.partition(" | ")
-                labels[n] = label.strip()
-                texts.append(text)
+                gold.append({"n": n, "label": label.strip(), "text": text})
             name = f"{path.stem}: {case['name']}"
-            pages.append(LabelledPage(name, name, "\n".join(texts), labels, case.get("title"), case.get("title")))
+            pages.append(LabelledPage(name, name, "\n".join(line["text"] for line in gold),
+                                      {line["n"]: line["label"] for line in gold}, case.get("title"),
+                                      case.get("title"), gold))
     return pages
 
 
