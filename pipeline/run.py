@@ -59,11 +59,15 @@ class RunSummary:
 
 
 class InputFingerprint:
-    """SHA-256 over every document's provenance and input, in reading order: its text or page,
-    or the record's bytes when the reader left it undecoded (a JSON line)."""
+    """SHA-256 of the input documents as a set: each document's provenance and input (its text or
+    page, or the record's bytes when the reader left it undecoded, a JSON line) hashed, and the
+    hashes added modulo 2**256 (a multiset hash), so the same documents read in another order
+    give the same fingerprint, in constant memory."""
+
+    MODULUS = 1 << 256
 
     def __init__(self):
-        self.digest = hashlib.sha256()
+        self.total = 0
         self.documents = 0
         self.bytes = 0
 
@@ -73,11 +77,15 @@ class InputFingerprint:
                 data = doc.row.data
             else:
                 data = (doc.raw or doc.html or "").encode("utf-8", "surrogatepass")
-            self.digest.update(doc.provenance.encode("utf-8", "surrogatepass") + b"\0")
-            self.digest.update(hashlib.sha256(data).digest())
+            one = hashlib.sha256(doc.provenance.encode("utf-8", "surrogatepass") + b"\0")
+            one.update(hashlib.sha256(data).digest())
+            self.total = (self.total + int.from_bytes(one.digest(), "big")) % self.MODULUS
             self.documents += 1
             self.bytes += len(data)
             yield doc
+
+    def hexdigest(self) -> str:
+        return self.total.to_bytes(32, "big").hex()
 
 
 def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -176,7 +184,7 @@ def _publish(paths: list[Path], out: Path, options: Options) -> RunSummary:
             rejected_by_reason=dict(sorted(builder.rejected_by_reason.items())),
             removed_by_rule=dict(sorted(builder.removed_by_rule.items())),
             input_bytes=fingerprint.bytes, corpus=builder.corpus.report)
-        write_release_metadata(builder, files, summary, options, fingerprint.digest.hexdigest())
+        write_release_metadata(builder, files, summary, options, fingerprint.hexdigest())
         builder.publish()
     except BaseException as exc:
         builder.abandon()

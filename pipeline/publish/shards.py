@@ -48,13 +48,30 @@ def _batches(path: Path, columns: list[str] | None = None) -> Iterator[pa.Table]
         yield pa.Table.from_batches([batch])
 
 
+def _last_key(table: pa.Table, keys: tuple[str, ...]) -> tuple:
+    return tuple(table[key][-1].as_py() for key in keys)
+
+
+def _at_most(table: pa.Table, keys: tuple[str, ...], bound: tuple) -> int:
+    """How many leading rows of `table` (sorted by `keys`) have a whole key <= `bound`."""
+    mask = pc.less_equal(table[keys[-1]], bound[-1])
+    for key, value in zip(reversed(keys[:-1]), reversed(bound[:-1])):
+        mask = pc.or_(pc.less(table[key], value), pc.and_(pc.equal(table[key], value), mask))
+    return pc.sum(mask).as_py() or 0
+
+
 def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema,
                columns: list[str] | None = None) -> Iterator[pa.Table]:
-    """Tables in global key order from runs each sorted by `keys`; memory: one batch per run.
+    """Tables in global key order from runs each sorted by `keys`; memory: one batch per run
+    (more only while a run holds more rows of one equal key). Rows of equal keys come run by run.
     `columns`: only these (they must include the keys), in this order; all by default.
 
-    Each round emits, from every run, the rows whose first key is at most the smallest
-    "last key" among the runs' current batches: nothing later in any run can sort before them.
+    Each round's bound is the smallest whole key (every column of `keys`) among the runs' current
+    last rows. A run whose batch ends at the bound reads on until it ends past it; then every row
+    up to the bound, of every run, is in memory and nothing later in any run can sort before
+    them, so the round emits them all. (A bound on the first key alone emitted an id's removals
+    out of (id, line) order when they straddled a run's batches: the bytes then followed where
+    the batches ended, i.e. the input order and the spill sizes.)
     """
     if columns is not None:
         if not set(keys) <= set(columns):
@@ -62,23 +79,27 @@ def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema,
         schema = pa.schema([schema.field(name) for name in columns], metadata=schema.metadata)
     sources = [_batches(run, columns) for run in runs]
     buffers: list[pa.Table | None] = [next(source, None) for source in sources]
-    first = keys[0]
     while True:
         live = [i for i, buf in enumerate(buffers) if buf is not None]
         if not live:
             return
-        bound = min(buffers[i][first][-1].as_py() for i in live)
+        bound = min(_last_key(buffers[i], keys) for i in live)
         pieces = []
         for i in live:
             buf = buffers[i]
-            taken = pc.sum(pc.less_equal(buf[first], bound)).as_py() or 0
+            while _last_key(buf, keys) == bound:  # rows equal to the bound may go on in the next batch
+                more = next(sources[i], None)
+                if more is None:
+                    break
+                buf = pa.concat_tables([buf, more])
+            taken = _at_most(buf, keys, bound)
             if taken:
                 pieces.append(buf.slice(0, taken))
             rest = buf.slice(taken)
             buffers[i] = rest if rest.num_rows else next(sources[i], None)
         if len(pieces) == 1:  # rows of one run only (runs of ordered input do not overlap):
             yield pieces[0].cast(schema)  # sorted already; Arrow's sort is stable, so no change
-        elif pieces:
+        else:
             yield sort_table(pa.concat_tables(pieces).cast(schema), keys)
 
 
