@@ -22,9 +22,9 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.options import Options  # noqa: E402
-from pipeline.publish.release import ReleaseBuilder  # noqa: E402
-from schemas import Corpus, Rejects, Removals, arrow_schema  # noqa: E402
+from newsclean.options import Options  # noqa: E402
+from newsclean.publish.release import ReleaseBuilder  # noqa: E402
+from newsclean.schemas import Corpus, Rejects, Removals, arrow_schema  # noqa: E402
 
 BATCH = 500
 

@@ -31,9 +31,9 @@ from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from hostile import pieces  # noqa: E402  (tests/hostile.py)
-from pipeline import clean_text  # noqa: E402
-from pipeline.cleaning.rules import default_rules  # noqa: E402
-from pipeline.options import Options  # noqa: E402
+from newsclean import clean_text  # noqa: E402
+from newsclean.cleaning.rules import default_rules  # noqa: E402
+from newsclean.options import Options  # noqa: E402
 
 RULES = default_rules()
 PIECES = sorted({p for rule in RULES for p in pieces(rule.pattern, re.IGNORECASE)})
@@ -129,7 +129,7 @@ def fuzz_clean_text(figures: Figures, inputs: int, seed_value: int, started: flo
 
 def fuzz_runs(count: int, seed_value: int) -> tuple[int, list[str], Counter]:
     """`count` hostile documents as files of every text format, published in runs of 100."""
-    from pipeline.run import run
+    from newsclean.run import run
 
     drawn: list[str] = []
 

@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from scoring import normalise, score  # noqa: E402  (tests/scoring.py: the gold README's scoring)
-from pipeline.cleaning.body.pages import LabelledPage, case_pages, seed_pages, textdev_pages  # noqa: E402
+from newsclean.cleaning.body.pages import LabelledPage, case_pages, seed_pages, textdev_pages  # noqa: E402
 
 
 def _article(page: LabelledPage, name: str, **more) -> dict:
@@ -100,7 +100,7 @@ def trafilatura_on_html(article: dict) -> str:
 
 
 def newsclean(article: dict) -> str:
-    from pipeline import clean_text
+    from newsclean import clean_text
 
     doc = clean_text(article["raw"], title=article.get("title"))
     article["found_title"] = doc.title
@@ -108,8 +108,8 @@ def newsclean(article: dict) -> str:
 
 
 def newsclean_rules_only(article: dict) -> str:
-    from pipeline import clean_text
-    from pipeline.options import Options, RuleOptions
+    from newsclean import clean_text
+    from newsclean.options import Options, RuleOptions
 
     return clean_text(article["raw"], title=article.get("title"),
                       options=Options(rules=RuleOptions(body_model=False))).text

@@ -32,8 +32,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pipeline import run  # noqa: E402
-from pipeline.options import Options  # noqa: E402
+from newsclean import run  # noqa: E402
+from newsclean.options import Options  # noqa: E402
 
 DEFAULT_DEV = Path("..") / "shared" / "html-dev"  # relative to the repo
 TOKEN = re.compile(r"\w+")
@@ -75,7 +75,7 @@ def _trafilatura_page(job: tuple[str, str]) -> tuple[str, dict]:
     """(page id, {system: {text, title, author, date}}) for both trafilatura rows."""
     import trafilatura
 
-    from pipeline.extract.html import extract
+    from newsclean.extract.html import extract
 
     page_id, path = job
     html = gzip.open(path).read().decode("utf-8")

@@ -10,7 +10,7 @@ In one run it
      override with --make-corpus) into bench/out/ (git-ignored); an identical earlier corpus is reused;
   2. measures the floor: the JSONL read and written back as Parquet with pyarrow, no processing
      (streamed in record batches, zstd at the pipeline's default level);
-  3. measures `python3 -m pipeline run CORPUS --out bench/out/dist-wN --workers N` for each N, in
+  3. measures `python3 -m newsclean run CORPUS --out bench/out/dist-wN --workers N` for each N, in
      rounds that alternate between the worker counts (the machine's speed drifts);
   4. checks that the outputs of every worker count are byte-identical (sha256 of every file).
 
@@ -280,7 +280,7 @@ def bench_corpus(corpus: Path, docs: int, size: int, out_dir: Path, workers_list
     for i in range(repeat):
         for workers in workers_list:
             dist = out_dir / f"dist-{tag}-w{workers}"
-            commands[workers] = [sys.executable, "-m", "pipeline", "run", rel(corpus), "--out", rel(dist),
+            commands[workers] = [sys.executable, "-m", "newsclean", "run", rel(corpus), "--out", rel(dist),
                                  "--workers", str(workers)]
             shutil.rmtree(dist, ignore_errors=True)
             runs[workers].append(measure(commands[workers], f"pipeline --workers {workers}"))

@@ -1,6 +1,6 @@
 """newsclean: scraped news articles in, a clean, validated, documented Parquet corpus out.
 
-    from pipeline import clean_text, run, load_corpus
+    from newsclean import clean_text, run, load_corpus
 """
 from .api import InvalidCorpus, clean_text, load_corpus
 from .document import Document, Rejection, Removal

@@ -1,4 +1,4 @@
-"""Command line: `newsclean run` / `python -m pipeline run`, and `validate`."""
+"""Command line: `newsclean run` (or `python -m newsclean run`), and `validate`."""
 from __future__ import annotations
 
 import argparse
@@ -161,7 +161,7 @@ def _unreadable(location: str) -> str | None:
 
 
 def entry() -> None:
-    """`newsclean` and `python -m pipeline`: `main()`, then exit.
+    """`newsclean` and `python -m newsclean`: `main()`, then exit.
 
     Freezing the collector first spares the interpreter's last collections over every object
     the libraries made (0.3 s after a run: a 2-worker run of the benchmark corpus takes ~14 s);

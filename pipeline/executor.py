@@ -40,7 +40,7 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 # imported by the forkserver before it forks a worker ("__main__" is multiprocessing's default)
-PRELOAD = ["__main__", "pipeline.warm"]
+PRELOAD = ["__main__", "newsclean.warm"]
 
 
 def start_method() -> str:
@@ -122,7 +122,7 @@ def collector_for_run(workers: int) -> Iterator[None]:
     (bench/PROFILE.md, section 13). A caller's own freeze is left as it is."""
     global _run_froze
     if workers <= 1 or start_method() == "fork":
-        importlib.import_module("pipeline.warm")
+        importlib.import_module("newsclean.warm")
     thresholds, callers_freeze = gc.get_threshold(), gc.get_freeze_count() > 0
     gc.set_threshold(*RUN_COLLECTOR_THRESHOLDS)
     try:

@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 
 def warm() -> None:
     """Build the per-process caches a default run uses (each is an lru_cache: later calls hit it)."""
-    from schemas.checks import mojibake_candidate_re2, re2_equivalent
-    from schemas.corpus import MARKER_LINES, _marker_pattern, corpus_schema
+    from newsclean.schemas.checks import mojibake_candidate_re2, re2_equivalent
+    from newsclean.schemas.corpus import MARKER_LINES, _marker_pattern, corpus_schema
 
     from .batch import process_batch
     from .document import Document

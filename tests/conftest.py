@@ -37,14 +37,16 @@ GOLD = SHARED / "gold" / "seeds.jsonl"
 
 
 def cli(*args: str, cwd: Path = REPO, timeout: int = 300) -> subprocess.CompletedProcess:
-    """`python -m pipeline ARGS` as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True,
+    """`python -m newsclean ARGS` as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "newsclean", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, env=_env())
 
 
 def _env() -> dict:
+    """The caller's environment without PYTHONPATH: the CLI under test is the installed
+    `newsclean` (editable or not), never a folder of the checkout put on the path."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("PYTHONPATH", None)
     return env
 
 
@@ -77,7 +79,7 @@ def rewrite_shard(release: Path, name: str, table, *, update_manifest: bool = Tr
     (unless `update_manifest` is False), so that only the row checks can catch the damage."""
     import pyarrow.parquet as pq
 
-    from pipeline.publish.validate import sha256_file
+    from newsclean.publish.validate import sha256_file
 
     path = release / name
     path.parent.mkdir(exist_ok=True)
@@ -131,7 +133,7 @@ def clean_twice(raw: str):
     """(the cleaned document, the same text cleaned again), or None when the first is rejected.
     The headline the first pass found is passed on as the input field; a title of last resort
     (the first sentence, when the text had no headline) is not a headline."""
-    from pipeline import clean_text
+    from newsclean import clean_text
 
     doc = clean_text(raw)
     if doc.rejection is not None:

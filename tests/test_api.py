@@ -5,7 +5,7 @@ import pyarrow as pa
 import pytest
 
 from conftest import REPO
-from pipeline import InvalidCorpus, clean_text, load_corpus, run
+from newsclean import InvalidCorpus, clean_text, load_corpus, run
 
 COLUMNS = {"id", "title", "text", "published", "author", "credits", "url", "language", "word_count"}
 

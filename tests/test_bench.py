@@ -60,7 +60,7 @@ def test_floor_copy_round_trips(tmp_path):
 
 
 def test_the_floor_compresses_like_the_pipeline():
-    from pipeline.options import PublishOptions
+    from newsclean.options import PublishOptions
 
     assert bench.FLOOR_LEVEL == PublishOptions().writer_level
 

@@ -10,11 +10,11 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import clean_text
-from pipeline.cleaning.body.features import feature_names, title_names
-from pipeline.cleaning.body.model import shipped_model
-from pipeline.cleaning.body.trees import from_sklearn
-from pipeline.options import Options, RuleOptions
+from newsclean import clean_text
+from newsclean.cleaning.body.features import feature_names, title_names
+from newsclean.cleaning.body.model import shipped_model
+from newsclean.cleaning.body.trees import from_sklearn
+from newsclean.options import Options, RuleOptions
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = REPO / "tests" / "data" / "full_page_scrape.txt"
@@ -28,7 +28,7 @@ def _paragraphs() -> list[str]:
 
 def _run(tmp_path: Path, *args: str) -> tuple[dict, list[dict]]:
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "pipeline", "run", str(PAGE), "--out", str(out), *args],
+    done = subprocess.run([sys.executable, "-m", "newsclean", "run", str(PAGE), "--out", str(out), *args],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     row = pq.read_table(out / "data").to_pylist()[0]
@@ -102,7 +102,7 @@ def test_the_shipped_model_states_what_it_was_trained_on():
 def test_a_bad_model_option_is_refused_before_any_work(tmp_path, setting):
     config = tmp_path / "options.toml"
     config.write_text(f"[rules]\n{setting}\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "pipeline", "run", str(PAGE), "--out", str(tmp_path / "out"),
+    done = subprocess.run([sys.executable, "-m", "newsclean", "run", str(PAGE), "--out", str(tmp_path / "out"),
                            "--config", str(config)], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and "body_model" in done.stderr
     assert not (tmp_path / "out").exists()

@@ -9,7 +9,7 @@ import sys
 
 import pyarrow.parquet as pq
 
-from conftest import REPO, cli
+from conftest import REPO, _env, cli
 
 
 def test_run_publishes_seeds_and_validate_passes(seeds_release):
@@ -96,12 +96,12 @@ def test_entry_exits_with_mains_code_and_runs_exit_handlers(tmp_path):
     usual one: main's exit code, exit handlers run, output flushed."""
     script = ("import atexit, sys\n"
               "atexit.register(lambda: print('exit handler ran', flush=True))\n"
-              "from pipeline.cli import entry\n"
+              "from newsclean.cli import entry\n"
               f"sys.argv = ['newsclean', 'validate', {str(tmp_path / 'nowhere')!r}]\n"
               "print('before', end='')\n"
               "entry()\n")
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True,
-                            timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+                            timeout=120, env=_env())
     assert result.returncode == 2, result.stderr
     assert result.stdout.startswith("before") and "exit handler ran" in result.stdout
     assert "nowhere" in result.stderr

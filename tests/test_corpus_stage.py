@@ -10,8 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import cli
-from pipeline import run
-from pipeline.options import Options
+from newsclean import run
+from newsclean.options import Options
 
 VOCAB = ("council budget river bridge school teachers parents vote city mayor market farmers harvest "
          "weather storm rain roads hospital nurses doctors patients museum artists exhibition library "
@@ -196,7 +196,7 @@ def test_same_bytes_whatever_the_input_order_and_workers(corpus, tmp_path, monke
     run(list(reversed(inputs)), tmp_path / "reversed", Options(workers=2, batch_docs=5))
     assert _published_bytes(tmp_path / "reversed") == reference
     # workers started from a forkserver (when other Python threads run) instead of forked
-    import pipeline.executor as executor
+    import newsclean.executor as executor
     monkeypatch.setattr(executor, "start_method", lambda: "forkserver")
     run(inputs, tmp_path / "forkserver", Options(workers=2, batch_docs=5))
     assert _published_bytes(tmp_path / "forkserver") == reference
@@ -270,10 +270,10 @@ def test_signatures_from_the_workers_are_those_of_the_texts_after_template_remov
     import numpy as np
     import pyarrow as pa
 
-    from pipeline.corpus.dedup import sign, with_signatures
-    from pipeline.corpus.stage import clean_and_sign
-    from pipeline.corpus.templates import TEMPLATE_SCHEMA, line_key
-    from pipeline.options import CorpusOptions
+    from newsclean.corpus.dedup import sign, with_signatures
+    from newsclean.corpus.stage import clean_and_sign
+    from newsclean.corpus.templates import TEMPLATE_SCHEMA, line_key
+    from newsclean.options import CorpusOptions
 
     rng = random.Random(3)
     texts = ["\n\n".join(_article(rng, 3) + ([FOOTER_A] if n % 2 else [])) for n in range(6)]
@@ -300,8 +300,8 @@ def test_signatures_from_the_workers_are_those_of_the_texts_after_template_remov
 
 
 def test_signing_a_batch_signs_each_text_on_its_own():
-    from pipeline.corpus.dedup import sign
-    from pipeline.options import DedupOptions
+    from newsclean.corpus.dedup import sign
+    from newsclean.options import DedupOptions
 
     rng = random.Random(5)
     texts = [" ".join(_article(rng, rng.randint(1, 3))) for _ in range(5)] + ["", "one"]
@@ -320,8 +320,8 @@ from hypothesis import strategies as st  # noqa: E402
                                            "9", " ", "\n", "-", "ß", "İ", "é", "\u0301", "ﬁ", "Σ"])
                           | st.text(max_size=4), max_size=25).map("".join)))
 def test_words_of_equals_the_regex_definition(text):
-    from pipeline.corpus.dedup import WORD, words_of
-    from pipeline.folding import NEWS_PUNCTUATION
+    from newsclean.corpus.dedup import WORD, words_of
+    from newsclean.folding import NEWS_PUNCTUATION
 
     assert not any(c.isalnum() or c == "_" or c.casefold() != c for c in NEWS_PUNCTUATION)
     assert words_of(text) == WORD.findall(text.casefold())
@@ -331,8 +331,8 @@ def test_template_counts_made_in_a_worker_equal_those_of_the_rows_kept(tmp_path)
     """A batch worker counts every row; the rows of ids already published are dropped after."""
     import pyarrow as pa
 
-    from pipeline.corpus.templates import count_lines
-    from pipeline.options import TemplateOptions
+    from newsclean.corpus.templates import count_lines
+    from newsclean.options import TemplateOptions
 
     rows = _rows()["alpha"] + _rows()["beta"]
     data = pa.table({"source": [None if n == 3 else r["url"].split("/")[2] for n, r in enumerate(rows)],
@@ -356,8 +356,8 @@ def _signed_rows(texts: list[str]):
 
     import pyarrow as pa
 
-    from pipeline.corpus.dedup import with_signatures
-    from pipeline.options import DedupOptions
+    from newsclean.corpus.dedup import with_signatures
+    from newsclean.options import DedupOptions
 
     table = pa.table({
         "id": [f"d{n:02d}" for n in range(len(texts))], "source": ["alpha.example"] * len(texts), "text": texts,
@@ -374,10 +374,10 @@ def test_signatures_follow_their_rows_through_chunks_slices_pickling_and_emptied
     import numpy as np
     import pyarrow as pa
 
-    from pipeline.corpus.dedup import SIGNATURE, sign, signature_matrix
-    from pipeline.corpus.stage import clean_and_sign
-    from pipeline.corpus.templates import TEMPLATE_SCHEMA, line_key
-    from pipeline.options import CorpusOptions
+    from newsclean.corpus.dedup import SIGNATURE, sign, signature_matrix
+    from newsclean.corpus.stage import clean_and_sign
+    from newsclean.corpus.templates import TEMPLATE_SCHEMA, line_key
+    from newsclean.options import CorpusOptions
 
     rng = random.Random(0)
     kinds = [n % 4 for n in range(40)]  # 0: only the footer (emptied), 1: loses the footer, else unchanged
@@ -406,8 +406,8 @@ def test_rows_signed_otherwise_or_not_at_all_are_signed_again():
 
     import numpy as np
 
-    from pipeline.corpus.dedup import SIGNATURE, sign, signature_matrix, signed_as
-    from pipeline.options import DedupOptions
+    from newsclean.corpus.dedup import SIGNATURE, sign, signature_matrix, signed_as
+    from newsclean.options import DedupOptions
 
     rng = random.Random(1)
     signed = _signed_rows([_paragraph(rng) for _ in range(5)])
@@ -422,12 +422,12 @@ def test_rows_signed_otherwise_or_not_at_all_are_signed_again():
 def test_the_builder_and_the_corpus_stage_keep_the_workers_signatures(corpus, tmp_path, monkeypatch):
     """Signing happens once per row, in `process_batch`: nothing downstream signs a row again
     unless its text changed (template lines) -- else the parallel signing would be lost."""
-    import pipeline.batch
-    import pipeline.corpus.dedup as dedup
+    import newsclean.batch
+    import newsclean.corpus.dedup as dedup
 
     inputs, _ = corpus
     made, original = [], dedup.with_signatures
-    monkeypatch.setattr(pipeline.batch, "with_signatures",
+    monkeypatch.setattr(newsclean.batch, "with_signatures",
                         lambda data, options: made.append(data.num_rows) or original(data, options))
     monkeypatch.setattr(dedup, "with_signatures", lambda *a: pytest.fail("rows signed again"))
     run(inputs, tmp_path / "dist")
@@ -461,8 +461,8 @@ def test_pass_4_reading_the_staged_rows_again_publishes_what_pass_2s_copy_would(
     run here, so the merges interleave) instead of a copy written by pass 2: the published bytes
     (copies folded, canonical rows listing them) are the same."""
     inputs, _ = corpus
-    import pipeline.publish.release as release
-    from pipeline.corpus.stage import CorpusStage
+    import newsclean.publish.release as release
+    from newsclean.corpus.stage import CorpusStage
 
     monkeypatch.setattr(release, "SPILL_BYTES", 1)
     options = Options()
@@ -491,8 +491,8 @@ def test_many_small_runs_merged_down_publish_the_same_bytes(corpus, tmp_path, mo
     two workers); the release is byte for byte the one of a run with a few large runs."""
     import os
 
-    import pipeline.publish.release as release
-    import pipeline.publish.shards as shards
+    import newsclean.publish.release as release
+    import newsclean.publish.shards as shards
 
     inputs, _ = corpus
     extra = tmp_path / "chrome.jsonl"  # rows with chrome lines (removals) and broken rows (rejects)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.cleaning.fix import SAFE_CHARS, fix_text_fast, ftfy_config, normalise_spaces, repair, repair_in_rounds
-from pipeline.options import FixOptions
+from newsclean.cleaning.fix import SAFE_CHARS, fix_text_fast, ftfy_config, normalise_spaces, repair, repair_in_rounds
+from newsclean.options import FixOptions
 
 CONFIG = ftfy_config(FixOptions())
 NEWS_WORDS = ["Blinken’s", "“spy balloon”", "café", "naïve", "Zürich", "—", "…", "&amp;", "&#8217;",
@@ -117,14 +117,14 @@ def test_space_before_mark_removal_equals_its_first_form(text):
     captured the mark and put it back did."""
     import re
 
-    from pipeline.cleaning.repair import SPACE_BEFORE_MARK
+    from newsclean.cleaning.repair import SPACE_BEFORE_MARK
     first_form = re.compile(r"(?<=[\w\"”’)]) +([,.;:!?])(?=\s|$)")
     assert SPACE_BEFORE_MARK.sub("", text) == first_form.sub(r"\1", text)
 
 
 def _normalise_spaces_by_regex(text: str) -> str:
     """normalise_spaces as first written: the definitions, one regex each."""
-    from pipeline.cleaning.fix import INVISIBLE, ODD_SPACES, SPACE_RUNS
+    from newsclean.cleaning.fix import INVISIBLE, ODD_SPACES, SPACE_RUNS
 
     text = SPACE_RUNS.sub(" ", ODD_SPACES.sub(" ", INVISIBLE.sub("", text)))
     if " \n" in text or "\n " in text:
@@ -135,7 +135,7 @@ def _normalise_spaces_by_regex(text: str) -> str:
 def test_odd_spaces_are_every_python_space_but_the_line_breaks():
     import sys
 
-    from pipeline.cleaning.fix import ODD_SPACE_CHARS
+    from newsclean.cleaning.fix import ODD_SPACE_CHARS
 
     spaces = {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}
     assert set(ODD_SPACE_CHARS) == spaces - {" ", "\n", "\r"} and len(set(ODD_SPACE_CHARS)) == len(ODD_SPACE_CHARS)

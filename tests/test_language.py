@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from pipeline.metadata.language import (MIN_SCORE, MODEL_PATH, SAMPLE_CHARS, UNDETERMINED, _model,
+from newsclean.metadata.language import (MIN_SCORE, MODEL_PATH, SAMPLE_CHARS, UNDETERMINED, _model,
                                         _normalised, detect_language)
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))

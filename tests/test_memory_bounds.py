@@ -13,11 +13,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.corpus import dedup, templates
-from pipeline.corpus.templates import LineCounter, _short, doc_key, line_key
-from pipeline.executor import map_ordered
-from pipeline.options import DedupOptions, TemplateOptions
-from pipeline.publish.release import SeenIds
+from newsclean.corpus import dedup, templates
+from newsclean.corpus.templates import LineCounter, _short, doc_key, line_key
+from newsclean.executor import map_ordered
+from newsclean.options import DedupOptions, TemplateOptions
+from newsclean.publish.release import SeenIds
 
 
 def test_seen_ids_match_a_set_and_cost_eight_bytes_each(monkeypatch):
@@ -142,7 +142,7 @@ def test_workers_are_forked_unless_another_python_thread_runs():
     """Forked workers are this process's children; a forkserver's are the forkserver's."""
     import os
 
-    from pipeline.executor import start_method
+    from newsclean.executor import start_method
 
     if threading.active_count() > 1:
         pytest.skip("a thread of the test runner's runs: workers come from a forkserver")
@@ -163,7 +163,7 @@ def test_workers_are_forked_unless_another_python_thread_runs():
 def test_a_callers_frozen_objects_stay_frozen():
     import gc
 
-    from pipeline.executor import run_beside
+    from newsclean.executor import run_beside
 
     gc.freeze()
     try:
@@ -183,10 +183,10 @@ def test_a_run_sets_the_collector_for_itself_and_gives_it_back(tmp_path, monkeyp
     thresholds and freeze are as they were."""
     import gc
 
-    import pipeline.executor as executor
+    import newsclean.executor as executor
     from conftest import REPO
-    from pipeline import run
-    from pipeline.publish.release import ReleaseBuilder
+    from newsclean import run
+    from newsclean.publish.release import ReleaseBuilder
 
     seen = []
     write_tables = ReleaseBuilder.write_tables
@@ -222,7 +222,7 @@ def test_a_run_sets_the_collector_for_itself_and_gives_it_back(tmp_path, monkeyp
 def test_inside_a_run_what_was_made_since_its_freeze_is_frozen_before_a_fork(monkeypatch):
     import gc
 
-    import pipeline.executor as executor
+    import newsclean.executor as executor
 
     gc.freeze()  # as collector_for_run does
     monkeypatch.setattr(executor, "_run_froze", True)
@@ -256,9 +256,9 @@ def test_the_forkserver_is_stopped_before_publishing_and_restarts_for_the_next_r
     import json
     from multiprocessing import forkserver
 
-    import pipeline.publish.release as release
-    from pipeline import executor, run
-    from pipeline.options import Options
+    import newsclean.publish.release as release
+    from newsclean import executor, run
+    from newsclean.options import Options
 
     running = []  # the forkserver's pid when the run stops it
     monkeypatch.setattr(executor, "start_method", lambda: "forkserver")  # as with a caller's thread
@@ -315,7 +315,7 @@ def _sleeps() -> None:
 def test_run_beside_gives_the_result_of_a_child_or_of_this_process():
     import os
 
-    from pipeline.executor import run_beside
+    from newsclean.executor import run_beside
 
     numbers = list(range(1_000))  # not pickled: the child has them from the fork
     child_pid, total = run_beside(partial(_pid_and_sum, numbers), workers=2).result()
@@ -336,7 +336,7 @@ def test_run_beside_gives_the_result_of_a_child_or_of_this_process():
 def test_a_wait_cut_short_stops_the_child():
     import signal
 
-    from pipeline.executor import run_beside
+    from newsclean.executor import run_beside
 
     def interrupt(signum, frame):
         raise TimeoutError("waited long enough")

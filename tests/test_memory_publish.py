@@ -17,13 +17,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import restate_sums, rewrite_shard, with_column
-from pipeline.corpus.templates import FAMILY as TEMPLATE_FAMILY
-from pipeline.publish import croissant, validate
-from pipeline.publish.release import ReleaseBuilder
-from pipeline.publish.validate import (TABLES, AcrossShards, Report, _check_rows, _open,
+from newsclean.corpus.templates import FAMILY as TEMPLATE_FAMILY
+from newsclean.publish import croissant, validate
+from newsclean.publish.release import ReleaseBuilder
+from newsclean.publish.validate import (TABLES, AcrossShards, Report, _check_rows, _open,
                                        conform, schema_differences, validate_files, validate_release)
-from schemas import Corpus, arrow_schema
-from schemas.corpus import corpus_schema
+from newsclean.schemas import Corpus, arrow_schema
+from newsclean.schemas.corpus import corpus_schema
 
 SHARD = "data/train-00000-of-00001.parquet"
 
@@ -140,7 +140,7 @@ def _write(release: Path, name: str, table: pa.Table) -> None:
 def rewrite_shard_entry(release: Path, name: str, table: pa.Table) -> None:
     import json
 
-    from pipeline.publish.validate import sha256_file
+    from newsclean.publish.validate import sha256_file
     manifest_path = release / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     entry = next(e for e in manifest["files"] if e["path"] == name)

@@ -5,10 +5,10 @@ from datetime import datetime
 
 import pytest
 
-from pipeline import clean_text
-from pipeline.metadata.dates import parse_date
-from pipeline.metadata.people import agency_in_byline, author_from_byline, credits_from_line, page_author
-from pipeline.metadata.title import page_headline
+from newsclean import clean_text
+from newsclean.metadata.dates import parse_date
+from newsclean.metadata.people import agency_in_byline, author_from_byline, credits_from_line, page_author
+from newsclean.metadata.title import page_headline
 
 BODY = ("Schools in three northern states will stay closed for a week as temperatures passed 46 degrees.\n"
         "Officials advised people to stay indoors between noon and four in the afternoon today.")
@@ -123,8 +123,8 @@ def test_an_agency_byline_above_a_person_credits_the_agency_and_names_the_person
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from pipeline.folding import NEWS_PUNCTUATION as LOOSE_PUNCTUATION  # noqa: E402
-from pipeline.metadata.title import loose, loose_by_regex  # noqa: E402
+from newsclean.folding import NEWS_PUNCTUATION as LOOSE_PUNCTUATION  # noqa: E402
+from newsclean.metadata.title import loose, loose_by_regex  # noqa: E402
 
 loose_text = st.one_of(
     st.text(),

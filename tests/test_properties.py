@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import clean_twice
-from pipeline import clean_text
-from pipeline.cleaning.fix import repair
-from pipeline.cleaning.rules import default_rules
+from newsclean import clean_text
+from newsclean.cleaning.fix import repair
+from newsclean.cleaning.rules import default_rules
 from test_rules import CASES
 
 WORD = re.compile(r"\w+")
@@ -113,7 +113,7 @@ def test_a_megabyte_of_long_adversarial_lines_cleans_in_about_a_second(unit):
 def test_pull_quote_prefilter_changes_nothing(raw):
     """The cheap "stands twice in the article" test before comparing pull quotes only skips
     lines that could not be one: the removals are the same with the test switched off."""
-    import pipeline.cleaning.context as context
+    import newsclean.cleaning.context as context
 
     fast = clean_text(raw)
     original = context._stands_twice
@@ -127,7 +127,7 @@ def test_pull_quote_prefilter_changes_nothing(raw):
 
 # ---------------------------------------------------------------- hostile lines (issue 16)
 from hostile import NEAR_MISS_ENDINGS, hostile_units, pieces  # noqa: E402
-from pipeline.extract.limits import time_limit  # noqa: E402
+from newsclean.extract.limits import time_limit  # noqa: E402
 
 # Each rule's pieces (literals, character classes) and runs of them, computed once.
 RULE_PIECES = {rule.name: (rule, pieces(rule.pattern, re.IGNORECASE)) for rule in default_rules()}

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline import run
-from pipeline.readers.jsonl import Lines
+from newsclean import run
+from newsclean.readers.jsonl import Lines
 from test_safety_readers import numbered, published
 
 RUNS = settings(max_examples=25, deadline=None,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SHARED, _env, cli
-from pipeline.publish.validate import validate_release
+from newsclean.publish.validate import validate_release
 
 MAKE_CORPUS = SHARED / "bench" / "make_corpus.py"
 DOCS = 400  # a few seconds of work: time to kill the run at each stage
@@ -46,9 +46,9 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 
 def run_and_kill(inputs: Path, out: Path, marker: str, delay: float) -> Path:
-    """Start `python -m pipeline run`, SIGKILL it (and anything it started) once `marker` appears
+    """Start `python -m newsclean run`, SIGKILL it (and anything it started) once `marker` appears
     in its staging folder; returns the staging folder it left behind."""
-    process = subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(inputs), "--out", str(out)],
+    process = subprocess.Popen([sys.executable, "-m", "newsclean", "run", str(inputs), "--out", str(out)],
                                cwd=REPO, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                start_new_session=True)
     staging = out.parent / f".{out.name}.staging-{process.pid}"

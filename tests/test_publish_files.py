@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import rewrite_shard, with_column
-from pipeline.publish.validate import validate_audit_tables, validate_files, validate_release
+from newsclean.publish.validate import validate_audit_tables, validate_files, validate_release
 
 SHARD = "data/train-00000-of-00001.parquet"
 
@@ -93,7 +93,7 @@ def test_a_stale_report_is_not_taken(release):
 
 
 def test_fresh_reports_spare_the_files_a_second_read(release, monkeypatch):
-    import pipeline.publish.validate as validate
+    import newsclean.publish.validate as validate
 
     checked = validate_audit_tables(release, AUDIT)
     read = []
@@ -106,9 +106,9 @@ def test_fresh_reports_spare_the_files_a_second_read(release, monkeypatch):
 def _run_damaging(release: Path, monkeypatch, workers: int, method: str, pid_file: Path) -> None:
     """Run the seeds into `release` with `method` of ReleaseBuilder wrapped to damage a removal
     row once it returns, and to write the pid it ran in to `pid_file`."""
-    from pipeline.options import Options
-    from pipeline.publish.release import ReleaseBuilder
-    from pipeline.run import run
+    from newsclean.options import Options
+    from newsclean.publish.release import ReleaseBuilder
+    from newsclean.run import run
 
     original = getattr(ReleaseBuilder, method)
 
@@ -130,7 +130,7 @@ def test_a_side_table_damaged_before_or_after_its_checks_fails_the_run(release, 
     """The side tables are checked where they are written (a child, with workers): a bad row
     there stops the swap; so does a change after the checks (the manifest has the checked
     bytes' checksums). Either way the published folder stays as it was."""
-    from pipeline.publish.release import ReleaseFailed
+    from newsclean.publish.release import ReleaseFailed
 
     before = {p.relative_to(release): p.read_bytes() for p in release.rglob("*") if p.is_file()}
     pid_file = tmp_path / "side-pid"

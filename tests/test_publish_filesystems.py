@@ -12,8 +12,8 @@ import pyarrow.fs as pafs
 import pytest
 
 from conftest import cli
-from pipeline.api import InvalidCorpus, load_corpus
-from pipeline.publish.validate import validate_release
+from newsclean.api import InvalidCorpus, load_corpus
+from newsclean.publish.validate import validate_release
 
 SHARD = "data/train-00000-of-00001.parquet"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import run
+from newsclean import run
 
 TITLE = "Café owners welcome the new market rules"
 BODY = ("The café owners’ association said on Friday that the “new rules” were fair, and that the "

@@ -11,8 +11,8 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline import run
-from pipeline.options import ExtractOptions, Options
+from newsclean import run
+from newsclean.options import ExtractOptions, Options
 
 TITLE = "City council approves new riverside park after two-year debate"
 PARAGRAPHS = [

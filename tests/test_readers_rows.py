@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
-from pipeline import run
-from pipeline.options import InputOptions, load_options
-from pipeline.readers import read_documents
+from newsclean import run
+from newsclean.options import InputOptions, load_options
+from newsclean.readers import read_documents
 
 ARTICLES = [
     ("Farmers market moves to the town square",
@@ -134,8 +134,8 @@ def test_deeply_nested_lines_are_bad_json_whatever_the_stack_and_the_workers(tmp
     main process (1 worker), a forked worker, or a deep call stack."""
     import dataclasses
 
-    from pipeline.options import Options
-    from pipeline.readers.jsonl import MAX_JSON_DEPTH
+    from newsclean.options import Options
+    from newsclean.readers.jsonl import MAX_JSON_DEPTH
 
     def line(doc_id: str, text: str, depth: int) -> bytes:
         return f'{{"id": "{doc_id}", "text": {json.dumps(text)}, "x": {"[" * depth + "]" * depth}}}'.encode()

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline import run
+from newsclean import run
 
 STORIES = {
     "https://news.example/a": ("Harbour ferry returns after winter break",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import clean_text
-from pipeline.cleaning.rules import RuleSet, build_ruleset, count_words, default_rules
-from pipeline.options import RuleOptions
+from newsclean import clean_text
+from newsclean.cleaning.rules import RuleSet, build_ruleset, count_words, default_rules
+from newsclean.options import RuleOptions
 from scoring import normalise, score
 
 CASES_DIR = Path(__file__).parent / "cases"
@@ -117,9 +117,9 @@ def test_an_extra_rule_may_not_take_a_built_in_rule_name():
 import re  # noqa: E402
 import sys  # noqa: E402
 
-from pipeline.cleaning.boilerplate import StripBoilerplate  # noqa: E402
-from pipeline.cleaning.context import CLOSERS, TERMINAL, ends_sentence  # noqa: E402
-from pipeline.cleaning.rules import WORD  # noqa: E402
+from newsclean.cleaning.boilerplate import StripBoilerplate  # noqa: E402
+from newsclean.cleaning.context import CLOSERS, TERMINAL, ends_sentence  # noqa: E402
+from newsclean.cleaning.rules import WORD  # noqa: E402
 
 
 def test_str_split_and_the_regex_agree_on_spaces_for_every_code_point():
@@ -141,8 +141,8 @@ def test_count_words_and_ends_sentence_equal_their_regexes(line):
 def test_remembered_verdicts_change_no_output():
     """The verdict memo (per rule set) gives every case article the cleaning it gets without it,
     and a full memo starts again instead of growing."""
-    import pipeline.cleaning.boilerplate as boilerplate
-    from pipeline.document import Document
+    import newsclean.cleaning.boilerplate as boilerplate
+    from newsclean.document import Document
 
     class Forgetful(dict):  # no memo at all: every line judged afresh
         def __setitem__(self, key, value):
@@ -169,8 +169,8 @@ def test_remembered_verdicts_change_no_output():
 def test_only_chrome_sized_lines_are_remembered():
     """A long line without spaces (a data URI, an unspaced CJK paragraph) is one word but no
     chrome: remembering it would let 16,384 of them hold gigabytes."""
-    from pipeline.cleaning.boilerplate import MAX_VERDICT_CHARS
-    from pipeline.document import Document
+    from newsclean.cleaning.boilerplate import MAX_VERDICT_CHARS
+    from newsclean.document import Document
 
     step = StripBoilerplate(RuleOptions(disabled=("another_missing_rule",)))
     step.rules.verdicts.clear()

@@ -12,12 +12,12 @@ import pytest
 
 from conftest import REPO, cli
 from hostile import hostile_lines
-from pipeline import clean_text
-from pipeline.cleaning.rules import RuleSet, build_ruleset, count_words, default_rules
-from pipeline.document import Document
-from pipeline.extract.limits import TimeLimitExceeded, time_limit
-from pipeline.options import LimitsOptions, Options, RuleOptions
-from pipeline.steps import apply_steps_to_batch, document_steps
+from newsclean import clean_text
+from newsclean.cleaning.rules import RuleSet, build_ruleset, count_words, default_rules
+from newsclean.document import Document
+from newsclean.extract.limits import TimeLimitExceeded, time_limit
+from newsclean.options import LimitsOptions, Options, RuleOptions
+from newsclean.steps import apply_steps_to_batch, document_steps
 
 MATCH_SECONDS = 0.05  # CPU time of one fullmatch on a 10 kB line: linear patterns take ~1 ms
 GUARD_SECONDS = 2.0  # wall clock: a catastrophic pattern is stopped here, so the test fails fast

@@ -23,11 +23,11 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from conftest import SHARED, cli
-from pipeline import run
-from pipeline.options import InputOptions, LimitsOptions, Options
-from pipeline.readers import read_documents
-from pipeline.readers.decode import decode_bytes
-from pipeline.readers.jsonl import read_jsonl
+from newsclean import run
+from newsclean.options import InputOptions, LimitsOptions, Options
+from newsclean.readers import read_documents
+from newsclean.readers.decode import decode_bytes
+from newsclean.readers.jsonl import read_jsonl
 
 PARAGRAPHS = [
     "The harbour ferry made its first crossing of the year on Monday, carrying commuters and a "

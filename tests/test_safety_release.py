@@ -1,7 +1,7 @@
 """Issue 16, items 1, 9, 10 and 13: where a run may publish, one run at a time per output, a
 validator that takes nothing its manifest does not vouch for, and options refused when wrong.
 
-Every test goes through the real CLI (`python -m pipeline ...`) on real folders."""
+Every test goes through the real CLI (`python -m newsclean ...`) on real folders."""
 from __future__ import annotations
 
 import hashlib
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, _env, cli, synthetic_corpus
-from pipeline.publish.validate import validate_release
+from newsclean.publish.validate import validate_release
 
 
 
@@ -140,7 +140,7 @@ def slow_input(tmp_path_factory) -> Path:
 
 def test_a_second_run_into_the_same_output_fails_at_once(tmp_path, slow_input):
     out = tmp_path / "dist"
-    first = subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(slow_input), "--out", str(out)],
+    first = subprocess.Popen([sys.executable, "-m", "newsclean", "run", str(slow_input), "--out", str(out)],
                              cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         staging = out.parent / f".{out.name}.staging-{first.pid}"
@@ -273,8 +273,8 @@ def test_known_names_and_the_users_own_rules_are_taken(tmp_path):
 
 
 def test_known_rule_names_lists_rules_families_and_context_rules():
-    from pipeline.cleaning.context import CONTEXT_RULE_NAMES
-    from pipeline.cleaning.rules import default_rules, known_rule_names
+    from newsclean.cleaning.context import CONTEXT_RULE_NAMES
+    from newsclean.cleaning.rules import default_rules, known_rule_names
 
     names = known_rule_names()
     assert {r.name for r in default_rules()} <= names and {r.family for r in default_rules()} <= names

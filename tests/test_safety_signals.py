@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, _env, cli, synthetic_corpus
-from pipeline.publish.validate import validate_release
+from newsclean.publish.validate import validate_release
 from test_safety_release import no_leftovers, one_line_error, snapshot
 
 
@@ -29,8 +29,8 @@ def corpus(tmp_path_factory) -> Path:
 
 
 def start(*args: str) -> subprocess.Popen:
-    """`python -m pipeline ARGS` in a session (process group) of its own."""
-    return subprocess.Popen([sys.executable, "-m", "pipeline", *args], cwd=REPO, env=_env(),
+    """`python -m newsclean ARGS` in a session (process group) of its own."""
+    return subprocess.Popen([sys.executable, "-m", "newsclean", *args], cwd=REPO, env=_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
 
@@ -135,7 +135,7 @@ def test_permission_denied_is_one_line(previous):
     try:
         drop = "-dac_override,-dac_read_search"
         result = subprocess.run(["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}", sys.executable,
-                                 "-m", "pipeline", "run", "seeds", "--out", str(previous)],
+                                 "-m", "newsclean", "run", "seeds", "--out", str(previous)],
                                 cwd=REPO, env=_env(), capture_output=True, text=True, timeout=300)
     finally:
         folder.chmod(0o755)
@@ -183,7 +183,7 @@ def test_sigterm_removes_its_staging_and_keeps_the_previous_release(previous, co
 
 def test_a_closed_stdout_is_one_line(tmp_path):
     out = tmp_path / "dist"
-    shell = f"{sys.executable} -m pipeline run seeds --out {out} | head -c 0"
+    shell = f"{sys.executable} -m newsclean run seeds --out {out} | head -c 0"
     result = subprocess.run(["bash", "-c", "set -o pipefail; " + shell], cwd=REPO, env=_env(),
                             capture_output=True, text=True, timeout=300)
     assert result.returncode != 0

@@ -8,8 +8,8 @@ from ftfy.badness import is_bad
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from schemas.checks import mojibake_candidates, mojibake_free, mojibake_needles, re2_equivalent, regex_absent
-from schemas.corpus import MARKER_LINES, _marker_pattern
+from newsclean.schemas.checks import mojibake_candidates, mojibake_free, mojibake_needles, re2_equivalent, regex_absent
+from newsclean.schemas.corpus import MARKER_LINES, _marker_pattern
 
 needles = mojibake_needles()
 NEEDLE_CHARS = sorted(needles[0] | needles[1]) if needles else []

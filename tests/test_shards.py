@@ -5,8 +5,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.options import PublishOptions
-from pipeline.publish.shards import merge_runs, reduce_runs, sort_table, write_parquet
+from newsclean.options import PublishOptions
+from newsclean.publish.shards import merge_runs, reduce_runs, sort_table, write_parquet
 
 SCHEMA = pa.schema([("id", pa.string()), ("line", pa.int64()), ("run", pa.int64())])
 OPTIONS = PublishOptions(compression="zstd", compression_level=1, row_group_rows=7)

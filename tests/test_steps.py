@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.document import Document
-from pipeline.options import Options
-from pipeline.readers import read_documents
-from pipeline.steps import apply_steps, apply_steps_to_batch, document_steps
+from newsclean.document import Document
+from newsclean.options import Options
+from newsclean.readers import read_documents
+from newsclean.steps import apply_steps, apply_steps_to_batch, document_steps
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -77,7 +77,7 @@ def test_a_broken_install_stops_the_run_instead_of_rejecting_every_document():
 def test_paragraph_starts_recorded_by_the_repair_equal_the_replayed_join():
     """corpus_row takes each paragraph's first input line from the repair step; replaying the
     join (what it did before, and still does for documents the repair did not see) agrees."""
-    from pipeline.publish.tables import paragraph_lines
+    from newsclean.publish.tables import paragraph_lines
 
     seeds = list(read_documents(sorted(SEEDS.glob("*.txt"))))
     split = []  # the seeds again with body lines broken mid-sentence, as scrapers do

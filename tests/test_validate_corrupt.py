@@ -17,7 +17,7 @@ import pytest
 
 from conftest import cli, with_column
 from conftest import rewrite_shard as rewrite
-from schemas import Duplicates, arrow_schema
+from newsclean.schemas import Duplicates, arrow_schema
 
 SHARD = "data/train-00000-of-00001.parquet"
 
@@ -28,7 +28,7 @@ def release(damageable_release: Path) -> Path:
 
 
 def invalid_reports(release: Path) -> tuple[str, dict]:
-    """The text and JSON reports of `python -m pipeline validate`, both of which must exit 1."""
+    """The text and JSON reports of `python -m newsclean validate`, both of which must exit 1."""
     with ThreadPoolExecutor(2) as pool:  # two processes at once: half the wait
         text, machine = pool.map(lambda extra: cli("validate", str(release), *extra), [(), ("--format", "json")])
     assert text.returncode == 1, text.stdout + text.stderr

@@ -193,7 +193,7 @@ def _mojibake_marks() -> re.Pattern:
     characters holds ("Ã", "Â", C1 controls ...; schemas/checks.py proves the set): a line
     without one is not looked at. Mojibake that only a pair of characters shows still costs its
     article (the schema check); a class of single characters keeps this search cheap."""
-    from schemas.checks import mojibake_needles
+    from newsclean.schemas.checks import mojibake_needles
 
     needles = mojibake_needles()
     if needles is None:

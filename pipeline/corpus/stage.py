@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
+from newsclean.schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 from ..executor import map_ordered, release_memory
 from ..options import CorpusOptions, TemplateOptions

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from schemas import Corpus, arrow_schema
+from newsclean.schemas import Corpus, arrow_schema
 
 from ..executor import release_memory
 from ..options import writer_level
@@ -285,17 +285,17 @@ def dataset_card(root: Path, manifest: dict) -> str:
         "from datasets import load_dataset",
         'ds = load_dataset("parquet", data_files="data/*.parquet", split="train")',
         "",
-        "from pipeline import load_corpus  # validates before returning (pip install newsclean)",
+        "from newsclean import load_corpus  # validates before returning (pip install newsclean)",
         'table = load_corpus(".")',
         "```",
         "",
-        "Check a copy in CI with `python -m pipeline validate <folder>` (exit 0 valid, 1 invalid).",
+        "Check a copy in CI with `newsclean validate <folder>` (exit 0 valid, 1 invalid).",
         "",
         "## Body model",
         "",
         "The model that judges the lines the rules left (`rule` `body_model` in `removals/`, with "
         "its `score`) ships inside newsclean (`pipeline/cleaning/body/body_model.npz`). It was "
-        "trained by `python3 -m pipeline.cleaning.body.train` on labelled lines of: the development "
+        "trained by `python3 -m newsclean.cleaning.body.train` on labelled lines of: the development "
         "split of WCXB, the Web Content Extraction Benchmark v1.0 by Murrough Foley "
         "(https://github.com/Murrough-Foley/web-content-extraction-benchmark), licensed CC-BY-4.0 "
         "(https://creativecommons.org/licenses/by/4.0/): 775 article pages rendered to text and "

@@ -6,7 +6,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
+from newsclean.schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 from .card import table_batches
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
+from newsclean.schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 from ..cleaning.rules import relaxed_families
 from ..version import __version__
@@ -29,7 +29,7 @@ def body_model_fingerprint() -> str:
     """The shipped body model's file: a retrained model can change the output as options do."""
     from importlib import resources
 
-    model = resources.files("pipeline.cleaning.body").joinpath("body_model.npz").read_bytes()
+    model = resources.files("newsclean.cleaning.body").joinpath("body_model.npz").read_bytes()
     return hashlib.sha256(model).hexdigest()
 
 

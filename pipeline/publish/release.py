@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
+from newsclean.schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 from ..corpus import CorpusStage
 from ..corpus.dedup import signature_field, signed_as

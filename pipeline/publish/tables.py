@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from schemas import Corpus, Rejects, Removals, arrow_schema
+from newsclean.schemas import Corpus, Rejects, Removals, arrow_schema
 
 from ..cleaning.repair import join_split_paragraphs
 from ..document import Document

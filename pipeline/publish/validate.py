@@ -19,8 +19,8 @@ import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
-from schemas.corpus import corpus_schema
+from newsclean.schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
+from newsclean.schemas.corpus import corpus_schema
 
 from ..executor import release_memory
 from .manifest_check import check_manifest, manifest_sha256

@@ -1,0 +1,78 @@
+"""The distribution installs one import name, `newsclean` (folders pipeline/ and schemas/ mapped
+onto it), holding every module and data file of the checkout; nothing generic at the top level."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, _env
+
+FOLDERS = {"pipeline": "newsclean", "schemas": "newsclean/schemas"}
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel `pip install .` installs, built from a copy of what the build reads (a build/
+    folder left in the checkout by an older layout would otherwise leak into it)."""
+    source, out = tmp_path_factory.mktemp("source"), tmp_path_factory.mktemp("wheel")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, source / name)
+    for folder in FOLDERS:
+        shutil.copytree(REPO / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0 and "Could not find a version that satisfies" in done.stderr:
+        pytest.skip("no package index to fetch the build backend from")
+    assert done.returncode == 0, done.stderr
+    (path,) = out.glob("newsclean-*.whl")
+    return path
+
+
+def test_the_wheel_has_newsclean_and_nothing_else_at_the_top(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {name.split("/")[0] for name in names}
+    assert tops == {"newsclean", wheel.name.split("-py")[0] + ".dist-info"}
+    entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt")))
+    assert b"newsclean = newsclean.cli:entry" in entry_points
+
+
+def test_the_wheel_holds_every_module_and_data_file_of_the_checkout(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    missing = []
+    for folder, package in FOLDERS.items():
+        for path in (REPO / folder).rglob("*"):
+            relative = path.relative_to(REPO / folder)
+            if path.is_dir() or "__pycache__" in path.parts or path.suffix == ".pyc":
+                continue
+            if f"{package}/{relative.as_posix()}" not in names:
+                missing.append(f"{folder}/{relative.as_posix()}")
+    assert not missing, f"left out of the wheel (pyproject.toml packages / package-data): {missing}"
+
+
+def test_installed_newsclean_imports_and_runs_with_no_generic_names(wheel, tmp_path):
+    """Installed alone into a folder, outside the checkout: `import newsclean` and `python -m
+    newsclean` work from there, and `pipeline` / `schemas` are not importable names."""
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True, timeout=300)
+    assert sorted(p.name for p in target.iterdir() if not p.name.endswith(".dist-info")) == ["bin", "newsclean"]
+    env = {**_env(), "PYTHONPATH": str(target)}
+    probe = ("import importlib.util, newsclean, newsclean.schemas\n"
+             "print(newsclean.__file__)\n"
+             "print(importlib.util.find_spec('pipeline'), importlib.util.find_spec('schemas'))\n"
+             "print(newsclean.clean_text('Headline here\\n\\nOne sentence of news text that is long enough.').text)\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    where, generic, _ = done.stdout.split("\n", 2)
+    assert Path(where).is_relative_to(target)
+    assert generic == "None None"
+    for command in ([sys.executable, "-m", "newsclean"], [str(target / "bin" / "newsclean")]):
+        done = subprocess.run([*command, "validate", str(tmp_path / "nowhere")], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and "nowhere" in done.stderr, (command, done.stderr)
