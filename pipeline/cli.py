@@ -25,28 +25,95 @@ NO_WRITE = {errno.EROFS: "the filesystem is read-only", errno.EACCES: "permissio
             errno.EPERM: "operation not permitted"}
 
 
+EXAMPLES = """examples:
+  newsclean run                          clean seeds/ into dist/
+  newsclean run news.jsonl.zst --out corpus --workers 4
+  newsclean validate corpus              check a release (exit 0 valid, 1 invalid)
+  newsclean inspect corpus ID            one document: its lines, what was removed and why
+  newsclean rules                        every rule and family --disable takes
+  newsclean report corpus                one HTML page with plots (report.html)
+"""
+RUN_EXAMPLES = """examples:
+  newsclean run                                    seeds/ -> dist/
+  newsclean run crawl/ --out corpus --workers 4    a folder, 4 processes
+  newsclean run a.warc.gz b.jsonl --disable related_link --pattern promo='Subscribe.*'
+  newsclean -q run crawl/ --out corpus             no progress line, no summary
+
+A progress line is shown on a terminal (not when stderr is redirected, nor with -q); the summary
+ends with the commands to look inside the release. Exit 0 when published, 1 when the release could
+not be written, 2 for bad options or inputs.
+"""
+VALIDATE_EXAMPLES = """examples:
+  newsclean validate dist
+  newsclean validate s3://bucket/corpus?region=eu-west-1 --format json
+"""
+
+
+class _StderrHandler(logging.StreamHandler):
+    """A log handler writing to whatever sys.stderr is when a record comes (the live progress
+    display wraps stderr while it runs, so log lines print above it)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 class Terminated(BaseException):
     """SIGTERM, raised in the main thread so the run unwinds (removing its staging folder) like
     Ctrl-C does, instead of dying where it stands."""
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsclean", description="Clean scraped news articles "
-                                     "into a validated, documented Parquet corpus.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every skipped file and rejection")
-    commands = parser.add_subparsers(dest="command", required=True)
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Examples kept as written; each option's default appended unless it is off or unset."""
 
-    run = commands.add_parser("run", help="clean inputs and publish the corpus")
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, False, [], argparse.SUPPRESS) and "default" not in text:
+            shown_default = " ".join(action.default) if isinstance(action.default, list) else action.default
+            text += f" (default: {shown_default})"
+        return text
+
+
+def _verbosity(default) -> argparse.ArgumentParser:
+    """-v / -q, taken before or after the subcommand (the subcommand's copy leaves the value
+    alone unless given: argparse would otherwise reset what was given before it)."""
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_mutually_exclusive_group()
+    group.add_argument("-v", "--verbose", action="count", default=default,
+                       help="log every skipped file and rejection (-vv: debug)")
+    group.add_argument("-q", "--quiet", action="store_true", default=default,
+                       help="no progress and no summary; only errors")
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .version import __version__
+
+    parser = argparse.ArgumentParser(prog="newsclean", description="Clean scraped news articles "
+                                     "into a validated, documented Parquet corpus.",
+                                     epilog=EXAMPLES, formatter_class=_Help, parents=[_verbosity(0)])
+    parser.add_argument("--version", action="version", version=f"newsclean {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = {"formatter_class": _Help, "parents": [_verbosity(argparse.SUPPRESS)]}
+
+    run = commands.add_parser("run", help="clean inputs and publish the corpus", epilog=RUN_EXAMPLES,
+                              description="Read INPUTs, clean every document, publish the corpus at\n"
+                              "--out (replaced atomically), print a summary.", **common)
     run.add_argument("inputs", nargs="*", default=["seeds"], metavar="INPUT",
-                     help="files or folders to read (default: seeds/)")
-    run.add_argument("--out", default="dist", metavar="DIR", help="published folder (default: dist/)")
-    run.add_argument("--config", metavar="TOML", help="options file overlaying the defaults")
+                     help="files or folders to read: .txt, .html/.htm(.gz), .warc(.gz), "
+                          ".jsonl(.gz/.zst), .parquet")
+    run.add_argument("--out", default="dist", metavar="DIR", help="published folder")
+    run.add_argument("--config", metavar="TOML", help="options file overlaying the defaults key by key")
     run.add_argument("--workers", type=int, metavar="N", help="worker processes (default 1)")
     run.add_argument("--disable", action="append", default=[], metavar="RULE",
                      help="switch off a rule or rule family (repeatable)")
     run.add_argument("--pattern", action="append", default=[], metavar="FAMILY=REGEX",
                      help="remove lines fully matching REGEX, recorded under FAMILY (repeatable)")
-    run.add_argument("--shard-rows", type=int, metavar="N", help="most rows per Parquet shard")
+    run.add_argument("--shard-rows", type=int, metavar="N", help=f"most rows per Parquet shard (default {Options().publish.shard_rows})")
     run.add_argument("--force", action="store_true",
                      help="replace --out even when it is a folder that is not a newsclean release, "
                           "or a release holding files its manifest does not list (they are deleted)")
@@ -54,9 +121,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="publish every near-duplicate copy instead of folding it into its cluster's "
                           "canonical article (exact copies are always folded)")
 
-    validate = commands.add_parser("validate", help="check a published folder (exit 0 valid, 1 invalid)")
+    validate = commands.add_parser("validate", help="check a published folder (exit 0 valid, 1 invalid)",
+                                   description="Check every file of a release against its manifest and the "
+                                   "schemas; exit 0 valid, 1 invalid (every violation listed), 2 unreadable.",
+                                   epilog=VALIDATE_EXAMPLES, **common)
     validate.add_argument("directory", nargs="?", default="dist", metavar="DIR",
-                          help="a local folder or a URI pyarrow reads (file://, s3://, gs://); default: dist")
+                          help="a local folder or a URI pyarrow reads (file://, s3://, gs://)")
     validate.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
@@ -100,8 +170,11 @@ def _run(args: argparse.Namespace) -> int:
         build_ruleset(options.rules)  # a bad user pattern fails here, before any work
     except (ValueError, OSError) as exc:
         return _error(f"bad options: {exc}", USAGE_ERROR)
+    from .progress import progress_for
+
     try:
-        summary = run(args.inputs, args.out, options, force=args.force)
+        summary = run(args.inputs, args.out, options, force=args.force,
+                      observer=progress_for(args.inputs, args.quiet))
     except (FileNotFoundError, OutputRefused) as exc:
         if isinstance(exc, FileNotFoundError) and not str(exc).startswith("input not found"):
             return _error(_os_error(exc, args.out), 1)
@@ -110,7 +183,14 @@ def _run(args: argparse.Namespace) -> int:
         return _error(str(exc), 1)
     except OSError as exc:
         return _error(_os_error(exc, args.out), 1)
-    print(summary.to_text())
+    from rich.console import Console
+
+    from .summary import log_rejections, render
+
+    log_rejections(Path(args.out))
+    if not args.quiet:
+        print(summary.to_text().splitlines()[0], flush=True)
+        render(summary, options.workers, Console(highlight=False))
     return 0
 
 
@@ -176,8 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse and dispatch; whatever stops the command (Ctrl-C, SIGTERM, a closed stdout) ends it
     with one `newsclean:` line and a non-zero code, not a traceback."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    _log_to_stderr(args)
     on_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if on_main else None
     try:
@@ -197,6 +276,18 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _log_to_stderr(args: argparse.Namespace) -> None:
+    """newsclean's loggers at INFO with -v (DEBUG with -vv), ERROR with -q, else WARNING; other
+    libraries' at WARNING. The handler writes to whatever sys.stderr is when a record comes, so
+    that the live progress line (which wraps stderr) stays below the log lines."""
+    level = (logging.ERROR if args.quiet else logging.DEBUG if args.verbose > 1
+             else logging.INFO if args.verbose else logging.WARNING)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    logging.getLogger("newsclean").setLevel(level)
 
 
 def _terminate(signum, frame) -> None:

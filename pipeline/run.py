@@ -19,6 +19,7 @@ from .corpus import CorpusReport
 from .document import Document
 from .executor import collector_for_run, map_ordered
 from .options import Options
+from .progress import RunObserver
 from .publish.metadata import write_release_metadata
 from .publish.release import ReleaseBuilder, ReleaseFailed
 from .publish.target import OutputLock, OutputLocked, OutputRefused, check_output
@@ -133,14 +134,16 @@ def check_options(options: Options) -> None:
 
 
 def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
-        options: Options = Options(), force: bool = False) -> RunSummary:
+        options: Options = Options(), force: bool = False,
+        observer: RunObserver = RunObserver()) -> RunSummary:
     """Clean every input document and publish the corpus at `out`, replacing it atomically.
 
     `out` must be absent, empty or a previous release (`publish.target.check_output`; `force`
     replaces any folder), and outside every input. Returns the summary; raises
     FileNotFoundError for a missing input, ValueError for wrong options, OutputRefused for such
     an `out`, OutputLocked while another run writes to it, and ReleaseFailed when the new
-    release cannot be completed (the previous one at `out` is then untouched).
+    release cannot be completed (the previous one at `out` is then untouched). `observer` is
+    told the stage and counts as the run goes (the CLI's progress line).
     """
     started = time.perf_counter()
     check_options(options)
@@ -154,7 +157,10 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     out.parent.mkdir(parents=True, exist_ok=True)
     with OutputLock(out), collector_for_run(options.workers):
         check_output(out, paths, force)  # again, now that no other run can change it
-        summary = _publish(paths, out, options)
+        try:
+            summary = _publish(paths, out, options, observer)
+        finally:
+            observer.close()
     summary.seconds = time.perf_counter() - started
     log.info(summary.to_text())
     log.info("corpus stage time / peak memory (this process): %s", ", ".join(
@@ -162,7 +168,7 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     return summary
 
 
-def _publish(paths: list[Path], out: Path, options: Options) -> RunSummary:
+def _publish(paths: list[Path], out: Path, options: Options, observer: RunObserver) -> RunSummary:
     """The run itself: batches through the steps, then the corpus stage and the release.
 
     Whatever stops it (an error, Ctrl-C, SIGTERM through the CLI's handler) removes its staging
@@ -171,11 +177,14 @@ def _publish(paths: list[Path], out: Path, options: Options) -> RunSummary:
     fingerprint = InputFingerprint()
     builder = ReleaseBuilder(out, options.publish, options.corpus, options.workers)
     try:
-        batches = _batches(fingerprint.watch(read_documents(paths, skipped, options.input, decode=False, limits=options.limits)), options.batch_docs)
+        docs = fingerprint.watch(read_documents(paths, skipped, options.input, decode=False, limits=options.limits))
+        batches = _batches(observer.watch(docs), options.batch_docs)
         work = partial(process_batch, options=options)
         for result in map_ordered(work, batches, workers=options.workers):
             result: BatchResult
             builder.add(result.data, result.removals, result.rejects, result.line_counts)
+            observer.batch(result.data.num_rows, result.rejects.num_rows)
+        observer.stage("corpus stage and writing")
         files = builder.write_tables()
         summary = RunSummary(
             out=str(out), read=fingerprint.documents, published=builder.counts["published"],
@@ -184,7 +193,9 @@ def _publish(paths: list[Path], out: Path, options: Options) -> RunSummary:
             rejected_by_reason=dict(sorted(builder.rejected_by_reason.items())),
             removed_by_rule=dict(sorted(builder.removed_by_rule.items())),
             input_bytes=fingerprint.bytes, corpus=builder.corpus.report)
+        observer.stage("writing the card")
         write_release_metadata(builder, files, summary, options, fingerprint.hexdigest())
+        observer.stage("checking the release")
         builder.publish()
     except BaseException as exc:
         builder.abandon()
