@@ -43,6 +43,10 @@ A progress line is shown on a terminal (not when stderr is redirected, nor with 
 ends with the commands to look inside the release. Exit 0 when published, 1 when the release could
 not be written, 2 for bad options or inputs.
 """
+INSPECT_EXAMPLES = """examples:
+  newsclean inspect dist 000_fa4969b52f2499a1
+  newsclean inspect corpus some-id | less -R
+"""
 VALIDATE_EXAMPLES = """examples:
   newsclean validate dist
   newsclean validate s3://bucket/corpus?region=eu-west-1 --format json
@@ -128,6 +132,19 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("directory", nargs="?", default="dist", metavar="DIR",
                           help="a local folder or a URI pyarrow reads (file://, s3://, gs://)")
     validate.add_argument("--format", choices=("text", "json"), default="text")
+
+    inspect = commands.add_parser("inspect", help="show one document: its lines, what was removed and why",
+                                  description="One document of a release: a published one's lines in input "
+                                  "order,\nremoved ones struck through with their rule and family, then its "
+                                  "metadata;\na rejected one's reason, failed checks and input; a folded "
+                                  "copy's article.", epilog=INSPECT_EXAMPLES, **common)
+    inspect.add_argument("directory", metavar="DIR", help="a release folder")
+    inspect.add_argument("doc_id", metavar="ID", help="the document's id (as in data/, rejects/ or duplicates/)")
+
+    rules = commands.add_parser("rules", help="list every rule and family --disable takes",
+                                description="Every rule, grouped by family, in the order an article meets "
+                                "them,\nwith where it applies and an example line.", **common)
+    rules.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
 
@@ -226,6 +243,29 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _inspect(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .inspect import NotFound, render
+
+    release = Path(args.directory)
+    if not (release / "manifest.json").is_file():
+        return _error(f"{args.directory} is not a newsclean release (no manifest.json)", USAGE_ERROR)
+    try:
+        render(release, args.doc_id, Console(highlight=False))
+    except NotFound as exc:
+        return _error(str(exc), 1)
+    return 0
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from .rules_list import rule_rows, rules_json, rules_text
+
+    rows = rule_rows()
+    print(rules_json(rows) if args.format == "json" else rules_text(rows))
+    return 0
+
+
 def _unreadable(location: str) -> str | None:
     """Why the location cannot be validated (exit 2, not 1: nothing was checked), or None."""
     import pyarrow.fs as pafs
@@ -260,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     on_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if on_main else None
     try:
-        return _run(args) if args.command == "run" else _validate(args)
+        return COMMANDS[args.command](args)
     except (KeyboardInterrupt, Terminated) as exc:
         what, code = ("interrupted", INTERRUPTED) if isinstance(exc, KeyboardInterrupt) else ("terminated", TERMINATED)
         if args.command != "run":
@@ -276,6 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+COMMANDS = {"run": _run, "validate": _validate, "inspect": _inspect, "rules": _rules}
 
 
 def _log_to_stderr(args: argparse.Namespace) -> None:
