@@ -9,7 +9,7 @@ import pyarrow.fs as pafs
 
 from .document import Document
 from .options import Options
-from .publish.storage import join, resolve
+from .publish.storage import join, resolve, shown
 from .publish.validate import validate_release
 from .steps import apply_steps, document_steps
 
@@ -42,6 +42,9 @@ def load_corpus(path: str | os.PathLike = "dist", *, filesystem: pafs.FileSystem
     same filesystem, so a remote release is checked exactly like a local one.
     """
     fs, root = resolve(path, filesystem)
+    if fs.get_file_info(join(root, "manifest.json")).type != pafs.FileType.File:
+        raise FileNotFoundError(f"no release at {shown(os.fspath(path))}: manifest.json is missing (a release "
+                                "is complete only once its manifest is written, last)")
     if validate:
         report = validate_release(path, filesystem)
         if not report.ok:

@@ -118,6 +118,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--pattern", action="append", default=[], metavar="FAMILY=REGEX",
                      help="remove lines fully matching REGEX, recorded under FAMILY (repeatable)")
     run.add_argument("--shard-rows", type=int, metavar="N", help=f"most rows per Parquet shard (default {Options().publish.shard_rows})")
+    run.add_argument("--engine", choices=("local", "ray"), default="local",
+                     help="where the per-document steps run: this machine (default) or a Ray cluster "
+                          "(pip install 'newsclean[ray]'); the release is the same bytes")
+    run.add_argument("--address", metavar="ADDR", help="with --engine ray: the cluster to join "
+                     "('auto', 'HOST:6379', 'ray://HOST:10001'); default: a local Ray")
     run.add_argument("--force", action="store_true",
                      help="replace --out even when it is a folder that is not a newsclean release, "
                           "or a release holding files its manifest does not list (they are deleted)")
@@ -185,12 +190,14 @@ def _run(args: argparse.Namespace) -> int:
         check_options(options)
         from .cleaning.rules import build_ruleset
         build_ruleset(options.rules)  # a bad user pattern fails here, before any work
+        from .engines import engine_named
+        engine = engine_named(args.engine, args.address)
     except (ValueError, OSError) as exc:
         return _error(f"bad options: {exc}", USAGE_ERROR)
     from .progress import progress_for
 
     try:
-        summary = run(args.inputs, args.out, options, force=args.force,
+        summary = run(args.inputs, args.out, options, force=args.force, engine=engine,
                       observer=progress_for(args.inputs, args.quiet))
     except (FileNotFoundError, OutputRefused) as exc:
         if isinstance(exc, FileNotFoundError) and not str(exc).startswith("input not found"):
@@ -202,6 +209,11 @@ def _run(args: argparse.Namespace) -> int:
         return _error(_os_error(exc, args.out), 1)
     from rich.console import Console
 
+    from .publish.remote import is_remote
+
+    if is_remote(args.out):  # the summary table reads the release's tables from a local folder
+        print(summary.to_text())
+        return 0
     from .summary import log_rejections, render
 
     log_rejections(Path(args.out))

@@ -6,6 +6,8 @@ import ctypes
 import ctypes.util
 import hashlib
 import logging
+import os
+import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,11 +19,15 @@ from typing import Iterable, Iterator
 from .batch import BatchResult, process_batch
 from .corpus import CorpusReport
 from .document import Document
-from .executor import collector_for_run, map_ordered
+from .engines import Engine, LocalEngine
+from .engines.staging import UnitStage, staged_results
+from .executor import collector_for_run
 from .options import Options
 from .progress import RunObserver
 from .publish.metadata import write_release_metadata
 from .publish.release import ReleaseBuilder, ReleaseFailed
+from .publish.remote import build_folder, check_remote_output, is_remote, upload_release
+from .publish.storage import shown
 from .publish.target import OutputLock, OutputLocked, OutputRefused, check_output
 from .readers import read_documents
 
@@ -134,16 +140,19 @@ def check_options(options: Options) -> None:
 
 
 def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
-        options: Options = Options(), force: bool = False,
+        options: Options = Options(), force: bool = False, engine: Engine = LocalEngine(),
         observer: RunObserver = RunObserver()) -> RunSummary:
     """Clean every input document and publish the corpus at `out`, replacing it atomically.
 
     `out` must be absent, empty or a previous release (`publish.target.check_output`; `force`
-    replaces any folder), and outside every input. Returns the summary; raises
+    replaces any folder), and outside every input; a URI (s3://, gs://) publishes to that object
+    store, the manifest written last (`publish.remote`). Returns the summary; raises
     FileNotFoundError for a missing input, ValueError for wrong options, OutputRefused for such
     an `out`, OutputLocked while another run writes to it, and ReleaseFailed when the new
-    release cannot be completed (the previous one at `out` is then untouched). `observer` is
-    told the stage and counts as the run goes (the CLI's progress line).
+    release cannot be completed (the previous one at `out` is then untouched). `engine`: where
+    the per-document steps run (`engines.LocalEngine`, `engines.RayEngine`); the release is
+    the same bytes with either. `observer` is told the stage and counts as the run goes (the
+    CLI's progress line).
     """
     started = time.perf_counter()
     check_options(options)
@@ -151,6 +160,10 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     for path in paths:
         if not path.exists():
             raise FileNotFoundError(f"input not found: {path}")
+    remote = os.fspath(out) if is_remote(out) else None
+    if remote is not None:  # built in a local folder of its own, then uploaded (publish.remote)
+        check_remote_output(remote, force)
+        out, force = build_folder(remote), True
     out = Path(out)
     check_output(out, paths, force)  # before anything is made: a refused run leaves no trace
     _return_freed_memory()
@@ -158,9 +171,13 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     with OutputLock(out), collector_for_run(options.workers):
         check_output(out, paths, force)  # again, now that no other run can change it
         try:
-            summary = _publish(paths, out, options, observer)
+            summary = _publish(paths, out, options, engine, observer)
         finally:
             observer.close()
+        if remote is not None:
+            upload_release(out, remote)
+            shutil.rmtree(out)
+            summary.out = shown(remote)
     summary.seconds = time.perf_counter() - started
     log.info(summary.to_text())
     log.info("corpus stage time / peak memory (this process): %s", ", ".join(
@@ -168,7 +185,8 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     return summary
 
 
-def _publish(paths: list[Path], out: Path, options: Options, observer: RunObserver) -> RunSummary:
+def _publish(paths: list[Path], out: Path, options: Options, engine: Engine,
+             observer: RunObserver) -> RunSummary:
     """The run itself: batches through the steps, then the corpus stage and the release.
 
     Whatever stops it (an error, Ctrl-C, SIGTERM through the CLI's handler) removes its staging
@@ -180,7 +198,8 @@ def _publish(paths: list[Path], out: Path, options: Options, observer: RunObserv
         docs = fingerprint.watch(read_documents(paths, skipped, options.input, decode=False, limits=options.limits))
         batches = _batches(observer.watch(docs), options.batch_docs)
         work = partial(process_batch, options=options)
-        for result in map_ordered(work, batches, workers=options.workers):
+        stage = UnitStage.beside(out, paths, options) if engine.stages_units else None
+        for result in staged_results(engine, work, batches, options.workers, stage):
             result: BatchResult
             builder.add(result.data, result.removals, result.rejects, result.line_counts)
             observer.batch(result.data.num_rows, result.rejects.num_rows)
@@ -197,6 +216,8 @@ def _publish(paths: list[Path], out: Path, options: Options, observer: RunObserv
         write_release_metadata(builder, files, summary, options, fingerprint.hexdigest())
         observer.stage("checking the release")
         builder.publish()
+        if stage is not None:
+            stage.remove_all()  # published: a later run has nothing to resume
     except BaseException as exc:
         builder.abandon()
         if builder.published:
@@ -205,4 +226,4 @@ def _publish(paths: list[Path], out: Path, options: Options, observer: RunObserv
     return summary
 
 
-__all__ = ["run", "check_options", "RunSummary", "ReleaseFailed", "OutputLocked", "OutputRefused"]
+__all__ = ["run", "Engine", "LocalEngine", "check_options", "RunSummary", "ReleaseFailed", "OutputLocked", "OutputRefused"]

@@ -410,7 +410,20 @@ def _open(directory, filesystem) -> tuple[Release | None, Report, tuple[str, ...
     if not release.files("data", ".parquet"):
         report.add("data/", "no Parquet files: not a published corpus")
         return None, report, ()
+    if not has_manifest(release):
+        report.add("manifest.json", NO_MANIFEST)
+        return None, report, ()
     return release, report, check_manifest(release, report)
+
+
+# A release is visible once its manifest is written, last (on an object store, which has no
+# atomic rename, nothing else marks it whole): without one, the files are no release at all.
+NO_MANIFEST = ("missing: no release here (a release is complete only once its manifest.json is "
+               "written, last; a run still writing or cut short leaves none)")
+
+
+def has_manifest(release: Release) -> bool:
+    return release.info("manifest.json").type == pafs.FileType.File
 
 
 def validate_audit_tables(directory: str | os.PathLike, kinds: Iterable[str],

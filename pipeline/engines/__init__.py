@@ -1,0 +1,10 @@
+"""Where the per-document steps run: in this process and its forked workers (`LocalEngine`, the
+default) or in actors of a Ray cluster (`RayEngine`). An engine only maps `process_batch` over
+the batches, in input order; reading, the corpus stage and publishing are the same code for every
+engine, so the release is the same bytes whichever runs the steps."""
+from __future__ import annotations
+
+from .base import Engine, LocalEngine, engine_named
+from .ray_actors import RayEngine
+
+__all__ = ["Engine", "LocalEngine", "RayEngine", "engine_named"]

@@ -1,0 +1,47 @@
+"""The engine contract, and the local engine (a process pool on this machine)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, Protocol, TypeVar
+
+from ..executor import map_ordered
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+class Engine(Protocol):
+    """Runs `fn` over `items`, giving the results in input order with a bounded number in flight."""
+
+    name: str
+    stages_units: bool  # results staged per unit, so that a run cut short resumes (engines.staging)
+
+    def map_ordered(self, fn: Callable[[Item], Result], items: Iterable[Item], workers: int) -> Iterator[Result]:
+        ...
+
+
+@dataclass(frozen=True)
+class LocalEngine:
+    """This process, or `workers` processes forked from it (`executor.map_ordered`)."""
+
+    name: str = "local"
+    # not staged: one machine's run is cheaper to redo than to write every batch's results twice
+    stages_units: bool = False
+
+    def map_ordered(self, fn: Callable[[Item], Result], items: Iterable[Item], workers: int) -> Iterator[Result]:
+        return map_ordered(fn, items, workers=workers)
+
+
+def engine_named(name: str, address: str | None = None) -> Engine:
+    """The engine the CLI's `--engine NAME [--address ADDR]` asks for."""
+    if name == "local":
+        if address is not None:
+            raise ValueError("--address is for --engine ray (the Ray cluster to join)")
+        return LocalEngine()
+    if name == "ray":
+        from .ray_actors import RayEngine, ray_missing
+
+        if ray_missing():
+            raise ValueError("--engine ray needs Ray: pip install 'newsclean[ray]'")
+        return RayEngine(address=address)
+    raise ValueError(f"unknown engine {name!r}; known: local, ray")

@@ -1,0 +1,95 @@
+"""Publishing to an object store (`s3://`, `gs://`, any URI pyarrow's filesystems take).
+
+An object store has no atomic rename, so a release there becomes visible by its manifest: the
+release is built and checked in a local folder as usual (`ReleaseBuilder`), then uploaded with
+manifest.json written last; a replaced release loses its manifest first. Readers (`validate`,
+`load_corpus`) treat a folder without a manifest as no release, so at no moment is a half-written
+or half-replaced release taken for a whole one. Two runs writing to one URI at once are not
+prevented (an object store has no lock; a local output's `OutputLock` does not reach it).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pyarrow.fs as pafs
+
+from .storage import join, resolve, shown
+from .target import RELEASE_FILES, OutputRefused
+
+MANIFEST = "manifest.json"
+BLOCK = 8 << 20  # bytes read and written at a time while uploading
+
+
+def is_remote(out: str | os.PathLike) -> bool:
+    """A URI of another filesystem than the local one (file:// and plain paths are local)."""
+    text = os.fspath(out)
+    return "://" in text and not text.startswith("file://")
+
+
+def build_folder(uri: str) -> Path:
+    """The local folder a release for `uri` is built in: the same for every run to that URI (so
+    a run cut short resumes from its staged units), under the system's temporary folder."""
+    key = hashlib.sha256(shown(uri).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / "newsclean-builds" / key / "release"
+
+
+def _listing(fs: pafs.FileSystem, root: str) -> list[str]:
+    selector = pafs.FileSelector(root, recursive=True, allow_not_found=True)
+    return sorted(info.path[len(root) + 1:] for info in fs.get_file_info(selector)
+                  if info.type == pafs.FileType.File)
+
+
+def _listed_by_manifest(fs: pafs.FileSystem, root: str) -> set[str] | None:
+    """The files the release at `root` accounts for, or None without a newsclean manifest."""
+    try:
+        with fs.open_input_stream(join(root, MANIFEST)) as stream:
+            manifest = json.loads(stream.readall().decode("utf-8"))
+        if manifest["producer"]["package"] != "newsclean":
+            return None
+        return {entry["path"] for entry in manifest["files"]} | set(RELEASE_FILES)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def check_remote_output(uri: str, force: bool = False) -> None:
+    """Raise OutputRefused unless a run may publish at `uri`: nothing there, a previous release
+    holding only what its manifest lists, or anything with `force` (as `target.check_output`)."""
+    fs, root = resolve(uri)
+    existing = _listing(fs, root)
+    if not existing or force:
+        return
+    listed = _listed_by_manifest(fs, root)
+    if listed is None:
+        raise OutputRefused(f"--out {shown(uri)} holds files and no newsclean manifest.json, so a run "
+                            "would delete them; choose another --out, or pass --force to replace it")
+    unlisted = [name for name in existing if name not in listed]
+    if unlisted:
+        raise OutputRefused(f"--out {shown(uri)} is a newsclean release but also holds files its manifest "
+                            f"does not list ({', '.join(unlisted[:3])}); move them, or pass --force")
+
+
+def _upload(source: Path, fs: pafs.FileSystem, target: str) -> None:
+    with source.open("rb") as handle, fs.open_output_stream(target) as stream:
+        for block in iter(lambda: handle.read(BLOCK), b""):
+            stream.write(block)
+
+
+def upload_release(folder: Path, uri: str) -> None:
+    """Put the release built in `folder` at `uri`: the old release's manifest deleted first (it is
+    then absent to readers), its files next, the new files, and the new manifest last."""
+    fs, root = resolve(uri)
+    old = _listing(fs, root)
+    if MANIFEST in old:
+        fs.delete_file(join(root, MANIFEST))
+    for name in old:
+        if name != MANIFEST:
+            fs.delete_file(join(root, name))
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    for name in names:
+        if name != MANIFEST:
+            _upload(folder / name, fs, join(root, name))
+    _upload(folder / MANIFEST, fs, join(root, MANIFEST))

@@ -1,0 +1,110 @@
+"""`--engine ray`: the per-document steps in actors of a local Ray (2 CPUs), the release byte for
+byte the one of `--engine local`, in any input order."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from conftest import cli
+from newsclean import run
+from newsclean.engines import RayEngine, engine_named
+from newsclean.options import Options
+from test_determinism import _corpus, _release_bytes
+
+ray = pytest.importorskip("ray")
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(num_cpus=2, include_dashboard=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> tuple[list[Path], dict[str, bytes]]:
+    """The multi-source corpus (template lines, copies, bad records) and its local release."""
+    root = tmp_path_factory.mktemp("ray")
+    (root / "in").mkdir()
+    inputs = _corpus(root / "in")
+    run(inputs, root / "local", dataclasses.replace(Options(), batch_docs=10))
+    return inputs, _release_bytes(root / "local")
+
+
+def test_ray_publishes_the_local_release_byte_for_byte(local_ray, corpus, tmp_path):
+    inputs, local = corpus
+    for name, order, batch_docs in (("forward", inputs, 10), ("backward", inputs[::-1], 4)):
+        out = tmp_path / name
+        summary = run(order, out, dataclasses.replace(Options(), batch_docs=batch_docs), engine=RayEngine())
+        assert summary.published > 0 and summary.rejected > 0
+        got = _release_bytes(out)
+        assert sorted(got) == sorted(local)
+        assert [n for n in local if got[n] != local[n]] == [], name
+    # the steps ran in the engine's actors (the state API's public form needs the dashboard)
+    actors = ray._private.state.actors().values()
+    assert sum(actor.get("ActorClassName") == "StepsActor" for actor in actors) >= 2
+
+
+def test_ray_pool_stays_below_the_cpu_count(local_ray):
+    assert RayEngine().pool_size(ray) == 1  # 2 CPUs: one for the driver
+    assert RayEngine(actors=3).pool_size(ray) == 3
+
+
+def test_the_cli_runs_the_ray_engine(corpus, tmp_path):
+    """A local Ray started by the CLI itself (no --address), as a user without a cluster runs it."""
+    inputs, local = corpus
+    out = tmp_path / "cli"
+    result = cli("run", *map(str, inputs[::-1]), "--out", str(out), "--engine", "ray")
+    assert result.returncode == 0, result.stderr
+    assert _release_bytes(out) == local
+    assert cli("validate", str(out)).returncode == 0
+
+
+def test_engine_names_and_their_mistakes():
+    assert engine_named("local").name == "local"
+    assert engine_named("ray", "auto") == RayEngine(address="auto")
+    with pytest.raises(ValueError, match="--address is for --engine ray"):
+        engine_named("local", "auto")
+    with pytest.raises(ValueError, match="unknown engine 'spark'"):
+        engine_named("spark")
+
+
+def test_a_killed_ray_run_resumes_from_its_staged_units(local_ray, tmp_path_factory, tmp_path):
+    """The driver killed (SIGKILL) once a few units are staged: no release appears, the units
+    stay; the next run takes them back instead of cleaning them again and publishes the bytes of
+    a local run. Both runs join the test's Ray cluster (`--address`)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import REPO, synthetic_corpus
+
+    corpus = synthetic_corpus(tmp_path_factory, "resume", 400)
+    config = tmp_path / "small-batches.toml"
+    config.write_text("batch_docs = 8\n", encoding="utf-8")
+    out = tmp_path / "dist"
+    run([corpus], tmp_path / "local", dataclasses.replace(Options(), batch_docs=8))
+    address = ray.get_runtime_context().gcs_address
+    command = [sys.executable, "-m", "newsclean", "-v", "run", str(corpus), "--out", str(out),
+               "--config", str(config), "--engine", "ray", "--address", address]
+    driver = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and driver.poll() is None:
+        if len(list(tmp_path.glob(".dist.units-*/unit-*/done"))) >= 3:
+            break
+        time.sleep(0.01)
+    assert driver.poll() is None, "the run ended before it could be killed:\n" + driver.stderr.read().decode()
+    os.kill(driver.pid, signal.SIGKILL)
+    driver.wait()
+    driver.stderr.close()
+    staged = len(list(tmp_path.glob(".dist.units-*/unit-*/done")))
+    assert staged >= 3 and not out.exists()
+    resumed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming: {staged} units already staged" in resumed.stderr
+    assert _release_bytes(out) == _release_bytes(tmp_path / "local")
+    assert not list(tmp_path.glob(".dist.units-*"))  # published: the units are gone

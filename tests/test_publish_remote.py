@@ -1,0 +1,114 @@
+"""A run publishing to an S3 API (moto's server, in-process): the same bytes as a local release,
+the manifest written last, and a prefix without a manifest taken as no release at all."""
+from __future__ import annotations
+
+import dataclasses
+
+import pyarrow.fs as pafs
+import pytest
+
+from conftest import cli
+from newsclean import run
+from newsclean.api import load_corpus
+from newsclean.options import Options
+from newsclean.publish.remote import is_remote
+from newsclean.publish.target import OutputRefused
+from newsclean.publish.validate import validate_release
+from test_determinism import _corpus, _release_bytes
+
+moto_server = pytest.importorskip("moto.server", reason="moto[server] is not installed")
+
+
+@pytest.fixture(scope="module")
+def s3():
+    """(the S3 filesystem, a function giving the s3:// URI of a key prefix) on moto's server."""
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    fs = pafs.S3FileSystem(access_key="test", secret_key="test", region="us-east-1",
+                           endpoint_override=f"http://{host}:{port}", allow_bucket_creation=True,
+                           allow_delayed_open=True)
+    fs.create_dir("corpus")
+
+    # allow_delayed_open: small objects are sent with one PUT (moto fumbles multipart uploads)
+    def uri(prefix: str) -> str:
+        return (f"s3://test:test@corpus/{prefix}?region=us-east-1&allow_delayed_open=true"
+                f"&endpoint_override=http%3A%2F%2F{host}%3A{port}")
+
+    yield fs, uri
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory):
+    root = tmp_path_factory.mktemp("remote")
+    (root / "in").mkdir()
+    inputs = _corpus(root / "in")
+    run(inputs, root / "local")
+    return inputs, root / "local"
+
+
+def _remote_bytes(fs: pafs.FileSystem, prefix: str) -> dict[str, bytes]:
+    found = {}
+    for info in fs.get_file_info(pafs.FileSelector(f"corpus/{prefix}", recursive=True)):
+        if info.type == pafs.FileType.File:
+            with fs.open_input_stream(info.path) as stream:
+                found[info.path[len(f"corpus/{prefix}/"):]] = stream.readall()
+    return dict(sorted(found.items()))
+
+
+def test_a_release_written_to_s3_validates_loads_and_is_the_local_bytes(s3, local):
+    fs, uri = s3
+    inputs, folder = local
+    summary = run(inputs, uri("dist"))
+    assert "test:test" not in summary.out
+    assert _remote_bytes(fs, "dist") == _release_bytes(folder)
+    assert validate_release(uri("dist")).ok
+    assert load_corpus(uri("dist")).equals(load_corpus(folder))
+    # replaced by a release of more, smaller shards: nothing of the old one is left beside it
+    run(inputs, uri("dist"), dataclasses.replace(Options(), publish=dataclasses.replace(
+        Options().publish, shard_rows=20)))
+    assert validate_release(uri("dist")).ok
+    assert len([n for n in _remote_bytes(fs, "dist") if n.startswith("data/")]) > 1
+    run(inputs, uri("dist"))
+    assert _remote_bytes(fs, "dist") == _release_bytes(folder)
+
+
+def test_without_its_manifest_a_release_is_absent(s3, local):
+    fs, uri = s3
+    inputs, _ = local
+    run(inputs, uri("cut-short"))
+    fs.delete_file("corpus/cut-short/manifest.json")  # as a run killed while uploading leaves it
+    report = validate_release(uri("cut-short"))
+    assert not report.ok and [v.check for v in report.violations][0].startswith("missing: no release here")
+    with pytest.raises(FileNotFoundError, match="no release at"):
+        load_corpus(uri("cut-short"), validate=False)
+    result = cli("validate", uri("cut-short"))
+    assert result.returncode == 1 and "no release here" in result.stdout + result.stderr
+
+
+def test_foreign_files_at_the_uri_are_not_replaced_without_force(s3, local):
+    fs, uri = s3
+    inputs, _ = local
+    with fs.open_output_stream("corpus/theirs/notes.txt") as stream:
+        stream.write(b"not ours")
+    with pytest.raises(OutputRefused, match="no newsclean manifest.json"):
+        run(inputs, uri("theirs"))
+    assert _remote_bytes(fs, "theirs") == {"notes.txt": b"not ours"}
+    run(inputs, uri("theirs"), force=True)
+    assert validate_release(uri("theirs")).ok
+
+
+def test_the_cli_publishes_to_s3(s3, local):
+    fs, uri = s3
+    inputs, folder = local
+    result = cli("run", *map(str, inputs), "--out", uri("from-cli"))
+    assert result.returncode == 0, result.stderr
+    assert "test:test" not in result.stdout + result.stderr
+    assert _remote_bytes(fs, "from-cli") == _release_bytes(folder)
+    assert cli("validate", uri("from-cli")).returncode == 0
+
+
+def test_which_outputs_are_remote():
+    assert is_remote("s3://bucket/dist") and is_remote("gs://bucket/dist")
+    assert not is_remote("dist") and not is_remote("file:///srv/dist")
