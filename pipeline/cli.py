@@ -191,7 +191,7 @@ def _run(args: argparse.Namespace) -> int:
         from .cleaning.rules import build_ruleset
         build_ruleset(options.rules)  # a bad user pattern fails here, before any work
         from .engines import engine_named
-        engine = engine_named(args.engine, args.address)
+        engine = engine_named(args.engine, args.address, args.workers)
     except (ValueError, OSError) as exc:
         return _error(f"bad options: {exc}", USAGE_ERROR)
     from .progress import progress_for

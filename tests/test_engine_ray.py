@@ -65,6 +65,7 @@ def test_the_cli_runs_the_ray_engine(corpus, tmp_path):
 def test_engine_names_and_their_mistakes():
     assert engine_named("local").name == "local"
     assert engine_named("ray", "auto") == RayEngine(address="auto")
+    assert engine_named("ray", None, 3) == RayEngine(actors=3)  # --workers: the actors
     with pytest.raises(ValueError, match="--address is for --engine ray"):
         engine_named("local", "auto")
     with pytest.raises(ValueError, match="unknown engine 'spark'"):

@@ -32,8 +32,9 @@ class LocalEngine:
         return map_ordered(fn, items, workers=workers)
 
 
-def engine_named(name: str, address: str | None = None) -> Engine:
-    """The engine the CLI's `--engine NAME [--address ADDR]` asks for."""
+def engine_named(name: str, address: str | None = None, workers: int | None = None) -> Engine:
+    """The engine the CLI's `--engine NAME [--address ADDR] [--workers N]` asks for (with Ray,
+    N actors; by default one fewer than the cluster's CPUs)."""
     if name == "local":
         if address is not None:
             raise ValueError("--address is for --engine ray (the Ray cluster to join)")
@@ -43,5 +44,5 @@ def engine_named(name: str, address: str | None = None) -> Engine:
 
         if ray_missing():
             raise ValueError("--engine ray needs Ray: pip install 'newsclean[ray]'")
-        return RayEngine(address=address)
+        return RayEngine(address=address, actors=workers)
     raise ValueError(f"unknown engine {name!r}; known: local, ray")

@@ -52,26 +52,32 @@ def _last_key(table: pa.Table, keys: tuple[str, ...]) -> tuple:
     return tuple(table[key][-1].as_py() for key in keys)
 
 
-def _at_most(table: pa.Table, keys: tuple[str, ...], bound: tuple) -> int:
-    """How many leading rows of `table` (sorted by `keys`) have a whole key <= `bound`."""
-    mask = pc.less_equal(table[keys[-1]], bound[-1])
-    for key, value in zip(reversed(keys[:-1]), reversed(bound[:-1])):
-        mask = pc.or_(pc.less(table[key], value), pc.and_(pc.equal(table[key], value), mask))
-    return pc.sum(mask).as_py() or 0
+def _prefix(table: pa.Table, keys: tuple[str, ...], bound: tuple, inclusive: bool) -> int:
+    """How many leading rows of `table` (sorted by `keys`) have a whole key below `bound` (or
+    equal to it, when `inclusive`). One comparison on the first key, as a rule: the later keys
+    are compared only among the rows whose first key equals the bound's."""
+    column, value = table[keys[0]], bound[0]
+    at_most = pc.sum(pc.less_equal(column, value)).as_py() or 0
+    if not at_most or column[at_most - 1].as_py() != value:
+        return at_most  # no row ties with the bound on this key
+    below = pc.sum(pc.less(column, value)).as_py() or 0
+    if len(keys) == 1:
+        return at_most if inclusive else below
+    return below + _prefix(table.slice(below, at_most - below), keys[1:], bound[1:], inclusive)
 
 
 def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema,
                columns: list[str] | None = None) -> Iterator[pa.Table]:
-    """Tables in global key order from runs each sorted by `keys`; memory: one batch per run
-    (more only while a run holds more rows of one equal key). Rows of equal keys come run by run.
+    """Tables in global key order from runs each sorted by `keys`; memory: one batch per run.
+    Rows of equal keys come run by run (the order of a stable sort of the runs one after another).
     `columns`: only these (they must include the keys), in this order; all by default.
 
-    Each round's bound is the smallest whole key (every column of `keys`) among the runs' current
-    last rows. A run whose batch ends at the bound reads on until it ends past it; then every row
-    up to the bound, of every run, is in memory and nothing later in any run can sort before
-    them, so the round emits them all. (A bound on the first key alone emitted an id's removals
-    out of (id, line) order when they straddled a run's batches: the bytes then followed where
-    the batches ended, i.e. the input order and the spill sizes.)
+    Each round's bound is the smallest (whole key, run number) among the runs' current last rows:
+    a row not yet read, of run j, is at or after (its run's last key, j), so at or after the bound.
+    The round emits every row before the bound and the bound's own run's batch: all rows up to the
+    bound's key from runs up to the bound's run, and below it from the later runs. (A bound on the
+    first key alone emitted an id's removals out of (id, line) order when they straddled a run's
+    batches: the bytes then followed where the batches ended, i.e. the input order and spill sizes.)
     """
     if columns is not None:
         if not set(keys) <= set(columns):
@@ -79,24 +85,26 @@ def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema,
         schema = pa.schema([schema.field(name) for name in columns], metadata=schema.metadata)
     sources = [_batches(run, columns) for run in runs]
     buffers: list[pa.Table | None] = [next(source, None) for source in sources]
+    # a run's last key changes only when it reads its next batch (taking rows cuts the front)
+    lasts = [None if buf is None else _last_key(buf, keys) for buf in buffers]
     while True:
         live = [i for i, buf in enumerate(buffers) if buf is not None]
         if not live:
             return
-        bound = min(_last_key(buffers[i], keys) for i in live)
+        bound_run = min(live, key=lasts.__getitem__)  # the first of equal ones: the smallest run number
+        bound = lasts[bound_run]
         pieces = []
         for i in live:
             buf = buffers[i]
-            while _last_key(buf, keys) == bound:  # rows equal to the bound may go on in the next batch
-                more = next(sources[i], None)
-                if more is None:
-                    break
-                buf = pa.concat_tables([buf, more])
-            taken = _at_most(buf, keys, bound)
-            if taken:
-                pieces.append(buf.slice(0, taken))
-            rest = buf.slice(taken)
-            buffers[i] = rest if rest.num_rows else next(sources[i], None)
+            taken = buf.num_rows if i == bound_run else _prefix(buf, keys, bound, inclusive=i < bound_run)
+            if not taken:
+                continue
+            pieces.append(buf.slice(0, taken))
+            if taken < buf.num_rows:
+                buffers[i] = buf.slice(taken)
+            else:
+                buffers[i] = next(sources[i], None)
+                lasts[i] = None if buffers[i] is None else _last_key(buffers[i], keys)
         if len(pieces) == 1:  # rows of one run only (runs of ordered input do not overlap):
             yield pieces[0].cast(schema)  # sorted already; Arrow's sort is stable, so no change
         else:
