@@ -47,6 +47,10 @@ INSPECT_EXAMPLES = """examples:
   newsclean inspect dist 000_fa4969b52f2499a1
   newsclean inspect corpus some-id | less -R
 """
+REPORT_EXAMPLES = """examples:
+  newsclean report dist                       writes report.html here
+  newsclean report corpus --out corpus.html
+"""
 VALIDATE_EXAMPLES = """examples:
   newsclean validate dist
   newsclean validate s3://bucket/corpus?region=eu-west-1 --format json
@@ -150,6 +154,16 @@ def _parser() -> argparse.ArgumentParser:
                                 description="Every rule, grouped by family, in the order an article meets "
                                 "them,\nwith where it applies and an example line.", **common)
     rules.add_argument("--format", choices=("text", "json"), default="text")
+
+    report = commands.add_parser("report", help="write one HTML page with plots about a release",
+                                 description="One self-contained HTML page about a release (plots as inline "
+                                 "SVG, no script,\nnothing fetched when viewed): removals by family and rule, "
+                                 "text length\nbefore and after, `published` over time, sources, languages, "
+                                 "reject reasons,\nduplicate clusters, and a sample of documents with their "
+                                 "removals.\nEvery release already holds one: DIR/report.html.",
+                                 epilog=REPORT_EXAMPLES, **common)
+    report.add_argument("directory", metavar="DIR", help="a release folder")
+    report.add_argument("--out", default="report.html", metavar="FILE", help="the page to write")
     return parser
 
 
@@ -270,6 +284,21 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    release = Path(args.directory)
+    if not (release / "manifest.json").is_file():
+        return _error(f"{args.directory} is not a newsclean release (no manifest.json)", USAGE_ERROR)
+    try:
+        write_report(release, Path(args.out))
+    except OSError as exc:
+        return _error(f"cannot write {args.out}: {exc.strerror or exc}", 1)
+    if not args.quiet:
+        print(f"wrote {args.out}")
+    return 0
+
+
 def _rules(args: argparse.Namespace) -> int:
     from .rules_list import rule_rows, rules_json, rules_text
 
@@ -330,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
-COMMANDS = {"run": _run, "validate": _validate, "inspect": _inspect, "rules": _rules}
+COMMANDS = {"run": _run, "validate": _validate, "inspect": _inspect, "rules": _rules, "report": _report}
 
 
 def _log_to_stderr(args: argparse.Namespace) -> None:

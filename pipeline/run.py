@@ -45,6 +45,7 @@ class RunSummary:
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     removed_by_rule: dict[str, int] = field(default_factory=dict)
     input_bytes: int = 0
+    inputs: list[str] = field(default_factory=list)  # the input paths as given, sorted (the card's command)
     seconds: float = 0.0
     corpus: CorpusReport = field(default_factory=CorpusReport)
 
@@ -211,7 +212,8 @@ def _publish(paths: list[Path], out: Path, options: Options, engine: Engine,
             skipped_files=dict(sorted(skipped.items())),
             rejected_by_reason=dict(sorted(builder.rejected_by_reason.items())),
             removed_by_rule=dict(sorted(builder.removed_by_rule.items())),
-            input_bytes=fingerprint.bytes, corpus=builder.corpus.report)
+            input_bytes=fingerprint.bytes, corpus=builder.corpus.report,
+            inputs=sorted(path.as_posix() for path in paths))
         observer.stage("writing the card")
         write_release_metadata(builder, files, summary, options, fingerprint.hexdigest())
         observer.stage("checking the release")

@@ -14,6 +14,7 @@ from newsclean.schemas import Corpus, arrow_schema
 
 from ..executor import release_memory
 from ..options import writer_level
+from . import card_sections
 
 BATCH_ROWS = 8_192  # rows read at a time by the card's passes over a table
 
@@ -225,11 +226,17 @@ def dataset_card(root: Path, manifest: dict) -> str:
         "- `duplicates/*.parquet`: every copy folded into another article: `id`, `cluster`, "
         "`canonical_id`, `kind` (exact/near), `similarity`, `source`, `url`, `in_corpus`, `provenance`.",
         "- `manifest.json`: files with rows, bytes and sha256; schema, configuration and input fingerprints.",
+        "- [`report.html`](report.html): one self-contained page (open it in a browser; nothing is "
+        "fetched) with plots of the removals by family and rule, article length before and after, "
+        "`published` over time, sources, languages, reject reasons and duplicate clusters, and sample "
+        "documents with their removed lines. `newsclean report DIR` writes it again.",
         "",
+        *card_sections.provenance(root, rows),
         "## Columns",
         "",
         columns,
         "",
+        *card_sections.example_row(root),
         "## How it was cleaned",
         "",
         "1. **Text repair** with ftfy " + ", ".join(f"`{k}={json.dumps(v)}`" for k, v in fix.items())
@@ -263,8 +270,7 @@ def dataset_card(root: Path, manifest: dict) -> str:
         "",
         "### Rejected inputs",
         "",
-        (_table(("reason", "documents"), sorted(counts["rejected_by_reason"].items()))
-         if counts["rejected_by_reason"] else "None."),
+        card_sections.rejects_by_check(root),
         "",
         *_corpus_stage(manifest),
         "## Metadata coverage",
@@ -291,6 +297,9 @@ def dataset_card(root: Path, manifest: dict) -> str:
         "",
         "Check a copy in CI with `newsclean validate <folder>` (exit 0 valid, 1 invalid).",
         "",
+        *card_sections.build_command(manifest),
+        *card_sections.personal_information(covered, rows),
+        *card_sections.intended_uses(),
         "## Body model",
         "",
         "The model that judges the lines the rules left (`rule` `body_model` in `removals/`, with "
@@ -315,5 +324,6 @@ def dataset_card(root: Path, manifest: dict) -> str:
         "- `author` is the byline as written; it can name a desk or outlet rather than a person.",
         "- The articles keep their publishers' rights; check them before redistributing.",
         "",
+        *card_sections.licenses(),
     ]
     return "\n".join(sections)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .validate import Report
 
 MANIFEST = "manifest.json"
-METADATA_FILES = ("README.md", "croissant.json")  # checksummed in the manifest's `metadata_files`
+METADATA_FILES = ("README.md", "croissant.json", "report.html")  # checksummed in the manifest's `metadata_files`
 # count in `counts` -> (the table whose rows it counts, the per-reason breakdown that sums to it)
 COUNTED = {"published": ("data", None), "rejected": ("rejects", "rejected_by_reason"),
            "removed_lines": ("removals", "removed_by_rule")}
@@ -42,7 +42,7 @@ def check_manifest(release: Release, report: "Report") -> tuple[str, ...]:
     for name in METADATA_FILES:
         if name not in {entry.get("path") for entry in described}:
             report.add(name, "manifest.json holds no checksum for it (metadata_files): rebuild the release")
-    for name in _unlisted(release, listed | {MANIFEST, *METADATA_FILES}):  # those two: reported above
+    for name in _unlisted(release, listed | {MANIFEST, *METADATA_FILES}):  # those: reported above
         report.add(name, "not listed in manifest.json: remove it (a reader of the folder would take it "
                          "as part of the release)")
     _check_sums(manifest, files, report)

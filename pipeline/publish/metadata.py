@@ -56,7 +56,7 @@ def build_manifest(files: list[dict], summary: "RunSummary", options: "Options",
         "relaxed_families": list(relaxed_families(options.rules)),  # rule families switched off
         "config": {k: v for k, v in options.to_dict().items() if k not in ("workers", "batch_docs")},
         "input": {"documents": summary.read, "bytes": summary.input_bytes, "sha256": input_sha256,
-                  "skipped_files": summary.skipped_files},
+                  "skipped_files": summary.skipped_files, "paths": summary.inputs},
         "counts": {"published": summary.published, "rejected": summary.rejected,
                    "rejected_by_reason": summary.rejected_by_reason,
                    "removed_lines": summary.removed_lines, "removed_by_rule": summary.removed_by_rule,
@@ -68,9 +68,13 @@ def build_manifest(files: list[dict], summary: "RunSummary", options: "Options",
 
 def write_release_metadata(builder: "ReleaseBuilder", files: list[dict], summary: "RunSummary",
                            options: "Options", input_sha256: str) -> None:
-    """The card and croissant.json, made from the manifest; then the manifest, which also holds
-    their checksums (`metadata_files`), so that an edited card fails validation like a shard."""
+    """The report, the card and croissant.json, made from the tables and the manifest; then the
+    manifest, which also holds their checksums (`metadata_files`), so that an edited card fails
+    validation like a shard."""
+    from ..report import report_html
+
     manifest = build_manifest(files, summary, options, input_sha256)
+    builder.write_text("report.html", report_html(builder.staging))
     builder.write_text("README.md", dataset_card(builder.staging, manifest))
     builder.write_json("croissant.json", croissant(builder.staging, manifest))
     manifest["metadata_files"] = [{"path": name, "bytes": (builder.staging / name).stat().st_size,

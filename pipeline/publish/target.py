@@ -15,8 +15,8 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-# Written by every release beside its tables; validate.py's METADATA_FILES lists the two it checksums.
-RELEASE_FILES = ("manifest.json", "README.md", "croissant.json")
+# Written by every release beside its tables; manifest_check.METADATA_FILES lists those it checksums.
+RELEASE_FILES = ("manifest.json", "README.md", "croissant.json", "report.html")
 SHOWN_FILES = 3  # unlisted files named in a refusal
 
 
