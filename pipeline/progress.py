@@ -12,6 +12,7 @@ from .document import Document
 
 MB = 1_000_000
 COMPRESSED = (".gz", ".zst", ".parquet", ".bz2", ".xz")  # file size says little of the bytes read
+ETA_AFTER_SECONDS = 2.0  # before this the rate is mostly start-up, and the ETA noise
 STAGES = ("reading and cleaning", "corpus stage and writing", "writing the card", "checking the release")
 
 
@@ -94,7 +95,7 @@ class LiveProgress(RunObserver):
         seconds = max(time.perf_counter() - self.started, 1e-9)
         rate = self.bytes / MB / seconds
         text = f"{rate:.2f} MB/s"
-        if self.total and self.bytes < self.total and self.bytes:
+        if self.total and 0 < self.bytes < self.total and seconds > ETA_AFTER_SECONDS:
             text += f", ETA {_clock((self.total - self.bytes) / (self.bytes / seconds))}"
         counts = f"{self.read:,} read, {self.published:,} published, {self.rejected:,} rejected"
         self.progress.update(self.task, completed=self.bytes, total=self.total, counts=counts,

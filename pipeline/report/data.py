@@ -4,10 +4,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 LENGTH_BINS = (0, 50, 100, 200, 400, 800, 1600, 3200)  # words; the last bin is open
 CLUSTER_BINS = (2, 3, 4, 5, 10)  # articles per duplicate cluster; the last bin is open
@@ -15,28 +15,41 @@ TOP = 20  # most bars in a ranking (sources, rules)
 SAMPLE = 5  # documents shown with their removals
 
 
-def _read(release: Path, table: str, columns: list[str]) -> pa.Table:
+def _batches(release: Path, table: str, columns: list[str]) -> Iterator[pa.RecordBatch]:
+    """The table's record batches in id order, a file at a time (memory flat in corpus size)."""
+    from ..publish.card import table_batches
+
     folder = release / table
-    if not folder.is_dir():
-        return pa.table({name: pa.array([], pa.string()) for name in columns})
-    return ds.dataset(folder, format="parquet").to_table(columns=columns)
+    return table_batches(folder, columns) if folder.is_dir() else iter(())
 
 
-def _counts(values) -> list[tuple[str, int]]:
+def _removed_words(release: Path) -> Iterator[tuple[str, int]]:
+    """(id, words on its removed lines), in id order: removals/ is sorted by (id, line)."""
+    current, words = None, 0
+    for batch in _batches(release, "removals", ["id", "text"]):
+        counts = pc.list_value_length(pc.utf8_split_whitespace(batch["text"])).to_pylist()
+        for doc_id, count in zip(batch["id"].to_pylist(), counts):
+            if doc_id != current:
+                if current is not None:
+                    yield current, words
+                current, words = doc_id, 0
+            words += count
+    if current is not None:
+        yield current, words
+
+
+def _counts(counter: Counter) -> list[tuple[str, int]]:
     """(value, count), most frequent first, ties by value: the same order for the same data."""
-    return sorted(Counter(values).items(), key=lambda item: (-item[1], item[0]))
+    return sorted(counter.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _bin_labels(bins: tuple[int, ...], unit: str) -> list[str]:
     return [f"{low}-{high - 1}" for low, high in zip(bins, bins[1:])] + [f"{bins[-1]}+ {unit}"]
 
 
-def _binned(values, bins: tuple[int, ...]) -> list[int]:
-    counts = [0] * len(bins)
-    for value in values:
-        index = sum(1 for low in bins if value >= low) - 1
-        counts[max(index, 0)] += 1
-    return counts
+def _bin(value: int, bins: tuple[int, ...]) -> int:
+    """Index of the bin holding `value` (bins: ascending lower bounds; the last is open)."""
+    return max(0, sum(1 for low in bins if value >= low) - 1)
 
 
 @dataclass
@@ -59,46 +72,67 @@ class ReportData:
 
     @classmethod
     def read(cls, release: Path) -> "ReportData":
-        data = _read(release, "data", ["id", "word_count", "published", "source", "language", "removed_lines"])
-        removals = _read(release, "removals", ["id", "rule", "family", "text"])
-        report = cls(documents=data.num_rows, words=int(pc.sum(data["word_count"]).as_py() or 0))
-        report.removals_by_family = _counts(removals["family"].to_pylist())
-        report.removals_by_rule = _counts(removals["rule"].to_pylist())[:TOP]
-        report._lengths(data, removals)
-        published = data["published"].to_pylist()
-        report.published_unknown = sum(1 for value in published if value is None)
-        report.published_months = sorted(Counter(value.strftime("%Y-%m") for value in published if value).items())
-        report.sources = _counts(value or "(unknown)" for value in data["source"].to_pylist())[:TOP]
-        report.languages = _counts(data["language"].to_pylist())
-        rejects = _read(release, "rejects", ["reason", "checks"]).to_pylist()
-        report.rejects = _counts(f"{row['reason']} ({check})" if check else row["reason"]
-                                 for row in rejects for check in (row["checks"] or [None]))
-        report._clusters(_read(release, "duplicates", ["cluster"]))
-        report._sample(data)
+        report = cls()
+        families, rules, months, sources, languages = Counter(), Counter(), Counter(), Counter(), Counter()
+        for batch in _batches(release, "removals", ["rule", "family"]):
+            families.update(batch["family"].to_pylist())
+            rules.update(batch["rule"].to_pylist())
+        before, after, with_removals = [0] * len(LENGTH_BINS), [0] * len(LENGTH_BINS), 0
+        removed = _removed_words(release)
+        pending = next(removed, None)
+        columns = ["id", "word_count", "published", "source", "language", "removed_lines"]
+        for batch in _batches(release, "data", columns):
+            rows = batch.to_pydict()
+            for doc_id, words, published in zip(rows["id"], rows["word_count"], rows["published"]):
+                while pending is not None and pending[0] < doc_id:  # both tables are sorted by id
+                    pending = next(removed, None)
+                extra = pending[1] if pending is not None and pending[0] == doc_id else 0
+                after[_bin(words, LENGTH_BINS)] += 1
+                before[_bin(words + extra, LENGTH_BINS)] += 1
+                if published is not None:
+                    months[published.strftime("%Y-%m")] += 1
+                else:
+                    report.published_unknown += 1
+            sources.update(value or "(unknown)" for value in rows["source"])
+            languages.update(rows["language"])
+            with_removals += sum(1 for n in rows["removed_lines"] if n)
+            report.documents += batch.num_rows
+            report.words += sum(rows["word_count"])
+        report.removals_by_family, report.removals_by_rule = _counts(families), _counts(rules)[:TOP]
+        report.length_labels = _bin_labels(LENGTH_BINS, "words")
+        report.length_before, report.length_after = before, after
+        report.published_months = sorted(months.items())
+        report.sources, report.languages = _counts(sources)[:TOP], _counts(languages)
+        rejects = Counter()
+        for batch in _batches(release, "rejects", ["reason", "checks"]):
+            for reason, checks in zip(batch["reason"].to_pylist(), batch["checks"].to_pylist()):
+                rejects.update(f"{reason} ({check})" if check else reason for check in (checks or [None]))
+        report.rejects = _counts(rejects)
+        report._clusters(release)
+        report._sample(release, with_removals)
         return report
 
-    def _lengths(self, data: pa.Table, removals: pa.Table) -> None:
-        """Words per article as published, and with its removed lines put back."""
-        after = dict(zip(data["id"].to_pylist(), data["word_count"].to_pylist()))
-        removed = Counter()
-        if removals.num_rows:
-            words = pc.list_value_length(pc.utf8_split_whitespace(removals["text"])).to_pylist()
-            for doc_id, count in zip(removals["id"].to_pylist(), words):
-                removed[doc_id] += count
-        self.length_labels = _bin_labels(LENGTH_BINS, "words")
-        self.length_after = _binned(after.values(), LENGTH_BINS)
-        self.length_before = _binned((n + removed[doc_id] for doc_id, n in after.items()), LENGTH_BINS)
+    def _clusters(self, release: Path) -> None:
+        copies = Counter()
+        for batch in _batches(release, "duplicates", ["cluster"]):
+            copies.update(batch["cluster"].to_pylist())
+        self.cluster_labels = [str(n) for n in CLUSTER_BINS[:-2]] + [
+            f"{CLUSTER_BINS[-2]}-{CLUSTER_BINS[-1] - 1}", f"{CLUSTER_BINS[-1]}+"]
+        self.cluster_sizes = [0] * len(CLUSTER_BINS)
+        for n in copies.values():
+            self.cluster_sizes[_bin(n + 1, CLUSTER_BINS)] += 1  # the canonical article and its copies
 
-    def _clusters(self, duplicates: pa.Table) -> None:
-        sizes = [copies + 1 for copies in Counter(duplicates["cluster"].to_pylist()).values()]
-        self.cluster_labels = [str(n) for n in CLUSTER_BINS[:-1]] + [f"{CLUSTER_BINS[-1]}+"]
-        self.cluster_labels[-2] = f"{CLUSTER_BINS[-2]}-{CLUSTER_BINS[-1] - 1}"
-        self.cluster_sizes = _binned(sizes, CLUSTER_BINS)
-
-    def _sample(self, data: pa.Table) -> None:
+    def _sample(self, release: Path, with_removals: int) -> None:
         """Up to SAMPLE articles that lost lines, spread evenly over the id order (data/ is
         sorted by id, so the choice does not depend on the input's order)."""
-        ids = sorted(doc_id for doc_id, n in zip(data["id"].to_pylist(), data["removed_lines"].to_pylist()) if n)
-        if ids:
-            step = len(ids) / min(SAMPLE, len(ids))
-            self.sample_ids = [ids[int(i * step)] for i in range(min(SAMPLE, len(ids)))]
+        if not with_removals:
+            return
+        count = min(SAMPLE, with_removals)
+        wanted = {int(i * with_removals / count) for i in range(count)}
+        position = 0
+        for batch in _batches(release, "data", ["id", "removed_lines"]):
+            for doc_id, n in zip(batch["id"].to_pylist(), batch["removed_lines"].to_pylist()):
+                if n:
+                    if position in wanted:
+                        self.sample_ids.append(doc_id)
+                    position += 1
