@@ -11,6 +11,8 @@ import sys
 import threading
 from pathlib import Path
 
+from .cli_help import (EXAMPLES, INSPECT_EXAMPLES, REPORT_EXAMPLES, RUN_EXAMPLES, VALIDATE_EXAMPLES,
+                       HelpFormatter, verbosity_options)
 from .options import Options, load_options
 from .publish.release import ReleaseFailed
 from .publish.storage import resolve, scrubbed, shown
@@ -23,38 +25,6 @@ TERMINATED = 128 + signal.SIGTERM
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 NO_WRITE = {errno.EROFS: "the filesystem is read-only", errno.EACCES: "permission denied",
             errno.EPERM: "operation not permitted"}
-
-
-EXAMPLES = """examples:
-  newsclean run                          clean seeds/ into dist/
-  newsclean run news.jsonl.zst --out corpus --workers 4
-  newsclean validate corpus              check a release (exit 0 valid, 1 invalid)
-  newsclean inspect corpus ID            one document: its lines, what was removed and why
-  newsclean rules                        every rule and family --disable takes
-  newsclean report corpus                one HTML page with plots (report.html)
-"""
-RUN_EXAMPLES = """examples:
-  newsclean run                                    seeds/ -> dist/
-  newsclean run crawl/ --out corpus --workers 4    a folder, 4 processes
-  newsclean run a.warc.gz b.jsonl --disable related_link --pattern promo='Subscribe.*'
-  newsclean -q run crawl/ --out corpus             no progress line, no summary
-
-A progress line is shown on a terminal (not when stderr is redirected, nor with -q); the summary
-ends with the commands to look inside the release. Exit 0 when published, 1 when the release could
-not be written, 2 for bad options or inputs.
-"""
-INSPECT_EXAMPLES = """examples:
-  newsclean inspect dist 000_fa4969b52f2499a1
-  newsclean inspect corpus some-id | less -R
-"""
-REPORT_EXAMPLES = """examples:
-  newsclean report dist                       writes report.html here
-  newsclean report corpus --out corpus.html
-"""
-VALIDATE_EXAMPLES = """examples:
-  newsclean validate dist
-  newsclean validate s3://bucket/corpus?region=eu-west-1 --format json
-"""
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -75,38 +45,15 @@ class Terminated(BaseException):
     Ctrl-C does, instead of dying where it stands."""
 
 
-class _Help(argparse.RawDescriptionHelpFormatter):
-    """Examples kept as written; each option's default appended unless it is off or unset."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ""
-        if action.default not in (None, False, [], argparse.SUPPRESS) and "default" not in text:
-            shown_default = " ".join(action.default) if isinstance(action.default, list) else action.default
-            text += f" (default: {shown_default})"
-        return text
-
-
-def _verbosity(default) -> argparse.ArgumentParser:
-    """-v / -q, taken before or after the subcommand (the subcommand's copy leaves the value
-    alone unless given: argparse would otherwise reset what was given before it)."""
-    common = argparse.ArgumentParser(add_help=False)
-    group = common.add_mutually_exclusive_group()
-    group.add_argument("-v", "--verbose", action="count", default=default,
-                       help="log every skipped file and rejection (-vv: debug)")
-    group.add_argument("-q", "--quiet", action="store_true", default=default,
-                       help="no progress and no summary; only errors")
-    return common
-
-
 def _parser() -> argparse.ArgumentParser:
     from .version import __version__
 
     parser = argparse.ArgumentParser(prog="newsclean", description="Clean scraped news articles "
                                      "into a validated, documented Parquet corpus.",
-                                     epilog=EXAMPLES, formatter_class=_Help, parents=[_verbosity(0)])
+                                     epilog=EXAMPLES, formatter_class=HelpFormatter, parents=[verbosity_options(0)])
     parser.add_argument("--version", action="version", version=f"newsclean {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    common = {"formatter_class": _Help, "parents": [_verbosity(argparse.SUPPRESS)]}
+    common = {"formatter_class": HelpFormatter, "parents": [verbosity_options(argparse.SUPPRESS)]}
 
     run = commands.add_parser("run", help="clean inputs and publish the corpus", epilog=RUN_EXAMPLES,
                               description="Read INPUTs, clean every document, publish the corpus at\n"
