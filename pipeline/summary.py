@@ -74,10 +74,14 @@ def render(summary: RunSummary, workers: int, console) -> None:
     from rich.table import Table
 
     release = Path(summary.out)
+    rows = summary_rows(summary, ReleaseTallies.read(release), workers)
+    if not console.is_terminal:  # a file or a pipe: as wide as the rows (a failed check's name is long)
+        needed = 12 + max(len(what) for what, _ in rows) + max(len(count) for _, count in rows)
+        console.width = max(console.width, needed)
     table = Table(box=box.SIMPLE_HEAD, show_header=True)
-    table.add_column("documents and lines", no_wrap=True)
+    table.add_column("documents and lines", overflow="fold")
     table.add_column("count", justify="right", no_wrap=True)
-    for what, count in summary_rows(summary, ReleaseTallies.read(release), workers):
+    for what, count in rows:
         table.add_row(what, count)
     console.print(table)
     console.print(f"release: {release.resolve()}", soft_wrap=True)

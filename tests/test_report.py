@@ -3,6 +3,7 @@ network), reproducible, and every plot rendered in a real headless Chromium with
 errors. The browser tests need Debian's chromium and playwright; under CI (CI=true) they must run."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -10,6 +11,7 @@ import shutil
 import pytest
 
 from conftest import REPO, cli
+from test_cli_conventions import FAILED_CHECK, FUTURE
 from newsclean.report import report_html
 
 DIST = REPO / "dist"
@@ -19,7 +21,8 @@ PLOTS = ["removals-by-family", "removals-by-rule", "length", "published", "sourc
 
 @pytest.fixture(scope="module")
 def busy_release(tmp_path_factory):
-    """Seeds, two exact copies of one (a duplicate cluster) and a binary file (a reject)."""
+    """Seeds, two exact copies of one (a duplicate cluster), a binary file and an article from the
+    future (rejects: binary, and schema failing date_in_range)."""
     inputs = tmp_path_factory.mktemp("inputs")
     for seed in sorted((REPO / "seeds").glob("*.txt")):
         shutil.copy(seed, inputs / seed.name)
@@ -27,6 +30,7 @@ def busy_release(tmp_path_factory):
     shutil.copy(first, inputs / "zz_copy_1.txt")
     shutil.copy(first, inputs / "zz_copy_2.txt")
     (inputs / "binary.txt").write_bytes(bytes(range(256)) * 20)
+    (inputs / "rows.jsonl").write_text(json.dumps(FUTURE) + "\n", encoding="utf-8")
     out = tmp_path_factory.mktemp("release") / "out"
     result = cli("run", str(inputs), "--out", str(out))
     assert result.returncode == 0, result.stderr
@@ -38,6 +42,10 @@ def test_every_release_carries_its_report_and_the_card_links_it(busy_release):
     assert (DIST / "report.html").read_text(encoding="utf-8") == report_html(DIST)
     assert "[`report.html`](report.html)" in (DIST / "README.md").read_text(encoding="utf-8")
     assert cli("validate", str(busy_release)).returncode == 0
+    card = (busy_release / "README.md").read_text(encoding="utf-8")
+    assert f"| schema | {FAILED_CHECK} | 1 |" in card and "| binary | — | 1 |" in card
+    page = (busy_release / "report.html").read_text(encoding="utf-8")
+    assert f"schema ({FAILED_CHECK})" in page
 
 
 def test_the_report_command_writes_a_self_contained_page(busy_release, tmp_path):
