@@ -76,3 +76,11 @@ def test_installed_newsclean_imports_and_runs_with_no_generic_names(wheel, tmp_p
         done = subprocess.run([*command, "validate", str(tmp_path / "nowhere")], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 2 and "nowhere" in done.stderr, (command, done.stderr)
+
+
+def test_python_m_pipeline_in_a_checkout_says_what_to_run():
+    """The folder name is not an import name: `python -m pipeline` (which would load the checkout's
+    folder beside the installed package) stops with what to run instead."""
+    done = subprocess.run([sys.executable, "-m", "pipeline", "--version"], cwd=REPO, env=_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "python3 -m newsclean" in done.stderr and done.stdout == ""
