@@ -79,7 +79,7 @@ class LiveProgress(RunObserver):
                 self._update()
             yield doc
         if self.total is not None:
-            self.total = max(self.total, self.bytes)
+            self.total = self.bytes  # all read: the estimate (which counts files no reader takes) is done
         self._update()
 
     def batch(self, published: int, rejected: int) -> None:
