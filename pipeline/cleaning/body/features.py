@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from itertools import chain
 from functools import lru_cache
 from importlib import resources
 
@@ -22,6 +20,7 @@ SEPARATORS = "|»›•·/>–—"
 LIST_MARKS = ("-", "–", "—", "•", "*", "·", "▪", "►", "✓", "✔")
 LONG_WORDS = 10  # a line this long ending a sentence is paragraph-shaped
 WINDOWS = (2, 5, 12)  # lines each side for the context shares
+VOCABULARY_WINDOW = 2  # lines each side for the neighbours' vocabulary share
 OFFSETS = (-3, -2, -1, 1, 2, 3)  # neighbours whose own shape is a feature
 
 BASE = ("log_words", "log_chars", "ends_sentence", "ends_colon", "function_share",
@@ -59,8 +58,8 @@ STRIPPED = ".,;:!?\"'“”‘’()[]«»"
 
 @lru_cache(maxsize=32_768)
 def _line_shape(text: str) -> tuple[float, ...]:
-    """BASE without log_repeats (a page's, not a line's, measure). Remembered per process: a
-    site's chrome recurs on all its pages, and the value depends on the text alone."""
+    """BASE, with 0 for log_repeats (a page's, not a line's, measure). Remembered per process:
+    a site's chrome recurs on all its pages, and the value depends on the text alone."""
     words = text.split()
     n = len(words) or 1
     chars = len(text) or 1
@@ -79,7 +78,7 @@ def _line_shape(text: str) -> tuple[float, ...]:
         float(text.count(". ") + text.count("? ") + text.count("! ")),
         letters / n, float(text.lstrip().startswith(LIST_MARKS) or text[:3].rstrip(".)").isdigit()),
         float(letters > 1 and text.upper() == text), float(text.count('"') + text.count("“") + text.count("”")),
-        float(text[:1].islower()), text.count(",") / n, float(shaped), float(letters == 0),
+        float(text[:1].islower()), text.count(",") / n, 0.0, float(shaped), float(letters == 0),
     )
 
 
@@ -88,17 +87,18 @@ NEIGHBOUR_COLUMNS = [BASE.index(name) for name in NEIGHBOUR]
 WINDOWED_COLUMNS = [BASE.index(name) for name in ("paragraph_shaped", "log_words", "function_share")]
 
 
-def _window_mean(values: np.ndarray, window: int) -> np.ndarray:
-    """Mean of `values` (a column, or several side by side) over the `window` lines each side,
-    the line itself excluded."""
-    padded = np.concatenate((np.zeros((1,) + values.shape[1:]), np.cumsum(values, axis=0)))
+def _window_means(values: np.ndarray, windows: tuple[int, ...]) -> list[np.ndarray]:
+    """Mean of each column of `values` over the `window` lines each side, the line itself
+    excluded, for each window: one running sum serves them all (a page costs a few array steps,
+    and most pages are short)."""
+    padded = np.concatenate((np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)))
     n = len(values)
     index = np.arange(n)
-    low, high = np.maximum(index - window, 0), np.minimum(index + window + 1, n)
-    count = np.maximum(high - low - 1, 1)
-    if values.ndim > 1:
-        count = count[:, None]
-    return (padded[high] - padded[low] - values) / count
+    means = []
+    for window in windows:
+        low, high = np.maximum(index - window, 0), np.minimum(index + window + 1, n)
+        means.append((padded[high] - padded[low] - values) / np.maximum(high - low - 1, 1)[:, None])
+    return means
 
 
 def _main_run(score: list[float]) -> tuple[int, int]:
@@ -125,9 +125,8 @@ def page_features(texts: list[str], folded: list[str]) -> np.ndarray:
     for key in folded:
         counts[key] = counts.get(key, 0) + 1
     base = out[:, :len(BASE)]
-    base[:, :REPEATS_COLUMN] = [_line_shape(t)[:REPEATS_COLUMN] for t in texts]
+    base[:] = [_line_shape(t) for t in texts]
     base[:, REPEATS_COLUMN] = [math.log(counts[f]) for f in folded]
-    base[:, REPEATS_COLUMN + 1:] = [_line_shape(t)[REPEATS_COLUMN:] for t in texts]
     column = len(BASE)
     reach = max(OFFSETS)
     padded = np.full((n + 2 * reach, len(NEIGHBOUR)), -1.0)
@@ -135,11 +134,14 @@ def page_features(texts: list[str], folded: list[str]) -> np.ndarray:
     for offset in OFFSETS:  # the neighbour `offset` lines away; -1 past the page's ends
         out[:, column:column + len(NEIGHBOUR)] = padded[reach + offset:reach + offset + n]
         column += len(NEIGHBOUR)
-    windowed = base[:, WINDOWED_COLUMNS]
-    for window in WINDOWS:
-        out[:, column:column + len(WINDOWED_COLUMNS)] = _window_mean(windowed, window)
-        column += len(WINDOWED_COLUMNS)
     paragraph = base[:, BASE.index("paragraph_shaped")]
+    share = _vocabulary_share(texts, paragraph.tolist())
+    windowed = np.column_stack([base[:, WINDOWED_COLUMNS], np.maximum(share, 0.0)])
+    for window, means in zip(WINDOWS, _window_means(windowed, WINDOWS)):
+        out[:, column:column + len(WINDOWED_COLUMNS)] = means[:, :-1]
+        column += len(WINDOWED_COLUMNS)
+        if window == VOCABULARY_WINDOW:
+            share_around = means[:, -1]
     positions = np.arange(n)
     where = np.flatnonzero(paragraph)
     if len(where):
@@ -165,7 +167,8 @@ def page_features(texts: list[str], folded: list[str]) -> np.ndarray:
                    paragraph.mean(), math.log1p(n), words / total_words):
         out[:, column] = values
         column += 1
-    out[:, column:] = _vocabulary_share(texts, paragraph)
+    out[:, column] = share
+    out[:, column + 1] = share_around
     return out
 
 
@@ -177,19 +180,29 @@ def _content_words(text: str) -> tuple[str, ...]:
                  if len(w) > 2 and w not in words_of)
 
 
-def _vocabulary_share(texts: list[str], paragraph: np.ndarray) -> np.ndarray:
+@lru_cache(maxsize=32_768)
+def _content_word_set(text: str) -> frozenset[str]:
+    return frozenset(_content_words(text))
+
+
+def _vocabulary_share(texts: list[str], paragraph: list[float]) -> np.ndarray:
     """The share of a line's words that the page's paragraphs use elsewhere: a table cell or a
     list item names what the article talks about, a menu entry or another story's headline does
-    not. Two columns: the line's own share (-1 without such words) and its neighbours' mean."""
+    not. -1 for a line without such words; its neighbours' mean is a column too."""
     words = [_content_words(text) for text in texts]
-    counts = Counter(chain.from_iterable(set(line_words) for shaped, line_words in zip(paragraph, words) if shaped))
-    elsewhere = {word for word, count in counts.items() if count > 1}  # for a paragraph's own words
-    share = np.full(len(texts), -1.0)
+    in_one: set[str] = set()  # words of at least one paragraph
+    in_two: set[str] = set()  # of two or more: "elsewhere" for a paragraph's own words
+    for shaped, text in zip(paragraph, texts):
+        if shaped:
+            line_words = _content_word_set(text)
+            in_two |= in_one & line_words
+            in_one |= line_words
+    share = [-1.0] * len(texts)
     for i, (shaped, line_words) in enumerate(zip(paragraph, words)):
         if line_words:
-            used = elsewhere if shaped else counts
+            used = in_two if shaped else in_one
             share[i] = sum(map(used.__contains__, line_words)) / len(line_words)
-    return np.column_stack([share, _window_mean(np.maximum(share, 0.0), 2)])
+    return np.array(share)
 
 
 TITLE_EXTRA = ("p", "p_next", "log_words_next", "ends_sentence_next", "log_words_before",
