@@ -113,7 +113,8 @@ def _page(job: tuple[str, str]) -> tuple[str, dict, dict]:
 
 
 def _newsclean(html_dir: Path, workers: int) -> tuple[dict[str, dict], Counter]:
-    """The published rows by page id, and the rejects by reason."""
+    """The published rows by page id, and the rejects by reason. The corpus folds exact and near
+    copies into one row (WCXB holds a few pages twice): a folded page is scored on that row."""
     import pyarrow.parquet as pq
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -121,8 +122,11 @@ def _newsclean(html_dir: Path, workers: int) -> tuple[dict[str, dict], Counter]:
         print(summary.to_text(), file=sys.stderr)
         rows = pq.read_table(Path(tmp) / "out" / "data").to_pylist()
         rejects = Counter(pq.read_table(Path(tmp) / "out" / "rejects").column("reason").to_pylist())
-    return {row["id"]: {"text": row["text"], "title": row["title"], "author": row["author"],
-                        "date": row["published"]} for row in rows}, rejects
+    outputs = {}
+    for row in rows:  # a page folded into a copy of it (duplicate_ids) gets the copy's output
+        fields = {"text": row["text"], "title": row["title"], "author": row["author"], "date": row["published"]}
+        outputs.update({page_id: fields for page_id in [row["id"], *row["duplicate_ids"]]})
+    return outputs, rejects
 
 
 def score(dev: Path, workers: int, details: Path | None) -> dict:

@@ -63,11 +63,8 @@ class ExtractOptions:
     timeout_seconds: float = 20.0
     # Pages run to ~100-500 kB; 8 MB is far above any article and bounds parser memory and time.
     max_html_chars: int = 8_000_000
-    # Drop doubtful blocks (related lists, comment-like asides): on WCXB dev pages text F1 0.911
-    # against 0.926 balanced, 0.930 with the fallback below (bench/score_html.py).
-    favor_precision: bool = True
-    # ... but under this many words it sometimes kept one stray line of the body: retry balanced.
-    precision_fallback_words: int = 50
+    # No global precision / recall setting: the path is chosen per page from evidence
+    # (pipeline/extract/choose.py; favor_precision alone lost recall on article pages).
     include_comments: bool = False  # reader comments are not the article
     # htmldate's last-resort guess from any date-like text: on WCXB dev pages it finds 15 more
     # dates of which 5 are right (year-only guesses become "YYYY-01-01"), and its first use in a

@@ -103,7 +103,8 @@ def test_html_pages_publish_with_page_metadata_and_broken_pages_are_quarantined(
     park = rows["park"]
     assert park["title"] == TITLE
     assert park["author"] == "Jane Doe"
-    assert park["published"] == datetime(2024, 3, 5)
+    # the day htmldate finds, with the time and zone the page declares for it (wall clock + offset)
+    assert park["published"] == datetime(2024, 3, 5, 9, 30) and park["published_utc_offset"] == "+00:00"
     assert park["sitename"] == "Riverside Gazette"
     assert park["description"] == "The council voted to build a park on the old freight yard."
     assert "Parks" in park["tags"] and "Local" in park["tags"]
@@ -135,8 +136,10 @@ def test_same_article_as_txt_html_and_warc_gives_same_text_and_metadata(tmp_path
         rows.append(row)
     text_row, page_row, warc_row = rows
     for row in (page_row, warc_row):
-        for column in ("text", "title", "author", "authors", "published", "word_count", "content_hash"):
+        for column in ("text", "title", "author", "authors", "word_count", "content_hash"):
             assert row[column] == text_row[column], column
+        # the same day; the page also declares the time (09:30 UTC), which the text does not say
+        assert row["published"].date() == text_row["published"].date()
     assert text_row["text"].split("\n\n") == PARAGRAPHS
     assert warc_row["url"] == url and warc_row["source"] == "gazette.example"
     assert warc_row["fetched"] == datetime(2024, 3, 6, 8, 0)
