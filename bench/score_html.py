@@ -18,7 +18,7 @@ its defaults without reader comments, which the gold never holds):
 "ms/page" is the CPU time one page costs in a worker: trafilatura's call, and newsclean's
 document steps (extraction, cleaning, metadata) on the same page in the same worker. Below the
 table: the share of pages on which each newsclean extraction path was chosen (the document's
-`extracted_by`), and newsclean's rejects by reason. No system is given the page's url (saved
+`extracted_by` column of the corpus), and newsclean's rejects by reason. No system is given the page's url (saved
 .html files do not carry it). `--details FILE` writes one JSON line per page and system.
 """
 from __future__ import annotations
@@ -88,7 +88,7 @@ def _warm() -> None:
 
 
 def _page(job: tuple[str, str]) -> tuple[str, dict, dict]:
-    """(page id, {trafilatura row: fields}, {system: CPU seconds} + newsclean's path) for one page."""
+    """(page id, {trafilatura row: fields}, {system: CPU seconds}) for one page."""
     import trafilatura
 
     from newsclean.document import Document
@@ -107,8 +107,6 @@ def _page(job: tuple[str, str]) -> tuple[str, dict, dict]:
     started = time.process_time()
     page = apply_steps(page, document_steps(Options()))
     costs[NEWSCLEAN] = time.process_time() - started
-    costs["path"] = page.extra.get("extracted_by") or (f"rejected: {page.rejection.reason}"
-                                                       if page.rejection else "none")
     return page_id, outputs, costs
 
 
@@ -121,12 +119,15 @@ def _newsclean(html_dir: Path, workers: int) -> tuple[dict[str, dict], Counter]:
         summary = run([html_dir], Path(tmp) / "out", Options(workers=workers, batch_docs=BATCH_DOCS))
         print(summary.to_text(), file=sys.stderr)
         rows = pq.read_table(Path(tmp) / "out" / "data").to_pylist()
-        rejects = Counter(pq.read_table(Path(tmp) / "out" / "rejects").column("reason").to_pylist())
+        rejected = pq.read_table(Path(tmp) / "out" / "rejects").to_pylist()
     outputs = {}
     for row in rows:  # a page folded into a copy of it (duplicate_ids) gets the copy's output
-        fields = {"text": row["text"], "title": row["title"], "author": row["author"], "date": row["published"]}
+        fields = {"text": row["text"], "title": row["title"], "author": row["author"], "date": row["published"],
+                  "path": row["extracted_by"] or "none"}
         outputs.update({page_id: fields for page_id in [row["id"], *row["duplicate_ids"]]})
-    return outputs, rejects
+    for row in rejected:
+        outputs[row["id"]] = {"path": f"rejected: {row['reason']}"}
+    return outputs, Counter(row["reason"] for row in rejected)
 
 
 def score(dev: Path, workers: int, details: Path | None) -> dict:
@@ -159,14 +160,14 @@ def score(dev: Path, workers: int, details: Path | None) -> dict:
                          **{k: int(v) for k, v in marks.items()}})
             detail_lines.append({
                 "id": page_id, "system": system, "f1": round(f, 4), "precision": round(p, 4),
-                "recall": round(r, 4), **marks, "path": costs[page_id]["path"] if system == NEWSCLEAN else None,
+                "recall": round(r, 4), **marks, "path": got.get("path") if system == NEWSCLEAN else None,
                 "title_got": got.get("title"), "title_gold": want["title"], "author_got": got.get("author"),
                 "author_gold": want["author"], "date_got": day(got.get("date")),
                 "date_gold": day(want["published"]), "ms": round(1000 * costs[page_id][system], 1)})
         table.append({"system": system, **{k: v / len(gold) for k, v in sums.items()}})
     if details:
         details.write_text("".join(json.dumps(line, default=str) + "\n" for line in detail_lines), "utf-8")
-    paths = Counter(cost["path"] for cost in costs.values())
+    paths = Counter(outputs[page_id][NEWSCLEAN].get("path", "missing") for page_id in gold)
     return {"table": table, "paths": paths, "rejects": rejects, "pages": len(gold)}
 
 

@@ -25,6 +25,8 @@ EARLIEST_DATE = "1990-01-01"  # news on the web starts here; older dates come on
 LANGUAGE_CODE = r"^(?:[a-z]{2}|und)$"  # ISO 639-1, or "und" (undetermined, ISO 639-2)
 URL_SHAPE = r"^https?://[^\s/$.?#][^\s]*$"
 UTC_OFFSET = r"^[+-]\d{2}:\d{2}$"
+# The HTML extraction paths (pipeline/extract/choose.py), in the order they are tried.
+EXTRACTION_PATHS = ("trafilatura", "trafilatura_recall", "readability", "justext", "json_ld")
 
 String = Annotated[pd.ArrowDtype, pyarrow.string()]
 Int = Annotated[pd.ArrowDtype, pyarrow.int64()]
@@ -125,6 +127,8 @@ class Corpus(pa.DataFrameModel):
     description: Series[String] = pa.Field(nullable=True, description="Summary the page declares (HTML/WARC input).")
     tags: Series[Strings] = pa.Field(description="Categories and tags the page declares (HTML/WARC input).")
     fetched: Series[Timestamp] = pa.Field(nullable=True, description="When the page was fetched (WARC-Date), UTC.")
+    extracted_by: Series[String] = pa.Field(nullable=True, isin=list(EXTRACTION_PATHS),
+                                            description="HTML/WARC input: the extractor whose text was kept (trafilatura, trafilatura_recall, readability, justext, json_ld), chosen per page; null for text input.")
     language: Series[String] = pa.Field(str_matches=LANGUAGE_CODE,
                                         description="ISO 639-1 code of the text's language (fastText lid.176), or 'und'.")
     word_count: Series[Int] = pa.Field(gt=0, description="Whitespace-separated words in `text`.")

@@ -16,6 +16,7 @@ from newsclean.extract.choose import pick, share_within, without_repeats, words
 from newsclean.extract.html import ExtractHtml, article_paragraphs, extract, protected_lines
 from newsclean.extract.limits import TimeLimitExceeded
 from newsclean.options import ExtractOptions, Options
+from newsclean.schemas.corpus import EXTRACTION_PATHS
 
 PARAGRAPHS = [
     "Engineers closed the old stone bridge on Friday after the storm washed away part of the embankment "
@@ -149,6 +150,19 @@ def test_pages_through_run_publish_what_a_path_finds_and_reject_a_page_without_t
     assert all(p in rows["article.html"]["text"] for p in PARAGRAPHS)
     assert all(p in rows["declared.html"]["text"] for p in DECLARED)
     assert rejects["blank.html"]["reason"] == "html_no_text"
+    # the path is published for audit (trafilatura reads a JSON-LD body itself when the page has no other)
+    assert rows["article.html"]["extracted_by"] == "trafilatura"
+    assert rows["declared.html"]["extracted_by"] in EXTRACTION_PATHS
+
+
+def test_every_path_the_chooser_names_is_one_the_schema_accepts():
+    html = page(article())
+    tree = lxml_html.fromstring(html)
+    named = {pick("a", None, None, lambda: None)[1], pick("a", "a b c", None, lambda: None)[1],
+             pick("a", None, "a b c", lambda: "b c")[1], extract(html, None, ExtractOptions())[0].path,
+             choose_module._fallback(tree, "x", None).path}
+    named |= {path for path, _, _ in choose_module.FALLBACKS}
+    assert named <= set(EXTRACTION_PATHS) and len(named) == len(EXTRACTION_PATHS)
 
 
 def test_utf8_read_as_latin1_is_repaired_before_trafilatura_drops_its_control_characters():

@@ -125,6 +125,11 @@ def path_name(path: str) -> str:
     return path.replace("_", " ")
 
 
+# After trafilatura's two modes: (path, extractor, words it must find), in the order tried.
+FALLBACKS = (("json_ld", json_ld_body, 1), ("readability", readability_text, FALLBACK_MIN_WORDS),
+             ("justext", justext_text, FALLBACK_MIN_WORDS))
+
+
 def _fallback(tree: Any, recall_text: str | None, page: Any) -> Extraction | None:
     """Balanced mode found nothing: the recall mode, the body the page declares, then the first
     generic extractor that finds at least FALLBACK_MIN_WORDS (less is a footer, not an article)."""
@@ -133,8 +138,7 @@ def _fallback(tree: Any, recall_text: str | None, page: Any) -> Extraction | Non
                           "the balanced mode found no text; the recall mode did", page)
     if tree is None:
         return None
-    for path, make, least in (("json_ld", json_ld_body, 1), ("readability", readability_text, FALLBACK_MIN_WORDS),
-                              ("justext", justext_text, FALLBACK_MIN_WORDS)):
+    for path, make, least in FALLBACKS:
         found = guarded(path, lambda: make(tree))
         if found and sum(words(found).values()) >= least:
             return Extraction(without_repeats(found), path,
