@@ -225,10 +225,10 @@ def test_validate_rejects_what_the_manifest_does_not_vouch_for(damageable_releas
     assert "INVALID" in result.stdout and named in result.stdout, result.stdout
 
 
-def test_the_manifest_lists_the_card_and_croissant_checksums_deterministically(seeds_release, tmp_path):
+def test_the_manifest_lists_the_card_croissant_and_report_checksums_deterministically(seeds_release, tmp_path):
     manifest = json.loads((seeds_release / "manifest.json").read_text(encoding="utf-8"))
     described = {entry["path"]: entry for entry in manifest["metadata_files"]}
-    assert sorted(described) == ["README.md", "croissant.json"]
+    assert sorted(described) == ["README.md", "croissant.json", "report.html"]
     for name, entry in described.items():
         data = (seeds_release / name).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["bytes"] == len(data)
