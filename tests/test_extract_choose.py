@@ -171,3 +171,23 @@ def test_utf8_read_as_latin1_is_repaired_before_trafilatura_drops_its_control_ch
     assert doc.rejection is None
     assert all(p.replace("the", "the\u2019s", 1) in doc.raw for p in PARAGRAPHS)
     assert "\u00e2" not in doc.raw
+
+
+def test_html_pages_publish_the_same_bytes_whatever_the_workers_and_batches(tmp_path):
+    """Every path is a pure function of the page: one worker or two, batches of one or three."""
+    import dataclasses
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    declared = json.dumps({"@type": "NewsArticle", "author": {"name": "Jane Doe"},
+                           "articleBody": "\n\n".join(DECLARED)})
+    (pages / "article.html").write_text(page(article()), "utf-8")
+    (pages / "declared.html").write_text(
+        f"<html><head><script type='application/ld+json'>{declared}</script></head><body></body></html>", "utf-8")
+    (pages / "blank.html").write_text("<html><body></body></html>", "utf-8")
+    releases = []
+    for number, (workers, batch_docs) in enumerate([(1, 1), (2, 3)]):
+        out = tmp_path / f"out-{number}"
+        run([pages], out, dataclasses.replace(Options(), workers=workers, batch_docs=batch_docs))
+        releases.append({p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
+    assert releases[0] == releases[1]
