@@ -60,7 +60,7 @@ def trafilatura_mode(html: str, url: str | None, options: ExtractOptions, dates:
     return trafilatura.bare_extraction(
         html, url=url, with_metadata=True, output_format="python", date_extraction_params=dates,
         include_comments=options.include_comments, include_tables=options.include_tables,
-        deduplicate=False,  # its cache is per process: the output would depend on batch order
+        deduplicate=options.deduplicate,
         include_images=False, include_links=False, include_formatting=False, **mode)
 
 
