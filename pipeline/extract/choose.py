@@ -49,7 +49,7 @@ REPEAT_MIN_CHARS = 30
 @dataclass(frozen=True)
 class Extraction:
     """The text kept (one paragraph a line), the path it came from and why, and trafilatura's
-    view of the page's metadata (None when its balanced mode failed)."""
+    view of the page's metadata (from its balanced mode, else its recall mode; None when both failed)."""
 
     text: str
     path: str
