@@ -12,6 +12,7 @@ from newsclean import run
 from newsclean.engines import RayEngine, engine_named
 from newsclean.options import Options
 from test_determinism import _corpus, _release_bytes
+from test_publish_remote import s3  # noqa: F401  (the fixture: moto's S3 server)
 
 ray = pytest.importorskip("ray")
 
@@ -45,6 +46,20 @@ def test_ray_publishes_the_local_release_byte_for_byte(local_ray, corpus, tmp_pa
     # the steps ran in the engine's actors (the state API's public form needs the dashboard)
     actors = ray._private.state.actors().values()
     assert sum(actor.get("ActorClassName") == "StepsActor" for actor in actors) >= 2
+
+
+def test_ray_publishes_to_an_s3_api(local_ray, corpus, s3):
+    """The Ray engine's release written to moto's S3 server: the local bytes, valid, loadable."""
+    from newsclean.api import load_corpus
+    from newsclean.publish.validate import validate_release
+    from test_publish_remote import _remote_bytes
+
+    fs, uri = s3
+    inputs, local = corpus
+    run(inputs[::-1], uri("from-ray"), engine=RayEngine())
+    assert _remote_bytes(fs, "from-ray") == local
+    assert validate_release(uri("from-ray")).ok
+    assert load_corpus(uri("from-ray")).num_rows > 0
 
 
 def test_ray_pool_stays_below_the_cpu_count(local_ray):
