@@ -12,7 +12,7 @@ from .document import Document
 
 MB = 1_000_000
 COMPRESSED = (".gz", ".zst", ".parquet", ".bz2", ".xz")  # file size says little of the bytes read
-ETA_AFTER_SECONDS = 2.0  # before this the rate is mostly start-up, and the ETA noise
+ETA_AFTER_SECONDS = 1.0  # before this the rate is mostly start-up, and the ETA noise
 STAGES = ("reading and cleaning", "corpus stage and writing", "writing the card", "checking the release")
 
 
