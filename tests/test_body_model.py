@@ -71,6 +71,24 @@ def test_the_threshold_moves_what_it_removes():
     assert removed[0.02] and removed[0.02] <= removed[0.5]
 
 
+def test_what_stands_above_the_picked_headline_is_the_sites_head():
+    raw = PAGE.read_text(encoding="utf-8")
+    head = raw[:raw.index(HEADLINE)].split()  # menu words, "Skip to content", "Sign in" ...
+    # threshold 0: the body model itself removes nothing, so what goes is the cut's alone
+    doc = clean_text(raw, options=Options(rules=RuleOptions(body_model_threshold=0.0)))
+    assert doc.title == HEADLINE
+    above = [r for r in doc.removals if r.rule == "above_headline"]
+    assert above and all(r.family == "body_model" and r.score is None for r in above)
+    headline_line = raw.split("\n").index(HEADLINE) + 1
+    assert {r.line for r in doc.removals} >= set(range(1, headline_line + 1))  # the headline: title
+    assert not set(doc.text.split("\n\n")) & set(head)
+    assert all(paragraph in doc.text for paragraph in _paragraphs())
+    kept = clean_text(raw, options=Options(rules=RuleOptions(body_model_threshold=0.0,
+                                                             disabled=("above_headline",))))
+    assert not [r for r in kept.removals if r.rule == "above_headline"]
+    assert {"Politics", "Business"} <= set(kept.text.split("\n\n"))
+
+
 def test_cleaning_the_output_again_changes_nothing():
     doc = clean_text(PAGE.read_text(encoding="utf-8"))
     again = clean_text(doc.text, title=doc.title)

@@ -8,6 +8,7 @@ from ..document import Document, Removal
 from ..options import RuleOptions
 from ..metadata.title import loose, strip_breadcrumb
 from .body.judge import RULE as BODY_RULE, judge_body, pick_headline
+from .body.features import LONG_WORDS
 from .body.model import shipped_model
 from .context import BODY_MIN_WORDS, CONTEXT_RULES, Article, Line, could_be_title, ends_sentence, follows_headline
 from .repair import continues_paragraph, fix_stray_punctuation
@@ -15,6 +16,7 @@ from .rules import LineRule, RuleSet, build_ruleset, count_words
 
 # A headline of fewer words ("World", "Sign in") is more often a menu entry the rules took for it.
 HEADLINE_MIN_WORDS = 4
+ABOVE_HEADLINE = "above_headline"  # a rule of the body model's family
 MAX_PASSES = 4  # real articles settle in two; the bound keeps a pathological text linear
 # Rounds of rules and body model, each until it removes nothing: every round but the last removes
 # a line, so it ends by itself; the bound keeps a pathological page linear.
@@ -34,6 +36,18 @@ def _moved_to_title(removed: list[Line], number: int) -> None:
     for line in removed:
         if line.number == number and line.rule == "duplicate_title":
             line.rule = line.family = "title"
+
+
+def _above_headline(lines: list[Line], headline: int) -> tuple[list[Line], list[Line]]:
+    """(lines kept, short lines above the headline the model picked): in a full-page scrape what
+    stands over the article's headline is the site's head (menus, other stories, the date of the
+    day). The headline is picked among the lines above the page's first confident paragraph,
+    but a wrong pick in a listicle can sit below its intro: a line of LONG_WORDS words or more is
+    left to the body model (site-disjoint CV on textdev: recall +0.073, retention -0.004)."""
+    above = [line for line in lines if line.number < headline and line.words < LONG_WORDS]
+    for line in above:
+        line.rule, line.family = ABOVE_HEADLINE, BODY_RULE
+    return [line for line in lines if line.rule is None], above
 
 
 def _is_body_like(line: Line) -> bool:
@@ -71,6 +85,7 @@ class StripBoilerplate:
             # headline when it looks like one; on any other page the headline model may overrule
             # it. Then the rules judge the page again knowing the headline, as they will when
             # the clean text is cleaned with its title.
+            cut: list[Line] = []
             if given is None and "title" not in disabled and (
                     dropped or title is None or len(title.split()) < HEADLINE_MIN_WORDS):
                 chosen = pick_headline(model, lines, removed)
@@ -78,14 +93,21 @@ class StripBoilerplate:
                     lines, removed, title = self.rule_passes(numbered, strip_breadcrumb(chosen.text))
                     _moved_to_title(removed, chosen.number)
                     kept, dropped = judge_body(model, lines, threshold)
+                if chosen is not None and ABOVE_HEADLINE not in disabled:
+                    kept, cut = _above_headline(kept, chosen.number)
+                    if cut:  # the page the model judged has changed: it judges it again
+                        removed += cut
+                        kept, more = judge_body(model, kept, threshold)
+                        dropped += more
             # What the model removes moves the edges the rules go by: the rules judge what
             # stands again, then the model, until neither removes anything.
             for round_ in range(MAX_ROUNDS):
                 lines = kept
                 removed += [line for line, _ in dropped]
                 scores.update((id(line), p) for line, p in dropped)
-                if not dropped or round_ == MAX_ROUNDS - 1:
+                if not (dropped or cut) or round_ == MAX_ROUNDS - 1:
                     break
+                cut = []
                 lines, more, title = self.rule_passes([part for line in kept for part in line.parts], title)
                 removed += more
                 if not more:

@@ -188,10 +188,12 @@ def known_rule_names() -> frozenset[str]:
     model (body/judge.py: its own rule and family). The options are checked against this, so a
     misspelt name is an error, not a silent no-op: a rule added in code must be listed here."""
     from .body.judge import RULE as BODY_RULE
+    from .boilerplate import ABOVE_HEADLINE
     from .context import CONTEXT_RULE_NAMES
 
     rules = default_rules()
-    return frozenset({r.name for r in rules} | {r.family for r in rules} | set(CONTEXT_RULE_NAMES) | {BODY_RULE})
+    return frozenset({r.name for r in rules} | {r.family for r in rules} | set(CONTEXT_RULE_NAMES)
+                     | {BODY_RULE, ABOVE_HEADLINE})
 
 
 def relaxed_families(options: RuleOptions) -> tuple[str, ...]:
