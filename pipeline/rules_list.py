@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from .cleaning.body.judge import RULE as BODY_RULE
+from .cleaning.boilerplate import ABOVE_HEADLINE
 from .cleaning.context import CONTEXT_RULE_NAMES
 from .cleaning.fix import DAMAGE_FAMILY, LOST_BYTES_RULE, MOJIBAKE_RULE
 from .cleaning.rules import default_rules, known_rule_names
@@ -54,6 +55,9 @@ def rule_rows() -> list[RuleRow]:
     rows.append(RuleRow(len(rows) + 1, BODY_RULE, BODY_RULE, "body model",
                         "anywhere: every line the rules left, judged with its neighbours",
                         "<a menu, another story's teaser, a widget or a comment>", True))
+    rows.append(RuleRow(len(rows) + 1, ABOVE_HEADLINE, BODY_RULE, "body model",
+                        "head: a line under 10 words above the headline the model picked",
+                        "<a menu entry, the date of the day or a section name over the headline>", True))
     rows.append(RuleRow(len(rows) + 1, TEMPLATE_RULE, TEMPLATE_RULE, "corpus",
                         "anywhere, over the whole corpus ([corpus.templates])",
                         "<a short line one source repeats in many of its articles>", False))

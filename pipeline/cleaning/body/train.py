@@ -2,7 +2,7 @@
 and write the model file shipped in the package.
 
     pip install '.[train]'
-    python3 -m pipeline.cleaning.body.train [--textdev DIR] [--no-cv] [--cv-out FILE]
+    python3 -m newsclean.cleaning.body.train [--textdev DIR] [--no-cv] [--cv-out FILE]
 
 Training data (all shippable): the WCXB development pages in `../shared/textdev` (CC-BY-4.0,
 attributed in the dataset card), the seed articles' gold labels and `tests/cases`. Deterministic:
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..context import Line
-from .features import feature_names, page_features, title_features, title_names
+from .features import LONG_WORDS, feature_names, page_features, title_features, title_names
 from .model import MODEL_FILE, BodyModel, save
 from .pages import CONTENT, TITLE, LabelledPage, after_rules, case_pages, label_of, seed_pages, textdev_pages
 
@@ -123,8 +123,11 @@ def report(data: list[PageData], result: dict) -> str:
     lines = ["| threshold | boilerplate recall | content retention |", "|---|---|---|"]
     for threshold in (0.01, 0.02, 0.03, 0.05, 0.1):
         totals = {"boilerplate": 0, "removed": 0, "keep": 0, "kept": 0}
-        for d, probability, _ in scored:
-            text = "\n\n".join(line.text for line, p in zip(d.lines, probability) if p >= threshold)
+        for d, probability, pick in scored:
+            # short lines above the picked headline go too (boilerplate.py `_above_headline`)
+            headline = d.title_lines[pick].number if pick is not None else 0
+            text = "\n\n".join(line.text for line, p in zip(d.lines, probability)
+                               if p >= threshold and (line.number >= headline or line.words >= LONG_WORDS))
             found = score(d.page.gold, text)
             for key in totals:
                 totals[key] += found[key]
