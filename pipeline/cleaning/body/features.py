@@ -85,20 +85,18 @@ def _line_shape(text: str) -> tuple[float, ...]:
 REPEATS_COLUMN = BASE.index("log_repeats")
 NEIGHBOUR_COLUMNS = [BASE.index(name) for name in NEIGHBOUR]
 WINDOWED_COLUMNS = [BASE.index(name) for name in ("paragraph_shaped", "log_words", "function_share")]
+WINDOW_REACH = np.array(WINDOWS)[:, None]
 
 
-def _window_means(values: np.ndarray, windows: tuple[int, ...]) -> list[np.ndarray]:
+def _window_means(values: np.ndarray, windows: np.ndarray) -> np.ndarray:
     """Mean of each column of `values` over the `window` lines each side, the line itself
-    excluded, for each window: one running sum serves them all (a page costs a few array steps,
-    and most pages are short)."""
+    excluded, for every window at once (windows × lines × columns): one running sum serves them
+    all, and a page costs a few array steps however many windows (most pages are short)."""
     padded = np.concatenate((np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)))
     n = len(values)
     index = np.arange(n)
-    means = []
-    for window in windows:
-        low, high = np.maximum(index - window, 0), np.minimum(index + window + 1, n)
-        means.append((padded[high] - padded[low] - values) / np.maximum(high - low - 1, 1)[:, None])
-    return means
+    low, high = np.maximum(index - windows, 0), np.minimum(index + windows + 1, n)
+    return (padded[high] - padded[low] - values) / np.maximum(high - low - 1, 1)[..., None]
 
 
 def _main_run(score: list[float]) -> tuple[int, int]:
@@ -137,11 +135,11 @@ def page_features(texts: list[str], folded: list[str]) -> np.ndarray:
     paragraph = base[:, BASE.index("paragraph_shaped")]
     share = _vocabulary_share(texts, paragraph.tolist())
     windowed = np.column_stack([base[:, WINDOWED_COLUMNS], np.maximum(share, 0.0)])
-    for window, means in zip(WINDOWS, _window_means(windowed, WINDOWS)):
-        out[:, column:column + len(WINDOWED_COLUMNS)] = means[:, :-1]
+    means = _window_means(windowed, WINDOW_REACH)
+    for i in range(len(WINDOWS)):
+        out[:, column:column + len(WINDOWED_COLUMNS)] = means[i, :, :-1]
         column += len(WINDOWED_COLUMNS)
-        if window == VOCABULARY_WINDOW:
-            share_around = means[:, -1]
+    share_around = means[WINDOWS.index(VOCABULARY_WINDOW), :, -1]
     positions = np.arange(n)
     where = np.flatnonzero(paragraph)
     if len(where):
