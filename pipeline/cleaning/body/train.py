@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..boilerplate import above_headline
 from ..context import Line
-from .features import LONG_WORDS, feature_names, page_features, title_features, title_names
+from .features import feature_names, page_features, title_features, title_names
 from .model import MODEL_FILE, BodyModel, save
 from .pages import CONTENT, TITLE, LabelledPage, after_rules, case_pages, label_of, seed_pages, textdev_pages
 
@@ -124,10 +125,11 @@ def report(data: list[PageData], result: dict) -> str:
     for threshold in (0.01, 0.02, 0.03, 0.05, 0.1):
         totals = {"boilerplate": 0, "removed": 0, "keep": 0, "kept": 0}
         for d, probability, pick in scored:
-            # short lines above the picked headline go too (boilerplate.py `_above_headline`)
-            headline = d.title_lines[pick].number if pick is not None else 0
-            text = "\n\n".join(line.text for line, p in zip(d.lines, probability)
-                               if p >= threshold and (line.number >= headline or line.words >= LONG_WORDS))
+            standing = [line for line, p in zip(d.lines, probability) if p >= threshold]
+            if pick is not None:  # and the short lines above the picked headline go
+                cut = {id(line) for line in above_headline(standing, d.title_lines[pick].number)}
+                standing = [line for line in standing if id(line) not in cut]
+            text = "\n\n".join(line.text for line in standing)
             found = score(d.page.gold, text)
             for key in totals:
                 totals[key] += found[key]
