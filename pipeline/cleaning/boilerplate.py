@@ -39,6 +39,19 @@ def _moved_to_title(removed: list[Line], number: int) -> None:
             line.rule = line.family = "title"
 
 
+def _headline_text(line: Line) -> str:
+    """A headline is one line of the page. The rules join a line that stops mid-sentence to a
+    next one in lower case (a sentence the scraper split), and so a headline to what follows it
+    ("... in 2025" + "by", "... Guide" + "comments 36") or a menu word to it ("Sign in" +
+    "what is once sprung ..."): the first part is the headline when it is long enough to be
+    one, else the part of the most words (the first of equals)."""
+    if len(line.parts) == 1:
+        return line.text
+    words = [count_words(text) for _, text in line.parts]
+    best = 0 if words[0] >= HEADLINE_MIN_WORDS else words.index(max(words))
+    return line.parts[best][1]
+
+
 def above_headline(lines: list[Line], headline: int) -> list[Line]:
     """The short lines above the headline the model picked (line number `headline`): in a
     full-page scrape what stands over the article's headline is the site's head (menus, other
@@ -94,7 +107,7 @@ class StripBoilerplate:
                     dropped or title is None or len(title.split()) < HEADLINE_MIN_WORDS):
                 chosen = pick_headline(model, lines, removed)
                 if chosen is not None and chosen.rule != "title":
-                    lines, removed, title = self.rule_passes(numbered, strip_breadcrumb(chosen.text))
+                    lines, removed, title = self.rule_passes(numbered, strip_breadcrumb(_headline_text(chosen)))
                     _moved_to_title(removed, chosen.number)
                     kept, dropped = judge_body(model, lines, threshold)
                 if chosen is not None and ABOVE_HEADLINE not in disabled:
