@@ -39,17 +39,21 @@ def _moved_to_title(removed: list[Line], number: int) -> None:
             line.rule = line.family = "title"
 
 
-def _headline_text(line: Line) -> str:
-    """A headline is one line of the page. The rules join a line that stops mid-sentence to a
-    next one in lower case (a sentence the scraper split), and so a headline to what follows it
-    ("... in 2025" + "by", "... Guide" + "comments 36") or a menu word to it ("Sign in" +
-    "what is once sprung ..."): the first part is the headline when it is long enough to be
-    one, else the part of the most words (the first of equals)."""
+def _headline_part(line: Line) -> tuple[int, str]:
+    """(line number, text) of the headline in the line the model picked: a headline is one line
+    of the page. The rules join a line that stops mid-sentence to a next one in lower case (a
+    sentence the scraper split), and so a headline to what follows it
+    ("... in 2025" + "by", "... Guide" + "comments 36") or a menu word to it ("Sponsor me" +
+    "rustc_codegen_gcc: ..."): the first part is the headline when it is long enough to be
+    one, else the longer of the first and the last (the first if equal). Never a middle part:
+    taking it out would bring together the two lines around it, to be joined on the next
+    cleaning."""
+    first, last = line.parts[0], line.parts[-1]
     if len(line.parts) == 1:
-        return line.text
-    words = [count_words(text) for _, text in line.parts]
-    best = 0 if words[0] >= HEADLINE_MIN_WORDS else words.index(max(words))
-    return line.parts[best][1]
+        return line.number, line.text
+    if count_words(first[1]) >= HEADLINE_MIN_WORDS or count_words(first[1]) >= count_words(last[1]):
+        return first
+    return last
 
 
 def above_headline(lines: list[Line], headline: int) -> list[Line]:
@@ -106,12 +110,14 @@ class StripBoilerplate:
             if given is None and "title" not in disabled and (
                     dropped or title is None or len(title.split()) < HEADLINE_MIN_WORDS):
                 chosen = pick_headline(model, lines, removed)
+                number = chosen.number if chosen is not None else 0
                 if chosen is not None and chosen.rule != "title":
-                    lines, removed, title = self.rule_passes(numbered, strip_breadcrumb(_headline_text(chosen)))
-                    _moved_to_title(removed, chosen.number)
+                    number, text = _headline_part(chosen)
+                    lines, removed, title = self.rule_passes(numbered, strip_breadcrumb(text))
+                    _moved_to_title(removed, number)
                     kept, dropped = judge_body(model, lines, threshold)
                 if chosen is not None and ABOVE_HEADLINE not in disabled:
-                    cut = above_headline(kept, chosen.number)
+                    cut = above_headline(kept, number)
                     if cut:  # the page the model judged has changed: it judges it again
                         for line in cut:
                             line.rule, line.family = ABOVE_HEADLINE, BODY_RULE
