@@ -89,6 +89,28 @@ def test_what_stands_above_the_picked_headline_is_the_sites_head():
     assert {"Politics", "Business"} <= set(kept.text.split("\n\n"))
 
 
+def test_lines_the_html_marks_as_the_article_are_never_the_models():
+    """extract/html.py lists the lines that are <p> of the page's <article> in
+    extra["protected_lines"]: neither the body model nor the cut above the headline takes them."""
+    from newsclean.cleaning.boilerplate import StripBoilerplate
+    from newsclean.cleaning.fix import FixText
+    from newsclean.document import Document
+
+    raw = PAGE.read_text(encoding="utf-8")
+    numbers = {line: n for n, line in enumerate(raw.split("\n"), 1)}
+
+    def removed_by_model(protected: list[int]) -> set[str]:
+        doc = FixText()(Document(id="page", raw=raw, provenance="test"))
+        doc.extra["protected_lines"] = protected
+        doc = StripBoilerplate()(doc)
+        return {r.text for r in doc.removals if r.family == "body_model"}
+
+    free = removed_by_model([])
+    assert {"Politics", "Business", "Technology"} <= free
+    guarded = removed_by_model([numbers["Politics"], numbers["Technology"]])
+    assert "Politics" not in guarded and "Technology" not in guarded and "Business" in guarded
+
+
 def test_cleaning_the_output_again_changes_nothing():
     doc = clean_text(PAGE.read_text(encoding="utf-8"))
     again = clean_text(doc.text, title=doc.title)

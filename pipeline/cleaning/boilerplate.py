@@ -39,7 +39,7 @@ def _moved_to_title(removed: list[Line], number: int) -> None:
             line.rule = line.family = "title"
 
 
-def _headline_part(line: Line) -> tuple[int, str]:
+def headline_part(line: Line) -> tuple[int, str]:
     """(line number, text) of the headline in the line the model picked: a headline is one line
     of the page. The rules join a line that stops mid-sentence to a next one in lower case (a
     sentence the scraper split), and so a headline to what follows it
@@ -101,7 +101,9 @@ class StripBoilerplate:
         if self.options.body_model and BODY_RULE not in disabled:
             model = shipped_model()
             threshold = self.options.body_model_threshold
-            kept, dropped = judge_body(model, lines, threshold)
+            # paragraphs the HTML page marks as its article's (extract/html.py): never the model's
+            protected = frozenset(doc.extra.get("protected_lines") or ())
+            kept, dropped = judge_body(model, lines, threshold, protected)
             # A page the rules left clean (nothing for the model to remove) keeps the rules'
             # headline when it looks like one; on any other page the headline model may overrule
             # it. Then the rules judge the page again knowing the headline, as they will when
@@ -112,18 +114,19 @@ class StripBoilerplate:
                 chosen = pick_headline(model, lines, removed)
                 number = chosen.number if chosen is not None else 0
                 if chosen is not None and chosen.rule != "title":
-                    number, text = _headline_part(chosen)
+                    number, text = headline_part(chosen)
                     lines, removed, title = self.rule_passes(numbered, strip_breadcrumb(text))
                     _moved_to_title(removed, number)
-                    kept, dropped = judge_body(model, lines, threshold)
+                    kept, dropped = judge_body(model, lines, threshold, protected)
                 if chosen is not None and ABOVE_HEADLINE not in disabled:
-                    cut = above_headline(kept, number)
+                    cut = [line for line in above_headline(kept, number)
+                           if not any(n in protected for n, _ in line.parts)]
                     if cut:  # the page the model judged has changed: it judges it again
                         for line in cut:
                             line.rule, line.family = ABOVE_HEADLINE, BODY_RULE
                         kept = [line for line in kept if line.rule is None]
                         removed += cut
-                        kept, more = judge_body(model, kept, threshold)
+                        kept, more = judge_body(model, kept, threshold, protected)
                         dropped += more
             # What the model removes moves the edges the rules go by: the rules judge what
             # stands again, then the model, until neither removes anything.
@@ -138,7 +141,7 @@ class StripBoilerplate:
                 removed += more
                 if not more:
                     break
-                kept, dropped = judge_body(model, lines, threshold)
+                kept, dropped = judge_body(model, lines, threshold, protected)
         doc.title = title
         doc.lines = [part for line in lines for part in line.parts]
         doc.removals = sorted((Removal(number, line.rule, line.family, text, scores.get(id(line)))

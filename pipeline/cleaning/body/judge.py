@@ -37,14 +37,18 @@ def pick_headline(model: BodyModel, lines: list[Line], removed: list[Line]) -> L
     return None if pick is None else page[pick]
 
 
-def judge_body(model: BodyModel, lines: list[Line], threshold: float) -> tuple[list[Line], list[tuple[Line, float]]]:
-    """(lines kept, [(line removed, its probability of being article text)])."""
+def judge_body(model: BodyModel, lines: list[Line], threshold: float,
+               protected: frozenset[int] = frozenset()) -> tuple[list[Line], list[tuple[Line, float]]]:
+    """(lines kept, [(line removed, its probability of being article text)]). A line with a part
+    numbered in `protected` (a paragraph the HTML page marks as its article's) is never removed."""
     dropped: list[tuple[Line, float]] = []
     for _ in range(MAX_PASSES):
         if not lines:
             break
         probability = model.probability(_rows(lines))
         low = probability < threshold
+        if protected:
+            low &= np.array([not any(number in protected for number, _ in line.parts) for line in lines])
         if not low.any():
             break
         dropped += [(line, float(p)) for line, p, out in zip(lines, probability, low) if out]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..boilerplate import above_headline
+from ..boilerplate import headline_part, above_headline
 from ..context import Line
 from .features import feature_names, page_features, title_features, title_names
 from .model import MODEL_FILE, BodyModel, save
@@ -127,7 +127,7 @@ def report(data: list[PageData], result: dict) -> str:
         for d, probability, pick in scored:
             standing = [line for line, p in zip(d.lines, probability) if p >= threshold]
             if pick is not None:  # and the short lines above the picked headline go
-                cut = {id(line) for line in above_headline(standing, d.title_lines[pick].number)}
+                cut = {id(line) for line in above_headline(standing, headline_part(d.title_lines[pick])[0])}
                 standing = [line for line in standing if id(line) not in cut]
             text = "\n\n".join(line.text for line in standing)
             found = score(d.page.gold, text)
@@ -135,7 +135,7 @@ def report(data: list[PageData], result: dict) -> str:
                 totals[key] += found[key]
         lines.append(f"| {threshold} | {totals['removed'] / totals['boilerplate']:.3f} | "
                      f"{totals['kept'] / totals['keep']:.3f} |")
-    exact = sum(pick is not None and normalise(strip_breadcrumb(d.title_lines[pick].text)) == normalise(d.page.title or "")
+    exact = sum(pick is not None and normalise(strip_breadcrumb(headline_part(d.title_lines[pick])[1])) == normalise(d.page.title or "")
                 for d, _, pick in scored)
     lines.append(f"\nheadline exact: {exact / len(scored):.3f} of {len(scored)} pages")
     return "\n".join(lines)
