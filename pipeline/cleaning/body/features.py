@@ -178,11 +178,6 @@ def _content_words(text: str) -> tuple[str, ...]:
                  if len(w) > 2 and w not in words_of)
 
 
-@lru_cache(maxsize=32_768)
-def _content_word_set(text: str) -> frozenset[str]:
-    return frozenset(_content_words(text))
-
-
 def _vocabulary_share(texts: list[str], paragraph: list[float]) -> np.ndarray:
     """The share of a line's words that the page's paragraphs use elsewhere: a table cell or a
     list item names what the article talks about, a menu entry or another story's headline does
@@ -192,7 +187,7 @@ def _vocabulary_share(texts: list[str], paragraph: list[float]) -> np.ndarray:
     in_two: set[str] = set()  # of two or more: "elsewhere" for a paragraph's own words
     for shaped, text in zip(paragraph, texts):
         if shaped:
-            line_words = _content_word_set(text)
+            line_words = set(_content_words(text))
             in_two |= in_one & line_words
             in_one |= line_words
     share = [-1.0] * len(texts)
