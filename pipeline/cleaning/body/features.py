@@ -178,6 +178,12 @@ def _content_words(text: str) -> tuple[str, ...]:
                  if len(w) > 2 and w not in words_of)
 
 
+@lru_cache(maxsize=32_768)
+def _content_word_set(text: str) -> frozenset[str]:
+    """Remembered like `_content_words`: the synthetic and real corpora repeat paragraphs."""
+    return frozenset(_content_words(text))
+
+
 def _vocabulary_share(texts: list[str], paragraph: list[float]) -> np.ndarray:
     """The share of a line's words that the page's paragraphs use elsewhere: a table cell or a
     list item names what the article talks about, a menu entry or another story's headline does
@@ -187,7 +193,7 @@ def _vocabulary_share(texts: list[str], paragraph: list[float]) -> np.ndarray:
     in_two: set[str] = set()  # of two or more: "elsewhere" for a paragraph's own words
     for shaped, text in zip(paragraph, texts):
         if shaped:
-            line_words = set(_content_words(text))
+            line_words = _content_word_set(text)
             in_two |= in_one & line_words
             in_one |= line_words
     share = [-1.0] * len(texts)
