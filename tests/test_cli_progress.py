@@ -15,9 +15,17 @@ from conftest import REPO, _env, cli, synthetic_corpus
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
+DOCS = 20_000  # the run: 20,000 benchmark documents (~30 s with one worker)
+
+
 @pytest.fixture(scope="module")
 def news(tmp_path_factory):
     return synthetic_corpus(tmp_path_factory, "progress", 3000)
+
+
+@pytest.fixture(scope="module")
+def benchmark_news(tmp_path_factory):
+    return synthetic_corpus(tmp_path_factory, "progress-20k", DOCS)
 
 
 def run_in_terminal(*args: str, timeout: int = 300) -> tuple[int, str]:
@@ -41,16 +49,16 @@ def run_in_terminal(*args: str, timeout: int = 300) -> tuple[int, str]:
     return process.wait(timeout=timeout), b"".join(chunks).decode("utf-8", "replace")
 
 
-def test_a_terminal_shows_live_progress_then_the_summary(news, tmp_path):
-    code, screen = run_in_terminal("run", str(news), "--out", str(tmp_path / "out"))
+def test_a_terminal_shows_live_progress_then_the_summary(benchmark_news, tmp_path):
+    code, screen = run_in_terminal("run", str(benchmark_news), "--out", str(tmp_path / "out"))
     assert code == 0, screen
     text = ANSI.sub("", screen)
     frames = re.findall(r"(\d[\d,]*) read, (\d[\d,]*) published, (\d[\d,]*) rejected", text)
     assert len(frames) >= 2, text[-3000:]  # redrawn, not printed once
     read_counts = [int(read.replace(",", "")) for read, _, _ in frames]
-    assert read_counts == sorted(read_counts) and read_counts[-1] == 3000
+    assert read_counts == sorted(read_counts) and read_counts[-1] == DOCS
     last = frames[-1]
-    assert int(last[1].replace(",", "")) + int(last[2].replace(",", "")) == 3000
+    assert int(last[1].replace(",", "")) + int(last[2].replace(",", "")) == DOCS
     assert "reading and cleaning" in text and "checking the release" in text
     assert re.search(r"\d+\.\d\d MB/s", text) and "ETA" in text  # .jsonl: the input size is known
     assert "documents in" in text and "MB/s per core" in text and "newsclean inspect" in text
