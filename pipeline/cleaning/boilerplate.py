@@ -7,7 +7,7 @@ from functools import cached_property
 from ..document import Document, Removal
 from ..options import RuleOptions
 from ..metadata.title import loose, strip_breadcrumb
-from .body.judge import RULE as BODY_RULE, judge_body, pick_headline
+from .body.judge import RULE as BODY_RULE, is_protected, judge_body, pick_headline
 from .body.features import LONG_WORDS
 from .body.model import shipped_model
 from .context import BODY_MIN_WORDS, CONTEXT_RULES, Article, Line, could_be_title, ends_sentence, follows_headline
@@ -42,9 +42,9 @@ def _moved_to_title(removed: list[Line], number: int) -> None:
 def headline_part(line: Line) -> tuple[int, str]:
     """(line number, text) of the headline in the line the model picked: a headline is one line
     of the page. The rules join a line that stops mid-sentence to a next one in lower case (a
-    sentence the scraper split), and so a headline to what follows it
-    ("... in 2025" + "by", "... Guide" + "comments 36") or a menu word to it ("Sponsor me" +
-    "rustc_codegen_gcc: ..."): the first part is the headline when it is long enough to be
+    sentence the scraper split), and so a headline to what follows it ("... in 2025" + "by",
+    "... Guide" + "comments 36") or a menu word to it ("Sponsor me" + "rustc_codegen_gcc: ..."):
+    the first part is the headline when it is long enough to be
     one, else the longer of the first and the last (the first if equal). Never a middle part:
     taking it out would bring together the two lines around it, to be joined on the next
     cleaning."""
@@ -59,11 +59,11 @@ def headline_part(line: Line) -> tuple[int, str]:
 def above_headline(lines: list[Line], headline: int) -> list[Line]:
     """The short lines above the headline the model picked (line number `headline`): in a
     full-page scrape what stands over the article's headline is the site's head (menus, other
-    stories, the date of the day). The headline is picked among the lines above the page's first confident paragraph,
-    but a wrong pick in a listicle can sit below its intro: a line of LONG_WORDS words or more is
-    left to the body model, and a pick with more than MAX_PROSE_ABOVE of the page's paragraph
-    words over it cuts nothing (site-disjoint CV on textdev, at the default threshold: recall
-    0.587 -> 0.655, retention 0.987 -> 0.985)."""
+    stories, the date of the day). The headline is picked among the lines above the page's
+    first confident paragraph, but a wrong pick in a listicle can sit below its intro: a line of
+    LONG_WORDS words or more is left to the body model, and a pick with more than
+    MAX_PROSE_ABOVE of the page's paragraph words over it cuts nothing (site-disjoint CV on
+    textdev, at the default threshold: recall 0.587 -> 0.655, retention 0.987 -> 0.985)."""
     paragraphs = [line for line in lines if line.words >= LONG_WORDS and ends_sentence(line.text)]
     over = sum(line.words for line in paragraphs if line.number < headline)
     if over > MAX_PROSE_ABOVE * sum(line.words for line in paragraphs):
@@ -119,8 +119,7 @@ class StripBoilerplate:
                     _moved_to_title(removed, number)
                     kept, dropped = judge_body(model, lines, threshold, protected)
                 if chosen is not None and ABOVE_HEADLINE not in disabled:
-                    cut = [line for line in above_headline(kept, number)
-                           if not any(n in protected for n, _ in line.parts)]
+                    cut = [line for line in above_headline(kept, number) if not is_protected(line, protected)]
                     if cut:  # the page the model judged has changed: it judges it again
                         for line in cut:
                             line.rule, line.family = ABOVE_HEADLINE, BODY_RULE

@@ -37,6 +37,12 @@ def pick_headline(model: BodyModel, lines: list[Line], removed: list[Line]) -> L
     return None if pick is None else page[pick]
 
 
+def is_protected(line: Line, protected: frozenset[int]) -> bool:
+    """A part of the line is numbered in `protected`: a paragraph the HTML page marks as its
+    article's (extract/html.py `protected_lines`), which no model judgement removes."""
+    return any(number in protected for number, _ in line.parts)
+
+
 def judge_body(model: BodyModel, lines: list[Line], threshold: float,
                protected: frozenset[int] = frozenset()) -> tuple[list[Line], list[tuple[Line, float]]]:
     """(lines kept, [(line removed, its probability of being article text)]). A line with a part
@@ -48,7 +54,7 @@ def judge_body(model: BodyModel, lines: list[Line], threshold: float,
         probability = model.probability(_rows(lines))
         low = probability < threshold
         if protected:
-            low &= np.array([not any(number in protected for number, _ in line.parts) for line in lines])
+            low &= np.array([not is_protected(line, protected) for line in lines])
         if not low.any():
             break
         dropped += [(line, float(p)) for line, p, out in zip(lines, probability, low) if out]
