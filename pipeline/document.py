@@ -67,6 +67,9 @@ class Document:
     language: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # sitename, description, tags, fetched ...
     rejection: Rejection | None = None
+    # where the document stands in the canonical input order (`readers.input_position`): of two
+    # documents with one id, the smaller position is published, whatever order the inputs came in
+    position: int = 0
 
     def reject(self, reason: str, detail: str) -> "Document":
         self.rejection = Rejection(reason, detail)

@@ -327,30 +327,6 @@ def test_words_of_equals_the_regex_definition(text):
     assert words_of(text) == WORD.findall(text.casefold())
 
 
-def test_template_counts_made_in_a_worker_equal_those_of_the_rows_kept(tmp_path):
-    """A batch worker counts every row; the rows of ids already published are dropped after."""
-    import pyarrow as pa
-
-    from newsclean.corpus.templates import count_lines
-    from newsclean.options import TemplateOptions
-
-    rows = _rows()["alpha"] + _rows()["beta"]
-    data = pa.table({"source": [None if n == 3 else r["url"].split("/")[2] for n, r in enumerate(rows)],
-                     "text": [r["text"] for r in rows],
-                     "content_hash": [f"{n + 1:016x}" + "0" * 48 for n in range(len(rows))]})
-    options = TemplateOptions()
-    counts = count_lines(data, options)
-    assert counts.docs.num_rows == len(rows) - 1 and counts.lines.num_rows > len(rows)
-    kept = pa.array([0, 2, 3, 5, 8, 11, 16], pa.int64())
-    fast, slow = counts.only_rows(kept), count_lines(data.take(kept), options)
-
-    def key(table, columns):
-        return sorted(zip(*(table[c].to_pylist() for c in columns)))
-
-    assert key(fast.docs, ["source", "doc"]) == key(slow.docs, ["source", "doc"])
-    assert key(fast.lines, ["source", "line", "doc"]) == key(slow.lines, ["source", "line", "doc"])
-
-
 def _signed_rows(texts: list[str]):
     import hashlib
 

@@ -17,23 +17,6 @@ from newsclean.corpus import dedup, templates
 from newsclean.corpus.templates import LineCounter, _short, doc_key, line_key
 from newsclean.executor import map_ordered
 from newsclean.options import DedupOptions, TemplateOptions
-from newsclean.publish.release import SeenIds
-
-
-def test_seen_ids_match_a_set_and_cost_eight_bytes_each(monkeypatch):
-    monkeypatch.setattr(SeenIds, "PENDING", 50)  # many merges into the sorted array
-    rng = random.Random(3)
-    seen, reference = SeenIds(), set()
-    for _ in range(60):
-        ids = [f"doc-{rng.randrange(2_000)}" for _ in range(rng.randrange(1, 40))]
-        expected = []
-        for doc_id in ids:
-            expected.append(doc_id not in reference)
-            reference.add(doc_id)
-        assert seen.add_new(ids) == expected
-    assert len(seen) == len(reference)
-    assert len(seen.pending) < SeenIds.PENDING
-    assert seen.sorted.dtype == np.uint64 and seen.sorted.nbytes == 8 * len(seen.sorted)
 
 
 def _batch(rng: random.Random, start: int, rows: int) -> pa.Table:

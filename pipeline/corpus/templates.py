@@ -73,10 +73,6 @@ class LineCounts:
     docs: pa.Table
     lines: pa.Table
 
-    def only_rows(self, rows: pa.Array) -> "LineCounts":
-        """The counts of the rows kept (the batch's rows whose id was not already published)."""
-        return LineCounts(*(table.filter(pc.is_in(table[ROW], value_set=rows)) for table in (self.docs, self.lines)))
-
 
 def count_lines(data: pa.Table, options: TemplateOptions) -> LineCounts:
     """The count rows of a batch of published rows: pure, so it runs in the batch workers."""

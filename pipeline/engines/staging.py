@@ -33,6 +33,9 @@ from .base import Engine
 log = logging.getLogger(__name__)
 
 TABLES = ("data", "removals", "rejects", "line_docs", "line_lines")
+# What the units' tables hold, in the key: units of another layout are never resumed (2: the
+# data and removals carry each row's input position).
+UNIT_FORMAT = 2
 DONE = "done"
 
 
@@ -51,7 +54,7 @@ def _input_files(paths: Iterable[Path]) -> Iterator[tuple[str, int, int]]:
 
 def run_key(paths: list[Path], options: Options) -> str:
     """What the units' contents depend on, hashed: a changed input or option starts afresh."""
-    payload = {"version": __version__, "options": options.fingerprint(), "batch_docs": options.batch_docs,
+    payload = {"version": __version__, "unit_format": UNIT_FORMAT, "options": options.fingerprint(), "batch_docs": options.batch_docs,
                "inputs": list(_input_files(paths))}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 

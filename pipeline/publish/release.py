@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import hashlib
 import json
 import logging
 import os
@@ -21,7 +20,6 @@ from functools import partial
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -36,6 +34,7 @@ from ..executor import release_memory, run_beside, stop_forkserver
 from ..options import CorpusOptions, PublishOptions
 from .shards import (MERGE_BATCH_ROWS, ShardWriter, merge_runs, reduce_runs, sort_table, write_parquet,
                      write_sorted)
+from .repeats import POSITION, POSITION_FIELD, RepeatedIds, without_repeats
 from .validate import Report, sha256_file, validate_audit_tables, validate_files
 
 log = logging.getLogger(__name__)
@@ -48,54 +47,14 @@ SPILL_BYTES = 16 << 20
 # (zstd 9 on the runs cost the main process as much as the rest of its work per batch).
 # Small row groups: the merge holds one per open run.
 RUN_OPTIONS = PublishOptions(compression="zstd", compression_level=1, row_group_rows=MERGE_BATCH_ROWS)
-KEYS = {"data": ("id",), "removals": ("id", "line"), "rejects": ("id", "provenance")}
+# The sorted runs' keys. Data: rows of one id in canonical input order, the first of them the one
+# published (publish/repeats.py); the data shards' order is the same, by id alone, ids being unique.
+KEYS = {"data": ("id", POSITION), "removals": ("id", "line"), "rejects": ("id", "provenance")}
 PREFIX = {"data": "train", "removals": "removals", "rejects": "rejects", "duplicates": "duplicates"}
 MODELS = {"data": Corpus, "removals": Removals, "rejects": Rejects}
 TABLES = {**MODELS, "duplicates": Duplicates}  # every published table (MODELS: those spilled in runs)
 SIDE = ("removals", "rejects", "duplicates")  # the tables written (and checked) beside the data shards
 REWRITTEN_ROWS = 65_536  # removal rows read at a time when listing the rows the corpus stage rewrote
-
-
-class SeenIds:
-    """The ids published so far, as 8-byte hashes in one sorted numpy array (8 bytes per id).
-
-    A set of id strings cost ~120 bytes per document in the main process. Two distinct ids share
-    a 64-bit blake2b hash with probability ~n²/2**65 (3e-6 at ten million ids): negligible."""
-
-    PENDING = 1 << 16  # new hashes kept in a set until merged into the array
-
-    def __init__(self):
-        self.sorted = np.zeros(0, np.uint64)
-        self.pending: set[int] = set()
-
-    @staticmethod
-    def key(doc_id: str) -> int:
-        digest = hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-        return int.from_bytes(digest, "little")
-
-    def __len__(self) -> int:
-        return len(self.sorted) + len(self.pending)
-
-    def add_new(self, ids: list[str]) -> list[bool]:
-        """For each id in order: True (and remembered) the first time it is seen, else False."""
-        keys = [self.key(doc_id) for doc_id in ids]
-        if len(self.sorted):
-            array = np.fromiter(keys, np.uint64, len(keys))
-            at = np.minimum(np.searchsorted(self.sorted, array), len(self.sorted) - 1)
-            old = (self.sorted[at] == array).tolist()
-        else:
-            old = [False] * len(keys)
-        fresh = []
-        for key, known in zip(keys, old):
-            new = not known and key not in self.pending
-            if new:
-                self.pending.add(key)
-            fresh.append(new)
-        if len(self.pending) >= self.PENDING:
-            merged = np.concatenate([self.sorted, np.fromiter(self.pending, np.uint64, len(self.pending))])
-            merged.sort()
-            self.sorted, self.pending = merged, set()
-        return fresh
 
 
 @dataclass
@@ -141,7 +100,8 @@ def _exchange(a: Path, b: Path) -> None:
 
 
 class ReleaseBuilder:
-    """Collects validated batches, keeps ids unique, runs the corpus stage, writes and swaps the release."""
+    """Collects validated batches, runs the corpus stage (ids made unique on its way in), writes
+    and swaps the release."""
 
     def __init__(self, out: Path, options: PublishOptions, corpus: CorpusOptions = CorpusOptions(),
                  workers: int = 1):
@@ -160,12 +120,14 @@ class ReleaseBuilder:
         self.buffers: dict[str, list[pa.Table]] = {kind: [] for kind in KEYS}
         self.buffered_bytes = 0
         self.runs: dict[str, list[Path]] = {kind: [] for kind in KEYS}
-        self.seen_ids = SeenIds()
+        self.repeats = RepeatedIds(self.runs_dir / "rejects-repeated-ids.parquet")
         self.corpus = CorpusStage(self.staging / ".corpus", corpus, workers)
         # The sorted runs of the data table also carry each row's MinHash signature, made in the
-        # batch workers; the corpus stage reads it and the published shards leave it out.
+        # batch workers, and its input position; the corpus stage reads the signature, the
+        # published shards leave both out. Removals carry the position of their row.
         self.run_schemas = {kind: arrow_schema(model) for kind, model in MODELS.items()}
-        self.run_schemas["data"] = self.run_schemas["data"].append(signature_field(corpus.dedup))
+        self.run_schemas["data"] = self.run_schemas["data"].append(signature_field(corpus.dedup)).append(POSITION_FIELD)
+        self.run_schemas["removals"] = self.run_schemas["removals"].append(POSITION_FIELD)
         self.counts: Counter = Counter()
         self.removed_by_rule: Counter = Counter()
         self.rejected_by_reason: Counter = Counter()
@@ -179,18 +141,16 @@ class ReleaseBuilder:
 
     def add(self, data: pa.Table, removals: pa.Table, rejects: pa.Table,
             line_counts: LineCounts | None = None) -> None:
-        """One processed batch, in input order; the first of two equal ids wins.
+        """One processed batch (`process_batch`: `data` and `removals` carry POSITION).
 
-        Equal texts are no longer rejected here: the corpus stage folds them (and near copies)
-        into one canonical row whatever the reading order. `line_counts`: the template counts
-        of `data`'s rows, when the batch worker made them (`process_batch`), which also signs
-        the rows (the SIGNATURE column).
+        Repeated ids are decided once the rows are in id order (`write_tables`), equal texts by
+        the corpus stage, which folds them (and near copies) into one canonical row: neither
+        depends on the reading order. `line_counts`: the template counts of `data`'s rows, when
+        the batch worker made them (`process_batch`), which also signs the rows (the SIGNATURE
+        column). A repeated id's row is counted too: the counts are made before ids are decided
+        (an exact copy counts once, the counts being of distinct texts per source).
         """
         data = signed_as(data, self.corpus.options.dedup)  # rows not from `process_batch`: signed here
-        data, removals, dup_rejects, kept = self._drop_repeats(data, removals)
-        rejects = pa.concat_tables([rejects, dup_rejects]) if dup_rejects.num_rows else rejects
-        if line_counts is not None and kept is not None:
-            line_counts = line_counts.only_rows(kept)
         self.corpus.observe(data, line_counts)
         for kind, table in (("data", data), ("removals", removals), ("rejects", rejects)):
             if table.num_rows:
@@ -199,33 +159,13 @@ class ReleaseBuilder:
         if self.buffered_bytes >= SPILL_BYTES:
             self._spill()
 
-    def _drop_repeats(self, data: pa.Table, removals: pa.Table):
-        """(data, removals, rejects, the rows kept or None when all are) without repeated ids."""
-        keep, rejected, reasons = [], [], []
-        ids = data["id"].to_pylist()
-        for i, (doc_id, new) in enumerate(zip(ids, self.seen_ids.add_new(ids))):
-            if new:
-                keep.append(i)
-            else:
-                rejected.append(i)
-                reasons.append(("id: unique", f"id {doc_id!r} was already published"))
-        if not rejected:
-            return data, removals.drop_columns(["_row"]), _empty(Rejects), None
-        dup = data.take(pa.array(rejected, pa.int64())).to_pylist()
-        rows = [{"id": row["id"], "provenance": row["provenance"], "reason": "duplicate",
-                 "checks": [check], "detail": detail, "raw": None}
-                for row, (check, detail) in zip(dup, reasons)]
-        kept = pa.array(keep, pa.int64())
-        mask = pc.is_in(removals["_row"], value_set=kept)
-        return (data.take(kept), removals.filter(mask).drop_columns(["_row"]),
-                pa.Table.from_pylist(rows, schema=arrow_schema(Rejects)), kept)
-
     def _spill(self) -> None:
         for kind, tables in self.buffers.items():
             if not tables:
                 continue
             run = self.runs_dir / f"{kind}-{len(self.runs[kind]):05d}.parquet"
-            table = pa.concat_tables(tables).cast(self.run_schemas[kind])
+            schema = self.run_schemas[kind]
+            table = pa.concat_tables([t.select(schema.names) for t in tables]).cast(schema)
             write_parquet(sort_table(table, KEYS[kind]), run, RUN_OPTIONS, dictionary=False)
             self.runs[kind].append(run)
             self.buffers[kind] = []
@@ -248,11 +188,13 @@ class ReleaseBuilder:
         try:
             self.runs["data"] = reduce_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"], RUN_OPTIONS)
             corpus = self.corpus
-            corpus.run(partial(merge_runs, self.runs["data"], KEYS["data"], self.run_schemas["data"]))
+            corpus.run(self._first_of_each_id)
         except BaseException:
             side_runs.cancel()
             raise
         self.runs.update(side_runs.result())
+        if self.repeats.decided:  # the rejects of repeated ids, written by the corpus stage's first pass
+            self.runs["rejects"].append(self.repeats.rejects_path)
         stop_forkserver()  # no more pools in this run: its memory is no longer shared with workers
         release_memory()  # what the corpus stage freed, before the child beside is forked
         side_tables = run_beside(partial(self._write_and_check_side_tables, corpus.dropped_ids()), self.workers)
@@ -285,6 +227,14 @@ class ReleaseBuilder:
         shutil.rmtree(corpus.folder)
         return entries
 
+    def _first_of_each_id(self, columns: list[str] | None) -> Iterator[pa.Table]:
+        """The data rows in id order, one row per id (`repeats.RepeatedIds`): what the corpus
+        stage reads, all columns or those named, without POSITION."""
+        needed = None if columns is None else list(dict.fromkeys([*columns, "id", "provenance", POSITION]))
+        merged = merge_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"], needed)
+        for table in self.repeats.first_of_each_id(merged):
+            yield table.drop_columns([POSITION]) if columns is None else table.select(columns)
+
     def _write_and_check_side_tables(self, dropped: pa.Array) -> "SideTables":
         """The side tables written, then checksummed and checked (the manifest and `publish` take
         the results): beside the data shards with workers, their pandera checks wait for neither."""
@@ -315,10 +265,12 @@ class ReleaseBuilder:
             _count_values(side.rejected_by_reason, table["reason"])
 
         corpus = self.corpus
+        repeated = self.repeats.positions()  # the removals of a repeated id's rows left out
         side.paths["removals"] = write_sorted(
             self.runs["removals"] + [corpus.removals_path], KEYS["removals"], arrow_schema(Removals),
             self.staging / "removals", PREFIX["removals"], self.options, on_table=count_removals,
-            drop_ids=dropped)
+            drop_ids=dropped, keep=partial(without_repeats, positions=repeated),
+            keep_reads=(POSITION,) if len(repeated) else ())
         side.paths["rejects"] = write_sorted(
             self.runs["rejects"] + [corpus.rejects_path], KEYS["rejects"], arrow_schema(Rejects),
             self.staging / "rejects", PREFIX["rejects"], self.options, on_table=count_rejects)
@@ -398,6 +350,3 @@ def _count_values(counter: Counter, column: pa.ChunkedArray) -> None:
     for entry in pc.value_counts(column).to_pylist():
         counter[entry["values"]] += entry["counts"]
 
-
-def _empty(model) -> pa.Table:
-    return arrow_schema(model).empty_table()

@@ -39,13 +39,22 @@ def sort_table(table: pa.Table, keys: tuple[str, ...]) -> pa.Table:
     return table.sort_by([(key, "ascending") for key in keys])
 
 
-def _batches(path: Path, columns: list[str] | None = None) -> Iterator[pa.Table]:
+# What a merge does to each batch it reads, before merging: rows left out, columns dropped.
+KeepRows = Callable[[pa.Table], pa.Table]
+
+
+def _batches(path: Path, columns: list[str] | None = None, keep: KeepRows | None = None) -> Iterator[pa.Table]:
     # pre_buffer=False: pre-buffering caches every row group's column chunks as they are read and
     # keeps them until the file is closed, i.e. the whole compressed run by its end (O(corpus)
     # for the last merge, which reads ~1/8 of the corpus from each run).
     for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=MERGE_BATCH_ROWS,
                                                                      columns=columns, use_threads=False):
-        yield pa.Table.from_batches([batch])
+        table = pa.Table.from_batches([batch])
+        if keep is not None:
+            table = keep(table)
+            if not table.num_rows:
+                continue
+        yield table
 
 
 def _last_key(table: pa.Table, keys: tuple[str, ...]) -> tuple:
@@ -67,10 +76,11 @@ def _prefix(table: pa.Table, keys: tuple[str, ...], bound: tuple, inclusive: boo
 
 
 def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema,
-               columns: list[str] | None = None) -> Iterator[pa.Table]:
+               columns: list[str] | None = None, keep: KeepRows | None = None) -> Iterator[pa.Table]:
     """Tables in global key order from runs each sorted by `keys`; memory: one batch per run.
     Rows of equal keys come run by run (the order of a stable sort of the runs one after another).
-    `columns`: only these (they must include the keys), in this order; all by default.
+    `columns`: only these (they must include the keys), in this order; all by default. `keep`:
+    applied to each batch as it is read (it must keep the keys and leave `schema`'s columns).
 
     Each round's bound is the smallest (whole key, run number) among the runs' current last rows:
     a row not yet read, of run j, is at or after (its run's last key, j), so at or after the bound.
@@ -83,7 +93,7 @@ def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema,
         if not set(keys) <= set(columns):
             raise ValueError(f"merge_runs: columns {columns} leave out a key of {keys}")
         schema = pa.schema([schema.field(name) for name in columns], metadata=schema.metadata)
-    sources = [_batches(run, columns) for run in runs]
+    sources = [_batches(run, columns, keep) for run in runs]
     buffers: list[pa.Table | None] = [next(source, None) for source in sources]
     # a run's last key changes only when it reads its next batch (taking rows cuts the front)
     lasts = [None if buf is None else _last_key(buf, keys) for buf in buffers]
@@ -208,19 +218,32 @@ def _without(table: pa.Table, drop_ids: pa.Array | None) -> pa.Table:
     return table.filter(pc.invert(pc.is_in(table["id"], value_set=drop_ids)))
 
 
+def _kept_rows(run: Path, drop_ids: pa.Array | None, keep: KeepRows | None, keep_reads: tuple[str, ...]) -> int:
+    """Rows of a run that a merge with these `drop_ids` and `keep` writes (reading only `id` and
+    those of `keep_reads` the run has, a slice at a time)."""
+    file = pq.ParquetFile(run, pre_buffer=False)
+    columns = ["id"] + [name for name in keep_reads if name in file.schema_arrow.names]
+    total = 0
+    for batch in file.iter_batches(batch_size=COUNT_ROWS, columns=columns, use_threads=False):
+        table = pa.Table.from_batches([batch])
+        total += _without(keep(table) if keep is not None else table, drop_ids).num_rows
+    return total
+
+
 def write_sorted(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema, folder: Path,
                  prefix: str, options: PublishOptions,
                  on_table: Callable[[pa.Table], None] | None = None,
-                 drop_ids: pa.Array | None = None) -> list[Path]:
-    """Merge sorted runs into shards; rows whose `id` is in `drop_ids` are left out."""
-    if drop_ids is None or not len(drop_ids):
+                 drop_ids: pa.Array | None = None, keep: KeepRows | None = None,
+                 keep_reads: tuple[str, ...] = ()) -> list[Path]:
+    """Merge sorted runs into shards; rows whose `id` is in `drop_ids` are left out, and each batch
+    read goes through `keep` (`merge_runs`), which needs only `id` and the columns `keep_reads`
+    names to tell the rows it keeps (none named: it leaves no row out)."""
+    if (drop_ids is None or not len(drop_ids)) and not keep_reads:
         total = sum(pq.ParquetFile(run).metadata.num_rows for run in runs)
     else:  # the shard count is in the file names: count what is kept first (ids only, a slice at a time)
-        total = sum(_without(pa.Table.from_batches([batch]), drop_ids).num_rows for run in runs
-                    for batch in pq.ParquetFile(run, pre_buffer=False).iter_batches(
-                        batch_size=COUNT_ROWS, columns=["id"], use_threads=False))
+        total = sum(_kept_rows(run, drop_ids, keep, keep_reads) for run in runs)
     writer = ShardWriter(folder, prefix, total, schema, options)
-    for table in merge_runs(runs, keys, schema):
+    for table in merge_runs(runs, keys, schema, keep=keep):
         table = _without(table, drop_ids)
         if not table.num_rows:
             continue

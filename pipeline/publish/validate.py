@@ -66,8 +66,8 @@ def failed_rows(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> dict[int, li
     return failures
 
 
-# Uniqueness belongs to the release, not to a batch: an id given twice is "first wins"
-# (ReleaseBuilder._drop_repeats) and equal texts are folded into one row by the corpus stage,
+# Uniqueness belongs to the release, not to a batch: of an id given twice the first in input
+# position is published (publish/repeats.py) and equal texts are folded into one row by the corpus stage,
 # wherever in the input the two stand; `validate_files` checks both over the published shards.
 # Checked per batch, two equal texts in one batch were both rejected (and lost) where two in
 # different batches were folded.

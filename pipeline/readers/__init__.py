@@ -75,20 +75,56 @@ def input_files(inputs: Iterable[Path], skipped: Counter) -> Iterator[Path]:
             raise FileNotFoundError(f"input not found: {root}")
 
 
+# A document's position: its file's rank in the canonical order of the run's files (high 32
+# bits), then its ordinal among the documents read from that file (low 32 bits).
+ORDINAL_BITS = 32
+
+
+def input_position(rank: int, ordinal: int) -> int:
+    """The canonical position of the `ordinal`-th document of the file ranked `rank` (uint64)."""
+    if rank >> ORDINAL_BITS or ordinal >> ORDINAL_BITS:
+        raise ValueError(f"over {1 << ORDINAL_BITS:,} input files, or documents in one file")
+    return rank << ORDINAL_BITS | ordinal
+
+
+def canonical_name(path: Path) -> str:
+    """What orders input files canonically: the absolute path, whatever way it was given."""
+    return path.resolve().as_posix()
+
+
+def file_ranks(files: list[Path]) -> list[int]:
+    """Each file's rank in the canonical order (a file given twice: two consecutive ranks, the
+    same documents either way), so no position depends on the order the inputs were given."""
+    order = sorted(range(len(files)), key=lambda i: canonical_name(files[i]))
+    ranks = [0] * len(files)
+    for rank, i in enumerate(order):
+        ranks[i] = rank
+    return ranks
+
+
 def read_documents(inputs: Iterable[Path], skipped: Counter | None = None,
                    options: InputOptions = InputOptions(), decode: bool = True,
                    limits: LimitsOptions = LimitsOptions()) -> Iterator[Document]:
     """Every document of the inputs, in a stable order; files no reader takes are counted in `skipped`.
 
-    `decode=False` leaves JSON records undecoded (`Document.row`) for the DecodeRow step, which a
-    run does in its workers. `limits` bound each document's and each compressed file's size."""
+    Each document gets its canonical `position` (`input_position`): the files are listed first
+    and ranked by `canonical_name`. `decode=False` leaves JSON records undecoded (`Document.row`)
+    for the DecodeRow step, which a run does in its workers. `limits` bound each document's and
+    each compressed file's size."""
     skipped = skipped if skipped is not None else Counter()
-    for path in input_files(inputs, skipped):
-        provenance = display_path(path)
-        try:
-            for doc in reader_for(path)(path, provenance, options, limits):
-                yield decode_row(doc, options, limits) if decode and doc.row is not None else doc
-        except Exception as exc:  # a reader's own bug must cost one file, not the run
-            log.warning("reading %s failed: %r", provenance, exc)
-            yield Document(id=file_stem(path), raw="", provenance=provenance).reject(
-                "unreadable", f"the {path.suffix} reader failed on this file: {type(exc).__name__}: {valid_text(str(exc))}")
+    files = list(input_files(inputs, skipped))
+    for path, rank in zip(files, file_ranks(files)):
+        for ordinal, doc in enumerate(_file_documents(path, options, decode, limits)):
+            doc.position = input_position(rank, ordinal)
+            yield doc
+
+
+def _file_documents(path: Path, options: InputOptions, decode: bool, limits: LimitsOptions) -> Iterator[Document]:
+    provenance = display_path(path)
+    try:
+        for doc in reader_for(path)(path, provenance, options, limits):
+            yield decode_row(doc, options, limits) if decode and doc.row is not None else doc
+    except Exception as exc:  # a reader's own bug must cost one file, not the run
+        log.warning("reading %s failed: %r", provenance, exc)
+        yield Document(id=file_stem(path), raw="", provenance=provenance).reject(
+            "unreadable", f"the {path.suffix} reader failed on this file: {type(exc).__name__}: {valid_text(str(exc))}")

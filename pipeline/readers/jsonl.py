@@ -147,9 +147,12 @@ def decode_row(doc: Document, options: InputOptions, limits: LimitsOptions = Lim
         check_depth(text)
         row = json.loads(text)
     except (Undecodable, ValueError, RecursionError) as exc:
-        return Document(id=doc.id, raw="", provenance=doc.provenance).reject(
+        decoded = Document(id=doc.id, raw="", provenance=doc.provenance).reject(
             "bad_json", f"line {pending.number} is not a JSON object: {exc}")
-    return row_document(row, doc.id, pending.number, doc.provenance, options, limits)
+    else:
+        decoded = row_document(row, doc.id, pending.number, doc.provenance, options, limits)
+    decoded.position = doc.position
+    return decoded
 
 
 @dataclass(frozen=True)
