@@ -19,6 +19,7 @@ import pytest
 from conftest import restate_sums, rewrite_shard, with_column
 from newsclean.corpus.templates import FAMILY as TEMPLATE_FAMILY
 from newsclean.publish import croissant, validate
+from newsclean.publish import unique as unique_keys
 from newsclean.publish.release import ReleaseBuilder
 from newsclean.publish.validate import (TABLES, AcrossShards, Report, _check_rows, _open,
                                        conform, schema_differences, validate_files, validate_release)
@@ -122,12 +123,16 @@ def _same(report: Report, reference: Report) -> None:
 
 # --- releases to check ---------------------------------------------------------------------------
 
-@pytest.fixture
-def tiny_slices(monkeypatch):
-    """Slices, batches and key batches of a row or two: every bounded path has many pieces."""
+@pytest.fixture(params=["keys in memory", "keys spilled"])
+def tiny_slices(monkeypatch, request):
+    """Slices, batches and key batches of a row or two: every bounded path has many pieces; the
+    text hashes' keys sorted in memory, or spilled to files of a few keys each."""
     monkeypatch.setattr(validate, "SLICE_BYTES", 1)
     monkeypatch.setattr(validate, "READ_ROWS", 2)
-    monkeypatch.setattr(validate, "KEY_ROWS", 2)
+    monkeypatch.setattr(unique_keys, "KEY_ROWS", 2)
+    if request.param == "keys spilled":
+        monkeypatch.setattr(unique_keys, "BUCKET_BYTES", 16)
+        monkeypatch.setattr(unique_keys, "SPILL_KEYS", 3)
 
 
 def _write(release: Path, name: str, table: pa.Table) -> None:
@@ -263,13 +268,13 @@ def test_across_shards_matches_sets_of_every_value(monkeypatch, within):
 
     def bounded(keys=None, exact_everywhere=False) -> list:
         if keys is not None:
-            monkeypatch.setattr(validate, "value_keys", keys)
+            monkeypatch.setattr(unique_keys, "value_keys", keys)
         unique = AcrossShards(None, [], within=within)
         if not exact_everywhere:  # what the pre-scan of the files would have found
-            every = np.sort(np.concatenate([validate.value_keys(t[c]) for t in shards for c in ("id",)]))
+            every = np.sort(np.concatenate([unique_keys.value_keys(t[c]) for t in shards for c in ("id",)]))
             unique.repeated = {}
             for column in ("id", "content_hash"):
-                every = np.sort(np.concatenate([validate.value_keys(t[column]) for t in shards]))
+                every = np.sort(np.concatenate([unique_keys.value_keys(t[column]) for t in shards]))
                 unique.repeated[column] = np.unique(every[1:][every[1:] == every[:-1]])
         report = Report("r")
         for k, table in enumerate(shards):
@@ -325,3 +330,25 @@ def test_newest_article_date_matches_the_whole_column(release):
     assert croissant.newest_article_date(release) == (expected.date().isoformat() if expected else None)
     _split(release, with_column(table, "published", [None] * table.num_rows), 2)
     assert croissant.newest_article_date(release) is None
+
+
+@pytest.mark.parametrize("bucket_bytes", [1 << 30, 800, 8])
+def test_repeated_keys_in_buckets_match_one_sort(monkeypatch, bucket_bytes):
+    """Spilled by their top bits to files sorted one at a time, or sorted together: the same keys."""
+    rng = np.random.default_rng(3)
+    batches = [rng.integers(0, 1 << 64, size=rng.integers(0, 300), dtype=np.uint64) for _ in range(20)]
+    batches[7][:5] = batches[2][:5]  # repeats across batches
+    batches[9][1] = batches[9][0]  # and inside one
+    every = np.sort(np.concatenate(batches))
+    expected = np.unique(every[1:][every[1:] == every[:-1]])
+    monkeypatch.setattr(unique_keys, "BUCKET_BYTES", bucket_bytes)
+    monkeypatch.setattr(unique_keys, "SPILL_KEYS", 100)
+    keys = unique_keys.RepeatedKeys(len(every))
+    assert (keys.bits > 0) == (bucket_bytes < len(every) * 8)
+    for batch in batches:
+        keys.add(batch)
+        assert keys.buffered < 100 + 300 or not keys.bits  # spilled as they come
+    found = keys.repeated()
+    assert found.dtype == np.uint64 and np.array_equal(found, expected) and len(expected) >= 6
+    if keys.bits:
+        assert not Path(keys.folder.name).exists()  # the files are gone

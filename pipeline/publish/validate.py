@@ -9,7 +9,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -26,15 +26,14 @@ from ..executor import release_memory
 from .manifest_check import check_manifest, manifest_sha256
 from .prescreen import narrowed, prescreen
 from .storage import Release, sha256_file, shown  # noqa: F401 (sha256_file: for release.py)
+from .unique import UNIQUE, AcrossShards
 
 TABLES = {"data": Corpus, "removals": Removals, "rejects": Rejects, "duplicates": Duplicates}
-UNIQUE = ("id", "content_hash")  # corpus columns unique across shards
 # The row checks of a published file run on slices of about this much Arrow data (rows read a
 # record batch at a time), so a 100,000-row shard never becomes one pandas frame; only a file
 # with a failing row is checked again whole, for pandera's own report of it.
 SLICE_BYTES = 4 << 20
 READ_ROWS = 1_000  # rows per record batch read when checking a file
-KEY_ROWS = 16_384  # values per batch hashed when looking for repeats across shards
 
 
 def to_frame(table: pa_arrow.Table) -> pd.DataFrame:
@@ -315,78 +314,6 @@ def _clean_file_rows(release: Release, name: str, expected: pa_arrow.Schema,
         return None
 
 
-def value_keys(values: pa_arrow.Array | pa_arrow.ChunkedArray) -> np.ndarray:
-    """A 64-bit hash of each value (uint64; equal values, equal keys), KEY_ROWS values at a time."""
-    values = values.cast(pa_arrow.string())
-    parts = [pd.util.hash_array(values.slice(start, KEY_ROWS).to_numpy(zero_copy_only=False), categorize=False)
-             for start in range(0, len(values), KEY_ROWS)]
-    return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
-
-
-class AcrossShards:
-    """`id` and `content_hash` unique across the corpus shards, without a set of every value.
-
-    Before the checks, every value of the shards is hashed to 64 bits (8 bytes a row, as numpy);
-    a value can repeat only if its hash does, so the values kept as strings for the exact test
-    are the few whose hash repeats (none, mostly). Same reports, same order, as a set of every
-    value. `within`: a value repeated inside one shard is reported too (else only a value an
-    earlier shard held; pandera reports repeats inside a shard when it checks its rows)."""
-
-    def __init__(self, release: Release | None, names: list[str], within: bool):
-        self.within = within
-        self.seen: dict[str, set] = {column: set() for column in UNIQUE}
-        self.repeated: dict[str, np.ndarray] | None = None  # None: every value is a candidate
-        if release is None:
-            return
-        keys: dict[str, list[np.ndarray]] = {column: [] for column in UNIQUE}
-        try:
-            for name in names:
-                with release.fs.open_input_file(release.path(name)) as handle:
-                    shard = pq.ParquetFile(handle)
-                    if not set(UNIQUE) <= set(shard.schema_arrow.names):
-                        continue  # such a shard fails its schema check and is not read further
-                    for batch in shard.iter_batches(batch_size=KEY_ROWS, columns=list(UNIQUE),
-                                                    use_threads=False):
-                        for column in UNIQUE:
-                            keys[column].append(value_keys(batch.column(column)))
-        except (OSError, pa_arrow.ArrowInvalid, pa_arrow.ArrowNotImplementedError, pa_arrow.ArrowTypeError):
-            return  # the exact test on every value, as before
-        finally:
-            release_memory()
-        self.repeated = {}
-        for column, parts in keys.items():
-            every = np.sort(np.concatenate(parts)) if parts else np.zeros(0, np.uint64)
-            self.repeated[column] = np.unique(every[1:][every[1:] == every[:-1]])
-
-    def _candidates(self, column: str, values: pa_arrow.ChunkedArray | pa_arrow.Array) -> np.ndarray:
-        if self.repeated is None:
-            return np.arange(len(values))
-        if not len(self.repeated[column]):
-            return np.zeros(0, np.int64)
-        return np.flatnonzero(np.isin(value_keys(values), self.repeated[column]))
-
-    def check(self, name: str, table: pa_arrow.Table, report: Report) -> None:
-        """The rows of one shard (its `id` and `content_hash` columns at least), in order."""
-        for column in UNIQUE:
-            positions = self._candidates(column, table[column])
-            if not len(positions):
-                continue
-            at = pa_arrow.array(positions, pa_arrow.int64())
-            values, ids = table[column].take(at).to_pylist(), table["id"].take(at).to_pylist()
-            seen = self.seen[column]
-            for value, row_id in zip(values, ids):
-                if value in seen:
-                    report.add(name, f"{column}: unique across shards", row_id, value)
-                if self.within:
-                    seen.add(value)
-            if not self.within:
-                seen.update(values)
-
-    def check_file(self, release: Release, name: str, report: Report) -> None:
-        with release.fs.open_input_file(release.path(name)) as handle:
-            self.check(name, pq.ParquetFile(handle).read(columns=list(UNIQUE), use_threads=False), report)
-
-
 def validate_release(directory: str | os.PathLike, filesystem: pafs.FileSystem | None = None) -> Report:
     """Every check on a published folder: manifest (`manifest_check`: nothing unlisted, sums, the
     card's and Croissant's checksums), schemas, row checks, cross-shard uniqueness.
@@ -467,8 +394,8 @@ def validate_files(directory: str | os.PathLike, filesystem: pafs.FileSystem | N
     here holds the files to those bytes); otherwise they are checked here. `validate_release`
     stays the full check of a folder someone hands us.
 
-    Memory does not grow with the corpus but for 8 bytes a row (`AcrossShards`): files are read
-    a record batch or a row group at a time, rows checked in slices."""
+    Memory does not grow with the corpus: files are read a record batch or a row group at a time,
+    rows checked in slices, and uniqueness across shards checked in bounded memory (`unique.py`)."""
     release, report, relaxed = _open(directory, filesystem)
     if release is None:
         return report
