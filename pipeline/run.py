@@ -30,6 +30,7 @@ from .publish.remote import build_folder, check_remote_output, is_remote, upload
 from .publish.storage import shown
 from .publish.target import OutputLock, OutputLocked, OutputRefused, check_output
 from .readers import read_documents
+from .readers.remote import RemoteInput, input_path
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
         observer: RunObserver = RunObserver()) -> RunSummary:
     """Clean every input document and publish the corpus at `out`, replacing it atomically.
 
+    `inputs`: files, folders, or object-store URIs of an object or a prefix (`readers.remote`).
     `out` must be absent, empty or a previous release (`publish.target.check_output`; `force`
     replaces any folder), and outside every input; a URI (s3://, gs://) publishes to that object
     store, the manifest written last (`publish.remote`). Returns the summary; raises
@@ -157,7 +159,7 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     """
     started = time.perf_counter()
     check_options(options)
-    paths = [Path(p) for p in inputs]
+    paths = [input_path(p) for p in inputs]  # local paths, or object-store URIs (readers.remote)
     for path in paths:
         if not path.exists():
             raise FileNotFoundError(f"input not found: {path}")
@@ -186,7 +188,7 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     return summary
 
 
-def _publish(paths: list[Path], out: Path, options: Options, engine: Engine,
+def _publish(paths: list[Path | RemoteInput], out: Path, options: Options, engine: Engine,
              observer: RunObserver) -> RunSummary:
     """The run itself: batches through the steps, then the corpus stage and the release.
 

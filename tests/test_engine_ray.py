@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from conftest import cli
@@ -60,6 +61,21 @@ def test_ray_publishes_to_an_s3_api(local_ray, corpus, s3):
     assert _remote_bytes(fs, "from-ray") == local
     assert validate_release(uri("from-ray")).ok
     assert load_corpus(uri("from-ray")).num_rows > 0
+
+
+def test_ray_reads_inputs_from_an_s3_api(local_ray, corpus, s3, tmp_path):
+    """Inputs under an s3:// prefix, read by the Ray run's driver: the local engine's bytes."""
+    fs, uri = s3
+    inputs, _ = corpus
+    for path in inputs:
+        with fs.open_output_stream(f"corpus/ray-in/{path.name}") as stream:
+            stream.write(path.read_bytes())
+    run([uri("ray-in")], tmp_path / "local")
+    run([uri("ray-in")], tmp_path / "ray", dataclasses.replace(Options(), batch_docs=4), engine=RayEngine())
+    local = _release_bytes(tmp_path / "local")
+    assert _release_bytes(tmp_path / "ray") == local
+    provenance = pq.read_table(tmp_path / "ray" / "data", columns=["provenance"])["provenance"].to_pylist()
+    assert all(p.startswith("s3://corpus/ray-in/") for p in provenance) and provenance
 
 
 def test_ray_pool_stays_below_the_cpu_count(local_ray):

@@ -27,6 +27,7 @@ from ..batch import BatchResult
 from ..corpus.templates import LineCounts
 from ..document import Document
 from ..options import Options
+from ..readers.remote import RemoteInput
 from ..version import __version__
 from .base import Engine
 
@@ -44,15 +45,19 @@ def _tables(result: BatchResult) -> dict[str, pa.Table]:
             "line_docs": result.line_counts.docs, "line_lines": result.line_counts.lines}
 
 
-def _input_files(paths: Iterable[Path]) -> Iterator[tuple[str, int, int]]:
+def _input_files(paths: Iterable[Path | RemoteInput]) -> Iterator[tuple[str, int, int]]:
     for path in paths:
+        if isinstance(path, RemoteInput):
+            for item, _ in path.objects():
+                yield item.as_posix(), item.size, item.mtime_ns
+            continue
         found = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for file in found:
             stat = file.stat()
             yield file.resolve().as_posix(), stat.st_size, stat.st_mtime_ns
 
 
-def run_key(paths: list[Path], options: Options) -> str:
+def run_key(paths: list[Path | RemoteInput], options: Options) -> str:
     """What the units' contents depend on, hashed: a changed input or option starts afresh."""
     payload = {"version": __version__, "unit_format": UNIT_FORMAT, "options": options.fingerprint(), "batch_docs": options.batch_docs,
                "inputs": list(_input_files(paths))}
@@ -66,7 +71,7 @@ class UnitStage:
     folder: Path
 
     @classmethod
-    def beside(cls, out: Path, paths: list[Path], options: Options) -> "UnitStage":
+    def beside(cls, out: Path, paths: list[Path | RemoteInput], options: Options) -> "UnitStage":
         return cls(out.parent / f".{out.name}.units-{run_key(paths, options)}")
 
     def _unit(self, number: int) -> Path:

@@ -42,6 +42,8 @@ def check_output(out: Path, inputs: Iterable[Path], force: bool = False) -> None
         raise OutputRefused(f"--out {out} is the current folder or one holding it; "
                             "name a folder of its own for the release, e.g. --out dist")
     for given in inputs:
+        if not isinstance(given, Path):
+            continue  # an object store's input (a URI): no local output can be inside it
         source = given.resolve()
         if target == source or target.is_relative_to(source):
             raise OutputRefused(f"--out {out} is inside the input {given}; the run would replace "

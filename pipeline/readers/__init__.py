@@ -16,13 +16,15 @@ from .files import file_stem, valid_text
 from .html import read_html_file
 from .jsonl import decode_row, read_jsonl
 from .parquet import read_parquet
+from .remote import RemoteFile, RemoteInput
 from .text import read_text_file
 from .warc import read_warc
 
 log = logging.getLogger(__name__)
 
 # (path, provenance, options, limits) -> documents; a reader never raises for a bad file: it
-# yields a rejected document saying why and where, beside the documents it could read.
+# yields a rejected document saying why and where, beside the documents it could read. The path
+# is a local Path or an object store's RemoteFile (`remote.py`: its name, `open("rb")`).
 Reader = Callable[[Path, str, InputOptions, LimitsOptions], Iterator[Document]]
 
 # Longest suffix first wins (".jsonl.gz" before ".gz").
@@ -35,7 +37,7 @@ READERS: dict[str, Reader] = {
 }
 
 
-def reader_for(path: Path) -> Reader | None:
+def reader_for(path: Path | RemoteFile) -> Reader | None:
     name = path.name.lower()
     for suffix in sorted(READERS, key=len, reverse=True):
         if name.endswith(suffix):
@@ -43,9 +45,12 @@ def reader_for(path: Path) -> Reader | None:
     return None
 
 
-def display_path(path: Path) -> str:
+def display_path(path: Path | RemoteFile) -> str:
     """The path as provenance: relative to the working folder when inside it, never absolute;
-    bytes of a name that are not UTF-8 become U+FFFD (the tables hold UTF-8)."""
+    bytes of a name that are not UTF-8 become U+FFFD (the tables hold UTF-8). An object of an
+    object store: its URI without credentials or query."""
+    if isinstance(path, RemoteFile):
+        return path.as_posix()
     try:
         shown = path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
@@ -53,10 +58,18 @@ def display_path(path: Path) -> str:
     return os.fsencode(shown).decode("utf-8", "replace")
 
 
-def input_files(inputs: Iterable[Path], skipped: Counter) -> Iterator[Path]:
-    """Files of the inputs in a stable order: each input as given, folders walked sorted."""
+def input_files(inputs: Iterable[Path | RemoteInput], skipped: Counter) -> Iterator[Path | RemoteFile]:
+    """Files of the inputs in a stable order: each input as given, folders walked sorted (the
+    objects under a URI's prefix, sorted)."""
     for root in inputs:
-        if root.is_dir():
+        if isinstance(root, RemoteInput):
+            for item, hidden in root.objects():
+                if hidden or reader_for(item) is None:
+                    skipped[item.suffix.lower() or "(none)"] += 1
+                    log.info("skipping %s: no reader for this kind of file", item)
+                    continue
+                yield item
+        elif root.is_dir():
             for folder, dirs, files in os.walk(root):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
@@ -87,12 +100,13 @@ def input_position(rank: int, ordinal: int) -> int:
     return rank << ORDINAL_BITS | ordinal
 
 
-def canonical_name(path: Path) -> str:
-    """What orders input files canonically: the absolute path, whatever way it was given."""
-    return path.resolve().as_posix()
+def canonical_name(path: Path | RemoteFile) -> str:
+    """What orders input files canonically: the absolute path, whatever way it was given (an
+    object's URI)."""
+    return path.as_posix() if isinstance(path, RemoteFile) else path.resolve().as_posix()
 
 
-def file_ranks(files: list[Path]) -> list[int]:
+def file_ranks(files: list[Path | RemoteFile]) -> list[int]:
     """Each file's rank in the canonical order (a file given twice: two consecutive ranks, the
     same documents either way), so no position depends on the order the inputs were given."""
     order = sorted(range(len(files)), key=lambda i: canonical_name(files[i]))
@@ -102,7 +116,7 @@ def file_ranks(files: list[Path]) -> list[int]:
     return ranks
 
 
-def read_documents(inputs: Iterable[Path], skipped: Counter | None = None,
+def read_documents(inputs: Iterable[Path | RemoteInput], skipped: Counter | None = None,
                    options: InputOptions = InputOptions(), decode: bool = True,
                    limits: LimitsOptions = LimitsOptions()) -> Iterator[Document]:
     """Every document of the inputs, in a stable order; files no reader takes are counted in `skipped`.
@@ -119,7 +133,7 @@ def read_documents(inputs: Iterable[Path], skipped: Counter | None = None,
             yield doc
 
 
-def _file_documents(path: Path, options: InputOptions, decode: bool, limits: LimitsOptions) -> Iterator[Document]:
+def _file_documents(path: Path | RemoteFile, options: InputOptions, decode: bool, limits: LimitsOptions) -> Iterator[Document]:
     provenance = display_path(path)
     try:
         for doc in reader_for(path)(path, provenance, options, limits):

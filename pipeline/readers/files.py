@@ -84,13 +84,18 @@ class Bounded(io.RawIOBase):
 
 def open_input(path: Path, limits: LimitsOptions | None = None) -> BinaryIO:
     """The file's bytes as a stream, decompressed when its name ends in .gz or .zst, and then
-    bounded by `limits.max_decompressed_bytes`.
+    bounded by `limits.max_decompressed_bytes`. `path`: a local Path, or anything with its
+    `name` and `open("rb")` (`remote.RemoteFile`).
 
     Corrupt compressed data raises one of READ_ERRORS on read, not here.
     """
     name = path.name.lower()
     if name.endswith(".gz"):
-        stream: BinaryIO = gzip.open(path, "rb")
+        if isinstance(path, Path):
+            stream: BinaryIO = gzip.open(path, "rb")
+        else:
+            stream = gzip.GzipFile(fileobj=path.open("rb"), mode="rb")
+            stream.myfileobj = stream.fileobj  # closed with the GzipFile, as a file it opened is
     elif name.endswith(".zst"):
         raw = path.open("rb")
         reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)

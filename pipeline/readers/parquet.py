@@ -35,7 +35,8 @@ def read_parquet(path: Path, provenance: str, options: InputOptions,
                  limits: LimitsOptions = LimitsOptions()) -> Iterator[Document]:
     stem = file_stem(path)
     try:
-        table = pq.ParquetFile(path, page_checksum_verification=True)
+        source = path if isinstance(path, Path) else path.open_random_access()  # an object store's
+        table = pq.ParquetFile(source, page_checksum_verification=True)
         names = set(table.schema_arrow.names)
         groups = [table.metadata.row_group(i).num_rows for i in range(table.num_row_groups)]
     except READ_FAILURES as exc:
