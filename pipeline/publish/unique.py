@@ -150,7 +150,7 @@ class AcrossShards:
     def _batches(release: Release, names: list[str], columns: list[str]) -> Iterator[pa.RecordBatch]:
         for name in names:
             with release.fs.open_input_file(release.path(name)) as handle:
-                yield from pq.ParquetFile(handle).iter_batches(batch_size=KEY_ROWS, columns=columns,
+                yield from pq.ParquetFile(handle, pre_buffer=False).iter_batches(batch_size=KEY_ROWS, columns=columns,
                                                                use_threads=False)
 
     def _candidates(self, column: str, values: pa.ChunkedArray | pa.Array) -> np.ndarray:
