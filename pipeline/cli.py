@@ -59,8 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                               description="Read INPUTs, clean every document, publish the corpus at\n"
                               "--out (replaced atomically), print a summary.", **common)
     run.add_argument("inputs", nargs="*", default=["seeds"], metavar="INPUT",
-                     help="files or folders to read: .txt, .html/.htm(.gz), .warc(.gz), "
-                          ".jsonl(.gz/.zst), .parquet")
+                     help="files, folders or object-store URIs (s3://bucket/prefix/) to read: .txt, "
+                          ".html/.htm(.gz), .warc(.gz), .jsonl(.gz/.zst), .parquet")
     run.add_argument("--out", default="dist", metavar="DIR", help="published folder")
     run.add_argument("--config", metavar="TOML", help="options file overlaying the defaults key by key")
     run.add_argument("--workers", type=int, metavar="N", help="worker processes (default 1)")

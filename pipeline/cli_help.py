@@ -15,6 +15,7 @@ EXAMPLES = """examples:
 RUN_EXAMPLES = """examples:
   newsclean run                                    seeds/ -> dist/
   newsclean run crawl/ --out corpus --workers 4    a folder, 4 processes
+  newsclean run s3://bucket/crawl/ --out corpus    every object under a prefix
   newsclean run a.warc.gz b.jsonl --disable related_link --pattern promo='Subscribe.*'
   newsclean -q run crawl/ --out corpus             no progress line, no summary
 
