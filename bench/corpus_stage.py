@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from newsclean.options import Options  # noqa: E402
 from newsclean.publish.release import ReleaseBuilder  # noqa: E402
+from newsclean.publish.repeats import POSITION_FIELD  # noqa: E402
 from newsclean.schemas import Corpus, Rejects, Removals, arrow_schema  # noqa: E402
 
 BATCH = 500
@@ -50,7 +51,12 @@ def main() -> None:
     a = ap.parse_args()
     options = Options(workers=a.workers)
     schema = arrow_schema(Corpus)
-    removals = arrow_schema(Removals).empty_table().append_column("_row", pa.array([], pa.int64()))
+    removals = arrow_schema(Removals).empty_table().append_column(POSITION_FIELD, pa.array([], pa.uint64()))
+
+    def batch(rows: list[dict], first: int) -> pa.Table:  # the rows with their input positions
+        positions = pa.array(range(first, first + len(rows)), pa.uint64())
+        return pa.Table.from_pylist(rows, schema=schema).append_column(POSITION_FIELD, positions)
+
     rejects = arrow_schema(Rejects).empty_table()
     with tempfile.TemporaryDirectory(dir=Path(a.jsonl).parent) as tmp:
         builder = ReleaseBuilder(Path(tmp) / "dist", options.publish, options.corpus, options.workers)
@@ -60,11 +66,11 @@ def main() -> None:
             for number, line in enumerate(handle, start=1):
                 rows.append(corpus_row(json.loads(line), f"{Path(a.jsonl).name}:{number}"))
                 if len(rows) == BATCH:
-                    builder.add(pa.Table.from_pylist(rows, schema=schema), removals, rejects)
+                    builder.add(batch(rows, read), removals, rejects)
                     read += len(rows)
                     rows = []
         if rows:
-            builder.add(pa.Table.from_pylist(rows, schema=schema), removals, rejects)
+            builder.add(batch(rows, read), removals, rejects)
             read += len(rows)
         staged = time.perf_counter()
         builder.write_tables()
