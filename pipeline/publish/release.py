@@ -266,11 +266,14 @@ class ReleaseBuilder:
 
         corpus = self.corpus
         repeated = self.repeats.positions()  # the removals of a repeated id's rows left out
+        if len(repeated):
+            keep, keep_reads, columns = partial(without_repeats, positions=repeated), (POSITION,), None
+        else:  # none to leave out: POSITION is not even read
+            keep, keep_reads, columns = None, (), arrow_schema(Removals).names
         side.paths["removals"] = write_sorted(
             self.runs["removals"] + [corpus.removals_path], KEYS["removals"], arrow_schema(Removals),
             self.staging / "removals", PREFIX["removals"], self.options, on_table=count_removals,
-            drop_ids=dropped, keep=partial(without_repeats, positions=repeated),
-            keep_reads=(POSITION,) if len(repeated) else ())
+            drop_ids=dropped, keep=keep, keep_reads=keep_reads, columns=columns)
         side.paths["rejects"] = write_sorted(
             self.runs["rejects"] + [corpus.rejects_path], KEYS["rejects"], arrow_schema(Rejects),
             self.staging / "rejects", PREFIX["rejects"], self.options, on_table=count_rejects)

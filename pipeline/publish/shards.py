@@ -234,16 +234,17 @@ def write_sorted(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema, fol
                  prefix: str, options: PublishOptions,
                  on_table: Callable[[pa.Table], None] | None = None,
                  drop_ids: pa.Array | None = None, keep: KeepRows | None = None,
-                 keep_reads: tuple[str, ...] = ()) -> list[Path]:
+                 keep_reads: tuple[str, ...] = (), columns: list[str] | None = None) -> list[Path]:
     """Merge sorted runs into shards; rows whose `id` is in `drop_ids` are left out, and each batch
     read goes through `keep` (`merge_runs`), which needs only `id` and the columns `keep_reads`
-    names to tell the rows it keeps (none named: it leaves no row out)."""
+    names to tell the rows it keeps (none named: it leaves no row out). `columns`: only these are
+    read (`merge_runs`)."""
     if (drop_ids is None or not len(drop_ids)) and not keep_reads:
         total = sum(pq.ParquetFile(run).metadata.num_rows for run in runs)
     else:  # the shard count is in the file names: count what is kept first (ids only, a slice at a time)
         total = sum(_kept_rows(run, drop_ids, keep, keep_reads) for run in runs)
     writer = ShardWriter(folder, prefix, total, schema, options)
-    for table in merge_runs(runs, keys, schema, keep=keep):
+    for table in merge_runs(runs, keys, schema, columns, keep=keep):
         table = _without(table, drop_ids)
         if not table.num_rows:
             continue
