@@ -18,11 +18,12 @@ from newsclean import run
 from newsclean.publish.validate import validate_release
 from test_determinism import _corpus, _release_bytes
 from test_publish_remote import s3  # noqa: F401,F811  (the fixture: moto's S3 server)
+from test_readers_warc import page, write_warc
 
 
 def _inputs(folder: Path) -> Path:
-    """The determinism corpus in four formats (JSONL, gzipped JSONL, Parquet, text), plus a file
-    no reader takes and a hidden one (both skipped)."""
+    """The determinism corpus in four formats (JSONL, gzipped JSONL, Parquet, text), a WARC
+    archive and an HTML page, plus a file no reader takes and a hidden one (both skipped)."""
     alpha, beta, gamma = _corpus(folder)
     alpha.with_suffix(".jsonl.gz").write_bytes(gzip.compress(alpha.read_bytes(), mtime=0))
     alpha.unlink()
@@ -32,6 +33,8 @@ def _inputs(folder: Path) -> Path:
     (folder / "nested").mkdir()
     beta.rename(folder / "nested" / "beta.jsonl")
     (folder / "letter.txt").write_text(rows[3]["text"].replace("Gamma", "Delta"), encoding="utf-8")
+    write_warc(folder / "pages.warc.gz")
+    (folder / "page.html").write_bytes(page("Harbour ferry returns", rows[5]["text"].replace("\n\n", "\n")))
     (folder / "notes.md").write_text("not an input\n", encoding="utf-8")
     (folder / ".hidden.jsonl").write_text('{"id": "hidden", "text": "never read"}\n', encoding="utf-8")
     return folder
@@ -69,16 +72,16 @@ def test_a_prefix_is_read_like_the_local_folder(uploaded, tmp_path):
     for kind in ("data", "removals", "rejects", "duplicates"):
         assert _table(tmp_path / "remote", kind).equals(_table(tmp_path / "local", kind)), kind
     provenance = set(_table(tmp_path / "remote", "data", ())["provenance"].to_pylist())
-    assert {re.sub(r":\d+$", "", p) for p in provenance} == {
+    assert {re.sub(r"[:@]\d+$", "", p) for p in provenance} == {
         "s3://corpus/in/alpha.jsonl.gz", "s3://corpus/in/nested/beta.jsonl", "s3://corpus/in/gamma.parquet",
-        "s3://corpus/in/letter.txt"}
+        "s3://corpus/in/letter.txt", "s3://corpus/in/pages.warc.gz", "s3://corpus/in/page.html"}
     manifest = json.loads((tmp_path / "remote" / "manifest.json").read_text())
     assert "test:test" not in json.dumps(manifest) and validate_release(tmp_path / "remote").ok
 
 
 def test_objects_given_one_by_one_in_any_order_give_the_same_tables(uploaded, tmp_path):
     _, uri = uploaded
-    names = ["nested/beta.jsonl", "letter.txt", "gamma.parquet", "alpha.jsonl.gz"]
+    names = ["nested/beta.jsonl", "letter.txt", "pages.warc.gz", "gamma.parquet", "page.html", "alpha.jsonl.gz"]
     outs = []
     for number, order in enumerate((names, names[::-1])):
         out = tmp_path / f"out-{number}"
