@@ -118,4 +118,7 @@ def progress_for(paths: Iterable[str | Path], quiet: bool) -> RunObserver:
     """A live progress line when stderr is a terminal and --quiet was not given, else silence."""
     if quiet or not sys.stderr.isatty():
         return RunObserver()
+    paths = list(paths)
+    if any("://" in str(p) for p in paths):  # an object store's input: its size is not listed here
+        return LiveProgress(None)
     return LiveProgress(known_input_bytes(Path(p) for p in paths if Path(p).exists()))
