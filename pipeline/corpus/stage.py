@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -48,6 +48,8 @@ TRIM_EVERY = 16  # slices between two `release_memory` calls (a trim costs ~1 ms
 # The staged rows (with their SIGNATURE column) in id order, read afresh on each call: all columns,
 # or only those named.
 StagedRows = Callable[[list[str] | None], Iterator[pa.Table]]
+# Makes pass 1's counter for (folder, options): `add(LineCounts)` per batch, `templates()` -> path
+LineCounterMaker = Callable[[Path, TemplateOptions], Any]
 
 
 def _peak_rss_mb() -> float:
@@ -121,10 +123,12 @@ def clean_and_sign(data: pa.Table, *, templates: str | None, options: CorpusOpti
 class CorpusStage:
     """Runs the passes over the staged per-document output; see the module docstring."""
 
-    def __init__(self, folder: Path, options: CorpusOptions, workers: int = 1):
+    def __init__(self, folder: Path, options: CorpusOptions, workers: int = 1,
+                 line_counter: LineCounterMaker | None = None):
         self.folder, self.options, self.workers = folder, options, workers
         folder.mkdir(parents=True, exist_ok=True)
-        self.counter = LineCounter(folder / "lines", options.templates)
+        # pass 1's counter: here by default; the engine's (Ray tasks over its staged units) if given
+        self.counter = (line_counter or LineCounter)(folder / "lines", options.templates)
         self.report = CorpusReport()
         self.clean_path = folder / "clean.parquet"
         self.removals_path = folder / "template_removals.parquet"
