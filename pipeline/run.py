@@ -198,7 +198,8 @@ def _publish(paths: list[Path | RemoteInput], out: Path, options: Options, engin
     skipped: Counter = Counter()
     fingerprint = InputFingerprint()
     stage = UnitStage.beside(out, paths, options) if engine.stages_units else None
-    builder = ReleaseBuilder(out, options.publish, options.corpus, options.workers, engine.line_counter(stage))
+    builder = ReleaseBuilder(out, options.publish, options.corpus, options.workers, engine.line_counter(stage),
+                             engine.copy_linker())
     try:
         docs = fingerprint.watch(read_documents(paths, skipped, options.input, decode=False, limits=options.limits))
         batches = _batches(observer.watch(docs), options.batch_docs)

@@ -37,7 +37,7 @@ from newsclean.schemas import Corpus, Duplicates, Rejects, Removals, arrow_schem
 
 from ..executor import map_ordered, release_memory
 from ..options import CorpusOptions, TemplateOptions
-from .dedup import SIGNATURE, SIGNED_COLUMNS, Folding, SignatureWriter, cluster, sign, signature_matrix, signed_as
+from .dedup import SIGNATURE, SIGNED_COLUMNS, Folding, Linker, SignatureWriter, cluster, sign, signature_matrix, signed_as
 from .templates import LineCounter, LineCounts, Stripped, TemplateLines, count_lines
 
 log = logging.getLogger(__name__)
@@ -124,8 +124,9 @@ class CorpusStage:
     """Runs the passes over the staged per-document output; see the module docstring."""
 
     def __init__(self, folder: Path, options: CorpusOptions, workers: int = 1,
-                 line_counter: LineCounterMaker | None = None):
+                 line_counter: LineCounterMaker | None = None, linker: Linker | None = None):
         self.folder, self.options, self.workers = folder, options, workers
+        self.linker = linker  # pass 3's links: found here by default, or by the engine's tasks
         folder.mkdir(parents=True, exist_ok=True)
         # pass 1's counter: here by default; the engine's (Ray tasks over its staged units) if given
         self.counter = (line_counter or LineCounter)(folder / "lines", options.templates)
@@ -169,7 +170,7 @@ class CorpusStage:
         else:
             self._clean_and_sign(staged(None), templates)
         with self._measure("dedup.cluster"):
-            self.folding = cluster(self.signatures_path, self.rows, self.options.dedup)
+            self.folding = cluster(self.signatures_path, self.rows, self.options.dedup, self.linker)
             table = pa.Table.from_pylist(self.folding.duplicates, schema=arrow_schema(Duplicates))
             pq.write_table(table, self.duplicates_path)
         report = self.report

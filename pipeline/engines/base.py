@@ -29,6 +29,10 @@ class Engine(Protocol):
         run whose units are staged in `units` (a `staging.UnitStage`, or None); None: the driver's."""
         ...
 
+    def copy_linker(self) -> Callable | None:
+        """What links exact and near copies (`corpus.dedup.Linker`); None: the driver's `_linked`."""
+        ...
+
 
 @dataclass(frozen=True)
 class LocalEngine:
@@ -46,6 +50,9 @@ class LocalEngine:
 
     def line_counter(self, units: Any) -> None:
         return None  # counted in this process, as the batches come (corpus.templates.LineCounter)
+
+    def copy_linker(self) -> None:
+        return None  # linked in this process (corpus.dedup._linked)
 
 
 def engine_named(name: str, address: str | None = None, workers: int | None = None) -> Engine:

@@ -64,6 +64,8 @@ class RayEngine:
     # template lines counted by Ray tasks over the staged units (engines.ray_templates), not in
     # the driver; False: the driver counts them as the local engine does (for comparisons)
     count_templates_in_tasks: bool = True
+    # exact hashes and MinHash bands grouped, candidate pairs checked, by Ray tasks (engines.ray_dedup)
+    link_copies_in_tasks: bool = True
 
     def _init(self, ray: Any) -> bool:
         """Join or start Ray unless this process already has; whether it was started here."""
@@ -91,6 +93,13 @@ class RayEngine:
         from .ray_templates import UnitLineCounter
 
         return partial(UnitLineCounter, units)
+
+    def copy_linker(self) -> Callable | None:
+        if not self.link_copies_in_tasks:
+            return None
+        from .ray_dedup import linked_by_tasks
+
+        return linked_by_tasks
 
     def pool_size(self, ray: Any) -> int:
         if self.actors is not None:

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from newsclean.schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 from ..corpus import CorpusStage
+from ..corpus.dedup import Linker
 from ..corpus.stage import LineCounterMaker
 from ..corpus.dedup import signature_field, signed_as
 from ..corpus.templates import FAMILY as TEMPLATE_FAMILY
@@ -105,7 +106,8 @@ class ReleaseBuilder:
     and swaps the release."""
 
     def __init__(self, out: Path, options: PublishOptions, corpus: CorpusOptions = CorpusOptions(),
-                 workers: int = 1, line_counter: LineCounterMaker | None = None):
+                 workers: int = 1, line_counter: LineCounterMaker | None = None,
+                 linker: Linker | None = None):
         self.out = out
         self.options = options
         self.workers = workers
@@ -122,7 +124,7 @@ class ReleaseBuilder:
         self.buffered_bytes = 0
         self.runs: dict[str, list[Path]] = {kind: [] for kind in KEYS}
         self.repeats = RepeatedIds(self.runs_dir / "rejects-repeated-ids.parquet")
-        self.corpus = CorpusStage(self.staging / ".corpus", corpus, workers, line_counter)
+        self.corpus = CorpusStage(self.staging / ".corpus", corpus, workers, line_counter, linker)
         # The sorted runs of the data table also carry each row's MinHash signature, made in the
         # batch workers, and its input position; the corpus stage reads the signature, the
         # published shards leave both out. Removals carry the position of their row.
