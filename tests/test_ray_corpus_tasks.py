@@ -1,6 +1,7 @@
-"""Template lines counted by Ray tasks over the staged units (`engines.ray_templates`): the same
-template pairs as the driver's `LineCounter`, whatever the units' order, the partitions or the
-units per read task, and the Ray release byte for byte the local one."""
+"""The corpus stage's Ray tasks: template lines counted over the staged units
+(`engines.ray_templates`) and copies linked by exact hash and MinHash band (`engines.ray_dedup`)
+give what the driver's code gives, whatever the units' order, the partitions or the rows per read
+task, and the Ray release is byte for byte the local one."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,17 +9,20 @@ import logging
 import random
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from newsclean import run
+from newsclean.corpus import dedup
+from newsclean.corpus.dedup import SignatureWriter
 from newsclean.corpus.templates import LineCounter, LineCounts
 from newsclean.engines import LocalEngine, RayEngine
-from newsclean.engines import ray_templates
+from newsclean.engines import ray_dedup, ray_templates
 from newsclean.engines.ray_templates import UnitLineCounter, partitions_for
 from newsclean.engines.staging import UnitStage
-from newsclean.options import Options, TemplateOptions
+from newsclean.options import DedupOptions, Options, TemplateOptions
 from test_determinism import _corpus, _release_bytes
 
 ray = pytest.importorskip("ray")
@@ -133,17 +137,86 @@ def test_only_the_ray_engine_counts_in_tasks(tmp_path):
     assert RayEngine().line_counter(stage).func is UnitLineCounter
 
 
-def test_the_ray_release_with_counting_in_tasks_is_the_local_one(local_ray, tmp_path, monkeypatch, caplog):
-    """The multi-source corpus (templates, copies, bad records), inputs reversed, small units
-    and four partitions: the local engine's bytes, the templates found by the tasks."""
+def test_the_ray_release_with_corpus_tasks_is_the_local_one(local_ray, tmp_path, monkeypatch, caplog):
+    """The multi-source corpus (templates, near copies, bad records) and a fourth file with an
+    exact copy (whose footer makes alpha's a line of two sources: no template), a repeated id
+    and a bad record; inputs reversed, small units, four partitions: the local engine's bytes,
+    the templates and links found by the tasks."""
+    import json
+
     (tmp_path / "in").mkdir()
     inputs = _corpus(tmp_path / "in")
+    alpha = [json.loads(line) for line in inputs[0].read_text().splitlines() if line.endswith("}")]
+    wire = next(row for row in alpha if row["id"] == "wire-alpha")
+    extra = tmp_path / "in" / "delta.jsonl"
+    extra.write_text("\n".join([json.dumps({**wire, "id": "wire-delta", "url": "https://delta.example/wire"}),
+                                 json.dumps({**alpha[3], "text": alpha[3]["text"] + "\n\nA later edit."}),
+                                 '{"id": "broken", "text": ']) + "\n", encoding="utf-8")
+    inputs.append(extra)
     run(inputs, tmp_path / "local", dataclasses.replace(Options(), batch_docs=10))
     monkeypatch.setattr(ray_templates, "partitions_for", lambda _units: 4)
     monkeypatch.setattr(ray_templates, "UNITS_PER_READ", 2)
-    with caplog.at_level(logging.INFO, logger="newsclean.engines.ray_templates"):
+    monkeypatch.setattr(ray_dedup, "partitions_for", lambda _rows, _bands: 4)
+    monkeypatch.setattr(ray_dedup, "ROWS_PER_READ", 1)
+    with caplog.at_level(logging.INFO, logger="newsclean.engines"):
         summary = run(inputs[::-1], tmp_path / "ray", dataclasses.replace(Options(), batch_docs=3),
                       engine=RayEngine())
-    assert "template lines (ray, 28 units, 4 partitions): 3 (source, line) pairs" in caplog.text
-    assert summary.corpus.counts()["template_lines"] > 0 and summary.rejected > 0
+    assert "template lines (ray, 29 units, 4 partitions): 2 (source, line) pairs" in caplog.text
+    assert "exact copies (ray, 4 partitions)" in caplog.text and "near copies (ray)" in caplog.text
+    counts = summary.corpus.counts()
+    assert counts["template_lines"] > 0 and counts["duplicates_exact"] == 1 and counts["duplicates_near"] == 2
+    assert summary.rejected_by_reason["bad_json"] == 10
     assert _release_bytes(tmp_path / "ray") == _release_bytes(tmp_path / "local")
+
+def _signatures(path: Path, options: DedupOptions, write_rows: int) -> int:
+    """`signatures.parquet` and its raw file with planted copies: exact (equal texts), near
+    (a few values changed), and pairs sharing a band but far apart (candidates that fail the
+    check); written `write_rows` rows at a time (one row group each)."""
+    rng = np.random.default_rng(18)
+    rows = 400
+    matrix = rng.integers(0, 2**32, size=(rows, options.num_perm), dtype=np.uint32)
+    hashes = [f"{rng.integers(0, 2**63):016x}" + "0" * 48 for _ in range(rows)]
+    for copy, original in ((10, 3), (250, 3), (40, 41), (399, 0)):  # exact copies
+        matrix[copy], hashes[copy] = matrix[original], hashes[original]
+    for copy, original, changed in ((60, 61, 5), (62, 61, 12), (300, 62, 8), (120, 121, 60)):
+        matrix[copy] = matrix[original]  # near copies (with 60 values changed: a failed candidate)
+        matrix[copy, rng.choice(options.num_perm, changed, replace=False)] = rng.integers(0, 2**32, changed)
+    matrix[200], hashes[200] = matrix[60], hashes[60]  # an exact copy of a near copy
+    writer = SignatureWriter(path, options)
+    for start in range(0, rows, write_rows):
+        n = min(write_rows, rows - start)
+        data = pa.table({"id": [f"doc-{i:04d}" for i in range(start, start + n)],
+                         "content_hash": hashes[start:start + n],
+                         "word_count": pa.array([100] * n, pa.int64()),
+                         "published": pa.array([None] * n, pa.timestamp("us")),
+                         "source": ["site.example"] * n, "url": [None] * n, "provenance": ["x"] * n})
+        writer.write(data, matrix[start:start + n])
+    writer.close()
+    return rows
+
+
+def _components(groups) -> set[frozenset[int]]:
+    by_root: dict[int, set[int]] = {}
+    for member in list(groups.parent):
+        by_root.setdefault(groups.find(member), set()).add(member)
+    return {frozenset(members) for members in by_root.values()}
+
+
+@pytest.mark.parametrize("partitions,rows_per_read,write_rows,near",
+                         [(1, 100_000, 400, True), (4, 50, 37, True), (8, 1, 64, True), (2, 100, 50, False)])
+def test_ray_tasks_link_the_drivers_copies(local_ray, tmp_path, monkeypatch, partitions, rows_per_read, write_rows, near):
+    options = dataclasses.replace(DedupOptions(), near=near)
+    path = tmp_path / "signatures.parquet"
+    rows = _signatures(path, options, write_rows)
+    with pq.ParquetFile(path) as file:
+        expected = _components(dedup._linked(file, path, rows, options))
+    planted = {frozenset({3, 10, 250}), frozenset({40, 41}), frozenset({0, 399})}
+    planted |= {frozenset({60, 61, 62, 200, 300})} if near else {frozenset({60, 200})}
+    assert expected == planted
+    monkeypatch.setattr(ray_dedup, "partitions_for", lambda _rows, _bands: partitions)
+    monkeypatch.setattr(ray_dedup, "ROWS_PER_READ", rows_per_read)
+    with pq.ParquetFile(path) as file:
+        got = _components(ray_dedup.linked_by_tasks(file, path, rows, options))
+    assert got == expected
+    assert dedup.cluster(path, rows, options, ray_dedup.linked_by_tasks).duplicates == \
+        dedup.cluster(path, rows, options).duplicates
