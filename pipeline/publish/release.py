@@ -27,9 +27,8 @@ import pyarrow.parquet as pq
 from newsclean.schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 from ..corpus import CorpusStage
-from ..corpus.dedup import Linker
+from ..corpus.dedup import Linker, signature_field, signed_as
 from ..corpus.stage import LineCounterMaker
-from ..corpus.dedup import signature_field, signed_as
 from ..corpus.templates import FAMILY as TEMPLATE_FAMILY
 from ..corpus.templates import LineCounts
 from ..executor import release_memory, run_beside, stop_forkserver
