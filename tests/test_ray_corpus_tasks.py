@@ -204,7 +204,8 @@ def _components(groups) -> set[frozenset[int]]:
 
 @pytest.mark.parametrize("partitions,rows_per_read,write_rows,near",
                          [(1, 100_000, 400, True), (4, 50, 37, True), (8, 1, 64, True), (2, 100, 50, False)])
-def test_ray_tasks_link_the_drivers_copies(local_ray, tmp_path, monkeypatch, partitions, rows_per_read, write_rows, near):
+def test_ray_tasks_link_the_drivers_copies(local_ray, tmp_path, monkeypatch,
+                                          partitions, rows_per_read, write_rows, near):
     options = dataclasses.replace(DedupOptions(), near=near)
     path = tmp_path / "signatures.parquet"
     rows = _signatures(path, options, write_rows)

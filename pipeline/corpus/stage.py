@@ -37,7 +37,8 @@ from newsclean.schemas import Corpus, Duplicates, Rejects, Removals, arrow_schem
 
 from ..executor import map_ordered, release_memory
 from ..options import CorpusOptions, TemplateOptions
-from .dedup import SIGNATURE, SIGNED_COLUMNS, Folding, Linker, SignatureWriter, cluster, sign, signature_matrix, signed_as
+from .dedup import (SIGNATURE, SIGNED_COLUMNS, Folding, Linker, SignatureWriter, cluster, sign, signature_matrix,
+                    signed_as)
 from .templates import LineCounter, LineCounts, Stripped, TemplateLines, count_lines
 
 log = logging.getLogger(__name__)
