@@ -61,20 +61,26 @@ def timed_run(inputs: list[Path], out: Path, cpus: int, engine: str, address: st
     return {"engine": engine, "cpus": cpus, "seconds": round(seconds, 1), "peak_rss_mb": round(peak_kb / 1024)}
 
 
+# Ray's CLI under this interpreter: the node's workers then import the newsclean the driver runs
+# (the `ray` on PATH may belong to another environment, whose newsclean is another version)
+RAY_CLI = [sys.executable, "-m", "ray.scripts.scripts"]
+
+
 class RayNode:
-    """A Ray head node on the first `cpus` CPUs, stopped on exit."""
+    """A Ray head node on the first `cpus` CPUs, stopped on exit. `ray stop` stops every Ray node
+    of this machine: do not run this beside someone else's Ray."""
 
     def __init__(self, cpus: int):
         self.cpus = cpus
 
     def __enter__(self) -> str:
-        subprocess.run(["taskset", "-c", f"0-{self.cpus - 1}", "ray", "start", "--head", "--num-cpus",
+        subprocess.run(["taskset", "-c", f"0-{self.cpus - 1}", *RAY_CLI, "start", "--head", "--num-cpus",
                         str(self.cpus), "--include-dashboard=false", "--disable-usage-stats"],
                        check=True, capture_output=True)
         return "auto"
 
     def __exit__(self, *exc) -> None:
-        subprocess.run(["ray", "stop", "--force"], capture_output=True)
+        subprocess.run([*RAY_CLI, "stop", "--force"], capture_output=True)
 
 
 def main() -> None:

@@ -174,7 +174,8 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     with OutputLock(out), collector_for_run(options.workers):
         check_output(out, paths, force)  # again, now that no other run can change it
         try:
-            summary = _publish(paths, out, options, engine, observer)
+            with engine.session():  # e.g. Ray, up for the actors and the corpus stage's tasks
+                summary = _publish(paths, out, options, engine, observer)
         finally:
             observer.close()
         if remote is not None:
@@ -196,12 +197,13 @@ def _publish(paths: list[Path | RemoteInput], out: Path, options: Options, engin
     folder; an exception that escapes after the swap is marked `published` (the CLI says so)."""
     skipped: Counter = Counter()
     fingerprint = InputFingerprint()
-    builder = ReleaseBuilder(out, options.publish, options.corpus, options.workers)
+    stage = UnitStage.beside(out, paths, options) if engine.stages_units else None
+    builder = ReleaseBuilder(out, options.publish, options.corpus, options.workers, engine.line_counter(stage),
+                             engine.copy_linker())
     try:
         docs = fingerprint.watch(read_documents(paths, skipped, options.input, decode=False, limits=options.limits))
         batches = _batches(observer.watch(docs), options.batch_docs)
         work = partial(process_batch, options=options)
-        stage = UnitStage.beside(out, paths, options) if engine.stages_units else None
         for result in staged_results(engine, work, batches, options.workers, stage):
             result: BatchResult
             builder.add(result.data, result.removals, result.rejects, result.line_counts)

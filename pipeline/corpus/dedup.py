@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -304,11 +305,16 @@ def _similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return (left == right).mean(axis=1)
 
 
-def cluster(path: Path, rows: int, options: DedupOptions) -> Folding:
-    """Read the signatures back and decide, for every clustered row, whether it is published."""
+def cluster(path: Path, rows: int, options: DedupOptions, linker: Linker | None = None) -> Folding:
+    """Read the signatures back and decide, for every clustered row, whether it is published.
+    `linker`: what finds the links (`_linked` here; `engines.ray_dedup.linked_by_tasks` on Ray)."""
     with pq.ParquetFile(path, pre_buffer=False) as file:  # its footer read once, not per column
-        groups = _linked(file, path, rows, options)
+        groups = (linker or _linked)(file, path, rows, options)
     return _fold(path, groups, options)
+
+
+# (signatures file, its path, rows, options) -> the rows joined by equal or similar texts
+Linker = Callable[[pq.ParquetFile, Path, int, DedupOptions], UnionFind]
 
 
 def _linked(file: pq.ParquetFile, path: Path, rows: int, options: DedupOptions) -> UnionFind:

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -37,7 +37,8 @@ from newsclean.schemas import Corpus, Duplicates, Rejects, Removals, arrow_schem
 
 from ..executor import map_ordered, release_memory
 from ..options import CorpusOptions, TemplateOptions
-from .dedup import SIGNATURE, SIGNED_COLUMNS, Folding, SignatureWriter, cluster, sign, signature_matrix, signed_as
+from .dedup import (SIGNATURE, SIGNED_COLUMNS, Folding, Linker, SignatureWriter, cluster, sign, signature_matrix,
+                    signed_as)
 from .templates import LineCounter, LineCounts, Stripped, TemplateLines, count_lines
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ TRIM_EVERY = 16  # slices between two `release_memory` calls (a trim costs ~1 ms
 # The staged rows (with their SIGNATURE column) in id order, read afresh on each call: all columns,
 # or only those named.
 StagedRows = Callable[[list[str] | None], Iterator[pa.Table]]
+# Makes pass 1's counter for (folder, options): `add(LineCounts)` per batch, `templates()` -> path
+LineCounterMaker = Callable[[Path, TemplateOptions], Any]
 
 
 def _peak_rss_mb() -> float:
@@ -121,10 +124,13 @@ def clean_and_sign(data: pa.Table, *, templates: str | None, options: CorpusOpti
 class CorpusStage:
     """Runs the passes over the staged per-document output; see the module docstring."""
 
-    def __init__(self, folder: Path, options: CorpusOptions, workers: int = 1):
+    def __init__(self, folder: Path, options: CorpusOptions, workers: int = 1,
+                 line_counter: LineCounterMaker | None = None, linker: Linker | None = None):
         self.folder, self.options, self.workers = folder, options, workers
+        self.linker = linker  # pass 3's links: found here by default, or by the engine's tasks
         folder.mkdir(parents=True, exist_ok=True)
-        self.counter = LineCounter(folder / "lines", options.templates)
+        # pass 1's counter: here by default; the engine's (Ray tasks over its staged units) if given
+        self.counter = (line_counter or LineCounter)(folder / "lines", options.templates)
         self.report = CorpusReport()
         self.clean_path = folder / "clean.parquet"
         self.removals_path = folder / "template_removals.parquet"
@@ -165,7 +171,7 @@ class CorpusStage:
         else:
             self._clean_and_sign(staged(None), templates)
         with self._measure("dedup.cluster"):
-            self.folding = cluster(self.signatures_path, self.rows, self.options.dedup)
+            self.folding = cluster(self.signatures_path, self.rows, self.options.dedup, self.linker)
             table = pa.Table.from_pylist(self.folding.duplicates, schema=arrow_schema(Duplicates))
             pq.write_table(table, self.duplicates_path)
         report = self.report

@@ -190,27 +190,41 @@ class LineCounter:
                 continue
             for counts in self._bucket_slices(files):
                 found.append(self._bucket_templates(counts, source_docs))
-        table = pa.concat_tables(found) if found else TEMPLATE_SCHEMA.empty_table()
-        table = table.sort_by([("source", "ascending"), ("line", "ascending")])
-        path = self.folder / "templates.parquet"
-        pq.write_table(table, path)
-        log.info("template lines: %d (source, line) pairs over %d sources", table.num_rows, len(source_docs))
+        path = write_templates(found, self.folder / "templates.parquet")
+        log.info("template lines: %d (source, line) pairs over %d sources",
+                 sum(t.num_rows for t in found), len(source_docs))
         return path
 
     def _bucket_templates(self, counts: pa.Table, source_docs: dict[str, int]) -> pa.Table:
-        per_line = counts.group_by("line").aggregate([("source", "count_distinct")])
-        single = per_line.filter(pc.equal(per_line["source_count_distinct"], 1))["line"]
-        counts = counts.filter(pc.is_in(counts["line"], value_set=single))
-        docs = counts.group_by(["source", "line"]).aggregate([("doc", "count_distinct")])
-        total = pa.array([source_docs.get(s, 0) for s in docs["source"].to_pylist()], pa.int64())
-        docs = docs.append_column("source_docs", total)
-        keep = pc.and_(pc.greater_equal(docs["doc_count_distinct"], self.options.min_docs),
-                       pc.greater_equal(pc.divide(pc.cast(docs["doc_count_distinct"], pa.float64()),
-                                                  pc.cast(total, pa.float64())), self.options.min_share))
-        docs = docs.filter(keep)
-        return pa.table({"source": docs["source"], "line": docs["line"],
-                         "docs": docs["doc_count_distinct"], "source_docs": docs["source_docs"]},
-                        schema=TEMPLATE_SCHEMA)
+        return over_threshold(single_source_docs(counts), source_docs, self.options)
+
+
+def single_source_docs(counts: pa.Table) -> pa.Table:
+    """(source, line, doc_count_distinct) for the lines of one source only, from count rows that
+    hold every row of their line keys (a bucket, a slice, a Ray partition)."""
+    per_line = counts.group_by("line").aggregate([("source", "count_distinct")])
+    single = per_line.filter(pc.equal(per_line["source_count_distinct"], 1))["line"]
+    counts = counts.filter(pc.is_in(counts["line"], value_set=single))
+    return counts.group_by(["source", "line"]).aggregate([("doc", "count_distinct")])
+
+
+def over_threshold(docs: pa.Table, source_docs: dict[str, int], options: TemplateOptions) -> pa.Table:
+    """The (source, line) pairs of `single_source_docs` frequent enough in their source to be
+    templates, given every source's distinct document count."""
+    total = pa.array([source_docs.get(s, 0) for s in docs["source"].to_pylist()], pa.int64())
+    keep = pc.and_(pc.greater_equal(docs["doc_count_distinct"], options.min_docs),
+                   pc.greater_equal(pc.divide(pc.cast(docs["doc_count_distinct"], pa.float64()),
+                                              pc.cast(total, pa.float64())), options.min_share))
+    docs, total = docs.filter(keep), total.filter(keep)
+    return pa.table({"source": docs["source"], "line": docs["line"],
+                     "docs": docs["doc_count_distinct"], "source_docs": total}, schema=TEMPLATE_SCHEMA)
+
+
+def write_templates(found: list[pa.Table], path: Path) -> Path:
+    """The template pairs in (source, line) order, whatever order they were found in."""
+    table = pa.concat_tables(found) if found else TEMPLATE_SCHEMA.empty_table()
+    pq.write_table(table.sort_by([("source", "ascending"), ("line", "ascending")]), path)
+    return path
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """The engine contract, and the local engine (a process pool on this machine)."""
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Protocol, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
 
 from ..executor import map_ordered
 
@@ -19,6 +20,19 @@ class Engine(Protocol):
     def map_ordered(self, fn: Callable[[Item], Result], items: Iterable[Item], workers: int) -> Iterator[Result]:
         ...
 
+    def session(self) -> AbstractContextManager:
+        """Around the whole run: what the engine keeps up between its stages (a Ray connection)."""
+        ...
+
+    def line_counter(self, units: Any) -> Callable | None:
+        """The corpus stage's template-line counter maker (`corpus.stage.LineCounterMaker`) for a
+        run whose units are staged in `units` (a `staging.UnitStage`, or None); None: the driver's."""
+        ...
+
+    def copy_linker(self) -> Callable | None:
+        """What links exact and near copies (`corpus.dedup.Linker`); None: the driver's `_linked`."""
+        ...
+
 
 @dataclass(frozen=True)
 class LocalEngine:
@@ -30,6 +44,15 @@ class LocalEngine:
 
     def map_ordered(self, fn: Callable[[Item], Result], items: Iterable[Item], workers: int) -> Iterator[Result]:
         return map_ordered(fn, items, workers=workers)
+
+    def session(self) -> AbstractContextManager:
+        return nullcontext()
+
+    def line_counter(self, units: Any) -> None:
+        return None  # counted in this process, as the batches come (corpus.templates.LineCounter)
+
+    def copy_linker(self) -> None:
+        return None  # linked in this process (corpus.dedup._linked)
 
 
 def engine_named(name: str, address: str | None = None, workers: int | None = None) -> Engine:

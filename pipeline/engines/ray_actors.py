@@ -10,7 +10,9 @@ The results go into the same release builder as the local engine's: the same byt
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,45 @@ class RayEngine:
     in_flight_per_actor: int = 2
     name: str = "ray"
     stages_units: bool = True  # a cluster run is long and its nodes come and go: it resumes
+    # template lines counted by Ray tasks over the staged units (engines.ray_templates), not in
+    # the driver; False: the driver counts them as the local engine does (for comparisons)
+    count_templates_in_tasks: bool = True
+    # exact hashes and MinHash bands grouped, candidate pairs checked, by Ray tasks (engines.ray_dedup)
+    link_copies_in_tasks: bool = True
+
+    def _init(self, ray: Any) -> bool:
+        """Join or start Ray unless this process already has; whether it was started here."""
+        if ray.is_initialized():
+            return False
+        ray.init(address=self.address, num_cpus=self.num_cpus if self.address is None else None,
+                 include_dashboard=False, logging_level=logging.WARNING)
+        return True
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Ray up for the whole run: the actors' phase and the corpus stage's tasks share one
+        start (a local Ray takes seconds to start)."""
+        ray = _ray()
+        started_here = self._init(ray)
+        try:
+            yield
+        finally:
+            if started_here:
+                ray.shutdown()
+
+    def line_counter(self, units: Any) -> Callable | None:
+        if units is None or not self.count_templates_in_tasks:
+            return None
+        from .ray_templates import UnitLineCounter
+
+        return partial(UnitLineCounter, units)
+
+    def copy_linker(self) -> Callable | None:
+        if not self.link_copies_in_tasks:
+            return None
+        from .ray_dedup import linked_by_tasks
+
+        return linked_by_tasks
 
     def pool_size(self, ray: Any) -> int:
         if self.actors is not None:
@@ -70,10 +111,7 @@ class RayEngine:
         ray = _ray()
         from ray.util import ActorPool
 
-        started_here = not ray.is_initialized()
-        if started_here:
-            ray.init(address=self.address, num_cpus=self.num_cpus if self.address is None else None,
-                     include_dashboard=False, logging_level=logging.WARNING)
+        started_here = self._init(ray)
         actors: list[Any] = []
         try:
             size = self.pool_size(ray)

@@ -74,20 +74,20 @@ class UnitStage:
     def beside(cls, out: Path, paths: list[Path | RemoteInput], options: Options) -> "UnitStage":
         return cls(out.parent / f".{out.name}.units-{run_key(paths, options)}")
 
-    def _unit(self, number: int) -> Path:
+    def unit_folder(self, number: int) -> Path:
         return self.folder / f"unit-{number:08d}"
 
     def has(self, number: int) -> bool:
-        return (self._unit(number) / DONE).is_file()
+        return (self.unit_folder(number) / DONE).is_file()
 
     def load(self, number: int) -> BatchResult:
-        unit = self._unit(number)
+        unit = self.unit_folder(number)
         tables = {name: pq.read_table(unit / f"{name}.parquet") for name in TABLES}
         return BatchResult(tables["data"], tables["removals"], tables["rejects"],
                            LineCounts(tables["line_docs"], tables["line_lines"]))
 
     def save(self, number: int, result: BatchResult) -> None:
-        unit = self._unit(number)
+        unit = self.unit_folder(number)
         unit.mkdir(parents=True, exist_ok=True)
         for name, table in _tables(result).items():
             # fast compression: read back once, on a resume; the schema (and its metadata) kept

@@ -27,7 +27,8 @@ import pyarrow.parquet as pq
 from newsclean.schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 from ..corpus import CorpusStage
-from ..corpus.dedup import signature_field, signed_as
+from ..corpus.dedup import Linker, signature_field, signed_as
+from ..corpus.stage import LineCounterMaker
 from ..corpus.templates import FAMILY as TEMPLATE_FAMILY
 from ..corpus.templates import LineCounts
 from ..executor import release_memory, run_beside, stop_forkserver
@@ -104,7 +105,8 @@ class ReleaseBuilder:
     and swaps the release."""
 
     def __init__(self, out: Path, options: PublishOptions, corpus: CorpusOptions = CorpusOptions(),
-                 workers: int = 1):
+                 workers: int = 1, line_counter: LineCounterMaker | None = None,
+                 linker: Linker | None = None):
         self.out = out
         self.options = options
         self.workers = workers
@@ -121,7 +123,7 @@ class ReleaseBuilder:
         self.buffered_bytes = 0
         self.runs: dict[str, list[Path]] = {kind: [] for kind in KEYS}
         self.repeats = RepeatedIds(self.runs_dir / "rejects-repeated-ids.parquet")
-        self.corpus = CorpusStage(self.staging / ".corpus", corpus, workers)
+        self.corpus = CorpusStage(self.staging / ".corpus", corpus, workers, line_counter, linker)
         # The sorted runs of the data table also carry each row's MinHash signature, made in the
         # batch workers, and its input position; the corpus stage reads the signature, the
         # published shards leave both out. Removals carry the position of their row.

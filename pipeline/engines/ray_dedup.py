@@ -1,0 +1,151 @@
+"""Exact hashes and MinHash bands grouped by Ray tasks, candidate pairs checked on full signatures
+in tasks: the links of `corpus.dedup._linked`, without the driver reading a column of the corpus.
+
+    read     one task per range of row groups of `signatures.parquet` (on the driver's node, where
+             the corpus stage wrote it): (exact, idx) split by exact key and (band, key, idx) by
+             band key into PARTITIONS, left in Ray's object store
+    exact    one task per partition: every row of an exact key is in it; the links between equal
+             texts, and the rows that are not the first (smallest idx) of their text
+    bands    one task per partition, the non-first rows broadcast and left out: within each
+             (band, key) run, sorted by idx, each row paired with the run's first and its
+             neighbour (`dedup._runs`: the same pairs as the driver makes)
+    check    one task per partition's candidates, on the driver's node (the raw signature file):
+             the pairs at or over the similarity threshold
+
+The driver gets back the links only (they grow with the copies, as the clusters do) and joins them
+in a union-find, whose components do not depend on the order links arrive in; the canonical row
+is then chosen by key (`dedup._fold`), so the release is the local engine's bytes.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ..corpus.dedup import PAIRS_PER_CHECK, UnionFind, _runs, _similarity, band_shape, signature_rows
+from ..options import DedupOptions
+from .ray_templates import MAX_PARTITIONS
+
+log = logging.getLogger(__name__)
+
+ROWS_PER_READ = 100_000  # signature rows read by one task (its row groups, whole)
+ROWS_PER_PARTITION = 1_000_000  # band rows (bands per document) a partition is sized for
+
+
+def partitions_for(rows: int, bands: int) -> int:
+    wanted = max(1, rows * bands // ROWS_PER_PARTITION)
+    partitions = 1
+    while partitions < min(wanted, MAX_PARTITIONS):
+        partitions *= 2
+    return partitions
+
+
+def _row_group_ranges(path: Path) -> list[list[int]]:
+    metadata = pq.ParquetFile(path).metadata
+    ranges, current, rows = [], [], 0
+    for group in range(metadata.num_row_groups):
+        current.append(group)
+        rows += metadata.row_group(group).num_rows
+        if rows >= ROWS_PER_READ:
+            ranges.append(current)
+            current, rows = [], 0
+    return ranges + ([current] if current else [])
+
+
+def read_keys(path: str, row_groups: list[int], bands: int, partitions: int) -> tuple[np.ndarray, ...]:
+    """(exact, idx) pairs then (band, key, idx) triples of these row groups, by partition."""
+    names = ["idx", "exact"] + [f"band_{b:02d}" for b in range(bands)]
+    table = pq.ParquetFile(path).read_row_groups(row_groups, columns=names, use_threads=False)
+    idx, exact = table["idx"].to_numpy(), table["exact"].to_numpy()
+    keys = np.stack([table[f"band_{b:02d}"].to_numpy() for b in range(bands)], axis=1) if len(idx) else \
+        np.zeros((0, bands), np.int64)
+    mask = partitions - 1
+    exact_parts = [np.stack([exact, idx])[:, (exact & mask) == p] for p in range(partitions)]
+    band = np.broadcast_to(np.arange(bands, dtype=np.int64), keys.shape)
+    triples = np.stack([band.ravel(), keys.ravel(), np.repeat(idx, bands)])
+    band_parts = [triples[:, (triples[1] & mask) == p] for p in range(partitions)]
+    return (*exact_parts, *band_parts)
+
+
+def exact_partition(*parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Links (2, n) between rows of equal texts, and the rows that are not their text's first."""
+    exact, idx = np.concatenate([np.zeros((2, 0), np.int64), *parts], axis=1)
+    a, b = _runs(exact, idx)
+    order = np.lexsort((idx, exact))
+    later = np.zeros(len(idx), bool)
+    later[1:] = exact[order][1:] == exact[order][:-1]
+    return np.stack([a, b]), np.sort(idx[order][later])
+
+
+def band_partition(exact_parts: int, *parts: np.ndarray) -> np.ndarray:
+    """Candidate pairs (2, n), distinct, from the (band, key) runs of the rows that are first of
+    their text (`parts`: every exact partition's rows that are not, then this partition's bands)."""
+    not_first = np.concatenate([np.zeros(0, np.int64), *parts[:exact_parts]])
+    band, key, idx = np.concatenate([np.zeros((3, 0), np.int64), *parts[exact_parts:]], axis=1)
+    keep = ~np.isin(idx, not_first)
+    band, key, idx = band[keep], key[keep], idx[keep]
+    pairs = []
+    for one in np.unique(band).tolist():
+        here = band == one
+        members = idx[here]
+        order = np.argsort(members, kind="stable")  # within a run, by idx: as the driver's pairs
+        pairs.append(np.stack(_runs(key[here][order], members[order])))
+    if not pairs:
+        return np.zeros((2, 0), np.int64)
+    return np.unique(np.concatenate(pairs, axis=1), axis=1)
+
+
+def check_pairs(path: str, pairs: np.ndarray, options: DedupOptions) -> np.ndarray:
+    """The candidate pairs whose full signatures reach the threshold."""
+    close = [np.zeros((2, 0), np.int64)]
+    for start in range(0, pairs.shape[1], PAIRS_PER_CHECK):
+        a, b = pairs[0, start:start + PAIRS_PER_CHECK], pairs[1, start:start + PAIRS_PER_CHECK]
+        needed, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+        matrix = signature_rows(Path(path), needed, options.num_perm)
+        similar = _similarity(matrix[inverse[:len(a)]], matrix[inverse[len(a):]]) >= options.threshold
+        close.append(np.stack([a[similar], b[similar]]))
+    return np.concatenate(close, axis=1)
+
+
+def linked_by_tasks(file: pq.ParquetFile, path: Path, rows: int, options: DedupOptions) -> UnionFind:
+    """`dedup._linked`'s union-find, the grouping and checking done by Ray tasks."""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    groups = UnionFind()
+    if not rows:
+        return groups
+    bands, _ = band_shape(options)
+    partitions = partitions_for(rows, bands)
+    here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
+    reader = ray.remote(num_cpus=1, num_returns=2 * partitions, scheduling_strategy=here)(read_keys)
+    read = [reader.remote(str(path), groups_, bands, partitions) for groups_ in _row_group_ranges(path)]
+    exact = ray.remote(num_cpus=1, num_returns=2)(exact_partition)
+    exact_done = [exact.remote(*[parts[p] for parts in read]) for p in range(partitions)]
+    links = 0
+    for pairs in ray.get([done[0] for done in exact_done]):
+        links += pairs.shape[1]
+        for x, y in zip(pairs[0].tolist(), pairs[1].tolist()):
+            groups.union(x, y)
+    log.info("exact copies (ray, %d partitions): %d links", partitions, links)
+    if not options.near or rows < 2:
+        return groups
+    not_first = [done[1] for done in exact_done]  # passed on from task to task, not fetched here
+    candidates = ray.remote(num_cpus=1)(band_partition)
+    checker = ray.remote(num_cpus=1, scheduling_strategy=here)(check_pairs)
+    found = [candidates.remote(len(not_first), *not_first, *[parts[partitions + p] for parts in read])
+             for p in range(partitions)]
+    checked = [checker.remote(str(path), pairs, options) for pairs in found]
+    close = 0
+    for pairs in ray.get(checked):
+        close += pairs.shape[1]
+        for x, y in zip(pairs[0].tolist(), pairs[1].tolist()):
+            groups.union(x, y)
+    log.info("near copies (ray): %d close pairs from %d bands", close, bands)
+    return groups
+
+
+__all__ = ["linked_by_tasks", "partitions_for"]
