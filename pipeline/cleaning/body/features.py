@@ -15,6 +15,8 @@ from importlib import resources
 
 import numpy as np
 
+from . import lexicon as lexical
+
 SENTENCE_END = (".", "!", "?", "…", ".\"", ".”", "?\"", "?”", "!\"", "!”", ".'", ".’", ".)")
 SEPARATORS = "|»›•·/>–—"
 LIST_MARKS = ("-", "–", "—", "•", "*", "·", "▪", "►", "✓", "✔")
@@ -46,10 +48,11 @@ def feature_names() -> list[str]:
               "log_index", "log_index_from_end", "in_main_run", "log_lines_to_main_run",
               "paragraphs_before_share", "paragraphs_after_share", "page_paragraph_share",
               "log_page_lines", "words_share_of_page", "vocabulary_share", "vocabulary_share±2"]
-    return names
+    return names + list(lexical.NAMES)
 
 
 FEATURES = len(feature_names())
+SHAPE_FEATURES = FEATURES - len(lexical.NAMES)
 VOCABULARY_COLUMN = feature_names().index("vocabulary_share")
 NOT_LETTER = re.compile(r"[\W\d_]+")
 NOT_DIGIT = re.compile(r"\D+")
@@ -111,12 +114,21 @@ def _main_run(score: list[float]) -> tuple[int, int]:
     return best_span
 
 
-def page_features(texts: list[str], folded: list[str]) -> np.ndarray:
+def page_features(texts: list[str], folded: list[str], lexicon: lexical.Lexicon) -> np.ndarray:
     """One row of `feature_names()` per line of the page. The page is the lines still standing:
     what the rules removed is not context, so that judging the model's own output again finds
     what it found before (cleaning is idempotent)."""
+    shape = shape_features(texts, folded)
+    shape[:, SHAPE_FEATURES:] = lexicon.features(texts)
+    return shape
+
+
+def shape_features(texts: list[str], folded: list[str]) -> np.ndarray:
+    """`page_features` without the lexicon's columns (NaN): the lines' form, not their words.
+    Training keeps these and adds each fold's lexicon apart."""
     n = len(texts)
     out = np.empty((n, FEATURES))
+    out[:, SHAPE_FEATURES:] = np.nan  # loud if a lexicon's columns are used before they are set
     if n == 0:
         return out
     counts: dict[str, int] = {}
@@ -210,7 +222,7 @@ TITLE_EXTRA = ("p", "p_next", "log_words_next", "ends_sentence_next", "log_words
 
 
 def title_names() -> list[str]:
-    return list(BASE) + list(TITLE_EXTRA)
+    return list(BASE) + list(TITLE_EXTRA) + list(lexical.LINE_STATS)
 
 
 def title_candidates(rows: np.ndarray, p: np.ndarray) -> int:
@@ -237,4 +249,4 @@ def title_features(rows: np.ndarray, p: np.ndarray, rules_title: int | None) -> 
         np.log1p(count - 1 - index), index / max(count - 1, 1),
         (index == rules_title).astype(float) if rules_title is not None else np.zeros(count),
         np.expm1(words[:count]), rows[:count, VOCABULARY_COLUMN]])
-    return np.column_stack([base, extra])
+    return np.column_stack([base, extra, rows[:count, SHAPE_FEATURES:SHAPE_FEATURES + len(lexical.LINE_STATS)]])

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import BASE
+from .features import BASE, page_features
+from .lexicon import Lexicon
 from .trees import Forest, from_sklearn
 
 MODEL_FILE = Path(__file__).with_name("body_model.npz")
@@ -22,13 +23,18 @@ PARAGRAPH_TITLE_PROBABILITY = 0.5
 class BodyModel:
     """P(article text) for each line, and the most likely headline among the top lines."""
 
-    def __init__(self, body: Forest | None, title: Forest | None, provenance: dict | None = None):
-        self.body, self.title, self.provenance = body, title, provenance or {}
+    def __init__(self, body: Forest | None, title: Forest | None, lexicon: Lexicon,
+                 provenance: dict | None = None):
+        self.body, self.title, self.lexicon, self.provenance = body, title, lexicon, provenance or {}
 
     @classmethod
-    def from_fitted(cls, body, title) -> "BodyModel":
+    def from_fitted(cls, body, title, lexicon: Lexicon) -> "BodyModel":
         convert = lambda model: model if model is None or isinstance(model, Forest) else from_sklearn(model)  # noqa: E731
-        return cls(convert(body), convert(title))
+        return cls(convert(body), convert(title), lexicon)
+
+    def rows(self, texts: list[str], folded: list[str]) -> np.ndarray:
+        """The features of a page's standing lines (`folded`: their repeat keys)."""
+        return page_features(texts, folded, self.lexicon)
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
         return self.body.probability(rows)
@@ -49,7 +55,7 @@ class BodyModel:
 def save(model: BodyModel, path: Path, provenance: dict) -> None:
     """An .npz file (np.load reads it) whose bytes depend on the arrays alone: numpy's own
     savez stamps each member with the clock, so the same training would give a new file."""
-    arrays = {**model.body.arrays("body"), **model.title.arrays("title"),
+    arrays = {**model.body.arrays("body"), **model.title.arrays("title"), **model.lexicon.arrays("lexicon"),
               "provenance": np.array(json.dumps(provenance, sort_keys=True))}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(arrays):
@@ -64,4 +70,4 @@ def shipped_model() -> BodyModel:
     with resources.files(__package__).joinpath("body_model.npz").open("rb") as handle:
         arrays = np.load(handle)
         return BodyModel(Forest.from_arrays(arrays, "body"), Forest.from_arrays(arrays, "title"),
-                         json.loads(str(arrays["provenance"])))
+                         Lexicon.from_arrays(arrays, "lexicon"), json.loads(str(arrays["provenance"])))

@@ -24,7 +24,8 @@ import numpy as np
 
 from ..boilerplate import headline_part, above_headline
 from ..context import Line
-from .features import feature_names, page_features, title_features, title_names
+from .features import SHAPE_FEATURES, feature_names, shape_features, title_features, title_names
+from .lexicon import Lexicon
 from .model import MODEL_FILE, BodyModel, save
 from .pages import CONTENT, TITLE, LabelledPage, after_rules, case_pages, label_of, seed_pages, textdev_pages
 
@@ -44,7 +45,7 @@ HAND_WRITTEN_WEIGHT = 5.0  # seeds and cases: few pages, each line checked by a 
 class PageData:
     page: LabelledPage
     lines: list[Line]  # standing after the rules, the rules' headline removed
-    rows: np.ndarray  # body features of `lines`
+    rows: np.ndarray  # body features of `lines`, the lexicon's columns unset (`with_lexicon`)
     content: np.ndarray  # bool per line
     title_lines: list[Line]  # `lines` with the rules' headline put back, for the headline model
     title_rows: np.ndarray
@@ -63,10 +64,35 @@ def prepare(page: LabelledPage) -> PageData:
     headline = title_lines[title_index].loose if title_index is not None else None
     headlines = np.array([line.loose == headline for line in title_lines], dtype=bool)
     lines = [line for line in standing if label_of(line, page.labels) != TITLE]
-    return PageData(page, lines, page_features([l.text for l in lines], [l.loose for l in lines]),
+    return PageData(page, lines, shape_features([l.text for l in lines], [l.loose for l in lines]),
                     np.array([label_of(l, page.labels) == CONTENT for l in lines], dtype=bool),
-                    title_lines, page_features([l.text for l in title_lines], [l.loose for l in title_lines]),
+                    title_lines, shape_features([l.text for l in title_lines], [l.loose for l in title_lines]),
                     rules_title, title_index, headlines)
+
+
+def with_lexicon(rows: np.ndarray, lines: list[Line], lexicon: Lexicon) -> np.ndarray:
+    """`rows` (shape features) completed with `lexicon`'s columns: `page_features` exactly."""
+    full = rows.copy()
+    full[:, SHAPE_FEATURES:] = lexicon.features([line.text for line in lines])
+    return full
+
+
+def learn_lexicon(pages: list[PageData]) -> Lexicon:
+    return Lexicon.learn((d.page.site, [line.text for line in d.lines], d.content) for d in pages)
+
+
+def lexicons_without_own_site(pages: list[PageData], folds: int) -> list[Lexicon]:
+    """For each page, a lexicon learned from the other folds' sites. The trees learn how far to
+    trust a lexicon from these: a lexicon that has read the page itself knows all its words."""
+    from sklearn.model_selection import GroupKFold
+
+    sites = np.array([d.page.site for d in pages])
+    lexicons: list[Lexicon] = [Lexicon({})] * len(pages)
+    for train, test in GroupKFold(n_splits=folds).split(np.zeros(len(pages)), groups=sites):
+        lexicon = learn_lexicon([pages[i] for i in train])
+        for i in test:
+            lexicons[i] = lexicon
+    return lexicons
 
 
 def _fit(rows, labels, weights, trees: dict = TREES):
@@ -79,14 +105,14 @@ def _weight(data: PageData) -> float:
     return 1.0 if data.page.name.startswith("wcxb") else HAND_WRITTEN_WEIGHT
 
 
-def body_set(pages: list[PageData]):
-    rows = np.vstack([d.rows for d in pages])
+def body_set(pages: list[PageData], lexicons: list[Lexicon]):
+    rows = np.vstack([with_lexicon(d.rows, d.lines, lexicon) for d, lexicon in zip(pages, lexicons)])
     labels = np.concatenate([d.content for d in pages])
     weights = np.concatenate([np.full(len(d.lines), _weight(d)) for d in pages])
     return rows, labels, weights
 
 
-def cross_fitted(pages: list[PageData], folds: int) -> list[np.ndarray]:
+def cross_fitted(pages: list[PageData], folds: int, lexicons: list[Lexicon]) -> list[np.ndarray]:
     """Each page's body probabilities (of its title lines) from a model that never saw its site.
 
     The headline model learns from these, not from the body model's fit on its own training
@@ -98,18 +124,19 @@ def cross_fitted(pages: list[PageData], folds: int) -> list[np.ndarray]:
     sites = np.array([d.page.site for d in pages])
     probability: list[np.ndarray] = [np.zeros(0)] * len(pages)
     for train, test in GroupKFold(n_splits=folds).split(np.zeros(len(pages)), groups=sites):
-        body = BodyModel.from_fitted(_fit(*body_set([pages[i] for i in train])), None)
+        body = _fit(*body_set([pages[i] for i in train], [lexicons[i] for i in train]))
+        body = BodyModel.from_fitted(body, None, Lexicon({}))
         for i in test:
-            probability[i] = body.probability(pages[i].title_rows)
+            probability[i] = body.probability(with_lexicon(pages[i].title_rows, pages[i].title_lines, lexicons[i]))
     return probability
 
 
-def title_set(pages: list[PageData], probabilities: list[np.ndarray]):
+def title_set(pages: list[PageData], probabilities: list[np.ndarray], lexicons: list[Lexicon]):
     rows, labels, weights = [], [], []
-    for d, probability in zip(pages, probabilities):
+    for d, probability, lexicon in zip(pages, probabilities, lexicons):
         if d.page.given_title:
             continue
-        features = title_features(d.title_rows, probability, d.rules_title)
+        features = title_features(with_lexicon(d.title_rows, d.title_lines, lexicon), probability, d.rules_title)
         rows.append(features)
         labels.append(d.headlines[:len(features)])
         weights.append(np.full(len(features), _weight(d)))
@@ -124,14 +151,17 @@ def cross_validate(pages: list[PageData], folds: int = 5) -> dict:
     body_probability = [np.zeros(len(d.lines)) for d in pages]
     picked: dict[int, int | None] = {}
     for train, test in GroupKFold(n_splits=folds).split(np.zeros(len(pages)), groups=sites):
-        body = BodyModel.from_fitted(_fit(*body_set([pages[i] for i in train])), None)
-        for i in test:
-            body_probability[i] = body.probability(pages[i].rows)
         training = [pages[i] for i in train]
-        model = BodyModel.from_fitted(None, _fit(*title_set(training, cross_fitted(training, folds - 1)), TITLE_TREES))
+        own_site_unseen = lexicons_without_own_site(training, folds - 1)
+        body = BodyModel.from_fitted(_fit(*body_set(training, own_site_unseen)), None, learn_lexicon(training))
+        for i in test:
+            body_probability[i] = body.probability(with_lexicon(pages[i].rows, pages[i].lines, body.lexicon))
+        title = _fit(*title_set(training, cross_fitted(training, folds - 1, own_site_unseen), own_site_unseen), TITLE_TREES)
+        model = BodyModel.from_fitted(None, title, body.lexicon)
         for i in test:
             d = pages[i]
-            picked[i] = model.pick_title(title_features(d.title_rows, body.probability(d.title_rows), d.rules_title))
+            rows = with_lexicon(d.title_rows, d.title_lines, body.lexicon)
+            picked[i] = model.pick_title(title_features(rows, body.probability(rows), d.rules_title))
     return {"body": body_probability, "title": picked}
 
 
@@ -174,7 +204,8 @@ def main() -> None:
     pages = sorted(textdev_pages(args.textdev) + seed_pages(args.gold, REPO / "seeds")
                    + case_pages(REPO / "tests" / "cases"), key=lambda page: page.name)
     data = [prepare(page) for page in pages]
-    if not all(np.isfinite(d.rows).all() and np.isfinite(d.title_rows).all() for d in data):
+    shape = slice(0, SHAPE_FEATURES)
+    if not all(np.isfinite(d.rows[:, shape]).all() and np.isfinite(d.title_rows[:, shape]).all() for d in data):
         raise SystemExit("a feature is NaN or infinite: the tree arrays cannot route it (trees.py)")
     print(f"{len(data)} pages, {sum(len(d.lines) for d in data)} lines judged", file=sys.stderr)
     if not args.no_cv:
@@ -184,9 +215,10 @@ def main() -> None:
             args.cv_out.write_text(json.dumps({d.page.name: {"body": result["body"][i].round(5).tolist(),
                                                              "title": result["title"][i]}
                                                for i, d in enumerate(data)}))
-    body = BodyModel.from_fitted(_fit(*body_set(data)), None)
-    title = _fit(*title_set(data, cross_fitted(data, 5)), TITLE_TREES)
-    model = BodyModel.from_fitted(body.body, title)
+    own_site_unseen = lexicons_without_own_site(data, 5)
+    body = _fit(*body_set(data, own_site_unseen))
+    title = _fit(*title_set(data, cross_fitted(data, 5, own_site_unseen), own_site_unseen), TITLE_TREES)
+    model = BodyModel.from_fitted(body, title, learn_lexicon(data))
     save(model, args.out, provenance={
         "trained_on": "WCXB v1.0 development split, article pages (CC-BY-4.0, Murrough Foley), "
                       "as ../shared/textdev; the seed articles' gold labels; tests/cases",
