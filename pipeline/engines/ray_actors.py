@@ -43,7 +43,7 @@ def _ray() -> Any:
 
 
 class StepsActor:
-    """One warmed-up worker: `fn` (the steps over one batch) applied to each batch it is sent."""
+    """One warmed-up worker: `fn` (reading and cleaning one unit) applied to each unit it is sent."""
 
     def __init__(self, fn: Callable[[Any], Any]):
         from .. import warm  # noqa: F401  (importing it warms this process up)
@@ -51,16 +51,18 @@ class StepsActor:
         self.fn = fn
 
     def run(self, item: Any) -> Any:
-        return self.fn(item)
+        return self.fn(item)  # a unit: read here, cleaned batch by batch (batch.process_unit)
 
 
 @dataclass(frozen=True)
 class RayEngine:
-    """Batches sent to a pool of actors on the Ray cluster at `address` ("auto": the one this
-    machine belongs to, "ray://HOST:10001": through Ray Client), or on a local Ray started for
-    the run (with `num_cpus` CPUs, all of this machine's by default) when no address is given
+    """Planned units sent to a pool of actors on the Ray cluster at `address` ("auto": the one
+    this machine belongs to, "ray://HOST:10001": through Ray Client), or on a local Ray started
+    for the run (with `num_cpus` CPUs, all of this machine's by default) when no address is given
     and this process has not joined one already. The pool: `actors`, or one fewer than the
-    cluster's CPUs (at least one), leaving a CPU to the driver, which reads and publishes."""
+    cluster's CPUs (at least one), leaving a CPU to the driver, which plans and publishes. Every
+    actor must be able to read the inputs: local paths on one machine (or a folder every node
+    mounts at the same path), object-store URIs anywhere."""
 
     address: str | None = None
     actors: int | None = None
