@@ -171,7 +171,7 @@ def _cleaned(paths: list[Path | RemoteInput], options: Options, engine: Engine, 
         yield from engine.map_ordered(partial(process_batch, options=options), batches, options.workers)
         return
     units = plan_units(paths, skipped, options.input, engine.unit_bytes, engine.chunk_counter() or count_here)
-    log.info("planned %d units of up to %.1f MB", len(units), engine.unit_bytes / 1e6)
+    log.info("planned %d units of up to %s input bytes", len(units), f"{engine.unit_bytes:,}")
     for result in staged_results(engine, partial(process_unit, options=options), units, options.workers, stage):
         fingerprint.add(result.read)
         observer.documents_read(result.read.documents, result.read.bytes)

@@ -15,6 +15,7 @@ from newsclean import run
 from newsclean.engines import RayEngine, engine_named
 from newsclean.options import Options
 from newsclean.readers import read_documents
+from newsclean.readers.plan import plan_units
 from test_determinism import _corpus, _release_bytes
 from test_publish_remote import s3  # noqa: F401  (the fixture: moto's S3 server)
 
@@ -135,11 +136,15 @@ def test_ray_pool_stays_below_the_cpu_count(local_ray):
 
 
 def test_the_cli_runs_the_ray_engine(corpus, tmp_path):
-    """A local Ray started by the CLI itself (no --address), as a user without a cluster runs it."""
+    """A local Ray started by the CLI itself (no --address), as a user without a cluster runs it;
+    units of 10 kB: each file read by the actors in byte ranges."""
     inputs, local = corpus
     out = tmp_path / "cli"
-    result = cli("run", *map(str, inputs[::-1]), "--out", str(out), "--engine", "ray")
+    result = cli("-v", "run", *map(str, inputs[::-1]), "--out", str(out), "--engine", "ray", "--unit-mb", "0.01")
     assert result.returncode == 0, result.stderr
+    units = plan_units(inputs, Counter(), Options().input, 10_000)
+    assert {piece.kind for unit in units for piece in unit.pieces} == {"lines"}
+    assert f"planned {len(units)} units of up to 10,000 input bytes" in result.stderr, result.stderr
     assert _release_bytes(out) == local
     assert cli("validate", str(out)).returncode == 0
 
