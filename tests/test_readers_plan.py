@@ -164,3 +164,14 @@ def test_the_driver_counts_no_bytes_when_given_a_counter(tmp_path):
     units = plan_units([path], Counter(), InputOptions(), 50, counter)
     assert [(start, end) for _, start, end in asked] == [(at, min(at + 50, len(LINES))) for at in range(0, len(LINES), 50)]
     assert len(units) > 1
+
+
+def test_the_stage_key_does_not_depend_on_the_input_order(tmp_path):
+    """A killed run resumes when restarted with its inputs in another order (the plan is the same)."""
+    from newsclean.engines.staging import run_key
+    from newsclean.options import Options
+
+    for name in ("a.jsonl", "b.jsonl"):
+        (tmp_path / name).write_bytes(LINES)
+    paths = [tmp_path / "a.jsonl", tmp_path / "b.jsonl"]
+    assert run_key(paths, Options(), 100) == run_key(paths[::-1], Options(), 100) != run_key(paths, Options(), 99)

@@ -61,9 +61,10 @@ def _input_files(paths: Iterable[Path | RemoteInput]) -> Iterator[tuple[str, int
 
 
 def run_key(paths: list[Path | RemoteInput], options: Options, unit_bytes: int) -> str:
-    """What the units' contents depend on, hashed: a changed input or option starts afresh."""
+    """What the units' contents depend on, hashed: a changed input or option starts afresh. The
+    files sorted, as the plan is: the same inputs given in another order resume too."""
     payload = {"version": __version__, "unit_format": UNIT_FORMAT, "options": options.fingerprint(), "batch_docs": options.batch_docs,
-               "unit_bytes": unit_bytes, "inputs": list(_input_files(paths))}
+               "unit_bytes": unit_bytes, "inputs": sorted(_input_files(paths))}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
 
