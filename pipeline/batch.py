@@ -3,13 +3,14 @@ cleaned batch by batch (`--engine ray`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import islice
+from itertools import accumulate, islice
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .cleaning.rules import relaxed_families
 from .corpus.dedup import with_signatures
-from .corpus.templates import LineCounts, count_lines
+from .corpus.templates import ROW, LineCounts, count_lines
 from .document import Document
 from .executor import release_memory
 from .fingerprint import InputFingerprint
@@ -79,8 +80,15 @@ def process_unit(unit: Unit, options: Options) -> UnitResult:
 
 
 def _concatenated(results: list[BatchResult]) -> BatchResult:
+    """One result for the batches, the count rows' ROW pointing into the concatenated data."""
     if len(results) == 1:
         return results[0]
-    return BatchResult(*(pa.concat_tables([getattr(r, name) for r in results]) for name in ("data", "removals", "rejects")),
-                       LineCounts(pa.concat_tables([r.line_counts.docs for r in results]),
-                                  pa.concat_tables([r.line_counts.lines for r in results])))
+    offsets = list(accumulate((r.data.num_rows for r in results[:-1]), initial=0))
+
+    def counts(kind: str) -> pa.Table:
+        tables = [getattr(r.line_counts, kind) for r in results]
+        return pa.concat_tables([t.set_column(t.column_names.index(ROW), ROW, pc.add(t[ROW], at))
+                                 for t, at in zip(tables, offsets)])
+
+    tables = (pa.concat_tables([getattr(r, name) for r in results]) for name in ("data", "removals", "rejects"))
+    return BatchResult(*tables, LineCounts(counts("docs"), counts("lines")))

@@ -175,3 +175,28 @@ def test_the_stage_key_does_not_depend_on_the_input_order(tmp_path):
         (tmp_path / name).write_bytes(LINES)
     paths = [tmp_path / "a.jsonl", tmp_path / "b.jsonl"]
     assert run_key(paths, Options(), 100) == run_key(paths[::-1], Options(), 100) != run_key(paths, Options(), 99)
+
+
+def test_a_unit_cleaned_in_batches_is_one_result_of_its_rows(tmp_path):
+    """`process_unit`: the batches' tables concatenated, count rows pointing at their data rows,
+    and the unit's read documents counted (the input fingerprint's part)."""
+    import dataclasses
+    import json
+
+    from newsclean.batch import process_batch, process_unit
+    from newsclean.corpus.templates import ROW
+    from newsclean.options import Options
+
+    texts = [f"Site chrome line\n\nStory {n} tells of the council's vote on the budget for the year." for n in range(7)]
+    path = tmp_path / "news.jsonl"
+    path.write_text("".join(json.dumps({"id": f"n{n}", "url": f"https://a.example/{n}", "text": t}) + "\n"
+                            for n, t in enumerate(texts)), encoding="utf-8")
+    options = dataclasses.replace(Options(), batch_docs=3)
+    [unit] = plan_units([path], Counter(), options.input, 10_000)
+    got = process_unit(unit, options)
+    whole = process_batch(_whole(path), options)
+    assert got.read.documents == 7 and got.batch.data.num_rows == whole.data.num_rows == 7
+    assert got.batch.data.drop_columns(["_position"]).equals(whole.data.drop_columns(["_position"]))
+    for kind in ("docs", "lines"):
+        assert getattr(got.batch.line_counts, kind).equals(getattr(whole.line_counts, kind))
+    assert got.batch.line_counts.docs[ROW].to_pylist() == list(range(7))
