@@ -200,3 +200,13 @@ def test_a_unit_cleaned_in_batches_is_one_result_of_its_rows(tmp_path):
     for kind in ("docs", "lines"):
         assert getattr(got.batch.line_counts, kind).equals(getattr(whole.line_counts, kind))
     assert got.batch.line_counts.docs[ROW].to_pylist() == list(range(7))
+
+
+def test_a_unit_whose_file_is_missing_where_it_is_read_fails_the_run(tmp_path):
+    """A cluster node without the driver's files must not reject every document as unreadable."""
+    path = tmp_path / "news.jsonl"
+    path.write_bytes(LINES)
+    units = plan_units([path], Counter(), InputOptions(), 100)
+    path.unlink()
+    with pytest.raises(FileNotFoundError, match="news.jsonl is not at .* where its unit is read"):
+        list(read_unit(units[0], InputOptions()))

@@ -21,6 +21,7 @@ anything (`publish.repeats`), so the release is the same bytes as a local run's.
 """
 from __future__ import annotations
 
+import socket
 from collections import Counter
 from dataclasses import dataclass
 from itertools import accumulate
@@ -208,9 +209,20 @@ def read_unit(unit: Unit, options: InputOptions, limits: LimitsOptions = LimitsO
     """The documents of a planned unit, with their canonical positions; JSON lines left
     undecoded (the DecodeRow step decodes them), as a run's reading leaves them."""
     for piece in unit.pieces:
+        _check_here(piece)
         for place, doc in enumerate(_piece_documents(piece, options, limits)):
             doc.position = input_position(piece.rank, piece.first + place)
             yield doc
+
+
+def _check_here(piece: Piece) -> None:
+    """Fail the run, not the file, when a local input is missing where the unit is read: on a
+    cluster that is a node without the driver's files, and rejecting every document of them as
+    unreadable would publish an empty release."""
+    if isinstance(piece.path, Path) and not piece.path.exists():
+        raise FileNotFoundError(
+            f"input {piece.provenance} is not at {piece.path} on {socket.gethostname()}, where its unit is "
+            "read; on a cluster, give object-store URIs (s3://...) or a folder every node mounts at one path")
 
 
 def _piece_documents(piece: Piece, options: InputOptions, limits: LimitsOptions) -> Iterator[Document]:
