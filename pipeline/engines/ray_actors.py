@@ -26,6 +26,9 @@ Result = TypeVar("Result")
 # (milliseconds) costs nothing and a small corpus still spreads over many actors; its results
 # (of the order of its size in Arrow) are what an actor and the driver hold per unit in flight.
 UNIT_BYTES = 8 << 20
+# Newline-count tasks submitted at a time: a 10 TB plan has a million chunks, whose task
+# references alone would crowd the driver if all were in flight.
+COUNT_WAVE = 1_000
 
 
 def ray_missing() -> bool:
@@ -152,8 +155,9 @@ def count_in_tasks(chunks: list) -> list:
     """`readers.plan.count_here`, one Ray task per chunk: the driver reads none of the bytes."""
     from ..readers.plan import count_chunk
 
-    if not chunks:
-        return []
     ray = _ray()
     task = ray.remote(num_cpus=1)(count_chunk)
-    return ray.get([task.remote(*chunk) for chunk in chunks])
+    counted = []
+    for at in range(0, len(chunks), COUNT_WAVE):
+        counted.extend(ray.get([task.remote(*chunk) for chunk in chunks[at:at + COUNT_WAVE]]))
+    return counted
