@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
                           "(pip install 'newsclean[ray]'); the release is the same bytes")
     run.add_argument("--address", metavar="ADDR", help="with --engine ray: the cluster to join "
                      "('auto', 'HOST:6379', 'ray://HOST:10001'); default: a local Ray")
+    run.add_argument("--unit-mb", type=float, metavar="MB", help="with --engine ray: input MB per work "
+                     "unit, read by the actor that cleans it (default 8.4: 8 MiB)")
     run.add_argument("--force", action="store_true",
                      help="replace --out even when it is a folder that is not a newsclean release, "
                           "or a release holding files its manifest does not list (they are deleted)")
@@ -152,7 +154,8 @@ def _run(args: argparse.Namespace) -> int:
         from .cleaning.rules import build_ruleset
         build_ruleset(options.rules)  # a bad user pattern fails here, before any work
         from .engines import engine_named
-        engine = engine_named(args.engine, args.address, args.workers)
+        unit_bytes = None if args.unit_mb is None else int(args.unit_mb * 1e6)
+        engine = engine_named(args.engine, args.address, args.workers, unit_bytes)
     except (ValueError, OSError) as exc:
         return _error(f"bad options: {exc}", USAGE_ERROR)
     from .progress import progress_for

@@ -26,6 +26,9 @@ class RunObserver:
         """Pass the documents read through, counting them."""
         return iter(docs)
 
+    def documents_read(self, documents: int, nbytes: int) -> None:
+        """Documents read elsewhere (a planned unit, read by a Ray actor) and their input bytes."""
+
     def batch(self, published: int, rejected: int) -> None:
         """A batch came back from the steps with these row counts."""
 
@@ -80,6 +83,11 @@ class LiveProgress(RunObserver):
             yield doc
         if self.total is not None:
             self.total = self.bytes  # all read: the estimate (which counts files no reader takes) is done
+        self._update()
+
+    def documents_read(self, documents: int, nbytes: int) -> None:
+        self.read += documents
+        self.bytes += nbytes
         self._update()
 
     def batch(self, published: int, rejected: int) -> None:

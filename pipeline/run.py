@@ -1,10 +1,9 @@
-"""A corpus run: read -> document steps (in a process pool) -> validate -> corpus stage (site
-templates, duplicates) -> publish, atomically."""
+"""A corpus run: read (or plan units that the workers read) -> document steps (in a process pool,
+or Ray actors) -> validate -> corpus stage (site templates, duplicates) -> publish, atomically."""
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import hashlib
 import logging
 import os
 import shutil
@@ -16,12 +15,13 @@ from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .batch import BatchResult, process_batch
+from .batch import BatchResult, process_batch, process_unit
 from .corpus import CorpusReport
 from .document import Document
 from .engines import Engine, LocalEngine
 from .engines.staging import UnitStage, staged_results
 from .executor import collector_for_run
+from .fingerprint import InputFingerprint
 from .options import Options
 from .progress import RunObserver
 from .publish.metadata import write_release_metadata
@@ -30,6 +30,7 @@ from .publish.remote import build_folder, check_remote_output, is_remote, upload
 from .publish.storage import shown
 from .publish.target import OutputLock, OutputLocked, OutputRefused, check_output
 from .readers import read_documents
+from .readers.plan import count_here, plan_units
 from .readers.remote import RemoteInput, input_path
 
 log = logging.getLogger(__name__)
@@ -65,36 +66,6 @@ class RunSummary:
             lines.append("  skipped files (no reader): " + ", ".join(
                 f"{k} {v}" for k, v in sorted(self.skipped_files.items())))
         return "\n".join(lines)
-
-
-class InputFingerprint:
-    """SHA-256 of the input documents as a set: each document's provenance and input (its text or
-    page, or the record's bytes when the reader left it undecoded, a JSON line) hashed, and the
-    hashes added modulo 2**256 (a multiset hash), so the same documents read in another order
-    give the same fingerprint, in constant memory."""
-
-    MODULUS = 1 << 256
-
-    def __init__(self):
-        self.total = 0
-        self.documents = 0
-        self.bytes = 0
-
-    def watch(self, docs: Iterable[Document]) -> Iterator[Document]:
-        for doc in docs:
-            if doc.row is not None:
-                data = doc.row.data
-            else:
-                data = (doc.raw or doc.html or "").encode("utf-8", "surrogatepass")
-            one = hashlib.sha256(doc.provenance.encode("utf-8", "surrogatepass") + b"\0")
-            one.update(hashlib.sha256(data).digest())
-            self.total = (self.total + int.from_bytes(one.digest(), "big")) % self.MODULUS
-            self.documents += 1
-            self.bytes += len(data)
-            yield doc
-
-    def hexdigest(self) -> str:
-        return self.total.to_bytes(32, "big").hex()
 
 
 def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -189,23 +160,38 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     return summary
 
 
+def _cleaned(paths: list[Path | RemoteInput], options: Options, engine: Engine, observer: RunObserver,
+             skipped: Counter, fingerprint: InputFingerprint, stage: UnitStage | None) -> Iterator[BatchResult]:
+    """Every batch's results, in a fixed order: the documents read here and sent to the workers
+    in batches (`engine.unit_bytes` None, the local engine), or units planned here and read by
+    the workers themselves (`readers.plan`; the Ray engine), staged when `stage` is given."""
+    if engine.unit_bytes is None:
+        docs = fingerprint.watch(read_documents(paths, skipped, options.input, decode=False, limits=options.limits))
+        batches = _batches(observer.watch(docs), options.batch_docs)
+        yield from engine.map_ordered(partial(process_batch, options=options), batches, options.workers)
+        return
+    units = plan_units(paths, skipped, options.input, engine.unit_bytes, engine.chunk_counter() or count_here)
+    log.info("planned %d units of up to %s input bytes", len(units), f"{engine.unit_bytes:,}")
+    for result in staged_results(engine, partial(process_unit, options=options), units, options.workers, stage):
+        fingerprint.add(result.read)
+        observer.documents_read(result.read.documents, result.read.bytes)
+        yield result.batch
+
+
 def _publish(paths: list[Path | RemoteInput], out: Path, options: Options, engine: Engine,
              observer: RunObserver) -> RunSummary:
-    """The run itself: batches through the steps, then the corpus stage and the release.
+    """The run itself: the documents through the steps, then the corpus stage and the release.
 
     Whatever stops it (an error, Ctrl-C, SIGTERM through the CLI's handler) removes its staging
     folder; an exception that escapes after the swap is marked `published` (the CLI says so)."""
     skipped: Counter = Counter()
     fingerprint = InputFingerprint()
-    stage = UnitStage.beside(out, paths, options) if engine.stages_units else None
+    planned = engine.unit_bytes is not None
+    stage = UnitStage.beside(out, paths, options, engine.unit_bytes) if planned and engine.stages_units else None
     builder = ReleaseBuilder(out, options.publish, options.corpus, options.workers, engine.line_counter(stage),
                              engine.copy_linker())
     try:
-        docs = fingerprint.watch(read_documents(paths, skipped, options.input, decode=False, limits=options.limits))
-        batches = _batches(observer.watch(docs), options.batch_docs)
-        work = partial(process_batch, options=options)
-        for result in staged_results(engine, work, batches, options.workers, stage):
-            result: BatchResult
+        for result in _cleaned(paths, options, engine, observer, skipped, fingerprint, stage):
             builder.add(result.data, result.removals, result.rejects, result.line_counts)
             observer.batch(result.data.num_rows, result.rejects.num_rows)
         observer.stage("corpus stage and writing")

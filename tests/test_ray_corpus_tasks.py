@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from newsclean.engines import ray_dedup, ray_templates
 from newsclean.engines.ray_templates import UnitLineCounter, partitions_for
 from newsclean.engines.staging import UnitStage
 from newsclean.options import DedupOptions, Options, TemplateOptions
+from newsclean.readers.plan import plan_units
 from test_determinism import _corpus, _release_bytes
 
 ray = pytest.importorskip("ray")
@@ -160,8 +162,10 @@ def test_the_ray_release_with_corpus_tasks_is_the_local_one(local_ray, tmp_path,
     monkeypatch.setattr(ray_dedup, "ROWS_PER_READ", 1)
     with caplog.at_level(logging.INFO, logger="newsclean.engines"):
         summary = run(inputs[::-1], tmp_path / "ray", dataclasses.replace(Options(), batch_docs=3),
-                      engine=RayEngine())
-    assert "template lines (ray, 29 units, 4 partitions): 2 (source, line) pairs" in caplog.text
+                      engine=RayEngine(unit_bytes=6_000))
+    units = len(plan_units(inputs, Counter(), Options().input, 6_000))  # byte ranges of the files
+    assert units > 8
+    assert f"template lines (ray, {units} units, 4 partitions): 2 (source, line) pairs" in caplog.text
     assert "exact copies (ray, 4 partitions)" in caplog.text and "near copies (ray)" in caplog.text
     counts = summary.corpus.counts()
     assert counts["template_lines"] > 0 and counts["duplicates_exact"] == 1 and counts["duplicates_near"] == 2

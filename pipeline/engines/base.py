@@ -16,6 +16,9 @@ class Engine(Protocol):
 
     name: str
     stages_units: bool  # results staged per unit, so that a run cut short resumes (engines.staging)
+    # None: the driver reads the inputs and sends batches of documents; a number: it only plans
+    # units of about that many input bytes (`readers.plan`), which the workers read themselves
+    unit_bytes: int | None
 
     def map_ordered(self, fn: Callable[[Item], Result], items: Iterable[Item], workers: int) -> Iterator[Result]:
         ...
@@ -33,6 +36,11 @@ class Engine(Protocol):
         """What links exact and near copies (`corpus.dedup.Linker`); None: the driver's `_linked`."""
         ...
 
+    def chunk_counter(self) -> Callable | None:
+        """What counts the newlines of JSONL chunks when planning units (`readers.plan.ChunkCounter`);
+        None: the driver does."""
+        ...
+
 
 @dataclass(frozen=True)
 class LocalEngine:
@@ -41,6 +49,7 @@ class LocalEngine:
     name: str = "local"
     # not staged: one machine's run is cheaper to redo than to write every batch's results twice
     stages_units: bool = False
+    unit_bytes: None = None  # this process reads, its forked workers get batches of documents
 
     def map_ordered(self, fn: Callable[[Item], Result], items: Iterable[Item], workers: int) -> Iterator[Result]:
         return map_ordered(fn, items, workers=workers)
@@ -54,18 +63,26 @@ class LocalEngine:
     def copy_linker(self) -> None:
         return None  # linked in this process (corpus.dedup._linked)
 
+    def chunk_counter(self) -> None:
+        return None  # plans no units
 
-def engine_named(name: str, address: str | None = None, workers: int | None = None) -> Engine:
-    """The engine the CLI's `--engine NAME [--address ADDR] [--workers N]` asks for (with Ray,
-    N actors; by default one fewer than the cluster's CPUs)."""
+
+def engine_named(name: str, address: str | None = None, workers: int | None = None,
+                 unit_bytes: int | None = None) -> Engine:
+    """The engine the CLI's `--engine NAME [--address ADDR] [--workers N] [--unit-mb MB]` asks
+    for (with Ray, N actors, by default one fewer than the cluster's CPUs, and units of MB)."""
     if name == "local":
         if address is not None:
             raise ValueError("--address is for --engine ray (the Ray cluster to join)")
+        if unit_bytes is not None:
+            raise ValueError("--unit-mb is for --engine ray (the local engine reads in one process)")
         return LocalEngine()
     if name == "ray":
-        from .ray_actors import RayEngine, ray_missing
+        from .ray_actors import UNIT_BYTES, RayEngine, ray_missing
 
         if ray_missing():
             raise ValueError("--engine ray needs Ray: pip install 'newsclean[ray]'")
-        return RayEngine(address=address, actors=workers)
+        if unit_bytes is not None and unit_bytes < 1:
+            raise ValueError(f"--unit-mb must be over 0, not {unit_bytes / 1e6:g}")
+        return RayEngine(address=address, actors=workers, unit_bytes=unit_bytes or UNIT_BYTES)
     raise ValueError(f"unknown engine {name!r}; known: local, ray")

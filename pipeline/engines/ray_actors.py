@@ -1,11 +1,13 @@
 """The per-document steps in actors of a Ray cluster (`newsclean[ray]`).
 
 Each actor imports the package and warms it up once (`warm`: the compiled rules, the language
-model), then runs batch after batch. The driver reads the inputs with the project's own readers
-(line numbers, one bad record rejected rather than the whole dataset failing, as with
-`ray.data.read_json`) and gets the results back in input order, at most
-`in_flight_per_actor` batches per actor in flight, so its memory does not grow with the corpus.
-The results go into the same release builder as the local engine's: the same bytes.
+model), then runs unit after unit. The driver only plans the units (`readers.plan`: byte ranges
+of JSONL files, runs of Parquet row groups, whole files; the newlines that place the ranges'
+cuts are counted by tasks); each actor reads its unit with the project's own readers (line
+numbers, one bad record rejected rather than the whole dataset failing, as with
+`ray.data.read_json`), cleans it batch by batch and returns its tables. The driver gets them in
+plan order, at most `in_flight_per_actor` units per actor in flight, so its memory does not grow
+with the corpus; they go into the same release builder as the local engine's: the same bytes.
 """
 from __future__ import annotations
 
@@ -19,6 +21,14 @@ log = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+
+# Input bytes per planned unit: ~4 s of one actor's work at ~2 MB/s, so a scheduling round trip
+# (milliseconds) costs nothing and a small corpus still spreads over many actors; its results
+# (of the order of its size in Arrow) are what an actor and the driver hold per unit in flight.
+UNIT_BYTES = 8 << 20
+# Newline-count tasks submitted at a time: a 10 TB plan has a million chunks, whose task
+# references alone would crowd the driver if all were in flight.
+COUNT_WAVE = 1_000
 
 
 def ray_missing() -> bool:
@@ -36,7 +46,7 @@ def _ray() -> Any:
 
 
 class StepsActor:
-    """One warmed-up worker: `fn` (the steps over one batch) applied to each batch it is sent."""
+    """One warmed-up worker: `fn` (reading and cleaning one unit) applied to each unit it is sent."""
 
     def __init__(self, fn: Callable[[Any], Any]):
         from .. import warm  # noqa: F401  (importing it warms this process up)
@@ -44,16 +54,18 @@ class StepsActor:
         self.fn = fn
 
     def run(self, item: Any) -> Any:
-        return self.fn(item)
+        return self.fn(item)  # a unit: read here, cleaned batch by batch (batch.process_unit)
 
 
 @dataclass(frozen=True)
 class RayEngine:
-    """Batches sent to a pool of actors on the Ray cluster at `address` ("auto": the one this
-    machine belongs to, "ray://HOST:10001": through Ray Client), or on a local Ray started for
-    the run (with `num_cpus` CPUs, all of this machine's by default) when no address is given
+    """Planned units sent to a pool of actors on the Ray cluster at `address` ("auto": the one
+    this machine belongs to, "ray://HOST:10001": through Ray Client), or on a local Ray started
+    for the run (with `num_cpus` CPUs, all of this machine's by default) when no address is given
     and this process has not joined one already. The pool: `actors`, or one fewer than the
-    cluster's CPUs (at least one), leaving a CPU to the driver, which reads and publishes."""
+    cluster's CPUs (at least one), leaving a CPU to the driver, which plans and publishes. Every
+    actor must be able to read the inputs: local paths on one machine (or a folder every node
+    mounts at the same path), object-store URIs anywhere."""
 
     address: str | None = None
     actors: int | None = None
@@ -66,6 +78,7 @@ class RayEngine:
     count_templates_in_tasks: bool = True
     # exact hashes and MinHash bands grouped, candidate pairs checked, by Ray tasks (engines.ray_dedup)
     link_copies_in_tasks: bool = True
+    unit_bytes: int = UNIT_BYTES  # the planned units' size; the actors read them (readers.plan)
 
     def _init(self, ray: Any) -> bool:
         """Join or start Ray unless this process already has; whether it was started here."""
@@ -101,6 +114,9 @@ class RayEngine:
 
         return linked_by_tasks
 
+    def chunk_counter(self) -> Callable:
+        return count_in_tasks
+
     def pool_size(self, ray: Any) -> int:
         if self.actors is not None:
             return max(1, self.actors)
@@ -133,3 +149,15 @@ class RayEngine:
                 ray.kill(actor)
             if started_here:
                 ray.shutdown()
+
+
+def count_in_tasks(chunks: list) -> list:
+    """`readers.plan.count_here`, one Ray task per chunk: the driver reads none of the bytes."""
+    from ..readers.plan import count_chunk
+
+    ray = _ray()
+    task = ray.remote(num_cpus=1)(count_chunk)
+    counted = []
+    for at in range(0, len(chunks), COUNT_WAVE):
+        counted.extend(ray.get([task.remote(*chunk) for chunk in chunks[at:at + COUNT_WAVE]]))
+    return counted

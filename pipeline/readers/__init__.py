@@ -139,6 +139,11 @@ def _file_documents(path: Path | RemoteFile, options: InputOptions, decode: bool
         for doc in reader_for(path)(path, provenance, options, limits):
             yield decode_row(doc, options, limits) if decode and doc.row is not None else doc
     except Exception as exc:  # a reader's own bug must cost one file, not the run
-        log.warning("reading %s failed: %r", provenance, exc)
-        yield Document(id=file_stem(path), raw="", provenance=provenance).reject(
-            "unreadable", f"the {path.suffix} reader failed on this file: {type(exc).__name__}: {valid_text(str(exc))}")
+        yield reader_failed(path, provenance, exc)
+
+
+def reader_failed(path: Path | RemoteFile, provenance: str, exc: Exception) -> Document:
+    """The reject that stands for the rest of a file whose reader raised (its own bug)."""
+    log.warning("reading %s failed: %r", provenance, exc)
+    return Document(id=file_stem(path), raw="", provenance=provenance).reject(
+        "unreadable", f"the {path.suffix} reader failed on this file: {type(exc).__name__}: {valid_text(str(exc))}")

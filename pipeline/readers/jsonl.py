@@ -113,10 +113,45 @@ class Lines:
 
 def read_jsonl(path: Path, provenance: str, options: InputOptions,
                limits: LimitsOptions = LimitsOptions()) -> Iterator[Document]:
+    return _line_documents(path, provenance, limits, lambda: open_input(path, limits), first_line=1)
+
+
+def read_jsonl_span(path: Path, provenance: str, limits: LimitsOptions, start: int, end: int,
+                    first_line: int) -> Iterator[Document]:
+    """The documents of bytes [start, end) of an uncompressed JSONL file, a range cut at line
+    boundaries (`readers.plan`) whose first line is line `first_line` of the file: the same
+    documents, ids and provenance as reading the whole file gives for those lines."""
+    return _line_documents(path, provenance, limits, lambda: ByteSpan(path, start, end), first_line)
+
+
+class ByteSpan:
+    """Bytes [start, end) of a file (a local Path, or an object with `open_random_access`), read
+    as a stream."""
+
+    def __init__(self, path: Path, start: int, end: int):
+        self.handle = path.open("rb") if isinstance(path, Path) else path.open_random_access()
+        self.handle.seek(start)
+        self.left = end - start
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.handle.read(size) if size > 0 else b""
+        self.left -= len(data)
+        return data
+
+    def __enter__(self) -> "ByteSpan":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.handle.close()
+
+
+def _line_documents(path: Path, provenance: str, limits: LimitsOptions, opener, first_line: int) -> Iterator[Document]:
     stem = file_stem(path)
     lines = Lines(lambda size: b"", limits.max_document_bytes)
+    lines.number = first_line
     try:
-        with open_input(path, limits) as handle:
+        with opener() as handle:
             lines.read = handle.read
             for number, line in lines:
                 if line is None:

@@ -33,12 +33,19 @@ def _message(exc: Exception, path: Path, provenance: str) -> str:
 
 def read_parquet(path: Path, provenance: str, options: InputOptions,
                  limits: LimitsOptions = LimitsOptions()) -> Iterator[Document]:
+    return read_parquet_groups(path, provenance, options, limits)
+
+
+def read_parquet_groups(path: Path, provenance: str, options: InputOptions,
+                        limits: LimitsOptions = LimitsOptions(), groups: range | None = None) -> Iterator[Document]:
+    """The documents of row groups `groups` (all when None), numbered by their rows in the whole
+    file: a planned unit (`readers.plan`) gives the documents reading the whole file gives."""
     stem = file_stem(path)
     try:
         source = path if isinstance(path, Path) else path.open_random_access()  # an object store's
         table = pq.ParquetFile(source, page_checksum_verification=True)
         names = set(table.schema_arrow.names)
-        groups = [table.metadata.row_group(i).num_rows for i in range(table.num_row_groups)]
+        sizes = [table.metadata.row_group(i).num_rows for i in range(table.num_row_groups)]
     except READ_FAILURES as exc:
         yield Document(id=stem, raw="", provenance=provenance).reject(
             "unreadable", f"not a readable Parquet file: {_message(exc, path, provenance)}")
@@ -49,8 +56,10 @@ def read_parquet(path: Path, provenance: str, options: InputOptions,
             f"column (it has: {', '.join(sorted(names))}); set [input] text / html in the config")
         return
     columns = [name for name in fields_of(options) if name in names]
-    first = 1  # the file's row number of the group's first row
-    for group, rows in enumerate(groups):
+    chosen = range(len(sizes)) if groups is None else groups
+    first = 1 + sum(sizes[:chosen.start])  # the file's row number of the group's first row
+    for group in chosen:
+        rows = sizes[group]
         batches = table.iter_batches(batch_size=BATCH_ROWS, row_groups=[group], columns=columns)
         number = first
         while True:
