@@ -66,6 +66,8 @@ class RayEngine:
     count_templates_in_tasks: bool = True
     # exact hashes and MinHash bands grouped, candidate pairs checked, by Ray tasks (engines.ray_dedup)
     link_copies_in_tasks: bool = True
+    # the data shards written by Ray tasks, one per shard (engines.ray_shards), not by the driver
+    write_shards_in_tasks: bool = True
 
     def _init(self, ray: Any) -> bool:
         """Join or start Ray unless this process already has; whether it was started here."""
@@ -100,6 +102,13 @@ class RayEngine:
         from .ray_dedup import linked_by_tasks
 
         return linked_by_tasks
+
+    def data_shards_writer(self) -> Callable | None:
+        if not self.write_shards_in_tasks:
+            return None
+        from .ray_shards import shards_by_tasks
+
+        return shards_by_tasks
 
     def pool_size(self, ray: Any) -> int:
         if self.actors is not None:

@@ -33,6 +33,7 @@ from ..corpus.templates import FAMILY as TEMPLATE_FAMILY
 from ..corpus.templates import LineCounts
 from ..executor import release_memory, run_beside, stop_forkserver
 from ..options import CorpusOptions, PublishOptions
+from .data_shards import DataShardsWriter, RowSource, plan_data_shards
 from .shards import (MERGE_BATCH_ROWS, ShardWriter, merge_runs, reduce_runs, sort_table, write_parquet,
                      write_sorted)
 from .repeats import POSITION, POSITION_FIELD, RepeatedIds, without_repeats
@@ -106,8 +107,9 @@ class ReleaseBuilder:
 
     def __init__(self, out: Path, options: PublishOptions, corpus: CorpusOptions = CorpusOptions(),
                  workers: int = 1, line_counter: LineCounterMaker | None = None,
-                 linker: Linker | None = None):
+                 linker: Linker | None = None, data_shards: DataShardsWriter | None = None):
         self.out = out
+        self.data_shards = data_shards  # the engine's writer of the data shards (None: streamed here)
         self.options = options
         self.workers = workers
         self.staging = out.parent / f".{out.name}.staging-{os.getpid()}"
@@ -201,12 +203,7 @@ class ReleaseBuilder:
         release_memory()  # what the corpus stage freed, before the child beside is forked
         side_tables = run_beside(partial(self._write_and_check_side_tables, corpus.dropped_ids()), self.workers)
         try:
-            writer = ShardWriter(self.staging / "data", PREFIX["data"], corpus.published_rows(),
-                                 arrow_schema(Corpus), self.options)
-            for table in corpus.published():
-                writer.write(table)
-                self.counts["published"] += table.num_rows
-            paths = {"data": writer.close()}
+            paths = {"data": self._write_data_shards() if self.data_shards is None else self._data_shards_by_engine()}
         except BaseException:
             side_tables.cancel()
             raise
@@ -228,6 +225,27 @@ class ReleaseBuilder:
         shutil.rmtree(self.runs_dir)
         shutil.rmtree(corpus.folder)
         return entries
+
+    def _write_data_shards(self) -> list[Path]:
+        """The data shards, the corpus stage's rows streamed through this process."""
+        writer = ShardWriter(self.staging / "data", PREFIX["data"], self.corpus.published_rows(),
+                             arrow_schema(Corpus), self.options)
+        for table in self.corpus.published():
+            writer.write(table)
+            self.counts["published"] += table.num_rows
+        return writer.close()
+
+    def _data_shards_by_engine(self) -> list[Path]:
+        """The data shards, each written on its own by the engine (`data_shards.write_data_shard`
+        in a task): this process plans them and reads no row."""
+        corpus = self.corpus
+        with corpus.measure("dedup.fold"):  # the driver's part: planning, waiting
+            shards = plan_data_shards(corpus, self.options.shard_rows)
+            source = RowSource(None if corpus.rereads_staged else str(corpus.clean_path),
+                               tuple(str(run) for run in self.runs["data"]), self.run_schemas["data"])
+            written = self.data_shards(shards, source, self.staging / "data", self.options)
+        self.counts["published"] += sum(rows for _, rows in written)
+        return sorted(Path(path) for path, _ in written)  # in shard order, whatever order they came in
 
     def _first_of_each_id(self, columns: list[str] | None) -> Iterator[pa.Table]:
         """The data rows in id order, one row per id (`repeats.RepeatedIds`): what the corpus

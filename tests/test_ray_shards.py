@@ -1,0 +1,128 @@
+"""The data shards written one per task (`publish.data_shards`, `engines.ray_shards`): every
+published byte the local engine's stream writes, whatever the shard and row-group sizes, the
+input order, the spill and merge sizes or the number of actors; and with `--engine ray` the
+driver streams no published row."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from newsclean import run
+from newsclean.corpus import CorpusStage
+from newsclean.engines import LocalEngine, RayEngine
+from newsclean.options import Options, PublishOptions
+from newsclean.publish.data_shards import write_data_shard
+from test_determinism import _corpus, _release_bytes
+from test_repeated_ids import _inputs
+
+
+@dataclasses.dataclass(frozen=True)
+class ShardsOneByOne(LocalEngine):
+    """The local engine, its data shards written from the plan one at a time, in this process:
+    what a Ray task does with each, without Ray."""
+
+    def data_shards_writer(self):
+        def write(shards, source, folder, options):
+            SOURCES.append("runs" if source.clean is None else "clean")
+            return [write_data_shard(shard, source, str(folder), options) for shard in shards[::-1]]
+        return write
+
+
+SOURCES: list[str] = []  # where each run's shards read their rows from
+
+def _options(shard_rows: int, row_group_rows: int, **changes) -> Options:
+    publish = PublishOptions(shard_rows=shard_rows, row_group_rows=row_group_rows)
+    return dataclasses.replace(Options(), publish=publish, **changes)
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory) -> dict[str, list[Path]]:
+    """One corpus with template lines (pass 2 keeps its own copy of the rows) and copies, one of
+    repeated ids without template lines (the shards read the sorted runs by id range)."""
+    root = tmp_path_factory.mktemp("shards")
+    (root / "templates").mkdir()
+    (root / "repeats").mkdir()
+    return {"templates": _corpus(root / "templates"), "repeats": _inputs(root / "repeats")[0]}
+
+
+@pytest.mark.parametrize("name", ["templates", "repeats"])
+def test_shards_written_one_by_one_are_the_streamed_bytes(corpora, tmp_path, monkeypatch, name):
+    import newsclean.publish.release as release
+
+    inputs = corpora[name]
+    monkeypatch.chdir(inputs[0].parent)
+    SOURCES.clear()
+    for shard_rows, row_group_rows in ((1, 1), (2, 1000), (3, 2), (5, 3), (8, 8), (13, 4), (1000, 7)):
+        options = _options(shard_rows, row_group_rows, batch_docs=7)
+        streamed, planned = tmp_path / f"streamed-{shard_rows}", tmp_path / f"planned-{shard_rows}"
+        run(inputs, streamed, options)
+        with monkeypatch.context() as patch:
+            patch.setattr(release, "SPILL_BYTES", 1)  # every batch a run of its own
+            patch.setattr(CorpusStage, "published", _no_streaming)
+            run(inputs[::-1], planned, options, engine=ShardsOneByOne())
+        expected, got = _release_bytes(streamed), _release_bytes(planned)
+        assert sorted(got) == sorted(expected)
+        assert [n for n in expected if got[n] != expected[n]] == [], (name, shard_rows)
+        shards = sorted((streamed / "data").glob("*.parquet"))
+        rows = sum(pq.ParquetFile(path).metadata.num_rows for path in shards)
+        assert len(shards) == max(1, -(-rows // shard_rows)) and rows > 0
+    # pass 2's copy when it stripped template lines, else the sorted runs merged by id range
+    assert set(SOURCES) == {"clean" if name == "templates" else "runs"}
+
+
+def test_an_empty_corpus_has_one_empty_shard_either_way(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "bad.jsonl").write_text('{"id": "x", "text": \n', encoding="utf-8")
+    run([tmp_path / "in"], tmp_path / "streamed")
+    run([tmp_path / "in"], tmp_path / "planned", engine=ShardsOneByOne())
+    assert _release_bytes(tmp_path / "planned") == _release_bytes(tmp_path / "streamed")
+    assert pq.ParquetFile(tmp_path / "planned" / "data" / "train-00000-of-00001.parquet").metadata.num_rows == 0
+
+
+def _no_streaming(self):
+    raise AssertionError("the driver streamed the published rows")
+
+
+ray = pytest.importorskip("ray")
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(num_cpus=2, include_dashboard=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.mark.parametrize("name", ["templates", "repeats"])
+def test_ray_writes_each_data_shard_in_a_task(local_ray, corpora, tmp_path, monkeypatch, name):
+    """Several shards, several runs merged in two rounds, the inputs reversed, 1 or 2 actors:
+    the local release byte for byte, and no published row passed through the driver."""
+    import newsclean.publish.release as release
+    import newsclean.publish.shards as shards
+
+    inputs = corpora[name]
+    monkeypatch.chdir(inputs[0].parent)
+    options = _options(3, 2, batch_docs=5)
+    run(inputs, tmp_path / "local", options)
+    local = _release_bytes(tmp_path / "local")
+    assert len(list((tmp_path / "local" / "data").glob("*.parquet"))) >= 3
+    for actors in (1, 2):
+        out = tmp_path / f"ray-{actors}"
+        with monkeypatch.context() as patch:
+            patch.setattr(release, "SPILL_BYTES", 1)
+            patch.setattr(shards, "MAX_MERGE_RUNS", 2)
+            patch.setattr(shards, "MERGE_BATCH_ROWS", 2)
+            patch.setattr(CorpusStage, "published", _no_streaming)
+            run(inputs[::-1], out, dataclasses.replace(options, workers=actors), engine=RayEngine(actors=actors))
+        got = _release_bytes(out)
+        assert sorted(got) == sorted(local)
+        assert [n for n in local if got[n] != local[n]] == [], (name, actors)
+
+
+def test_only_the_ray_engine_writes_shards_in_tasks():
+    assert LocalEngine().data_shards_writer() is None
+    assert RayEngine(write_shards_in_tasks=False).data_shards_writer() is None
+    assert RayEngine().data_shards_writer().__name__ == "shards_by_tasks"
