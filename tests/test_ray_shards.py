@@ -126,3 +126,33 @@ def test_only_the_ray_engine_writes_shards_in_tasks():
     assert LocalEngine().data_shards_writer() is None
     assert RayEngine(write_shards_in_tasks=False).data_shards_writer() is None
     assert RayEngine().data_shards_writer().__name__ == "shards_by_tasks"
+
+
+def test_a_merge_of_an_id_range_reads_only_the_row_groups_that_reach_into_it(tmp_path, monkeypatch):
+    import random
+
+    import pyarrow as pa
+
+    from newsclean.publish import shards
+
+    rng = random.Random(3)
+    schema = pa.schema([("id", pa.string()), ("n", pa.int64())])
+    ids = [f"d{rng.randrange(10_000):05d}" for _ in range(900)]
+    runs = []
+    for k in range(3):  # three sorted runs, row groups of 50 rows (id statistics in each)
+        part = sorted((i, n) for n, i in enumerate(ids[k::3]))
+        runs.append(tmp_path / f"run-{k}.parquet")
+        pq.write_table(pa.table({"id": [i for i, _ in part], "n": [n for _, n in part]}, schema=schema),
+                       runs[-1], row_group_size=50)
+    whole = pa.concat_tables(shards.merge_runs(runs, ("id", "n"), schema))
+    read: list[int] = []
+    groups_in = shards._groups_in
+    monkeypatch.setattr(shards, "_groups_in", lambda file, ids: read.append(len(g := groups_in(file, ids))) or g)
+    for bounds in ((None, None), (None, "d03000"), ("d03000", "d03000"), ("d02500", "d02600"),
+                   (ids[0], ids[1]), ("d09999", None), ("e", None)):
+        read.clear()
+        got = shards.merge_runs(runs, ("id", "n"), schema, ids=bounds)
+        part = pa.concat_tables(list(got) or [schema.empty_table()])
+        assert part.to_pylist() == shards.in_id_range(whole, bounds).to_pylist(), bounds
+        if bounds == ("d02500", "d02600"):
+            assert sum(read) <= 6  # of 18 row groups: the range is ~1% of the ids

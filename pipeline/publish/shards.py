@@ -65,6 +65,7 @@ def _groups_in(file: pq.ParquetFile, ids: IdRange) -> list[int]:
 
 
 def in_id_range(table: pa.Table, ids: IdRange) -> pa.Table:
+    """The rows of `table` whose id is in `ids`."""
     low, high = ids
     if low is not None:
         table = table.filter(pc.greater_equal(table["id"], low))
