@@ -251,15 +251,16 @@ def components(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     root (pointer jumping); a root is always its tree's smallest row, so the rounds end with one
     tree per component, rooted at its smallest row."""
     a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
-    rows = np.unique(np.concatenate([a, b]))
-    ia, ib = np.searchsorted(rows, a), np.searchsorted(rows, b)
+    rows, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    ia, ib = inverse[:len(a)], inverse[len(a):]
     parent = np.arange(len(rows), dtype=np.int64)
     while True:
         pa_, pb_ = parent[ia], parent[ib]
         apart = pa_ != pb_
         if not apart.any():
             return rows, rows[parent]
-        low, high = np.minimum(pa_[apart], pb_[apart]), np.maximum(pa_[apart], pb_[apart])
+        ia, ib, pa_, pb_ = ia[apart], ib[apart], pa_[apart], pb_[apart]  # joined links stay joined
+        low, high = np.minimum(pa_, pb_), np.maximum(pa_, pb_)
         np.minimum.at(parent, high, low)  # roots only: every row points at its root here
         while True:
             grand = parent[parent]
