@@ -8,7 +8,8 @@
                                        (no template lines found: only the columns signing
                                        needs are read, and pass 4 reads the staged rows again)
     3. cluster       dedup.cluster     exact and near copies grouped; canonical row chosen
-    4. stream        dedup.fold        copies left out, the canonical rows list them
+    4. stream        dedup.fold        copies left out, the canonical rows list them (or, by
+                                       an engine's tasks, one data shard each: publish/data_shards.py)
 
 The rows come in id order from the sorted runs of the per-document stage and leave in id
 order, so the output does not depend on the reading order or on the number of workers.
