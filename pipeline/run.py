@@ -199,7 +199,7 @@ def _publish(paths: list[Path | RemoteInput], out: Path, options: Options, engin
     fingerprint = InputFingerprint()
     stage = UnitStage.beside(out, paths, options) if engine.stages_units else None
     builder = ReleaseBuilder(out, options.publish, options.corpus, options.workers, engine.line_counter(stage),
-                             engine.copy_linker(), engine.data_shards_writer())
+                             engine.copy_linker(), engine.shard_tasks())
     try:
         docs = fingerprint.watch(read_documents(paths, skipped, options.input, decode=False, limits=options.limits))
         batches = _batches(observer.watch(docs), options.batch_docs)

@@ -14,21 +14,27 @@ from newsclean import run
 from newsclean.corpus import CorpusStage
 from newsclean.engines import LocalEngine, RayEngine
 from newsclean.options import Options, PublishOptions
-from newsclean.publish.data_shards import write_data_shard
+from newsclean.publish.data_shards import ShardTasks, write_data_shard
+from newsclean.publish.side_shards import plan_side_shards, write_side_shard
 from test_determinism import _corpus, _release_bytes
 from test_repeated_ids import _inputs
 
 
 @dataclasses.dataclass(frozen=True)
 class ShardsOneByOne(LocalEngine):
-    """The local engine, its data shards written from the plan one at a time, in this process:
-    what a Ray task does with each, without Ray."""
+    """The local engine, every shard written from the plan one at a time, last first, in this
+    process: what a Ray task does with each, without Ray."""
 
-    def data_shards_writer(self):
-        def write(shards, source, folder, options):
+    def shard_tasks(self):
+        def data(shards, source, folder, options):
             SOURCES.append("runs" if source.clean is None else "clean")
-            return [write_data_shard(shard, source, str(folder), options) for shard in shards[::-1]]
-        return write
+            return [write_data_shard(shard, source, str(folder), options) for shard in shards[::-1]][::-1]
+
+        def side(tables, staging, options):
+            plans = {table.kind: plan_side_shards(table, options.shard_rows) for table in tables}
+            return {table.kind: [write_side_shard(table, shard, str(staging), options)
+                                 for shard in plans[table.kind][::-1]][::-1] for table in tables}
+        return ShardTasks(data, side)
 
 
 SOURCES: list[str] = []  # where each run's shards read their rows from
@@ -61,7 +67,7 @@ def test_shards_written_one_by_one_are_the_streamed_bytes(corpora, tmp_path, mon
         run(inputs, streamed, options)
         with monkeypatch.context() as patch:
             patch.setattr(release, "SPILL_BYTES", 1)  # every batch a run of its own
-            patch.setattr(CorpusStage, "published", _no_streaming)
+            _stream_nothing(patch)
             run(inputs[::-1], planned, options, engine=ShardsOneByOne())
         expected, got = _release_bytes(streamed), _release_bytes(planned)
         assert sorted(got) == sorted(expected)
@@ -82,8 +88,17 @@ def test_an_empty_corpus_has_one_empty_shard_either_way(tmp_path):
     assert pq.ParquetFile(tmp_path / "planned" / "data" / "train-00000-of-00001.parquet").metadata.num_rows == 0
 
 
-def _no_streaming(self):
-    raise AssertionError("the driver streamed the published rows")
+def _no_streaming(*_args, **_kwargs):
+    raise AssertionError("the driver streamed rows into a shard")
+
+
+def _stream_nothing(patch) -> None:
+    """Fail the run if the driver streams the data shards' rows or writes or checks a side table."""
+    import newsclean.publish.release as release
+
+    patch.setattr(CorpusStage, "published", _no_streaming)
+    patch.setattr(release, "write_sorted", _no_streaming)
+    patch.setattr(release, "validate_audit_tables", _no_streaming)
 
 
 ray = pytest.importorskip("ray")
@@ -115,7 +130,7 @@ def test_ray_writes_each_data_shard_in_a_task(local_ray, corpora, tmp_path, monk
             patch.setattr(release, "SPILL_BYTES", 1)
             patch.setattr(shards, "MAX_MERGE_RUNS", 2)
             patch.setattr(shards, "MERGE_BATCH_ROWS", 2)
-            patch.setattr(CorpusStage, "published", _no_streaming)
+            _stream_nothing(patch)
             run(inputs[::-1], out, dataclasses.replace(options, workers=actors), engine=RayEngine(actors=actors))
         got = _release_bytes(out)
         assert sorted(got) == sorted(local)
@@ -123,9 +138,10 @@ def test_ray_writes_each_data_shard_in_a_task(local_ray, corpora, tmp_path, monk
 
 
 def test_only_the_ray_engine_writes_shards_in_tasks():
-    assert LocalEngine().data_shards_writer() is None
-    assert RayEngine(write_shards_in_tasks=False).data_shards_writer() is None
-    assert RayEngine().data_shards_writer().__name__ == "shards_by_tasks"
+    assert LocalEngine().shard_tasks() is None
+    assert RayEngine(write_shards_in_tasks=False).shard_tasks() is None
+    tasks = RayEngine().shard_tasks()
+    assert (tasks.data.__name__, tasks.side.__name__) == ("shards_by_tasks", "side_tables_by_tasks")
 
 
 def test_a_merge_of_an_id_range_reads_only_the_row_groups_that_reach_into_it(tmp_path, monkeypatch):

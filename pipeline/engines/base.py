@@ -33,9 +33,9 @@ class Engine(Protocol):
         """What links exact and near copies (`corpus.dedup.Linker`); None: the driver's `_linked`."""
         ...
 
-    def data_shards_writer(self) -> Callable | None:
-        """What writes the planned data shards (`publish.data_shards.DataShardsWriter`); None:
-        the driver streams the rows into them."""
+    def shard_tasks(self) -> Any:
+        """What writes each shard on its own (`publish.data_shards.ShardTasks`); None: the
+        driver streams the rows into them."""
         ...
 
 
@@ -59,8 +59,8 @@ class LocalEngine:
     def copy_linker(self) -> None:
         return None  # linked in this process (corpus.dedup._linked)
 
-    def data_shards_writer(self) -> None:
-        return None  # one stream in this process: no shard's rows read twice, no task to start
+    def shard_tasks(self) -> None:
+        return None  # one stream per table in this process: no rows read twice, no task to start
 
 
 def engine_named(name: str, address: str | None = None, workers: int | None = None) -> Engine:

@@ -66,7 +66,8 @@ class RayEngine:
     count_templates_in_tasks: bool = True
     # exact hashes and MinHash bands grouped, candidate pairs checked, by Ray tasks (engines.ray_dedup)
     link_copies_in_tasks: bool = True
-    # the data shards written by Ray tasks, one per shard (engines.ray_shards), not by the driver
+    # every shard (data, removals, rejects, duplicates) written by a Ray task of its own
+    # (engines.ray_shards), not streamed by the driver
     write_shards_in_tasks: bool = True
 
     def _init(self, ray: Any) -> bool:
@@ -103,12 +104,13 @@ class RayEngine:
 
         return linked_by_tasks
 
-    def data_shards_writer(self) -> Callable | None:
+    def shard_tasks(self) -> Any:
         if not self.write_shards_in_tasks:
             return None
-        from .ray_shards import shards_by_tasks
+        from ..publish.data_shards import ShardTasks
+        from .ray_shards import shards_by_tasks, side_tables_by_tasks
 
-        return shards_by_tasks
+        return ShardTasks(shards_by_tasks, side_tables_by_tasks)
 
     def pool_size(self, ray: Any) -> int:
         if self.actors is not None:

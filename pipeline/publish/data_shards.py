@@ -27,6 +27,7 @@ from ..corpus.stage import READ_ROWS, apply_folding
 from ..options import PublishOptions
 from .repeats import POSITION, first_rows
 from .shards import IdRange, ShardWriter, merge_runs
+from .side_shards import ShardResult, SortedTable
 
 PREFIX = "train"
 DATA_KEYS = ("id", POSITION)  # the data runs' sort keys (release.KEYS["data"])
@@ -45,6 +46,16 @@ class RowSource:
 
 # Writes every planned shard into the folder (with these options); each shard's path and rows.
 DataShardsWriter = Callable[[list["DataShard"], RowSource, Path, PublishOptions], list[tuple[str, int]]]
+# Plans, writes and checks the side tables' shards into the staging folder; each table's results.
+SideShardsWriter = Callable[[list[SortedTable], Path, PublishOptions], dict[str, list[ShardResult]]]
+
+
+@dataclass(frozen=True)
+class ShardTasks:
+    """An engine's writers of shards, each shard written on its own (Ray: one task per shard)."""
+
+    data: DataShardsWriter
+    side: SideShardsWriter
 
 
 @dataclass(frozen=True)
@@ -150,4 +161,4 @@ def write_data_shard(shard: DataShard, source: RowSource, folder: str, options: 
     return str(paths[0]), written
 
 
-__all__ = ["DataShard", "DataShardsWriter", "RowSource", "plan_data_shards", "write_data_shard"]
+__all__ = ["DataShard", "DataShardsWriter", "RowSource", "ShardTasks", "SideShardsWriter", "plan_data_shards", "write_data_shard"]

@@ -257,7 +257,7 @@ class ShardWriter:
         return self.paths
 
 
-def _without(table: pa.Table, drop_ids: pa.Array | None) -> pa.Table:
+def without_ids(table: pa.Table, drop_ids: pa.Array | None) -> pa.Table:
     if drop_ids is None or not len(drop_ids):
         return table
     return table.filter(pc.invert(pc.is_in(table["id"], value_set=drop_ids)))
@@ -271,7 +271,7 @@ def _kept_rows(run: Path, drop_ids: pa.Array | None, keep: KeepRows | None, keep
     total = 0
     for batch in file.iter_batches(batch_size=COUNT_ROWS, columns=columns, use_threads=False):
         table = pa.Table.from_batches([batch])
-        total += _without(keep(table) if keep is not None else table, drop_ids).num_rows
+        total += without_ids(keep(table) if keep is not None else table, drop_ids).num_rows
     return total
 
 
@@ -290,7 +290,7 @@ def write_sorted(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema, fol
         total = sum(_kept_rows(run, drop_ids, keep, keep_reads) for run in runs)
     writer = ShardWriter(folder, prefix, total, schema, options)
     for table in merge_runs(runs, keys, schema, columns, keep=keep):
-        table = _without(table, drop_ids)
+        table = without_ids(table, drop_ids)
         if not table.num_rows:
             continue
         if on_table is not None:
