@@ -1,8 +1,8 @@
 """Where the per-document steps run: in this process and its forked workers (`LocalEngine`, the
 default) or in actors of a Ray cluster (`RayEngine`). An engine maps `process_batch` over the
 batches, in input order, and may take three steps of the corpus stage and publishing off the
-driver (Ray: template counting in `ray_templates`, copy linking in `ray_dedup`, one task per data
-shard in `ray_shards`, each giving what the driver's code gives); reading, the rest of the corpus
+driver (Ray: template counting in `ray_templates`, copy linking in `ray_dedup`, one task per shard
+of the release in `ray_shards`, each giving what the driver's code gives); reading, the rest of the corpus
 stage and publishing are the same code for every engine, so the release is the same bytes
 whichever runs the steps."""
 from __future__ import annotations
