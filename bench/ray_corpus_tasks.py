@@ -7,8 +7,8 @@ Runs `newsclean.run` with `RayEngine()` (template counting, copy linking and the
 Ray tasks) and with `RayEngine(count_templates_in_tasks=False, link_copies_in_tasks=False,
 write_shards_in_tasks=False)` (all three in the driver), alternating, on a corpus from
 ../shared/bench/make_corpus.py; prints each run's wall time and the corpus stage's
-`templates.count`, `dedup.cluster` and `dedup.fold` (the data shards) seconds and peak RSS (this
-process), and whether the releases are the same bytes (each run has its own output and units).
+`templates.count`, `dedup.cluster`, `dedup.fold` (the data shards) and, with the tasks, `side
+tables` seconds and peak RSS (this process), and whether the releases are the same bytes (each run has its own output and units).
 """
 from __future__ import annotations
 
@@ -66,6 +66,7 @@ def main() -> None:
                                   "templates.count": timings.get("templates.count"),
                                   "dedup.cluster": timings.get("dedup.cluster"),
                                   "dedup.fold": timings.get("dedup.fold"),
+                                  "side tables": timings.get("side tables"),
                                   "counts": {k: v for k, v in summary.corpus.counts().items()
                                              if k != "template_lines_by_source"}}), flush=True)
                 digests.setdefault(name, digest(out))

@@ -263,7 +263,8 @@ class ReleaseBuilder:
                               KEYS["rejects"], arrow_schema(Rejects), counted="reason"),
                   SortedTable("duplicates", PREFIX["duplicates"], _names([corpus.duplicates_path]), ("id",),
                               arrow_schema(Duplicates))]
-        results = self.shard_tasks.side(tables, self.staging, self.options)
+        with corpus.measure("side tables"):  # the driver's part: waiting for the tasks
+            results = self.shard_tasks.side(tables, self.staging, self.options)
         side = SideTables()
         for table, total, by_value in ((tables[0], "removed_lines", side.removed_by_rule),
                                        (tables[1], "rejected", side.rejected_by_reason), (tables[2], None, None)):
