@@ -112,7 +112,7 @@ def local_ray():
 
 
 @pytest.mark.parametrize("name", ["templates", "repeats"])
-def test_ray_writes_each_data_shard_in_a_task(local_ray, corpora, tmp_path, monkeypatch, name):
+def test_ray_writes_each_shard_in_a_task(local_ray, corpora, tmp_path, monkeypatch, name):
     """Several shards, several runs merged in two rounds, the inputs reversed, 1 or 2 actors:
     the local release byte for byte, and no published row passed through the driver."""
     import newsclean.publish.release as release
