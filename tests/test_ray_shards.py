@@ -1,7 +1,7 @@
-"""The data shards written one per task (`publish.data_shards`, `engines.ray_shards`): every
-published byte the local engine's stream writes, whatever the shard and row-group sizes, the
-input order, the spill and merge sizes or the number of actors; and with `--engine ray` the
-driver streams no published row."""
+"""Every shard written on its own, one per task (`publish.data_shards`, `publish.side_shards`,
+`engines.ray_shards`): every published byte the local engine's streams write, whatever the shard
+and row-group sizes, the input order, the spill and merge sizes or the number of actors; and with
+`--engine ray` the driver streams no row into a shard and writes or checks no side table."""
 from __future__ import annotations
 
 import dataclasses
@@ -113,8 +113,8 @@ def local_ray():
 
 @pytest.mark.parametrize("name", ["templates", "repeats"])
 def test_ray_writes_each_shard_in_a_task(local_ray, corpora, tmp_path, monkeypatch, name):
-    """Several shards, several runs merged in two rounds, the inputs reversed, 1 or 2 actors:
-    the local release byte for byte, and no published row passed through the driver."""
+    """Several shards of every table, several runs merged in two rounds, the inputs reversed, 1
+    or 2 actors: the local release byte for byte, and no shard's row passed through the driver."""
     import newsclean.publish.release as release
     import newsclean.publish.shards as shards
 
