@@ -1,5 +1,5 @@
 """Connected components of the copy links on integer arrays (`dedup.components`): the same
-components, and the same canonical rows, as the dict union-find they replaced, on any graph."""
+components, and so the same canonical rows, as the dict union-find they replaced, on any graph."""
 from __future__ import annotations
 
 import numpy as np
@@ -83,3 +83,36 @@ def test_random_graphs(seed):
     if seed % 3 == 0:  # duplicated links
         a, b = np.concatenate([a, a]), np.concatenate([b, b])
     _check(a, b)
+
+
+def test_the_fold_chooses_the_canonical_rows_the_old_union_find_gave(tmp_path):
+    """Random links over a signature file whose rows tie on words and dates: the folding (which
+    row is published, what each lists, the duplicates table) is the old one's."""
+    import datetime
+
+    import pyarrow as pa
+
+    from newsclean.options import DedupOptions
+
+    options = DedupOptions()
+    rng = np.random.default_rng(18)
+    rows, path = 300, tmp_path / "signatures.parquet"
+    matrix = rng.integers(0, 2**32, (rows, options.num_perm), dtype=np.uint64).astype(np.uint32)
+    writer = dedup.SignatureWriter(path, options)
+    day = datetime.datetime(2024, 1, 1)
+    writer.write(pa.table({
+        "id": [f"doc-{i:04d}" for i in range(rows)],
+        "content_hash": [f"{int(rng.integers(0, 40)):064x}" for _ in range(rows)],
+        "word_count": pa.array(rng.integers(100, 104, rows), pa.int64()),
+        "published": pa.array([None if rng.random() < 0.3 else day + datetime.timedelta(days=int(rng.integers(0, 3)))
+                               for _ in range(rows)], pa.timestamp("us")),
+        "source": [f"s{i % 5}.example" for i in range(rows)], "url": [None] * rows,
+        "provenance": [f"x:{i}" for i in range(rows)]}), matrix)
+    writer.close()
+    for links in (60, 150, 400):
+        a, b = rng.integers(0, rows, links), rng.integers(0, rows, links)
+        old_rows, old_roots = _reference(a, b)
+        old = dedup._fold(path, np.array(old_rows, np.int64), np.array(old_roots, np.int64), options)
+        new = dedup._fold(path, *dedup.components(a, b), options)
+        assert new.rows == old.rows and new.duplicates == old.duplicates
+        assert (new.clusters, new.folded, new.exact, new.near) == (old.clusters, old.folded, old.exact, old.near)
