@@ -199,10 +199,11 @@ def _signatures(path: Path, options: DedupOptions, write_rows: int) -> int:
     return rows
 
 
-def _components(groups) -> set[frozenset[int]]:
+def _components(links) -> set[frozenset[int]]:
+    rows, roots = dedup.components(links[0], links[1])
     by_root: dict[int, set[int]] = {}
-    for member in list(groups.parent):
-        by_root.setdefault(groups.find(member), set()).add(member)
+    for member, root in zip(rows.tolist(), roots.tolist()):
+        by_root.setdefault(root, set()).add(member)
     return {frozenset(members) for members in by_root.values()}
 
 

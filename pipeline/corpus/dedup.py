@@ -8,12 +8,13 @@ News is syndicated: one wire story runs on dozens of sites with small edits. Two
      raw uint32 file beside it (`signatures.u32`, row `idx` at byte `idx * 4 * num_perm`).
   2. cluster: `cluster` reads back one column at a time. Exact copies share a content hash;
      near copies share an LSH band and then must reach the similarity threshold on their full
-     signatures. Connected pairs form clusters; each cluster's canonical row is chosen by
-     `canonical_key` and carries the other copies' ids, sources and urls.
+     signatures. Linked rows form clusters (`components`: connected components on integer
+     arrays); each cluster's canonical row is chosen by `canonical_key` and carries the other
+     copies' ids, sources and urls.
 
 Memory: one int64 column of the corpus at a time, the distinct candidate pairs (8 bytes each),
 the signatures of one slice of pairs at a time (read from the raw file, never all of them) and
-the rows that are in a cluster; never the texts.
+the links and the rows that are in a cluster; never the texts.
 """
 from __future__ import annotations
 
@@ -241,27 +242,31 @@ def canonical_key(row: dict) -> tuple:
     return (-row["word_count"], published is None, published or datetime.min, row["id"])
 
 
-class UnionFind:
-    """Connected components over the few rows that have a copy (a dict, not an array per row)."""
+def components(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Connected components of the links a[i]-b[i], on integer arrays (no dict per row): the rows
+    that have a link (a self-link counts), sorted, and each one's component named by its smallest
+    row. Depends only on the set of links, never on their order.
 
-    def __init__(self):
-        self.parent: dict[int, int] = {}
-
-    def find(self, x: int) -> int:
-        parent = self.parent
-        root = x
-        while parent.get(root, root) != root:
-            root = parent[root]
-        while parent.get(x, x) != root:
-            parent[x], x = root, parent[x]
-        return root
-
-    def union(self, a: int, b: int) -> None:
-        self.parent.setdefault(a, a)
-        self.parent.setdefault(b, b)
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+    Roots are hooked onto the smallest root they are linked to, then every row is pointed at its
+    root (pointer jumping); a root is always its tree's smallest row, so the rounds end with one
+    tree per component, rooted at its smallest row."""
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    rows, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    ia, ib = inverse[:len(a)], inverse[len(a):]
+    parent = np.arange(len(rows), dtype=np.int64)
+    while True:
+        pa_, pb_ = parent[ia], parent[ib]
+        apart = pa_ != pb_
+        if not apart.any():
+            return rows, rows[parent]
+        ia, ib, pa_, pb_ = ia[apart], ib[apart], pa_[apart], pb_[apart]  # joined links stay joined
+        low, high = np.minimum(pa_, pb_), np.maximum(pa_, pb_)
+        np.minimum.at(parent, high, low)  # roots only: every row points at its root here
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
 
 
 def _column(file: pq.ParquetFile, name: str) -> np.ndarray:
@@ -309,22 +314,20 @@ def cluster(path: Path, rows: int, options: DedupOptions, linker: Linker | None 
     """Read the signatures back and decide, for every clustered row, whether it is published.
     `linker`: what finds the links (`_linked` here; `engines.ray_dedup.linked_by_tasks` on Ray)."""
     with pq.ParquetFile(path, pre_buffer=False) as file:  # its footer read once, not per column
-        groups = (linker or _linked)(file, path, rows, options)
-    return _fold(path, groups, options)
+        links = (linker or _linked)(file, path, rows, options)
+    return _fold(path, *components(links[0], links[1]), options)
 
 
-# (signatures file, its path, rows, options) -> the rows joined by equal or similar texts
-Linker = Callable[[pq.ParquetFile, Path, int, DedupOptions], UnionFind]
+# (signatures file, its path, rows, options) -> the links (2, n) between rows of equal or similar texts
+Linker = Callable[[pq.ParquetFile, Path, int, DedupOptions], np.ndarray]
 
 
-def _linked(file: pq.ParquetFile, path: Path, rows: int, options: DedupOptions) -> UnionFind:
-    """The rows joined by equal texts and, with `options.near`, by similar signatures."""
-    groups = UnionFind()
+def _linked(file: pq.ParquetFile, path: Path, rows: int, options: DedupOptions) -> np.ndarray:
+    """The links (2, n) between rows of equal texts and, with `options.near`, similar signatures."""
     exact = _column(file, "exact")
     idx = np.arange(rows, dtype=np.int64)
     a, b = _runs(exact, idx)
-    for x, y in zip(a.tolist(), b.tolist()):
-        groups.union(x, y)
+    links = [np.stack([a, b])]
     log.info("exact copies: %d links", len(np.unique(a * max(rows, 1) + b)))
     if options.near and rows > 1:
         representative = np.ones(rows, bool)
@@ -345,22 +348,21 @@ def _linked(file: pq.ParquetFile, path: Path, rows: int, options: DedupOptions) 
             matrix = signature_rows(path, needed, options.num_perm)
             sim = _similarity(matrix[inverse[:len(chunk)]], matrix[inverse[len(chunk):]])
             close = sim >= options.threshold
-            for x, y in zip(pa_[close].tolist(), pb_[close].tolist()):
-                groups.union(x, y)
-    return groups
+            links.append(np.stack([pa_[close], pb_[close]]))
+    return np.concatenate(links, axis=1)
 
 
-def _fold(path: Path, groups: UnionFind, options: DedupOptions) -> Folding:
+def _fold(path: Path, clustered: np.ndarray, roots: np.ndarray, options: DedupOptions) -> Folding:
+    """`clustered`: the linked rows, sorted; `roots`: each one's component (`components`)."""
     folding = Folding()
-    clustered = np.array(sorted(groups.parent), dtype=np.int64)
     if not len(clustered):
         return folding
     table = _load_rows(path, clustered, list(META)).sort_by("idx")
     matrix = signature_rows(path, clustered, options.num_perm)
     rows = table.to_pylist()
-    by_root: dict[int, list[int]] = {}
-    for position, row in enumerate(rows):
-        by_root.setdefault(groups.find(row["idx"]), []).append(position)
+    by_root: dict[int, list[int]] = {}  # in order of their smallest row, as the rows come
+    for position, root in enumerate(roots[np.searchsorted(clustered, table["idx"].to_numpy())].tolist()):
+        by_root.setdefault(root, []).append(position)
     for positions in by_root.values():
         members = sorted(positions, key=lambda p: canonical_key(rows[p]))
         canonical = members[0]

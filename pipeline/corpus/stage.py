@@ -8,7 +8,8 @@
                                        (no template lines found: only the columns signing
                                        needs are read, and pass 4 reads the staged rows again)
     3. cluster       dedup.cluster     exact and near copies grouped; canonical row chosen
-    4. stream        dedup.fold        copies left out, the canonical rows list them
+    4. stream        dedup.fold        copies left out, the canonical rows list them (or, by
+                                       an engine's tasks, one data shard each: publish/data_shards.py)
 
 The rows come in id order from the sorted runs of the per-document stage and leave in id
 order, so the output does not depend on the reading order or on the number of workers.
@@ -143,7 +144,8 @@ class CorpusStage:
         self._count_seconds = 0.0
 
     @contextmanager
-    def _measure(self, step: str, extra_seconds: float = 0.0):
+    def measure(self, step: str, extra_seconds: float = 0.0):
+        """Times `step` and takes this process's peak memory during it, for the report."""
         _reset_peak()
         started = time.perf_counter()
         yield
@@ -160,7 +162,7 @@ class CorpusStage:
     def run(self, staged: StagedRows) -> None:
         """Passes 1 (aggregate), 2 and 3 over the staged rows (`staged(columns)` reads them)."""
         templates = None
-        with self._measure("templates.count", self._count_seconds):
+        with self.measure("templates.count", self._count_seconds):
             if self.options.templates.enabled:
                 path = self.counter.templates()
                 # no template lines found: pass 2 has nothing to strip (and needs no pool)
@@ -170,7 +172,7 @@ class CorpusStage:
             self._clean_and_sign(staged(list(SIGNED_COLUMNS)), None)
         else:
             self._clean_and_sign(staged(None), templates)
-        with self._measure("dedup.cluster"):
+        with self.measure("dedup.cluster"):
             self.folding = cluster(self.signatures_path, self.rows, self.options.dedup, self.linker)
             table = pa.Table.from_pylist(self.folding.duplicates, schema=arrow_schema(Duplicates))
             pq.write_table(table, self.duplicates_path)
@@ -240,6 +242,12 @@ class CorpusStage:
         self.report.timings["dedup.sign"] = {"seconds": round(sign_s, 2), "peak_rss_mb": peak}
         self.report.timings["stream (apply + sign, wall)"] = {"seconds": round(wall, 2), "peak_rss_mb": peak}
 
+    @property
+    def rereads_staged(self) -> bool:
+        """Whether pass 4 reads the staged rows again (pass 2 changed none and kept no copy of
+        them) rather than pass 2's `clean_path`."""
+        return self._unchanged is not None
+
     def published_rows(self) -> int:
         return self.rows - self.folding.folded
 
@@ -263,7 +271,7 @@ class CorpusStage:
             n = table.num_rows
             lo, hi = np.searchsorted(clustered, [position, position + n])
             if hi > lo:
-                table = _apply_folding(table, position, clustered[lo:hi].tolist(), fold)
+                table = apply_folding(table, position, clustered[lo:hi].tolist(), fold)
             position += n
             if table.num_rows:
                 yield table
@@ -287,7 +295,9 @@ def _slices(tables: Iterator[pa.Table], rows: int) -> Iterator[pa.Table]:
             yield table.slice(start, rows)
 
 
-def _apply_folding(table: pa.Table, offset: int, members: list[int], fold: dict) -> pa.Table:
+def apply_folding(table: pa.Table, offset: int, members: list[int], fold: dict) -> pa.Table:
+    """Rows `offset`.. of pass 2 with `fold` applied to `members` (their idx): copies left out,
+    the rows kept listing their copies."""
     columns = {name: table[name].to_pylist() for name in ("duplicate_ids", "duplicate_sources", "duplicate_urls")}
     keep = [True] * table.num_rows
     for idx in members:
@@ -310,4 +320,4 @@ def _template_rejects(rows: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pylist(records, schema=schema)
 
 
-__all__ = ["CorpusStage", "CorpusReport", "clean_and_sign"]
+__all__ = ["CorpusStage", "CorpusReport", "apply_folding", "clean_and_sign"]

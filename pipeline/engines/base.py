@@ -41,6 +41,11 @@ class Engine(Protocol):
         None: the driver does."""
         ...
 
+    def shard_tasks(self) -> Any:
+        """What writes each shard on its own (`publish.data_shards.ShardTasks`); None: the
+        driver streams the rows into them."""
+        ...
+
 
 @dataclass(frozen=True)
 class LocalEngine:
@@ -65,6 +70,9 @@ class LocalEngine:
 
     def chunk_counter(self) -> None:
         return None  # plans no units
+
+    def shard_tasks(self) -> None:
+        return None  # one stream per table in this process: no rows read twice, no task to start
 
 
 def engine_named(name: str, address: str | None = None, workers: int | None = None,

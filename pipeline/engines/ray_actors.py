@@ -79,6 +79,9 @@ class RayEngine:
     # exact hashes and MinHash bands grouped, candidate pairs checked, by Ray tasks (engines.ray_dedup)
     link_copies_in_tasks: bool = True
     unit_bytes: int = UNIT_BYTES  # the planned units' size; the actors read them (readers.plan)
+    # every shard (data, removals, rejects, duplicates) written by a Ray task of its own
+    # (engines.ray_shards), not streamed by the driver
+    write_shards_in_tasks: bool = True
 
     def _init(self, ray: Any) -> bool:
         """Join or start Ray unless this process already has; whether it was started here."""
@@ -116,6 +119,14 @@ class RayEngine:
 
     def chunk_counter(self) -> Callable:
         return count_in_tasks
+
+    def shard_tasks(self) -> Any:
+        if not self.write_shards_in_tasks:
+            return None
+        from ..publish.data_shards import ShardTasks
+        from .ray_shards import shards_by_tasks, side_tables_by_tasks
+
+        return ShardTasks(shards_by_tasks, side_tables_by_tasks)
 
     def pool_size(self, ray: Any) -> int:
         if self.actors is not None:

@@ -12,8 +12,8 @@ in tasks: the links of `corpus.dedup._linked`, without the driver reading a colu
     check    one task per partition's candidates, on the driver's node (the raw signature file):
              the pairs at or over the similarity threshold
 
-The driver gets back the links only (they grow with the copies, as the clusters do) and joins them
-in a union-find, whose components do not depend on the order links arrive in; the canonical row
+The driver gets back the links only (they grow with the copies, as the clusters do) as integer
+arrays, whose connected components (`dedup.components`) do not depend on the order they arrive in; the canonical row
 is then chosen by key (`dedup._fold`), so the release is the local engine's bytes.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..corpus.dedup import PAIRS_PER_CHECK, UnionFind, _runs, _similarity, band_shape, signature_rows
+from ..corpus.dedup import PAIRS_PER_CHECK, _runs, _similarity, band_shape, signature_rows
 from ..options import DedupOptions
 from .ray_templates import MAX_PARTITIONS
 
@@ -110,14 +110,14 @@ def check_pairs(path: str, pairs: np.ndarray, options: DedupOptions) -> np.ndarr
     return np.concatenate(close, axis=1)
 
 
-def linked_by_tasks(file: pq.ParquetFile, path: Path, rows: int, options: DedupOptions) -> UnionFind:
-    """`dedup._linked`'s union-find, the grouping and checking done by Ray tasks."""
+def linked_by_tasks(file: pq.ParquetFile, path: Path, rows: int, options: DedupOptions) -> np.ndarray:
+    """`dedup._linked`'s links (2, n), the grouping and checking done by Ray tasks."""
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    groups = UnionFind()
+    links = [np.zeros((2, 0), np.int64)]
     if not rows:
-        return groups
+        return links[0]
     bands, _ = band_shape(options)
     partitions = partitions_for(rows, bands)
     here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
@@ -125,27 +125,19 @@ def linked_by_tasks(file: pq.ParquetFile, path: Path, rows: int, options: DedupO
     read = [reader.remote(str(path), groups_, bands, partitions) for groups_ in _row_group_ranges(path)]
     exact = ray.remote(num_cpus=1, num_returns=2)(exact_partition)
     exact_done = [exact.remote(*[parts[p] for parts in read]) for p in range(partitions)]
-    links = 0
-    for pairs in ray.get([done[0] for done in exact_done]):
-        links += pairs.shape[1]
-        for x, y in zip(pairs[0].tolist(), pairs[1].tolist()):
-            groups.union(x, y)
-    log.info("exact copies (ray, %d partitions): %d links", partitions, links)
+    links += ray.get([done[0] for done in exact_done])
+    log.info("exact copies (ray, %d partitions): %d links", partitions, sum(pairs.shape[1] for pairs in links))
     if not options.near or rows < 2:
-        return groups
+        return np.concatenate(links, axis=1)
     not_first = [done[1] for done in exact_done]  # passed on from task to task, not fetched here
     candidates = ray.remote(num_cpus=1)(band_partition)
     checker = ray.remote(num_cpus=1, scheduling_strategy=here)(check_pairs)
     found = [candidates.remote(len(not_first), *not_first, *[parts[partitions + p] for parts in read])
              for p in range(partitions)]
     checked = [checker.remote(str(path), pairs, options) for pairs in found]
-    close = 0
-    for pairs in ray.get(checked):
-        close += pairs.shape[1]
-        for x, y in zip(pairs[0].tolist(), pairs[1].tolist()):
-            groups.union(x, y)
-    log.info("near copies (ray): %d close pairs from %d bands", close, bands)
-    return groups
+    close = ray.get(checked)
+    log.info("near copies (ray): %d close pairs from %d bands", sum(pairs.shape[1] for pairs in close), bands)
+    return np.concatenate(links + close, axis=1)
 
 
 __all__ = ["linked_by_tasks", "partitions_for"]

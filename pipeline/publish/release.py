@@ -33,6 +33,9 @@ from ..corpus.templates import FAMILY as TEMPLATE_FAMILY
 from ..corpus.templates import LineCounts
 from ..executor import release_memory, run_beside, stop_forkserver
 from ..options import CorpusOptions, PublishOptions
+from .data_shards import RowSource, ShardTasks, plan_data_shards
+from .side_shards import SortedTable, merged_report
+from .storage import shown
 from .shards import (MERGE_BATCH_ROWS, ShardWriter, merge_runs, reduce_runs, sort_table, write_parquet,
                      write_sorted)
 from .repeats import POSITION, POSITION_FIELD, RepeatedIds, without_repeats
@@ -106,8 +109,9 @@ class ReleaseBuilder:
 
     def __init__(self, out: Path, options: PublishOptions, corpus: CorpusOptions = CorpusOptions(),
                  workers: int = 1, line_counter: LineCounterMaker | None = None,
-                 linker: Linker | None = None):
+                 linker: Linker | None = None, shard_tasks: ShardTasks | None = None):
         self.out = out
+        self.shard_tasks = shard_tasks  # the engine's writers of single shards (None: streamed here)
         self.options = options
         self.workers = workers
         self.staging = out.parent / f".{out.name}.staging-{os.getpid()}"
@@ -199,18 +203,17 @@ class ReleaseBuilder:
             self.runs["rejects"].append(self.repeats.rejects_path)
         stop_forkserver()  # no more pools in this run: its memory is no longer shared with workers
         release_memory()  # what the corpus stage freed, before the child beside is forked
-        side_tables = run_beside(partial(self._write_and_check_side_tables, corpus.dropped_ids()), self.workers)
-        try:
-            writer = ShardWriter(self.staging / "data", PREFIX["data"], corpus.published_rows(),
-                                 arrow_schema(Corpus), self.options)
-            for table in corpus.published():
-                writer.write(table)
-                self.counts["published"] += table.num_rows
-            paths = {"data": writer.close()}
-        except BaseException:
-            side_tables.cancel()
-            raise
-        side = side_tables.result()
+        if self.shard_tasks is None:
+            side_tables = run_beside(partial(self._write_and_check_side_tables, corpus.dropped_ids()), self.workers)
+            try:
+                paths = {"data": self._write_data_shards()}
+            except BaseException:
+                side_tables.cancel()
+                raise
+            side = side_tables.result()
+        else:  # every shard written (and a side table's checked) on its own, by the engine
+            paths = {"data": self._data_shards_by_engine()}
+            side = self._side_tables_by_engine(corpus.dropped_ids())
         paths.update(side.paths)
         self.counts.update(side.counts)
         self.removed_by_rule.update(side.removed_by_rule)
@@ -228,6 +231,51 @@ class ReleaseBuilder:
         shutil.rmtree(self.runs_dir)
         shutil.rmtree(corpus.folder)
         return entries
+
+    def _write_data_shards(self) -> list[Path]:
+        """The data shards, the corpus stage's rows streamed through this process."""
+        writer = ShardWriter(self.staging / "data", PREFIX["data"], self.corpus.published_rows(),
+                             arrow_schema(Corpus), self.options)
+        for table in self.corpus.published():
+            writer.write(table)
+            self.counts["published"] += table.num_rows
+        return writer.close()
+
+    def _data_shards_by_engine(self) -> list[Path]:
+        """The data shards, each written on its own by the engine (`data_shards.write_data_shard`
+        in a task): this process plans them and reads no row."""
+        corpus = self.corpus
+        with corpus.measure("dedup.fold"):  # the driver's part: planning, waiting
+            shards = plan_data_shards(corpus, self.options.shard_rows)
+            source = RowSource(None if corpus.rereads_staged else str(corpus.clean_path),
+                               tuple(str(run) for run in self.runs["data"]), self.run_schemas["data"])
+            written = self.shard_tasks.data(shards, source, self.staging / "data", self.options)
+        self.counts["published"] += sum(rows for _, rows in written)
+        return sorted(Path(path) for path, _ in written)  # in shard order, whatever order they came in
+
+    def _side_tables_by_engine(self, dropped: pa.Array) -> "SideTables":
+        """`_write_and_check_side_tables`, each shard written and checked on its own by the engine
+        (`side_shards`): this process reads no row of them."""
+        corpus = self.corpus
+        tables = [SortedTable("removals", PREFIX["removals"], _names(self.runs["removals"] + [corpus.removals_path]),
+                              KEYS["removals"], arrow_schema(Removals), dropped, self.repeats.positions(), "rule"),
+                  SortedTable("rejects", PREFIX["rejects"], _names(self.runs["rejects"] + [corpus.rejects_path]),
+                              KEYS["rejects"], arrow_schema(Rejects), counted="reason"),
+                  SortedTable("duplicates", PREFIX["duplicates"], _names([corpus.duplicates_path]), ("id",),
+                              arrow_schema(Duplicates))]
+        with corpus.measure("side tables"):  # the driver's part: waiting for the tasks
+            results = self.shard_tasks.side(tables, self.staging, self.options)
+        side = SideTables()
+        for table, total, by_value in ((tables[0], "removed_lines", side.removed_by_rule),
+                                       (tables[1], "rejected", side.rejected_by_reason), (tables[2], None, None)):
+            done = results[table.kind]
+            side.paths[table.kind] = [Path(result.path) for result in done]
+            side.checked[table.kind] = merged_report(shown(self.staging), table.kind, done)
+            for result in done:
+                if total is not None and result.rows:  # as `write_sorted`'s counting: no key for none
+                    side.counts[total] += result.rows
+                    by_value.update(result.counted)
+        return side
 
     def _first_of_each_id(self, columns: list[str] | None) -> Iterator[pa.Table]:
         """The data rows in id order, one row per id (`repeats.RepeatedIds`): what the corpus
@@ -348,6 +396,10 @@ def _signals_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def _names(paths: list[Path]) -> tuple[str, ...]:
+    return tuple(str(path) for path in paths)
 
 
 def _count_values(counter: Counter, column: pa.ChunkedArray) -> None:

@@ -9,6 +9,7 @@ order the inputs were given, the batch size or the number of workers.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -99,6 +100,14 @@ class RepeatedIds:
         """The positions of the rows left out, sorted (for `without_repeats`)."""
         every = np.sort(np.concatenate(self._positions)) if self._positions else np.zeros(0, np.uint64)
         return pa.array(every, pa.uint64())
+
+
+def first_rows(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    """The first row of each id of tables in (id, POSITION) order, recording nothing: for a
+    reader of rows whose repeats an earlier pass has recorded (a shard of them, say)."""
+    recorded = RepeatedIds(Path(os.devnull))
+    recorded.decided = True
+    return recorded.first_of_each_id(tables)
 
 
 def without_repeats(table: pa.Table, positions: pa.Array) -> pa.Table:

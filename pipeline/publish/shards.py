@@ -41,15 +41,55 @@ def sort_table(table: pa.Table, keys: tuple[str, ...]) -> pa.Table:
 
 # What a merge does to each batch it reads, before merging: rows left out, columns dropped.
 KeepRows = Callable[[pa.Table], pa.Table]
+# Ids from the first (None: from the start) up to the second, left out (None: to the end).
+IdRange = tuple[str | None, str | None]
 
 
-def _batches(path: Path, columns: list[str] | None = None, keep: KeepRows | None = None) -> Iterator[pa.Table]:
+def _as_text(value: str | bytes) -> str:
+    return value.decode("utf-8", "surrogatepass") if isinstance(value, bytes) else value
+
+
+def _groups_in(file: pq.ParquetFile, ids: IdRange) -> list[int]:
+    """The row groups whose `id` statistics overlap `ids` (a group without them is read)."""
+    metadata, (low, high) = file.metadata, ids
+    groups = []
+    for group in range(metadata.num_row_groups):
+        chunks = metadata.row_group(group)
+        column = next(chunks.column(c) for c in range(chunks.num_columns) if chunks.column(c).path_in_schema == "id")
+        stats = column.statistics
+        if stats is not None and stats.has_min_max and (
+                (high is not None and _as_text(stats.min) >= high) or (low is not None and _as_text(stats.max) < low)):
+            continue
+        groups.append(group)
+    return groups
+
+
+def in_id_range(table: pa.Table, ids: IdRange) -> pa.Table:
+    """The rows of `table` whose id is in `ids`."""
+    low, high = ids
+    if low is not None:
+        table = table.filter(pc.greater_equal(table["id"], low))
+    if high is not None:
+        table = table.filter(pc.less(table["id"], high))
+    return table
+
+
+def _batches(path: Path, columns: list[str] | None = None, keep: KeepRows | None = None,
+             ids: IdRange | None = None) -> Iterator[pa.Table]:
     # pre_buffer=False: pre-buffering caches every row group's column chunks as they are read and
     # keeps them until the file is closed, i.e. the whole compressed run by its end (O(corpus)
     # for the last merge, which reads ~1/8 of the corpus from each run).
-    for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=MERGE_BATCH_ROWS,
-                                                                     columns=columns, use_threads=False):
+    file = pq.ParquetFile(path, pre_buffer=False)
+    groups = None if ids is None else _groups_in(file, ids)
+    if groups == []:
+        return
+    for batch in file.iter_batches(batch_size=MERGE_BATCH_ROWS, row_groups=groups, columns=columns,
+                                   use_threads=False):
         table = pa.Table.from_batches([batch])
+        if ids is not None:
+            table = in_id_range(table, ids)
+            if not table.num_rows:
+                continue
         if keep is not None:
             table = keep(table)
             if not table.num_rows:
@@ -76,11 +116,14 @@ def _prefix(table: pa.Table, keys: tuple[str, ...], bound: tuple, inclusive: boo
 
 
 def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema,
-               columns: list[str] | None = None, keep: KeepRows | None = None) -> Iterator[pa.Table]:
+               columns: list[str] | None = None, keep: KeepRows | None = None,
+               ids: IdRange | None = None) -> Iterator[pa.Table]:
     """Tables in global key order from runs each sorted by `keys`; memory: one batch per run.
     Rows of equal keys come run by run (the order of a stable sort of the runs one after another).
     `columns`: only these (they must include the keys), in this order; all by default. `keep`:
     applied to each batch as it is read (it must keep the keys and leave `schema`'s columns).
+    `ids`: only the rows of this range of ids (runs sorted by id first), reading only the row
+    groups whose statistics reach into it: a merge of one slice of the key space.
 
     Each round's bound is the smallest (whole key, run number) among the runs' current last rows:
     a row not yet read, of run j, is at or after (its run's last key, j), so at or after the bound.
@@ -93,7 +136,7 @@ def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema,
         if not set(keys) <= set(columns):
             raise ValueError(f"merge_runs: columns {columns} leave out a key of {keys}")
         schema = pa.schema([schema.field(name) for name in columns], metadata=schema.metadata)
-    sources = [_batches(run, columns, keep) for run in runs]
+    sources = [_batches(run, columns, keep, ids) for run in runs]
     buffers: list[pa.Table | None] = [next(source, None) for source in sources]
     # a run's last key changes only when it reads its next batch (taking rows cuts the front)
     lasts = [None if buf is None else _last_key(buf, keys) for buf in buffers]
@@ -149,11 +192,13 @@ def reduce_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema, opti
 
 
 class ShardWriter:
-    """Writes `{prefix}-00000-of-0000N.parquet` files of at most `shard_rows` rows each."""
+    """Writes `{prefix}-00000-of-0000N.parquet` files of at most `shard_rows` rows each, N for
+    `total_rows`; `first`: the number of the first file (a writer of one shard of many)."""
 
     def __init__(self, folder: Path, prefix: str, total_rows: int, schema: pa.Schema,
-                 options: PublishOptions):
+                 options: PublishOptions, first: int = 0):
         self.folder, self.prefix, self.schema, self.options = folder, prefix, schema, options
+        self.first = first
         self.count = max(1, math.ceil(total_rows / options.shard_rows))
         self.paths: list[Path] = []
         self._writer: pq.ParquetWriter | None = None
@@ -164,7 +209,7 @@ class ShardWriter:
         folder.mkdir(parents=True, exist_ok=True)
 
     def _open(self) -> None:
-        path = self.folder / f"{self.prefix}-{len(self.paths):05d}-of-{self.count:05d}.parquet"
+        path = self.folder / f"{self.prefix}-{self.first + len(self.paths):05d}-of-{self.count:05d}.parquet"
         self.paths.append(path)
         self._writer = pq.ParquetWriter(
             path, self.schema, compression=self.options.compression,
@@ -212,7 +257,7 @@ class ShardWriter:
         return self.paths
 
 
-def _without(table: pa.Table, drop_ids: pa.Array | None) -> pa.Table:
+def without_ids(table: pa.Table, drop_ids: pa.Array | None) -> pa.Table:
     if drop_ids is None or not len(drop_ids):
         return table
     return table.filter(pc.invert(pc.is_in(table["id"], value_set=drop_ids)))
@@ -226,7 +271,7 @@ def _kept_rows(run: Path, drop_ids: pa.Array | None, keep: KeepRows | None, keep
     total = 0
     for batch in file.iter_batches(batch_size=COUNT_ROWS, columns=columns, use_threads=False):
         table = pa.Table.from_batches([batch])
-        total += _without(keep(table) if keep is not None else table, drop_ids).num_rows
+        total += without_ids(keep(table) if keep is not None else table, drop_ids).num_rows
     return total
 
 
@@ -245,7 +290,7 @@ def write_sorted(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema, fol
         total = sum(_kept_rows(run, drop_ids, keep, keep_reads) for run in runs)
     writer = ShardWriter(folder, prefix, total, schema, options)
     for table in merge_runs(runs, keys, schema, columns, keep=keep):
-        table = _without(table, drop_ids)
+        table = without_ids(table, drop_ids)
         if not table.num_rows:
             continue
         if on_table is not None:

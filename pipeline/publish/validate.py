@@ -217,11 +217,13 @@ def _check_rows(name: str, table: pa_arrow.Table, schema: pa.DataFrameSchema, re
 
 
 def _check_table_files(release: Release, kind: str, model: type[pa.DataFrameModel], report: Report,
-                       unique: "AcrossShards | None", relaxed: tuple[str, ...]) -> None:
+                       unique: "AcrossShards | None", relaxed: tuple[str, ...],
+                       names: list[str] | None = None) -> None:
+    """Every check on the files of `kind` (`names`: only these)."""
     expected = arrow_schema(model)
     schema = corpus_schema(relaxed) if model is Corpus else model.to_schema()
     report.rows[kind] = 0
-    for name in release.files(kind, ".parquet"):
+    for name in release.files(kind, ".parquet") if names is None else names:
         rows = _clean_file_rows(release, name, expected, schema)
         release_memory()  # read on this thread (use_threads=False): its freed pages go back
         if rows is not None:  # every check passes: what the whole-file path would find, in slices
@@ -370,6 +372,16 @@ def validate_audit_tables(directory: str | os.PathLike, kinds: Iterable[str],
                          for name in release.files(kind, ".parquet")}
         _check_table_files(release, kind, TABLES[kind], report, unique=None, relaxed=())
     return reports
+
+
+def validate_audit_file(directory: str | os.PathLike, kind: str, name: str) -> Report:
+    """`validate_audit_tables` for one file of `kind` (`name`, relative to `directory`): for a
+    shard written and checked by a task of its own; the reports of a kind's shards add up."""
+    release = Release(directory, None)
+    report = Report(shown(directory))
+    report.sha256 = {name: sha256_file(release.path(name), release.fs)}
+    _check_table_files(release, kind, TABLES[kind], report, unique=None, relaxed=(), names=[name])
+    return report
 
 
 def _still_checked(release: Release, kind: str, report: Report, listed: dict[str, str]) -> bool:

@@ -1,0 +1,64 @@
+"""Every shard of the release written by a Ray task of its own, instead of streamed by the driver.
+
+    data    the driver plans the data shards (`publish.data_shards.plan_data_shards`: each
+            shard's range of rows, from the folded copies and a few ids); one task per shard
+            reads its own rows (pass 2's copy, or its id range of the sorted data runs, merged)
+            and writes it (`write_data_shard`)
+    side    one task per side table (removals, rejects, duplicates) plans its shards in a pass
+            over the merged ids (`plan_side_shards`); one task per shard then merges its id range,
+            writes the shard and checks it (`write_side_shard`)
+
+Each shard is written by the writer the local engine streams into, fed the same rows: the same
+bytes. The tasks run on the driver's node, where the runs, the corpus stage's files and the
+release being built are; the driver gets back paths, row counts, value counts and check reports.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from ..options import PublishOptions
+from ..publish.data_shards import DataShard, RowSource, write_data_shard
+from ..publish.side_shards import ShardResult, SortedTable, plan_side_shards, write_side_shard
+
+log = logging.getLogger(__name__)
+
+
+def _on_this_node(fn: Any) -> Any:
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
+    return ray.remote(num_cpus=1, scheduling_strategy=here)(fn)
+
+
+def shards_by_tasks(shards: list[DataShard], source: RowSource, folder: Path,
+                    options: PublishOptions) -> list[tuple[str, int]]:
+    """`write_data_shard` for every shard, each in a Ray task; their paths and rows, in order."""
+    import ray
+
+    task = _on_this_node(write_data_shard)
+    shared = ray.put(source)
+    written = ray.get([task.remote(shard, shared, str(folder), options) for shard in shards])
+    log.info("data shards (ray): %d tasks, %d rows", len(written), sum(rows for _, rows in written))
+    return written
+
+
+def side_tables_by_tasks(tables: list[SortedTable], staging: Path,
+                         options: PublishOptions) -> dict[str, list[ShardResult]]:
+    """Every side table's shards planned, then written and checked, each in a Ray task; each
+    table's results in shard order."""
+    import ray
+
+    planner, writer = _on_this_node(plan_side_shards), _on_this_node(write_side_shard)
+    shared = [ray.put(table) for table in tables]
+    plans = ray.get([planner.remote(table, options.shard_rows) for table in shared])
+    pending = {table.kind: [writer.remote(ref, shard, str(staging), options) for shard in plan]
+               for table, ref, plan in zip(tables, shared, plans)}
+    results = {kind: ray.get(refs) for kind, refs in pending.items()}
+    log.info("side tables (ray): %s", ", ".join(f"{kind} {len(done)} shards" for kind, done in results.items()))
+    return results
+
+
+__all__ = ["shards_by_tasks", "side_tables_by_tasks"]

@@ -1,0 +1,164 @@
+"""The data shards as independent pieces of work: the driver plans which rows each shard holds,
+and any process can write one shard from that plan alone (`write_data_shard`), so an engine may
+write every shard in a task of its own (Ray: `engines/ray_shards.py`) instead of streaming the
+corpus through the driver. The local engine writes them in one stream (`ReleaseBuilder`).
+
+Shard k holds published rows [k * shard_rows, (k + 1) * shard_rows). Pass 2 of the corpus stage
+numbers the rows it keeps (`idx`, in id order); the published rows are those less the copies
+folded away, so shard k's rows are the idx from `first_idx` to `end_idx`, found from the folded
+rows alone, and their ids run from `first_id` to `end_id` (read from `signatures.parquet`). A
+shard is written by the same `ShardWriter`, fed the same rows, as in the stream: the same bytes.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from newsclean.schemas import Corpus, arrow_schema
+
+from ..corpus import CorpusStage
+from ..corpus.stage import READ_ROWS, apply_folding
+from ..options import PublishOptions
+from .repeats import POSITION, first_rows
+from .shards import IdRange, ShardWriter, merge_runs
+from .side_shards import ShardResult, SortedTable
+
+PREFIX = "train"
+DATA_KEYS = ("id", POSITION)  # the data runs' sort keys (release.KEYS["data"])
+
+
+@dataclass(frozen=True)
+class RowSource:
+    """Where pass 2's rows are: its own copy (`clean`, row i being idx i), or, when it changed no
+    row and kept none (`CorpusStage.rereads_staged`), the sorted data runs, merged by id with
+    repeated ids left out as the corpus stage left them out."""
+
+    clean: str | None
+    runs: tuple[str, ...] = ()
+    run_schema: pa.Schema | None = None
+
+
+# Writes every planned shard into the folder (with these options); each shard's path and rows.
+DataShardsWriter = Callable[[list["DataShard"], RowSource, Path, PublishOptions], list[tuple[str, int]]]
+# Plans, writes and checks the side tables' shards into the staging folder; each table's results.
+SideShardsWriter = Callable[[list[SortedTable], Path, PublishOptions], dict[str, list[ShardResult]]]
+
+
+@dataclass(frozen=True)
+class ShardTasks:
+    """An engine's writers of shards, each shard written on its own (Ray: one task per shard)."""
+
+    data: DataShardsWriter
+    side: SideShardsWriter
+
+
+@dataclass(frozen=True)
+class DataShard:
+    """One data shard: pass 2's rows `first_idx` to `end_idx` (ids `first_id` to `end_id`, None
+    at the corpus' ends), `rows` of them published; `fold`: the folding of its clustered rows."""
+
+    number: int
+    total_rows: int  # published rows of every shard: the `-of-N` in the names
+    rows: int
+    first_idx: int
+    end_idx: int
+    first_id: str | None
+    end_id: str | None
+    fold: dict[int, tuple] = field(default_factory=dict)
+
+
+def ids_at(path: Path, rows: list[int]) -> list[str]:
+    """The ids of pass-2 rows `rows` (sorted), read from `signatures.parquet` a row group each."""
+    file = pq.ParquetFile(path, pre_buffer=False)
+    sizes = [file.metadata.row_group(g).num_rows for g in range(file.metadata.num_row_groups)]
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    ids, cached = [], (-1, None)
+    for row in rows:
+        group = int(np.searchsorted(starts, row, side="right")) - 1
+        if cached[0] != group:
+            cached = (group, file.read_row_group(group, columns=["id"], use_threads=False)["id"])
+        ids.append(cached[1][row - int(starts[group])].as_py())
+    return ids
+
+
+def plan_data_shards(corpus: CorpusStage, shard_rows: int) -> list[DataShard]:
+    """The data shards of this corpus stage's rows: bounds from the folded rows (they grow with
+    the copies, not the corpus) and a few ids read back."""
+    fold = corpus.folding.rows
+    total = corpus.published_rows()
+    folded = np.array(sorted(idx for idx, entry in fold.items() if not entry[0]), np.int64)
+    before = folded - np.arange(len(folded))  # published rows before each folded row
+    count = max(1, math.ceil(total / shard_rows))
+    ranks = [k * shard_rows for k in range(1, count)]
+    starts = [0] + [rank + int(np.searchsorted(before, rank, side="right")) for rank in ranks] + [corpus.rows]
+    bounds = [None] + ids_at(corpus.signatures_path, starts[1:-1]) + [None]
+    clustered = np.array(sorted(fold), np.int64)
+    shards = []
+    for k in range(count):
+        lo, hi = np.searchsorted(clustered, [starts[k], starts[k + 1]])
+        rows = min(shard_rows, total - k * shard_rows)
+        shards.append(DataShard(k, total, rows, starts[k], starts[k + 1], bounds[k], bounds[k + 1],
+                                {idx: fold[idx] for idx in clustered[lo:hi].tolist()}))
+    return shards
+
+
+def _clean_rows(path: str, first: int, end: int) -> Iterator[pa.Table]:
+    """Rows `first` to `end` of pass 2's copy, reading only the row groups that hold them."""
+    file = pq.ParquetFile(path, pre_buffer=False)
+    sizes = [file.metadata.row_group(g).num_rows for g in range(file.metadata.num_row_groups)]
+    starts = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+    groups = [g for g in range(len(sizes)) if starts[g] < end and starts[g + 1] > first]
+    if not groups:
+        return
+    position = starts[groups[0]]
+    for batch in file.iter_batches(batch_size=READ_ROWS, row_groups=groups, use_threads=False):
+        table = pa.Table.from_batches([batch])
+        lo, hi = max(first - position, 0), min(end - position, table.num_rows)
+        position += table.num_rows
+        if hi > lo:
+            yield table.slice(lo, hi - lo)
+
+
+def _staged_rows(source: RowSource, ids: IdRange) -> Iterator[pa.Table]:
+    """The rows of ids in `ids`, merged from the data runs, first of each id (`repeats`)."""
+    names = arrow_schema(Corpus).names
+    needed = list(dict.fromkeys([*names, "id", "provenance", POSITION]))
+    merged = merge_runs([Path(run) for run in source.runs], DATA_KEYS, source.run_schema, needed, ids=ids)
+    for table in first_rows(merged):
+        yield table.select(names)
+
+
+def write_data_shard(shard: DataShard, source: RowSource, folder: str, options: PublishOptions) -> tuple[str, int]:
+    """Write one data shard; its path and rows. Raises RuntimeError when the rows found are not
+    the rows planned (the plan and the rows would disagree: never publish such a shard)."""
+    if source.clean is not None:
+        tables = _clean_rows(source.clean, shard.first_idx, shard.end_idx)
+    else:
+        tables = _staged_rows(source, (shard.first_id, shard.end_id))
+    clustered = np.array(sorted(shard.fold), np.int64)
+    writer = ShardWriter(Path(folder), PREFIX, shard.total_rows, arrow_schema(Corpus), options, first=shard.number)
+    position, written = shard.first_idx, 0
+    for table in tables:
+        n = table.num_rows
+        lo, hi = np.searchsorted(clustered, [position, position + n])
+        if hi > lo:
+            table = apply_folding(table, position, clustered[lo:hi].tolist(), shard.fold)
+        position += n
+        if table.num_rows:
+            writer.write(table)
+            written += table.num_rows
+    paths = writer.close()
+    if (position, written, len(paths)) != (shard.end_idx, shard.rows, 1):
+        raise RuntimeError(f"data shard {shard.number}: found rows {shard.first_idx}..{position} "
+                           f"({written} published) in {len(paths)} files, planned "
+                           f"{shard.first_idx}..{shard.end_idx} ({shard.rows})")
+    return str(paths[0]), written
+
+
+__all__ = ["DataShard", "DataShardsWriter", "RowSource", "ShardTasks", "SideShardsWriter", "plan_data_shards", "write_data_shard"]

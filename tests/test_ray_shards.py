@@ -1,0 +1,174 @@
+"""Every shard written on its own, one per task (`publish.data_shards`, `publish.side_shards`,
+`engines.ray_shards`): every published byte the local engine's streams write, whatever the shard
+and row-group sizes, the input order, the spill and merge sizes or the number of actors; and with
+`--engine ray` the driver streams no row into a shard and writes or checks no side table."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from newsclean import run
+from newsclean.corpus import CorpusStage
+from newsclean.engines import LocalEngine, RayEngine
+from newsclean.options import Options, PublishOptions
+from newsclean.publish.data_shards import ShardTasks, write_data_shard
+from newsclean.publish.side_shards import plan_side_shards, write_side_shard
+from test_determinism import _corpus, _release_bytes
+from test_repeated_ids import _inputs
+
+
+@dataclasses.dataclass(frozen=True)
+class ShardsOneByOne(LocalEngine):
+    """The local engine, every shard written from the plan one at a time, last first, in this
+    process: what a Ray task does with each, without Ray."""
+
+    def shard_tasks(self):
+        def data(shards, source, folder, options):
+            SOURCES.append("runs" if source.clean is None else "clean")
+            return [write_data_shard(shard, source, str(folder), options) for shard in shards[::-1]][::-1]
+
+        def side(tables, staging, options):
+            plans = {table.kind: plan_side_shards(table, options.shard_rows) for table in tables}
+            return {table.kind: [write_side_shard(table, shard, str(staging), options)
+                                 for shard in plans[table.kind][::-1]][::-1] for table in tables}
+        return ShardTasks(data, side)
+
+
+SOURCES: list[str] = []  # where each run's shards read their rows from
+
+def _options(shard_rows: int, row_group_rows: int, **changes) -> Options:
+    publish = PublishOptions(shard_rows=shard_rows, row_group_rows=row_group_rows)
+    return dataclasses.replace(Options(), publish=publish, **changes)
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory) -> dict[str, list[Path]]:
+    """One corpus with template lines (pass 2 keeps its own copy of the rows) and copies, one of
+    repeated ids without template lines (the shards read the sorted runs by id range)."""
+    root = tmp_path_factory.mktemp("shards")
+    (root / "templates").mkdir()
+    (root / "repeats").mkdir()
+    return {"templates": _corpus(root / "templates"), "repeats": _inputs(root / "repeats")[0]}
+
+
+@pytest.mark.parametrize("name", ["templates", "repeats"])
+def test_shards_written_one_by_one_are_the_streamed_bytes(corpora, tmp_path, monkeypatch, name):
+    import newsclean.publish.release as release
+
+    inputs = corpora[name]
+    monkeypatch.chdir(inputs[0].parent)
+    SOURCES.clear()
+    for shard_rows, row_group_rows in ((1, 1), (2, 1000), (3, 2), (5, 3), (8, 8), (13, 4), (1000, 7)):
+        options = _options(shard_rows, row_group_rows, batch_docs=7)
+        streamed, planned = tmp_path / f"streamed-{shard_rows}", tmp_path / f"planned-{shard_rows}"
+        run(inputs, streamed, options)
+        with monkeypatch.context() as patch:
+            patch.setattr(release, "SPILL_BYTES", 1)  # every batch a run of its own
+            _stream_nothing(patch)
+            run(inputs[::-1], planned, options, engine=ShardsOneByOne())
+        expected, got = _release_bytes(streamed), _release_bytes(planned)
+        assert sorted(got) == sorted(expected)
+        assert [n for n in expected if got[n] != expected[n]] == [], (name, shard_rows)
+        shards = sorted((streamed / "data").glob("*.parquet"))
+        rows = sum(pq.ParquetFile(path).metadata.num_rows for path in shards)
+        assert len(shards) == max(1, -(-rows // shard_rows)) and rows > 0
+    # pass 2's copy when it stripped template lines, else the sorted runs merged by id range
+    assert set(SOURCES) == {"clean" if name == "templates" else "runs"}
+
+
+def test_an_empty_corpus_has_one_empty_shard_either_way(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "bad.jsonl").write_text('{"id": "x", "text": \n', encoding="utf-8")
+    run([tmp_path / "in"], tmp_path / "streamed")
+    run([tmp_path / "in"], tmp_path / "planned", engine=ShardsOneByOne())
+    assert _release_bytes(tmp_path / "planned") == _release_bytes(tmp_path / "streamed")
+    assert pq.ParquetFile(tmp_path / "planned" / "data" / "train-00000-of-00001.parquet").metadata.num_rows == 0
+
+
+def _no_streaming(*_args, **_kwargs):
+    raise AssertionError("the driver streamed rows into a shard")
+
+
+def _stream_nothing(patch) -> None:
+    """Fail the run if the driver streams the data shards' rows or writes or checks a side table."""
+    import newsclean.publish.release as release
+
+    patch.setattr(CorpusStage, "published", _no_streaming)
+    patch.setattr(release, "write_sorted", _no_streaming)
+    patch.setattr(release, "validate_audit_tables", _no_streaming)
+
+
+ray = pytest.importorskip("ray")
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(num_cpus=2, include_dashboard=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.mark.parametrize("name", ["templates", "repeats"])
+def test_ray_writes_each_shard_in_a_task(local_ray, corpora, tmp_path, monkeypatch, name):
+    """Several shards of every table, several runs merged in two rounds, the inputs reversed, 1
+    or 2 actors: the local release byte for byte, and no shard's row passed through the driver."""
+    import newsclean.publish.release as release
+    import newsclean.publish.shards as shards
+
+    inputs = corpora[name]
+    monkeypatch.chdir(inputs[0].parent)
+    options = _options(3, 2, batch_docs=5)
+    run(inputs, tmp_path / "local", options)
+    local = _release_bytes(tmp_path / "local")
+    assert len(list((tmp_path / "local" / "data").glob("*.parquet"))) >= 3
+    for actors in (1, 2):
+        out = tmp_path / f"ray-{actors}"
+        with monkeypatch.context() as patch:
+            patch.setattr(release, "SPILL_BYTES", 1)
+            patch.setattr(shards, "MAX_MERGE_RUNS", 2)
+            patch.setattr(shards, "MERGE_BATCH_ROWS", 2)
+            _stream_nothing(patch)
+            run(inputs[::-1], out, dataclasses.replace(options, workers=actors), engine=RayEngine(actors=actors))
+        got = _release_bytes(out)
+        assert sorted(got) == sorted(local)
+        assert [n for n in local if got[n] != local[n]] == [], (name, actors)
+
+
+def test_only_the_ray_engine_writes_shards_in_tasks():
+    assert LocalEngine().shard_tasks() is None
+    assert RayEngine(write_shards_in_tasks=False).shard_tasks() is None
+    tasks = RayEngine().shard_tasks()
+    assert (tasks.data.__name__, tasks.side.__name__) == ("shards_by_tasks", "side_tables_by_tasks")
+
+
+def test_a_merge_of_an_id_range_reads_only_the_row_groups_that_reach_into_it(tmp_path, monkeypatch):
+    import random
+
+    import pyarrow as pa
+
+    from newsclean.publish import shards
+
+    rng = random.Random(3)
+    schema = pa.schema([("id", pa.string()), ("n", pa.int64())])
+    ids = [f"d{rng.randrange(10_000):05d}" for _ in range(900)]
+    runs = []
+    for k in range(3):  # three sorted runs, row groups of 50 rows (id statistics in each)
+        part = sorted((i, n) for n, i in enumerate(ids[k::3]))
+        runs.append(tmp_path / f"run-{k}.parquet")
+        pq.write_table(pa.table({"id": [i for i, _ in part], "n": [n for _, n in part]}, schema=schema),
+                       runs[-1], row_group_size=50)
+    whole = pa.concat_tables(shards.merge_runs(runs, ("id", "n"), schema))
+    read: list[int] = []
+    groups_in = shards._groups_in
+    monkeypatch.setattr(shards, "_groups_in", lambda file, ids: read.append(len(g := groups_in(file, ids))) or g)
+    for bounds in ((None, None), (None, "d03000"), ("d03000", "d03000"), ("d02500", "d02600"),
+                   (ids[0], ids[1]), ("d09999", None), ("e", None)):
+        read.clear()
+        got = shards.merge_runs(runs, ("id", "n"), schema, ids=bounds)
+        part = pa.concat_tables(list(got) or [schema.empty_table()])
+        assert part.to_pylist() == shards.in_id_range(whole, bounds).to_pylist(), bounds
+        if bounds == ("d02500", "d02600"):
+            assert sum(read) <= 6  # of 18 row groups: the range is ~1% of the ids
