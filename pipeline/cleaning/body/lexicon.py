@@ -15,7 +15,6 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable
-from functools import lru_cache
 
 import numpy as np
 
@@ -29,9 +28,10 @@ NAMES = LINE_STATS + tuple(f"lexical_mean±{reach}" for reach in CONTEXT)
 _NONE = (0.0,) * len(LINE_STATS)
 
 
-@lru_cache(maxsize=32_768)
 def tokens(text: str) -> frozenset[str]:
-    """The line's tokens: case-folded words (every number "0"), neighbouring pairs, "^" + the first."""
+    """The line's tokens: case-folded words (every number "0"), neighbouring pairs, "^" + the first.
+    Not remembered: a line's summary is (`Lexicon.line_stats`), and 32 k remembered token sets
+    would hold ~35 MB per worker."""
     words = ["0" if word.isdigit() else word for word in WORD.findall(text.casefold())]
     pairs = [f"{a} {b}" for a, b in zip(words, words[1:])]
     return frozenset(words + pairs + ([f"^{words[0]}"] if words else []))
@@ -55,7 +55,7 @@ class Lexicon:
                          sum(value < NEGATIVE for value in values) / len(values), math.log1p(len(values)))
             else:
                 found = _NONE
-            if len(self._stats) >= 65_536:
+            if len(self._stats) >= 32_768:
                 self._stats.clear()
             self._stats[text] = found
         return found
