@@ -140,3 +140,12 @@ def clean_twice(raw: str):
         return None
     headline = doc.title if any(r.family == "title" for r in doc.removals) else None
     return doc, clean_text(doc.text, title=headline)
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray of 2 CPUs for the tests of one module (the Ray engine's tests)."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False)
+    yield
+    ray.shutdown()

@@ -23,13 +23,6 @@ ray = pytest.importorskip("ray")
 
 
 @pytest.fixture(scope="module")
-def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False)
-    yield
-    ray.shutdown()
-
-
-@pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> tuple[list[Path], dict[str, bytes]]:
     """The multi-source corpus (template lines, copies, bad records) and its local release."""
     root = tmp_path_factory.mktemp("ray")

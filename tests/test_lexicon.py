@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from newsclean.cleaning.body.features import lexical_features
 from newsclean.cleaning.body.lexicon import MIN_SITES, NAMES, Lexicon, tokens
 from newsclean.cleaning.body.model import shipped_model
 
@@ -33,7 +34,7 @@ def test_each_site_counts_once_and_a_token_of_few_sites_is_left_out():
 
 def test_line_features_summarise_the_weights_and_the_lines_around():
     lexicon = Lexicon({"reply": -2.0, "council": 1.0, "^reply": -1.0})
-    rows = lexicon.features(["Reply", "The council met", "nothing known here"])
+    rows = lexical_features(["Reply", "The council met", "nothing known here"], lexicon)
     assert rows.shape == (3, len(NAMES))
     assert rows[0, :5].tolist() == [-1.5, -2.0, -1.0, 0.5, math.log1p(2)]
     assert rows[2, :5].tolist() == [0.0] * 5  # no known token

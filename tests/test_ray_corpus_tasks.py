@@ -32,13 +32,6 @@ ray = pytest.importorskip("ray")
 SOURCES = ("alpha.example", "beta.example", "gamma.example", "delta.example")
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False)
-    yield
-    ray.shutdown()
-
-
 def _key(rng: random.Random) -> int:
     return rng.randrange(-2**63, 2**63)
 

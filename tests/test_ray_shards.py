@@ -104,13 +104,6 @@ def _stream_nothing(patch) -> None:
 ray = pytest.importorskip("ray")
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False)
-    yield
-    ray.shutdown()
-
-
 @pytest.mark.parametrize("name", ["templates", "repeats"])
 def test_ray_writes_each_shard_in_a_task(local_ray, corpora, tmp_path, monkeypatch, name):
     """Several shards of every table, several runs merged in two rounds, the inputs reversed, 1

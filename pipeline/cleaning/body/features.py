@@ -119,8 +119,18 @@ def page_features(texts: list[str], folded: list[str], lexicon: lexical.Lexicon)
     what the rules removed is not context, so that judging the model's own output again finds
     what it found before (cleaning is idempotent)."""
     shape = shape_features(texts, folded)
-    shape[:, SHAPE_FEATURES:] = lexicon.features(texts)
+    shape[:, SHAPE_FEATURES:] = lexical_features(texts, lexicon)
     return shape
+
+
+LEXICAL_REACH = np.array(lexical.CONTEXT)[:, None]
+
+
+def lexical_features(texts: list[str], lexicon: lexical.Lexicon) -> np.ndarray:
+    """`lexical.NAMES` for each line: its tokens' weights, and their mean over the lines around."""
+    stats = lexicon.line_rows(texts)
+    around = _window_means(stats[:, :1], LEXICAL_REACH)[:, :, 0].T
+    return np.hstack([stats, around])
 
 
 def shape_features(texts: list[str], folded: list[str]) -> np.ndarray:

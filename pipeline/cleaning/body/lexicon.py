@@ -60,20 +60,9 @@ class Lexicon:
             self._stats[text] = found
         return found
 
-    def features(self, texts: list[str]) -> np.ndarray:
-        """One row of `NAMES` per line: its own stats and the mean weight of the lines around it."""
-        n = len(texts)
-        out = np.zeros((n, len(NAMES)))
-        if not n:
-            return out
-        out[:, :len(LINE_STATS)] = [self.line_stats(text) for text in texts]
-        mean = out[:, 0]
-        running = np.concatenate(([0.0], np.cumsum(mean)))
-        index = np.arange(n)
-        for column, reach in enumerate(CONTEXT, start=len(LINE_STATS)):
-            low, high = np.maximum(index - reach, 0), np.minimum(index + reach + 1, n)
-            out[:, column] = (running[high] - running[low] - mean) / np.maximum(high - low - 1, 1)
-        return out
+    def line_rows(self, texts: list[str]) -> np.ndarray:
+        """One row of `LINE_STATS` per line (features.py adds the means around each line)."""
+        return np.array([self.line_stats(text) for text in texts], dtype=float).reshape(len(texts), len(LINE_STATS))
 
     @classmethod
     def learn(cls, pages: Iterable[tuple[str, list[str], Iterable[bool]]]) -> "Lexicon":

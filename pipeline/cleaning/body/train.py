@@ -24,7 +24,7 @@ import numpy as np
 
 from ..boilerplate import headline_part, above_headline
 from ..context import Line
-from .features import SHAPE_FEATURES, feature_names, shape_features, title_features, title_names
+from .features import SHAPE_FEATURES, feature_names, lexical_features, shape_features, title_features, title_names
 from .lexicon import Lexicon
 from .model import MODEL_FILE, BodyModel, save
 from .pages import CONTENT, TITLE, LabelledPage, after_rules, case_pages, label_of, seed_pages, textdev_pages
@@ -73,7 +73,7 @@ def prepare(page: LabelledPage) -> PageData:
 def with_lexicon(rows: np.ndarray, lines: list[Line], lexicon: Lexicon) -> np.ndarray:
     """`rows` (shape features) completed with `lexicon`'s columns: `page_features` exactly."""
     full = rows.copy()
-    full[:, SHAPE_FEATURES:] = lexicon.features([line.text for line in lines])
+    full[:, SHAPE_FEATURES:] = lexical_features([line.text for line in lines], lexicon)
     return full
 
 
