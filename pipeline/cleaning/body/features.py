@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from functools import lru_cache
 from importlib import resources
 
@@ -88,18 +89,32 @@ def _line_shape(text: str) -> tuple[float, ...]:
 REPEATS_COLUMN = BASE.index("log_repeats")
 NEIGHBOUR_COLUMNS = [BASE.index(name) for name in NEIGHBOUR]
 WINDOWED_COLUMNS = [BASE.index(name) for name in ("paragraph_shaped", "log_words", "function_share")]
-WINDOW_REACH = np.array(WINDOWS)[:, None]
 
 
-def _window_means(values: np.ndarray, windows: np.ndarray) -> np.ndarray:
-    """Mean of each column of `values` over the `window` lines each side, the line itself
-    excluded, for every window at once (windows × lines × columns): one running sum serves them
-    all, and a page costs a few array steps however many windows (most pages are short)."""
-    padded = np.concatenate((np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)))
-    n = len(values)
+@lru_cache(maxsize=1024)
+def _window_bounds(n: int, reach: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(first, past-the-last, count of the others) of each line's windows: the same for every
+    page of n lines, so remembered (a page's features are a few dozen small array steps, and
+    these were five of them)."""
+    windows = np.array(reach)[:, None]
     index = np.arange(n)
     low, high = np.maximum(index - windows, 0), np.minimum(index + windows + 1, n)
-    return (padded[high] - padded[low] - values) / np.maximum(high - low - 1, 1)[..., None]
+    return low, high, np.maximum(high - low - 1, 1)[..., None]
+
+
+def _window_means(values: np.ndarray, reach: tuple[int, ...]) -> np.ndarray:
+    """Mean of each column of `values` over the `reach` lines each side, the line itself
+    excluded, for every reach at once (reaches × lines × columns): one running sum serves them
+    all, and a page costs a few array steps however many windows (most pages are short)."""
+    padded = np.concatenate((np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)))
+    low, high, others = _window_bounds(len(values), reach)
+    return (padded[high] - padded[low] - values) / others
+
+
+@lru_cache(maxsize=1024)
+def _neighbour_rows(n: int) -> np.ndarray:
+    """For each of n lines, its rows in the page padded by max(OFFSETS) rows each side."""
+    return max(OFFSETS) + np.arange(n)[:, None] + np.array(OFFSETS)[None, :]
 
 
 def _main_run(score: list[float]) -> tuple[int, int]:
@@ -123,13 +138,10 @@ def page_features(texts: list[str], folded: list[str], lexicon: lexical.Lexicon)
     return shape
 
 
-LEXICAL_REACH = np.array(lexical.CONTEXT)[:, None]
-
-
 def lexical_features(texts: list[str], lexicon: lexical.Lexicon) -> np.ndarray:
     """`lexical.NAMES` for each line: its tokens' weights, and their mean over the lines around."""
     stats = lexicon.line_rows(texts)
-    around = _window_means(stats[:, :1], LEXICAL_REACH)[:, :, 0].T
+    around = _window_means(stats[:, :1], lexical.CONTEXT)[:, :, 0].T
     return np.hstack([stats, around])
 
 
@@ -141,26 +153,26 @@ def shape_features(texts: list[str], folded: list[str]) -> np.ndarray:
     out[:, SHAPE_FEATURES:] = np.nan  # loud if a lexicon's columns are used before they are set
     if n == 0:
         return out
-    counts: dict[str, int] = {}
-    for key in folded:
-        counts[key] = counts.get(key, 0) + 1
+    counts = Counter(folded)
     base = out[:, :len(BASE)]
     base[:] = [_line_shape(t) for t in texts]
     base[:, REPEATS_COLUMN] = [math.log(counts[f]) for f in folded]
     column = len(BASE)
     reach = max(OFFSETS)
-    padded = np.full((n + 2 * reach, len(NEIGHBOUR)), -1.0)
+    padded = np.full((n + 2 * reach, len(NEIGHBOUR)), -1.0)  # -1 past the page's ends
     padded[reach:reach + n] = base[:, NEIGHBOUR_COLUMNS]
-    for offset in OFFSETS:  # the neighbour `offset` lines away; -1 past the page's ends
-        out[:, column:column + len(NEIGHBOUR)] = padded[reach + offset:reach + offset + n]
-        column += len(NEIGHBOUR)
+    width = len(OFFSETS) * len(NEIGHBOUR)  # each neighbour `offset` lines away, offset by offset
+    out[:, column:column + width] = padded[_neighbour_rows(n)].reshape(n, width)
+    column += width
     paragraph = base[:, BASE.index("paragraph_shaped")]
     share = _vocabulary_share(texts, paragraph.tolist())
-    windowed = np.column_stack([base[:, WINDOWED_COLUMNS], np.maximum(share, 0.0)])
-    means = _window_means(windowed, WINDOW_REACH)
-    for i in range(len(WINDOWS)):
-        out[:, column:column + len(WINDOWED_COLUMNS)] = means[i, :, :-1]
-        column += len(WINDOWED_COLUMNS)
+    windowed = np.empty((n, len(WINDOWED_COLUMNS) + 1))
+    windowed[:, :-1] = base[:, WINDOWED_COLUMNS]
+    np.maximum(share, 0.0, out=windowed[:, -1])
+    means = _window_means(windowed, WINDOWS)
+    width = len(WINDOWS) * len(WINDOWED_COLUMNS)  # window by window
+    out[:, column:column + width] = means[:, :, :-1].transpose(1, 0, 2).reshape(n, width)
+    column += width
     share_around = means[WINDOWS.index(VOCABULARY_WINDOW), :, -1]
     positions = np.arange(n)
     where = np.flatnonzero(paragraph)
@@ -181,14 +193,12 @@ def shape_features(texts: list[str], folded: list[str]) -> np.ndarray:
     run_start, run_end = _main_run(np.where(paragraph > 0, words, -np.minimum(words, 8.0) - 2.0).tolist())
     in_run = (positions >= run_start) & (positions < run_end)
     to_run = np.where(in_run, 0, np.minimum(np.abs(positions - run_start), np.abs(positions - (run_end - 1))))
-    total_words = max(words.sum(), 1.0)
-    for values in (np.log1p(to_before), np.log1p(to_after), positions / max(n - 1, 1), np.log1p(positions),
-                   np.log1p(n - 1 - positions), in_run, np.log1p(to_run), before_share, after_share,
-                   paragraph.mean(), math.log1p(n), words / total_words):
-        out[:, column] = values
-        column += 1
-    out[:, column] = share
-    out[:, column + 1] = share_around
+    logs = np.log1p(np.array([to_before, to_after, positions, n - 1 - positions, to_run], dtype=float))
+    block = out[:, column:SHAPE_FEATURES].T  # the page-level columns, one row each
+    block[0], block[1], block[2], block[3], block[4] = logs[0], logs[1], positions / max(n - 1, 1), logs[2], logs[3]
+    block[5], block[6], block[7], block[8] = in_run, logs[4], before_share, after_share
+    block[9], block[10], block[11] = len(where) / n, math.log1p(n), words / max(words.sum(), 1.0)
+    block[12], block[13] = share, share_around
     return out
 
 
