@@ -25,6 +25,7 @@ LONG_WORDS = 10  # a line this long ending a sentence is paragraph-shaped
 WINDOWS = (2, 5, 12)  # lines each side for the context shares
 VOCABULARY_WINDOW = 2  # lines each side for the neighbours' vocabulary share
 OFFSETS = (-3, -2, -1, 1, 2, 3)  # neighbours whose own shape is a feature
+SIDE_NAMES = ("paragraphs", "log_words")  # their means over lexical.SIDES lines before and after
 
 BASE = ("log_words", "log_chars", "ends_sentence", "ends_colon", "function_share",
         "capital_share", "digit_share", "letter_share", "separators", "sentences",
@@ -49,6 +50,7 @@ def feature_names() -> list[str]:
               "log_index", "log_index_from_end", "in_main_run", "log_lines_to_main_run",
               "paragraphs_before_share", "paragraphs_after_share", "page_paragraph_share",
               "log_page_lines", "words_share_of_page", "vocabulary_share", "vocabulary_share±2"]
+    names += [f"{name}{side}{reach}" for reach in lexical.SIDES for side in "<>" for name in SIDE_NAMES]
     return names + list(lexical.NAMES)
 
 
@@ -88,6 +90,7 @@ def _line_shape(text: str) -> tuple[float, ...]:
 
 REPEATS_COLUMN = BASE.index("log_repeats")
 NEIGHBOUR_COLUMNS = [BASE.index(name) for name in NEIGHBOUR]
+SIDE_COLUMNS = [BASE.index(name) for name in ("paragraph_shaped", "log_words")]
 WINDOWED_COLUMNS = [BASE.index(name) for name in ("paragraph_shaped", "log_words", "function_share")]
 
 
@@ -109,6 +112,31 @@ def _window_means(values: np.ndarray, reach: tuple[int, ...]) -> np.ndarray:
     padded = np.concatenate((np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)))
     low, high, others = _window_bounds(len(values), reach)
     return (padded[high] - padded[low] - values) / others
+
+
+@lru_cache(maxsize=1024)
+def _side_bounds(n: int, reach: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    """For n lines and each reach, the running-sum rows that bound the lines before a line and
+    those after it (side × reach × line), how many lines each holds (at least 1), and where it
+    holds none."""
+    windows = np.array(reach)[:, None]
+    index = np.broadcast_to(np.arange(n), (len(reach), n))
+    low, high = np.maximum(index - windows, 0), np.minimum(index + windows + 1, n)
+    counts = np.stack((index - low, high - index - 1))
+    return np.stack((index, high)), np.stack((low, index + 1)), np.maximum(counts, 1)[..., None], counts == 0
+
+
+def _sides(values: np.ndarray, reach: tuple[int, ...]) -> np.ndarray:
+    """Means of each column over the `reach` lines before a line and over those after it, -1
+    where the page has none on that side; as columns: for each reach, those before, then those
+    after. Unlike the windows around a line, they tell the article's end (prose above, chrome
+    below) from its start."""
+    n, width = values.shape
+    padded = np.concatenate((np.zeros((1, width)), np.cumsum(values, axis=0)))
+    ends, starts, counts, empty = _side_bounds(n, reach)
+    means = (padded[ends] - padded[starts]) / counts
+    means[empty] = -1.0
+    return means.transpose(2, 1, 0, 3).reshape(n, 2 * len(reach) * width)
 
 
 @lru_cache(maxsize=1024)
@@ -138,11 +166,18 @@ def page_features(texts: list[str], folded: list[str], lexicon: lexical.Lexicon)
     return shape
 
 
+LEXICAL_SIDE_COLUMNS = [lexical.LINE_STATS.index(name) for name in lexical.SIDE_STATS]
+
+
 def lexical_features(texts: list[str], lexicon: lexical.Lexicon) -> np.ndarray:
     """`lexical.NAMES` for each line: its tokens' weights, and their mean over the lines around."""
     stats = lexicon.line_rows(texts)
     around = _window_means(stats[:, :1], lexical.CONTEXT)[:, :, 0].T
-    return np.hstack([stats, around])
+    sides = _sides(stats[:, LEXICAL_SIDE_COLUMNS], lexical.SIDES)
+    chrome = (stats[:, 0] < lexical.NEGATIVE).astype(float)  # lines whose words are chrome's
+    seen = np.cumsum(chrome) - chrome
+    n = max(len(texts), 1)
+    return np.hstack([stats, around, sides, (seen / n)[:, None], ((chrome.sum() - seen - chrome) / n)[:, None]])
 
 
 def shape_features(texts: list[str], folded: list[str]) -> np.ndarray:
@@ -194,11 +229,12 @@ def shape_features(texts: list[str], folded: list[str]) -> np.ndarray:
     in_run = (positions >= run_start) & (positions < run_end)
     to_run = np.where(in_run, 0, np.minimum(np.abs(positions - run_start), np.abs(positions - (run_end - 1))))
     logs = np.log1p(np.array([to_before, to_after, positions, n - 1 - positions, to_run], dtype=float))
-    block = out[:, column:SHAPE_FEATURES].T  # the page-level columns, one row each
+    block = out[:, column:column + 14].T  # the page-level columns, one row each
     block[0], block[1], block[2], block[3], block[4] = logs[0], logs[1], positions / max(n - 1, 1), logs[2], logs[3]
     block[5], block[6], block[7], block[8] = in_run, logs[4], before_share, after_share
     block[9], block[10], block[11] = len(where) / n, math.log1p(n), words / max(words.sum(), 1.0)
     block[12], block[13] = share, share_around
+    out[:, column + 14:SHAPE_FEATURES] = _sides(base[:, SIDE_COLUMNS], lexical.SIDES)
     return out
 
 

@@ -24,7 +24,13 @@ NEGATIVE = -1.0  # a token at least e times likelier in chrome than in article t
 WORD = re.compile(r"[^\W\d_]+|\d+|[©|»•@#]")
 LINE_STATS = ("lexical_mean", "lexical_min", "lexical_max", "lexical_negative_share", "log_lexical_tokens")
 CONTEXT = (1, 3)  # lines each side for the mean of `lexical_mean` around a line
-NAMES = LINE_STATS + tuple(f"lexical_mean±{reach}" for reach in CONTEXT)
+# Lines on one side for the means before and after a line (the shape columns use the same):
+# the chrome after an article and the article after a site's head differ in which side is prose.
+SIDES = (5, 15)
+SIDE_STATS = ("lexical_mean", "lexical_negative_share")
+NAMES = (LINE_STATS + tuple(f"lexical_mean±{reach}" for reach in CONTEXT)
+         + tuple(f"{name}{side}{reach}" for reach in SIDES for side in "<>" for name in SIDE_STATS)
+         + ("chrome_lines_before_share", "chrome_lines_after_share"))
 _NONE = (0.0,) * len(LINE_STATS)
 
 

@@ -187,9 +187,12 @@ def report(data: list[PageData], result: dict) -> str:
                 totals[key] += found[key]
         lines.append(f"| {threshold} | {totals['removed'] / totals['boilerplate']:.3f} | "
                      f"{totals['kept'] / totals['keep']:.3f} |")
+    # Headline exact over the textdev pages, as the issue measures it: the seeds and cases are
+    # few, and a case without a headline would count as a miss whatever is picked.
+    textdev = [(d, pick) for d, _, pick in scored if d.page.name.startswith("wcxb")]
     exact = sum(pick is not None and normalise(strip_breadcrumb(headline_part(d.title_lines[pick])[1])) == normalise(d.page.title or "")
-                for d, _, pick in scored)
-    lines.append(f"\nheadline exact: {exact / len(scored):.3f} of {len(scored)} pages")
+                for d, pick in textdev)
+    lines.append(f"\nheadline exact: {exact / max(len(textdev), 1):.3f} of {len(textdev)} textdev pages")
     return "\n".join(lines)
 
 
