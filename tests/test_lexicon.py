@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from newsclean.cleaning.body.features import lexical_features
+from newsclean.cleaning.body.features import SHAPE_FEATURES, SIDE_FEATURES, page_features
 from newsclean.cleaning.body.lexicon import MIN_SITES, NAMES, Lexicon, tokens
 from newsclean.cleaning.body.model import shipped_model
 
@@ -34,11 +34,20 @@ def test_each_site_counts_once_and_a_token_of_few_sites_is_left_out():
 
 def test_line_features_summarise_the_weights_and_the_lines_around():
     lexicon = Lexicon({"reply": -2.0, "council": 1.0, "^reply": -1.0})
-    rows = lexical_features(["Reply", "The council met", "nothing known here"], lexicon)
+    texts = ["Reply", "The council met", "nothing known here"]
+    page = page_features(texts, texts, lexicon)
+    rows = page[:, SHAPE_FEATURES + SIDE_FEATURES:]
     assert rows.shape == (3, len(NAMES))
     assert rows[0, :5].tolist() == [-1.5, -2.0, -1.0, 0.5, math.log1p(2)]
     assert rows[2, :5].tolist() == [0.0] * 5  # no known token
     assert rows[1, NAMES.index("lexical_mean±1")] == (-1.5 + 0.0) / 2
+    # before and after: none above the first line, the mean of the two below it
+    assert rows[0, NAMES.index("lexical_mean<5")] == -1.0
+    assert rows[0, NAMES.index("lexical_mean>5")] == (1.0 + 0.0) / 2
+    assert rows[2, NAMES.index("lexical_mean<15")] == (-1.5 + 1.0) / 2
+    # one line of three has chrome's words: it stands before the other two
+    assert rows[:, NAMES.index("chrome_lines_before_share")].tolist() == [0.0, 1 / 3, 1 / 3]
+    assert rows[:, NAMES.index("chrome_lines_after_share")].tolist() == [0.0, 0.0, 0.0]
 
 
 def test_the_lexicon_survives_the_model_file(tmp_path):

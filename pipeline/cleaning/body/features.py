@@ -55,7 +55,12 @@ def feature_names() -> list[str]:
 
 
 FEATURES = len(feature_names())
-SHAPE_FEATURES = FEATURES - len(lexical.NAMES)
+# The columns from SHAPE_FEATURES on are set by `lexical_features`: the lexicon's, and the means
+# before and after each line, of its shape and its words' weights in one pass (they are the
+# last shape columns and the lexicon's side columns; training sets them per fold's lexicon).
+SIDE_FEATURES = 2 * len(lexical.SIDES) * len(SIDE_NAMES)
+SHAPE_FEATURES = FEATURES - len(lexical.NAMES) - SIDE_FEATURES
+LINE_STATS_COLUMN = feature_names().index(lexical.LINE_STATS[0])
 VOCABULARY_COLUMN = feature_names().index("vocabulary_share")
 NOT_LETTER = re.compile(r"[\W\d_]+")
 NOT_DIGIT = re.compile(r"\D+")
@@ -161,23 +166,41 @@ def page_features(texts: list[str], folded: list[str], lexicon: lexical.Lexicon)
     """One row of `feature_names()` per line of the page. The page is the lines still standing:
     what the rules removed is not context, so that judging the model's own output again finds
     what it found before (cleaning is idempotent)."""
-    shape = shape_features(texts, folded)
-    shape[:, SHAPE_FEATURES:] = lexical_features(texts, lexicon)
-    return shape
+    rows = shape_features(texts, folded)
+    rows[:, SHAPE_FEATURES:] = lexical_features(texts, lexicon, rows)
+    return rows
 
 
 LEXICAL_SIDE_COLUMNS = [lexical.LINE_STATS.index(name) for name in lexical.SIDE_STATS]
+# `_sides` of (shape's SIDE_COLUMNS, the lexicon's SIDE_STATS) gives, for each reach and side,
+# those 2 + 2 columns: the shape's half and the lexicon's half go to their own places.
+_SIDED = len(SIDE_NAMES) + len(lexical.SIDE_STATS)
+SHAPE_SIDES = [k for k in range(2 * len(lexical.SIDES) * _SIDED) if k % _SIDED < len(SIDE_NAMES)]
+LEXICAL_SIDES = [k for k in range(2 * len(lexical.SIDES) * _SIDED) if k % _SIDED >= len(SIDE_NAMES)]
 
 
-def lexical_features(texts: list[str], lexicon: lexical.Lexicon) -> np.ndarray:
-    """`lexical.NAMES` for each line: its tokens' weights, and their mean over the lines around."""
+def lexical_features(texts: list[str], lexicon: lexical.Lexicon, rows: np.ndarray) -> np.ndarray:
+    """The columns from SHAPE_FEATURES on, for each line of `rows` (its shape features): the
+    means before and after it, the tokens' weights (`lexical.NAMES`) and their means around."""
+    n = len(texts)
     stats = lexicon.line_rows(texts)
-    around = _window_means(stats[:, :1], lexical.CONTEXT)[:, :, 0].T
-    sides = _sides(stats[:, LEXICAL_SIDE_COLUMNS], lexical.SIDES)
+    out = np.empty((n, FEATURES - SHAPE_FEATURES))
+    sided = np.empty((n, _SIDED))
+    sided[:, :len(SIDE_NAMES)] = rows[:, SIDE_COLUMNS]
+    sided[:, len(SIDE_NAMES):] = stats[:, LEXICAL_SIDE_COLUMNS]
+    sides = _sides(sided, lexical.SIDES)
+    out[:, :SIDE_FEATURES] = sides[:, SHAPE_SIDES]
+    column = SIDE_FEATURES + len(lexical.LINE_STATS)
+    out[:, SIDE_FEATURES:column] = stats
+    out[:, column:column + len(lexical.CONTEXT)] = _window_means(stats[:, :1], lexical.CONTEXT)[:, :, 0].T
+    column += len(lexical.CONTEXT)
+    out[:, column:column + len(LEXICAL_SIDES)] = sides[:, LEXICAL_SIDES]
     chrome = (stats[:, 0] < lexical.NEGATIVE).astype(float)  # lines whose words are chrome's
     seen = np.cumsum(chrome) - chrome
-    n = max(len(texts), 1)
-    return np.hstack([stats, around, sides, (seen / n)[:, None], ((chrome.sum() - seen - chrome) / n)[:, None]])
+    lines = max(n, 1)
+    out[:, -2] = seen / lines
+    out[:, -1] = (chrome.sum() - seen - chrome) / lines
+    return out
 
 
 def shape_features(texts: list[str], folded: list[str]) -> np.ndarray:
@@ -229,12 +252,11 @@ def shape_features(texts: list[str], folded: list[str]) -> np.ndarray:
     in_run = (positions >= run_start) & (positions < run_end)
     to_run = np.where(in_run, 0, np.minimum(np.abs(positions - run_start), np.abs(positions - (run_end - 1))))
     logs = np.log1p(np.array([to_before, to_after, positions, n - 1 - positions, to_run], dtype=float))
-    block = out[:, column:column + 14].T  # the page-level columns, one row each
+    block = out[:, column:SHAPE_FEATURES].T  # the page-level columns, one row each
     block[0], block[1], block[2], block[3], block[4] = logs[0], logs[1], positions / max(n - 1, 1), logs[2], logs[3]
     block[5], block[6], block[7], block[8] = in_run, logs[4], before_share, after_share
     block[9], block[10], block[11] = len(where) / n, math.log1p(n), words / max(words.sum(), 1.0)
     block[12], block[13] = share, share_around
-    out[:, column + 14:SHAPE_FEATURES] = _sides(base[:, SIDE_COLUMNS], lexical.SIDES)
     return out
 
 
@@ -305,4 +327,4 @@ def title_features(rows: np.ndarray, p: np.ndarray, rules_title: int | None) -> 
         np.log1p(count - 1 - index), index / max(count - 1, 1),
         (index == rules_title).astype(float) if rules_title is not None else np.zeros(count),
         np.expm1(words[:count]), rows[:count, VOCABULARY_COLUMN]])
-    return np.column_stack([base, extra, rows[:count, SHAPE_FEATURES:SHAPE_FEATURES + len(lexical.LINE_STATS)]])
+    return np.column_stack([base, extra, rows[:count, LINE_STATS_COLUMN:LINE_STATS_COLUMN + len(lexical.LINE_STATS)]])

@@ -73,7 +73,7 @@ def prepare(page: LabelledPage) -> PageData:
 def with_lexicon(rows: np.ndarray, lines: list[Line], lexicon: Lexicon) -> np.ndarray:
     """`rows` (shape features) completed with `lexicon`'s columns: `page_features` exactly."""
     full = rows.copy()
-    full[:, SHAPE_FEATURES:] = lexical_features([line.text for line in lines], lexicon)
+    full[:, SHAPE_FEATURES:] = lexical_features([line.text for line in lines], lexicon, rows)
     return full
 
 
