@@ -21,8 +21,8 @@ RULE = "body_model"  # the rule's name and its family
 MAX_PASSES = 64
 
 
-def _rows(model: BodyModel, lines: list[Line]) -> np.ndarray:
-    return model.rows([line.text for line in lines], [line.loose for line in lines])
+def _judged(model: BodyModel, lines: list[Line]) -> tuple[np.ndarray, np.ndarray]:
+    return model.judged([line.text for line in lines], [line.loose for line in lines])
 
 
 def pick_headline(model: BodyModel, lines: list[Line], removed: list[Line]) -> Line | None:
@@ -32,8 +32,8 @@ def pick_headline(model: BodyModel, lines: list[Line], removed: list[Line]) -> L
     page = sorted(lines + ([rules_line] if rules_line else []), key=lambda line: line.number)
     if not page:
         return None
-    rows = _rows(model, page)
-    pick = model.pick_title(title_features(rows, model.probability(rows), page.index(rules_line) if rules_line else None))
+    rows, probability = _judged(model, page)
+    pick = model.pick_title(title_features(rows, probability, page.index(rules_line) if rules_line else None))
     return None if pick is None else page[pick]
 
 
@@ -51,7 +51,7 @@ def judge_body(model: BodyModel, lines: list[Line], threshold: float,
     for _ in range(MAX_PASSES):
         if not lines:
             break
-        probability = model.probability(_rows(model, lines))
+        _, probability = _judged(model, lines)
         low = probability < threshold
         if protected:
             low &= np.array([not is_protected(line, protected) for line in lines])

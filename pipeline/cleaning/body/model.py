@@ -26,6 +26,7 @@ class BodyModel:
     def __init__(self, body: Forest | None, title: Forest | None, lexicon: Lexicon,
                  provenance: dict | None = None):
         self.body, self.title, self.lexicon, self.provenance = body, title, lexicon, provenance or {}
+        self._last: tuple = ((), None, None)  # (page, rows, probability) of the last page judged
 
     @classmethod
     def from_fitted(cls, body, title, lexicon: Lexicon) -> "BodyModel":
@@ -38,6 +39,21 @@ class BodyModel:
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
         return self.body.probability(rows)
+
+    def judged(self, texts: list[str], folded: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, P(article text)) of a page's standing lines. The last page is remembered: on a
+        page whose rules found no headline, the headline model looks at the very page the body
+        model has just judged (a tenth of the model's time on seed-like documents). Read-only:
+        a caller cannot change what the next one gets. One tuple is swapped in, so a thread
+        sees a whole entry or the one before."""
+        page = (tuple(texts), tuple(folded))
+        last_page, rows, probability = self._last
+        if last_page != page:
+            rows = self.rows(texts, folded)
+            probability = self.probability(rows)
+            rows.flags.writeable = probability.flags.writeable = False
+            self._last = (page, rows, probability)
+        return rows, probability
 
     def pick_title(self, candidates: np.ndarray) -> int | None:
         """Index of the headline among the candidate rows, or None when none is likely enough."""
