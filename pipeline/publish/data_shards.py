@@ -35,11 +35,12 @@ DATA_KEYS = ("id", POSITION)  # the data runs' sort keys (release.KEYS["data"])
 
 @dataclass(frozen=True)
 class RowSource:
-    """Where pass 2's rows are: its own copy (`clean`, row i being idx i), or, when it changed no
+    """Where pass 2's rows are: its own copy (`clean`: its files in order, row i of them being
+    idx i; one file, or one per id range), or, when it changed no
     row and kept none (`CorpusStage.rereads_staged`), the sorted data runs, merged by id with
     repeated ids left out as the corpus stage left them out."""
 
-    clean: str | None
+    clean: tuple[str, ...] | None
     runs: tuple[str, ...] = ()
     run_schema: pa.Schema | None = None
 
@@ -108,9 +109,19 @@ def plan_data_shards(corpus: CorpusStage, shard_rows: int) -> list[DataShard]:
     return shards
 
 
-def _clean_rows(path: str, first: int, end: int) -> Iterator[pa.Table]:
-    """Rows `first` to `end` of pass 2's copy, reading only the row groups that hold them."""
-    file = pq.ParquetFile(path, pre_buffer=False)
+def _clean_rows(paths: tuple[str, ...], first: int, end: int) -> Iterator[pa.Table]:
+    """Rows `first` to `end` of pass 2's copy (its files one after another), reading only the
+    files and row groups that hold them."""
+    offset = 0  # rows of the files before this one
+    for path in paths:
+        file = pq.ParquetFile(path, pre_buffer=False)
+        rows = file.metadata.num_rows
+        if offset < end and offset + rows > first:
+            yield from _rows_of(file, first - offset, end - offset)
+        offset += rows
+
+
+def _rows_of(file: pq.ParquetFile, first: int, end: int) -> Iterator[pa.Table]:
     sizes = [file.metadata.row_group(g).num_rows for g in range(file.metadata.num_row_groups)]
     starts = np.concatenate([[0], np.cumsum(sizes)]).tolist()
     groups = [g for g in range(len(sizes)) if starts[g] < end and starts[g + 1] > first]
