@@ -116,6 +116,7 @@ class CorpusStage:
         self.clean_parts, self.removals_parts = [self.clean_path], [self.removals_path]
         self.rejects_parts = [self.rejects_path]
         self.rows = 0
+        self.part_rows: list[int] = []  # each range's rows, when pass 2 ran by ranges
         self.folding = Folding()
         self._unchanged: StagedRows | None = None  # pass 4's rows when pass 2 changed none
         self._count_seconds = 0.0
@@ -214,6 +215,7 @@ class CorpusStage:
             self.clean_parts = [result.files.clean for result in results]
         self.removals_parts = [result.files.removals for result in results]
         self.rejects_parts = [result.files.rejects for result in results]
+        self.part_rows = [result.counts.rows for result in results]
         runs.repeats.adopt([result.repeated for result in results], [result.positions for result in results])
         total = Pass2Counts()
         for result in results:

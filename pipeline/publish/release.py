@@ -15,7 +15,6 @@ import shutil
 import signal
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Iterator
@@ -35,7 +34,7 @@ from ..corpus.templates import LineCounts
 from ..executor import release_memory, run_beside, stop_forkserver
 from ..options import CorpusOptions, PublishOptions
 from .data_shards import RowSource, ShardTasks, plan_data_shards
-from .side_shards import SortedTable, merged_report
+from .side_shards import SideTables, SortedTable, merged_report
 from .storage import shown
 from .shards import (MERGE_BATCH_ROWS, ShardWriter, merge_runs, reduce_runs, sort_table, write_parquet,
                      write_sorted)
@@ -60,17 +59,6 @@ MODELS = {"data": Corpus, "removals": Removals, "rejects": Rejects}
 TABLES = {**MODELS, "duplicates": Duplicates}  # every published table (MODELS: those spilled in runs)
 SIDE = ("removals", "rejects", "duplicates")  # the tables written (and checked) beside the data shards
 REWRITTEN_ROWS = 65_536  # removal rows read at a time when listing the rows the corpus stage rewrote
-
-
-@dataclass
-class SideTables:
-    """What writing the removals, rejects and duplicates tables gives back (from a child process)."""
-
-    paths: dict[str, list[Path]] = field(default_factory=dict)
-    counts: Counter = field(default_factory=Counter)
-    removed_by_rule: Counter = field(default_factory=Counter)
-    rejected_by_reason: Counter = field(default_factory=Counter)
-    checked: dict[str, Report] = field(default_factory=dict)  # their checks and checksums
 
 
 class ReleaseFailed(RuntimeError):
@@ -252,12 +240,13 @@ class ReleaseBuilder:
         with corpus.measure("dedup.fold"):  # the driver's part: planning, waiting
             shards = plan_data_shards(corpus, self.options.shard_rows)
             source = RowSource(None if corpus.rereads_staged else _names(corpus.clean_parts),
+                               tuple(corpus.part_rows or [corpus.rows]),
                                tuple(str(run) for run in self.runs["data"]), self.run_schemas["data"])
             written = self.shard_tasks.data(shards, source, self.staging / "data", self.options)
         self.counts["published"] += sum(rows for _, rows in written)
         return sorted(Path(path) for path, _ in written)  # in shard order, whatever order they came in
 
-    def _side_tables_by_engine(self, dropped: pa.Array) -> "SideTables":
+    def _side_tables_by_engine(self, dropped: pa.Array) -> SideTables:
         """`_write_and_check_side_tables`, each shard written and checked on its own by the engine
         (`side_shards`): this process reads no row of them."""
         corpus = self.corpus
@@ -289,7 +278,7 @@ class ReleaseBuilder:
         for table in self.repeats.first_of_each_id(merged):
             yield table.drop_columns([POSITION]) if columns is None else table.select(columns)
 
-    def _write_and_check_side_tables(self, dropped: pa.Array) -> "SideTables":
+    def _write_and_check_side_tables(self, dropped: pa.Array) -> SideTables:
         """The side tables written, then checksummed and checked (the manifest and `publish` take
         the results): beside the data shards with workers, their pandera checks wait for neither."""
         side = self._write_side_tables(dropped)
@@ -305,7 +294,7 @@ class ReleaseBuilder:
             release_memory()
         return reduced
 
-    def _write_side_tables(self, dropped: pa.Array) -> "SideTables":
+    def _write_side_tables(self, dropped: pa.Array) -> SideTables:
         """The removals (without those of `dropped` rows), rejects and duplicates tables, from
         the runs `_reduce_side_runs` left."""
         side = SideTables()
