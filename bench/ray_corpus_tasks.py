@@ -3,12 +3,13 @@
 
     python3 bench/ray_corpus_tasks.py --docs 10000 [--repeat 2] [--cpus 2] [--shard-rows N]
 
-Runs `newsclean.run` with `RayEngine()` (template counting, copy linking and the data shards as
-Ray tasks) and with `RayEngine(count_templates_in_tasks=False, link_copies_in_tasks=False,
-write_shards_in_tasks=False)` (all three in the driver), alternating, on a corpus from
-../shared/bench/make_corpus.py; prints each run's wall time and the corpus stage's
-`templates.count`, `dedup.cluster`, `dedup.fold` (the data shards) and, with the tasks, `side
-tables` seconds and peak RSS (this process), and whether the releases are the same bytes (each run has its own output and units).
+Runs `newsclean.run` with `RayEngine()` (template counting, pass 2 by id ranges, copy linking and
+the data shards as Ray tasks) and with `RayEngine(count_templates_in_tasks=False,
+link_copies_in_tasks=False, write_shards_in_tasks=False, clean_ranges_in_tasks=False)` (all four
+in the driver), alternating, on a corpus from ../shared/bench/make_corpus.py; prints each run's
+wall time and the corpus stage's `templates.count`, pass 2 (`stream (apply + sign, wall)`),
+`dedup.cluster`, `dedup.fold` (the data shards) and, with the tasks, `side tables` seconds and
+peak RSS (this process), and whether the releases are the same bytes (each run has its own output and units).
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def main() -> None:
                     "--docs", str(args.docs), "--out", str(corpus)], check=True, capture_output=True)
     ray.init(num_cpus=args.cpus, include_dashboard=False)
     engines = {"tasks": RayEngine(), "driver": RayEngine(count_templates_in_tasks=False, link_copies_in_tasks=False,
-                                                           write_shards_in_tasks=False)}
+                                                           write_shards_in_tasks=False, clean_ranges_in_tasks=False)}
     options = Options()
     if args.shard_rows:
         options = dataclasses.replace(options, publish=dataclasses.replace(options.publish, shard_rows=args.shard_rows))
@@ -64,6 +65,7 @@ def main() -> None:
                 timings = summary.corpus.timings
                 print(json.dumps({"run": name, "round": round_, "wall_s": round(time.perf_counter() - started, 1),
                                   "templates.count": timings.get("templates.count"),
+                                  "pass 2": timings.get("stream (apply + sign, wall)"),
                                   "dedup.cluster": timings.get("dedup.cluster"),
                                   "dedup.fold": timings.get("dedup.fold"),
                                   "side tables": timings.get("side tables"),

@@ -12,7 +12,9 @@
                                        an engine's tasks, one data shard each: publish/data_shards.py)
 
 The rows come in id order from the sorted runs of the per-document stage and leave in id
-order, so the output does not depend on the reading order or on the number of workers.
+order, so the output does not depend on the reading order or on the number of workers. An
+engine may run pass 2 over id ranges of the runs, each on its own (`ranges.py`: Ray tasks),
+instead of streaming it through this process: the same rows, numbered in the same order.
 Nothing here holds the corpus: passes 2 and 4 stream it, 1 and 3 read spilled Parquet. The
 per-row work (counting, signing) runs in the batch workers, in parallel; the timings reported
 here (`templates.count`, `dedup.sign`) are this process's part only.
@@ -25,28 +27,27 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from newsclean.schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
+from newsclean.schemas import Corpus, Duplicates, arrow_schema
 
-from ..executor import map_ordered, release_memory
 from ..options import CorpusOptions, TemplateOptions
-from .dedup import (SIGNATURE, SIGNED_COLUMNS, Folding, Linker, SignatureWriter, cluster, sign, signature_matrix,
-                    signed_as)
-from .templates import LineCounter, LineCounts, Stripped, TemplateLines, count_lines
+from .dedup import SIGNED_COLUMNS, Folding, Linker, cluster
+from .pass2 import Pass2Counts, Pass2Files, clean_and_sign, write_pass2  # noqa: F401  (clean_and_sign: its old home)
+from .templates import LineCounter, LineCounts, count_lines
+
+if TYPE_CHECKING:
+    from .ranges import RangeRunner, StagedRuns
 
 log = logging.getLogger(__name__)
 
 READ_ROWS = 1_000  # rows of the cleaned corpus read at a time in the publishing pass
-SLICE_ROWS = 500  # rows per unit of pass-2 work: bounds what is in flight to and from the workers
-TRIM_EVERY = 16  # slices between two `release_memory` calls (a trim costs ~1 ms)
 # The staged rows (with their SIGNATURE column) in id order, read afresh on each call: all columns,
 # or only those named.
 StagedRows = Callable[[list[str] | None], Iterator[pa.Table]]
@@ -93,42 +94,15 @@ class CorpusReport:
                 "duplicates_exact": self.exact, "duplicates_near": self.near}
 
 
-@lru_cache(maxsize=2)
-def _templates(path: str, options: TemplateOptions) -> TemplateLines:
-    return TemplateLines.load(Path(path), options)
-
-
-def clean_and_sign(data: pa.Table, *, templates: str | None, options: CorpusOptions
-                   ) -> tuple[Stripped, np.ndarray, float, float]:
-    """One slice of rows through pass 2: strip template lines, then sign.
-
-    The rows come with the signatures the batch workers made (the SIGNATURE column); only rows
-    that lost a template line here have a new text, and only those are signed again."""
-    started = time.perf_counter()
-    if templates is not None:
-        stripped = _templates(templates, options.templates).strip(data, arrow_schema(Removals))
-    else:
-        stripped = Stripped(data, arrow_schema(Removals).empty_table(), data.slice(0, 0), Counter())
-    applied = time.perf_counter()
-    data = signed_as(stripped.data, options.dedup)  # as given by the batch workers, normally
-    signatures = signature_matrix(data[SIGNATURE], options.dedup)
-    if stripped.removals.num_rows:
-        changed = pc.is_in(data["id"], value_set=pc.unique(stripped.removals["id"]))
-        rows = np.flatnonzero(changed.to_numpy(zero_copy_only=False))
-        signatures[rows] = sign(data["text"].take(pa.array(rows)).to_pylist(), options.dedup)
-    stripped.data = data.drop_columns([SIGNATURE])
-    if SIGNATURE in stripped.emptied.column_names:
-        stripped.emptied = stripped.emptied.drop_columns([SIGNATURE])
-    return stripped, signatures, applied - started, time.perf_counter() - applied
-
-
 class CorpusStage:
     """Runs the passes over the staged per-document output; see the module docstring."""
 
     def __init__(self, folder: Path, options: CorpusOptions, workers: int = 1,
-                 line_counter: LineCounterMaker | None = None, linker: Linker | None = None):
+                 line_counter: LineCounterMaker | None = None, linker: Linker | None = None,
+                 ranges: RangeRunner | None = None):
         self.folder, self.options, self.workers = folder, options, workers
         self.linker = linker  # pass 3's links: found here by default, or by the engine's tasks
+        self.ranges = ranges  # pass 2 by id ranges (`ranges.RangeRunner`, the engine's), or None: here
         folder.mkdir(parents=True, exist_ok=True)
         # pass 1's counter: here by default; the engine's (Ray tasks over its staged units) if given
         self.counter = (line_counter or LineCounter)(folder / "lines", options.templates)
@@ -138,7 +112,11 @@ class CorpusStage:
         self.rejects_path = folder / "template_rejects.parquet"
         self.duplicates_path = folder / "duplicates.parquet"
         self.signatures_path = folder / "signatures.parquet"
+        # pass 2's files in id order: these one each, or one per id range (`_clean_in_ranges`)
+        self.clean_parts, self.removals_parts = [self.clean_path], [self.removals_path]
+        self.rejects_parts = [self.rejects_path]
         self.rows = 0
+        self.part_rows: list[int] = []  # each range's rows, when pass 2 ran by ranges
         self.folding = Folding()
         self._unchanged: StagedRows | None = None  # pass 4's rows when pass 2 changed none
         self._count_seconds = 0.0
@@ -159,8 +137,9 @@ class CorpusStage:
         self.counter.add(counts if counts is not None else count_lines(data, self.options.templates))
         self._count_seconds += time.perf_counter() - started
 
-    def run(self, staged: StagedRows) -> None:
-        """Passes 1 (aggregate), 2 and 3 over the staged rows (`staged(columns)` reads them)."""
+    def run(self, staged: StagedRows, runs: StagedRuns | None = None) -> None:
+        """Passes 1 (aggregate), 2 and 3 over the staged rows (`staged(columns)` reads them;
+        `runs`: the sorted data runs they are merged from, `ranges.StagedRuns`, for `self.ranges`)."""
         templates = None
         with self.measure("templates.count", self._count_seconds):
             if self.options.templates.enabled:
@@ -169,6 +148,9 @@ class CorpusStage:
                 templates = str(path) if pq.ParquetFile(path).metadata.num_rows else None
         if self._rereads(templates):  # pass 2 changes no row: it reads only what signing
             self._unchanged = staged  # needs, and pass 4 reads the staged rows again
+        if self.ranges is not None and runs is not None:
+            self._clean_in_ranges(runs, templates)
+        elif self._unchanged is not None:
             self._clean_and_sign(staged(list(SIGNED_COLUMNS)), None)
         else:
             self._clean_and_sign(staged(None), templates)
@@ -194,53 +176,57 @@ class CorpusStage:
         if not folded:
             return
         value_set = pa.array(sorted(folded))
-        for batch in pq.ParquetFile(self.removals_path, pre_buffer=False).iter_batches(
-                batch_size=65_536, columns=["id"], use_threads=False):
-            cut = batch.column(0)
-            for doc_id in pc.filter(cut, pc.is_in(cut, value_set=value_set)).to_pylist():
-                self.report.template_lines_by_source[folded[doc_id]] -= 1
+        for path in self.removals_parts:
+            for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(
+                    batch_size=65_536, columns=["id"], use_threads=False):
+                cut = batch.column(0)
+                for doc_id in pc.filter(cut, pc.is_in(cut, value_set=value_set)).to_pylist():
+                    self.report.template_lines_by_source[folded[doc_id]] -= 1
         self.report.template_lines_by_source = +self.report.template_lines_by_source
 
     def _clean_and_sign(self, data: Iterator[pa.Table], templates: str | None) -> None:
-        corpus, removals, rejects = arrow_schema(Corpus), arrow_schema(Removals), arrow_schema(Rejects)
-        # read back once, by pass 4: plain encoding, like the sorted runs (publish/shards.py)
-        clean = pq.ParquetWriter(self.clean_path, corpus, use_dictionary=False) if self._unchanged is None else None
-        cut = pq.ParquetWriter(self.removals_path, removals)
-        emptied = pq.ParquetWriter(self.rejects_path, rejects)
-        signatures = SignatureWriter(self.signatures_path, self.options.dedup)
-        work = partial(clean_and_sign, templates=templates, options=self.options)
-        apply_s = sign_s = 0.0
-        slices_done = 0
+        files = Pass2Files(self.clean_path if self._unchanged is None else None, self.removals_path,
+                           self.rejects_path, self.signatures_path)
         _reset_peak()
         started = time.perf_counter()
-        try:
-            slices = _slices(data, SLICE_ROWS)
-            # Without template lines a slice only needs its signatures read out: no worth in a pool.
-            workers = self.workers if templates is not None else 1
-            for stripped, sigs, applied, signed in map_ordered(work, slices, workers=workers):
-                apply_s, sign_s = apply_s + applied, sign_s + signed
-                slices_done += 1
-                if slices_done % TRIM_EVERY == 0:
-                    release_memory()
-                if clean is not None:
-                    clean.write_table(stripped.data)
-                cut.write_table(stripped.removals)
-                if stripped.emptied.num_rows:
-                    emptied.write_table(_template_rejects(stripped.emptied, rejects))
-                    self.report.template_only += stripped.emptied.num_rows
-                signatures.write(stripped.data, sigs)
-                self.report.template_lines_by_source.update(stripped.by_source)
-        finally:
-            for writer in (clean, cut, emptied, signatures):
-                if writer is not None:
-                    writer.close()
-        self.rows = signatures.rows
+        counts = write_pass2(data, templates, self.options, files, self.workers)
+        self._counted(counts, time.perf_counter() - started)
+
+    def _counted(self, counts: Pass2Counts, wall: float) -> None:
+        self.rows = counts.rows
+        self.report.template_only += counts.template_only
+        self.report.template_lines_by_source.update(counts.by_source)
         peak = round(_peak_rss_mb(), 1)
-        wall = time.perf_counter() - started
         # The two steps share one stream: each gets its own compute time and the pass's peak.
-        self.report.timings["templates.apply"] = {"seconds": round(apply_s, 2), "peak_rss_mb": peak}
-        self.report.timings["dedup.sign"] = {"seconds": round(sign_s, 2), "peak_rss_mb": peak}
+        self.report.timings["templates.apply"] = {"seconds": round(counts.apply_s, 2), "peak_rss_mb": peak}
+        self.report.timings["dedup.sign"] = {"seconds": round(counts.sign_s, 2), "peak_rss_mb": peak}
         self.report.timings["stream (apply + sign, wall)"] = {"seconds": round(wall, 2), "peak_rss_mb": peak}
+
+    def _clean_in_ranges(self, runs: StagedRuns, templates: str | None) -> None:
+        """Pass 2 by the engine, one id range of the sorted runs at a time (`ranges.py`); this
+        process gets back each range's files and counts, in id order."""
+        from .ranges import RANGE_ROWS, RangeJob, plan_id_ranges
+
+        _reset_peak()
+        started = time.perf_counter()
+        job = RangeJob(runs.paths, runs.schema, str(self.folder), templates, self.options)
+        results = self.ranges(job, plan_id_ranges([Path(p) for p in runs.paths], RANGE_ROWS))
+        if templates is not None:
+            self.clean_parts = [result.files.clean for result in results]
+        self.removals_parts = [result.files.removals for result in results]
+        self.rejects_parts = [result.files.rejects for result in results]
+        self.part_rows = [result.counts.rows for result in results]
+        runs.repeats.adopt([result.repeated for result in results], [result.positions for result in results])
+        total = Pass2Counts()
+        for result in results:
+            total.rows += result.counts.rows
+            total.template_only += result.counts.template_only
+            total.by_source.update(result.counts.by_source)
+            total.apply_s, total.sign_s = total.apply_s + result.counts.apply_s, total.sign_s + result.counts.sign_s
+        if pq.ParquetFile(self.signatures_path).metadata.num_rows != total.rows:
+            raise RuntimeError(f"pass 2: the ranges' signatures are not their {total.rows} rows")
+        log.info("pass 2 in %d id ranges: %d rows", len(results), total.rows)
+        self._counted(total, time.perf_counter() - started)
 
     @property
     def rereads_staged(self) -> bool:
@@ -254,7 +240,8 @@ class CorpusStage:
     def dropped_ids(self) -> pa.Array:
         """Ids whose per-document removals must not be published (folded copies, emptied rows)."""
         ids = self.folding.dropped_ids()
-        ids += pq.read_table(self.rejects_path, columns=["id"])["id"].to_pylist()
+        for path in self.rejects_parts:
+            ids += pq.read_table(path, columns=["id"])["id"].to_pylist()
         return pa.array(sorted(ids), pa.string())
 
     def published(self) -> Iterator[pa.Table]:
@@ -283,16 +270,9 @@ class CorpusStage:
         if self._unchanged is not None:  # the staged rows, their signatures left unread
             yield from self._unchanged(arrow_schema(Corpus).names)
             return
-        for batch in pq.ParquetFile(self.clean_path, pre_buffer=False).iter_batches(
-                batch_size=READ_ROWS, use_threads=False):
-            yield pa.Table.from_batches([batch])
-
-
-def _slices(tables: Iterator[pa.Table], rows: int) -> Iterator[pa.Table]:
-    """The same rows, in the same order, as tables of at most `rows` rows."""
-    for table in tables:
-        for start in range(0, table.num_rows, rows):
-            yield table.slice(start, rows)
+        for path in self.clean_parts:
+            for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=READ_ROWS, use_threads=False):
+                yield pa.Table.from_batches([batch])
 
 
 def apply_folding(table: pa.Table, offset: int, members: list[int], fold: dict) -> pa.Table:
@@ -310,14 +290,6 @@ def apply_folding(table: pa.Table, offset: int, members: list[int], fold: dict) 
         at = table.schema.get_field_index(name)
         table = table.set_column(at, table.schema.field(name), pa.array(values, table.schema.field(name).type))
     return table.filter(pa.array(keep))
-
-
-def _template_rejects(rows: pa.Table, schema: pa.Schema) -> pa.Table:
-    records = [{"id": row["id"], "provenance": row["provenance"], "reason": "template_only", "checks": [],
-                "detail": "every paragraph is a template line of its source "
-                          f"({row['source']}); see the dataset card, 'Template lines'", "raw": None}
-               for row in rows.select(["id", "provenance", "source"]).to_pylist()]
-    return pa.Table.from_pylist(records, schema=schema)
 
 
 __all__ = ["CorpusStage", "CorpusReport", "apply_folding", "clean_and_sign"]

@@ -46,6 +46,11 @@ class Engine(Protocol):
         driver streams the rows into them."""
         ...
 
+    def range_tasks(self) -> Any:
+        """What merges the sorted data runs down and runs pass 2 of the corpus stage over id ranges
+        of them, each on its own (`corpus.ranges.RangeTasks`); None: the driver streams both."""
+        ...
+
 
 @dataclass(frozen=True)
 class LocalEngine:
@@ -73,6 +78,9 @@ class LocalEngine:
 
     def shard_tasks(self) -> None:
         return None  # one stream per table in this process: no rows read twice, no task to start
+
+    def range_tasks(self) -> None:
+        return None  # one stream in this process (its forked workers strip and sign the slices)
 
 
 def engine_named(name: str, address: str | None = None, workers: int | None = None,

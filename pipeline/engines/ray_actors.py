@@ -82,6 +82,9 @@ class RayEngine:
     # every shard (data, removals, rejects, duplicates) written by a Ray task of its own
     # (engines.ray_shards), not streamed by the driver
     write_shards_in_tasks: bool = True
+    # the data runs merged down, then pass 2 of the corpus stage (merge by id, repeated ids, template
+    # lines stripped, re-signing) over id ranges of them, by Ray tasks (engines.ray_ranges), not the driver
+    clean_ranges_in_tasks: bool = True
 
     def _init(self, ray: Any) -> bool:
         """Join or start Ray unless this process already has; whether it was started here."""
@@ -127,6 +130,14 @@ class RayEngine:
         from .ray_shards import shards_by_tasks, side_tables_by_tasks
 
         return ShardTasks(shards_by_tasks, side_tables_by_tasks)
+
+    def range_tasks(self) -> Any:
+        if not self.clean_ranges_in_tasks:
+            return None
+        from ..corpus.ranges import RangeTasks
+        from .ray_ranges import groups_by_tasks, ranges_by_tasks
+
+        return RangeTasks(ranges_by_tasks, groups_by_tasks)
 
     def pool_size(self, ray: Any) -> int:
         if self.actors is not None:

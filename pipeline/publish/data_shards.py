@@ -35,11 +35,13 @@ DATA_KEYS = ("id", POSITION)  # the data runs' sort keys (release.KEYS["data"])
 
 @dataclass(frozen=True)
 class RowSource:
-    """Where pass 2's rows are: its own copy (`clean`, row i being idx i), or, when it changed no
-    row and kept none (`CorpusStage.rereads_staged`), the sorted data runs, merged by id with
-    repeated ids left out as the corpus stage left them out."""
+    """Where pass 2's rows are: its own copy (`clean`: its files in order, one or one per id
+    range, row i of them being idx i), or, when it changed no row and kept none
+    (`CorpusStage.rereads_staged`), the sorted data runs, merged by id with repeated ids left out
+    as the corpus stage left them out."""
 
-    clean: str | None
+    clean: tuple[str, ...] | None
+    clean_rows: tuple[int, ...] = ()  # the rows of each of `clean`'s files, so a task opens only its own
     runs: tuple[str, ...] = ()
     run_schema: pa.Schema | None = None
 
@@ -108,9 +110,24 @@ def plan_data_shards(corpus: CorpusStage, shard_rows: int) -> list[DataShard]:
     return shards
 
 
-def _clean_rows(path: str, first: int, end: int) -> Iterator[pa.Table]:
-    """Rows `first` to `end` of pass 2's copy, reading only the row groups that hold them."""
-    file = pq.ParquetFile(path, pre_buffer=False)
+def _clean_rows(paths: tuple[str, ...], first: int, end: int, sizes: tuple[int, ...] = ()) -> Iterator[pa.Table]:
+    """Rows `first` to `end` of pass 2's copy (its files one after another, of `sizes` rows when
+    given), opening only the files and reading only the row groups that hold them."""
+    offset = 0  # rows of the files before this one
+    for number, path in enumerate(paths):
+        if offset >= end:
+            return
+        if sizes and offset + sizes[number] <= first:
+            offset += sizes[number]
+            continue
+        file = pq.ParquetFile(path, pre_buffer=False)
+        rows = file.metadata.num_rows
+        if offset + rows > first:
+            yield from _rows_of(file, first - offset, end - offset)
+        offset += rows
+
+
+def _rows_of(file: pq.ParquetFile, first: int, end: int) -> Iterator[pa.Table]:
     sizes = [file.metadata.row_group(g).num_rows for g in range(file.metadata.num_row_groups)]
     starts = np.concatenate([[0], np.cumsum(sizes)]).tolist()
     groups = [g for g in range(len(sizes)) if starts[g] < end and starts[g + 1] > first]
@@ -138,7 +155,7 @@ def write_data_shard(shard: DataShard, source: RowSource, folder: str, options: 
     """Write one data shard; its path and rows. Raises RuntimeError when the rows found are not
     the rows planned (the plan and the rows would disagree: never publish such a shard)."""
     if source.clean is not None:
-        tables = _clean_rows(source.clean, shard.first_idx, shard.end_idx)
+        tables = _clean_rows(source.clean, shard.first_idx, shard.end_idx, source.clean_rows)
     else:
         tables = _staged_rows(source, (shard.first_id, shard.end_id))
     clustered = np.array(sorted(shard.fold), np.int64)

@@ -15,7 +15,6 @@ import shutil
 import signal
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Iterator
@@ -28,13 +27,14 @@ from newsclean.schemas import Corpus, Duplicates, Rejects, Removals, arrow_schem
 
 from ..corpus import CorpusStage
 from ..corpus.dedup import Linker, signature_field, signed_as
+from ..corpus.ranges import RangeTasks, StagedRuns
 from ..corpus.stage import LineCounterMaker
 from ..corpus.templates import FAMILY as TEMPLATE_FAMILY
 from ..corpus.templates import LineCounts
 from ..executor import release_memory, run_beside, stop_forkserver
 from ..options import CorpusOptions, PublishOptions
 from .data_shards import RowSource, ShardTasks, plan_data_shards
-from .side_shards import SortedTable, merged_report
+from .side_shards import SideTables, SortedTable, merged_report
 from .storage import shown
 from .shards import (MERGE_BATCH_ROWS, ShardWriter, merge_runs, reduce_runs, sort_table, write_parquet,
                      write_sorted)
@@ -59,17 +59,6 @@ MODELS = {"data": Corpus, "removals": Removals, "rejects": Rejects}
 TABLES = {**MODELS, "duplicates": Duplicates}  # every published table (MODELS: those spilled in runs)
 SIDE = ("removals", "rejects", "duplicates")  # the tables written (and checked) beside the data shards
 REWRITTEN_ROWS = 65_536  # removal rows read at a time when listing the rows the corpus stage rewrote
-
-
-@dataclass
-class SideTables:
-    """What writing the removals, rejects and duplicates tables gives back (from a child process)."""
-
-    paths: dict[str, list[Path]] = field(default_factory=dict)
-    counts: Counter = field(default_factory=Counter)
-    removed_by_rule: Counter = field(default_factory=Counter)
-    rejected_by_reason: Counter = field(default_factory=Counter)
-    checked: dict[str, Report] = field(default_factory=dict)  # their checks and checksums
 
 
 class ReleaseFailed(RuntimeError):
@@ -109,7 +98,7 @@ class ReleaseBuilder:
 
     def __init__(self, out: Path, options: PublishOptions, corpus: CorpusOptions = CorpusOptions(),
                  workers: int = 1, line_counter: LineCounterMaker | None = None,
-                 linker: Linker | None = None, shard_tasks: ShardTasks | None = None):
+                 linker: Linker | None = None, shard_tasks: ShardTasks | None = None, ranges: RangeTasks | None = None):
         self.out = out
         self.shard_tasks = shard_tasks  # the engine's writers of single shards (None: streamed here)
         self.options = options
@@ -127,7 +116,9 @@ class ReleaseBuilder:
         self.buffered_bytes = 0
         self.runs: dict[str, list[Path]] = {kind: [] for kind in KEYS}
         self.repeats = RepeatedIds(self.runs_dir / "rejects-repeated-ids.parquet")
-        self.corpus = CorpusStage(self.staging / ".corpus", corpus, workers, line_counter, linker)
+        self.ranges = ranges  # the engine's merge of the data runs and pass 2 by id ranges (None: here)
+        self.corpus = CorpusStage(self.staging / ".corpus", corpus, workers, line_counter, linker,
+                                  None if ranges is None else ranges.clean)
         # The sorted runs of the data table also carry each row's MinHash signature, made in the
         # batch workers, and its input position; the corpus stage reads the signature, the
         # published shards leave both out. Removals carry the position of their row.
@@ -192,15 +183,16 @@ class ReleaseBuilder:
         # The side tables' runs are merged down beside the corpus stage, which this does not wait for.
         side_runs = run_beside(self._reduce_side_runs, self.workers)
         try:
-            self.runs["data"] = reduce_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"], RUN_OPTIONS)
+            self.runs["data"] = reduce_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"], RUN_OPTIONS,
+                                            merger=None if self.ranges is None else self.ranges.merge)
             corpus = self.corpus
-            corpus.run(self._first_of_each_id)
+            corpus.run(self._first_of_each_id, StagedRuns(_names(self.runs["data"]), self.run_schemas["data"], self.repeats))
         except BaseException:
             side_runs.cancel()
             raise
         self.runs.update(side_runs.result())
         if self.repeats.decided:  # the rejects of repeated ids, written by the corpus stage's first pass
-            self.runs["rejects"].append(self.repeats.rejects_path)
+            self.runs["rejects"].extend(self.repeats.rejects_paths)
         stop_forkserver()  # no more pools in this run: its memory is no longer shared with workers
         release_memory()  # what the corpus stage freed, before the child beside is forked
         if self.shard_tasks is None:
@@ -247,19 +239,20 @@ class ReleaseBuilder:
         corpus = self.corpus
         with corpus.measure("dedup.fold"):  # the driver's part: planning, waiting
             shards = plan_data_shards(corpus, self.options.shard_rows)
-            source = RowSource(None if corpus.rereads_staged else str(corpus.clean_path),
+            source = RowSource(None if corpus.rereads_staged else _names(corpus.clean_parts),
+                               tuple(corpus.part_rows or [corpus.rows]),
                                tuple(str(run) for run in self.runs["data"]), self.run_schemas["data"])
             written = self.shard_tasks.data(shards, source, self.staging / "data", self.options)
         self.counts["published"] += sum(rows for _, rows in written)
         return sorted(Path(path) for path, _ in written)  # in shard order, whatever order they came in
 
-    def _side_tables_by_engine(self, dropped: pa.Array) -> "SideTables":
+    def _side_tables_by_engine(self, dropped: pa.Array) -> SideTables:
         """`_write_and_check_side_tables`, each shard written and checked on its own by the engine
         (`side_shards`): this process reads no row of them."""
         corpus = self.corpus
-        tables = [SortedTable("removals", PREFIX["removals"], _names(self.runs["removals"] + [corpus.removals_path]),
+        tables = [SortedTable("removals", PREFIX["removals"], _names(self.runs["removals"] + corpus.removals_parts),
                               KEYS["removals"], arrow_schema(Removals), dropped, self.repeats.positions(), "rule"),
-                  SortedTable("rejects", PREFIX["rejects"], _names(self.runs["rejects"] + [corpus.rejects_path]),
+                  SortedTable("rejects", PREFIX["rejects"], _names(self.runs["rejects"] + corpus.rejects_parts),
                               KEYS["rejects"], arrow_schema(Rejects), counted="reason"),
                   SortedTable("duplicates", PREFIX["duplicates"], _names([corpus.duplicates_path]), ("id",),
                               arrow_schema(Duplicates))]
@@ -285,7 +278,7 @@ class ReleaseBuilder:
         for table in self.repeats.first_of_each_id(merged):
             yield table.drop_columns([POSITION]) if columns is None else table.select(columns)
 
-    def _write_and_check_side_tables(self, dropped: pa.Array) -> "SideTables":
+    def _write_and_check_side_tables(self, dropped: pa.Array) -> SideTables:
         """The side tables written, then checksummed and checked (the manifest and `publish` take
         the results): beside the data shards with workers, their pandera checks wait for neither."""
         side = self._write_side_tables(dropped)
@@ -301,7 +294,7 @@ class ReleaseBuilder:
             release_memory()
         return reduced
 
-    def _write_side_tables(self, dropped: pa.Array) -> "SideTables":
+    def _write_side_tables(self, dropped: pa.Array) -> SideTables:
         """The removals (without those of `dropped` rows), rejects and duplicates tables, from
         the runs `_reduce_side_runs` left."""
         side = SideTables()
@@ -321,11 +314,11 @@ class ReleaseBuilder:
         else:  # none to leave out: POSITION is not even read
             keep, keep_reads, columns = None, (), arrow_schema(Removals).names
         side.paths["removals"] = write_sorted(
-            self.runs["removals"] + [corpus.removals_path], KEYS["removals"], arrow_schema(Removals),
+            self.runs["removals"] + corpus.removals_parts, KEYS["removals"], arrow_schema(Removals),
             self.staging / "removals", PREFIX["removals"], self.options, on_table=count_removals,
             drop_ids=dropped, keep=keep, keep_reads=keep_reads, columns=columns)
         side.paths["rejects"] = write_sorted(
-            self.runs["rejects"] + [corpus.rejects_path], KEYS["rejects"], arrow_schema(Rejects),
+            self.runs["rejects"] + corpus.rejects_parts, KEYS["rejects"], arrow_schema(Rejects),
             self.staging / "rejects", PREFIX["rejects"], self.options, on_table=count_rejects)
         side.paths["duplicates"] = write_sorted(
             [corpus.duplicates_path], ("id",), arrow_schema(Duplicates), self.staging / "duplicates",

@@ -41,6 +41,7 @@ class RepeatedIds:
 
     def __init__(self, rejects_path: Path):
         self.rejects_path = rejects_path
+        self.rejects_paths = [rejects_path]  # the rejects written: this file, or one per id range (`adopt`)
         self.decided = False  # a whole pass has written the rejects
         self.rejected = 0
         self._positions: list[np.ndarray] = []
@@ -95,6 +96,13 @@ class RepeatedIds:
         writer.write_table(_repeat_rejects(rows))
         self._positions.append(rows[POSITION].to_numpy())
         self.rejected += rows.num_rows
+
+    def adopt(self, paths: list[Path], positions: list[np.ndarray]) -> None:
+        """Take what passes over id ranges recorded (`corpus.ranges`: each range's rejects file
+        and left-out positions) as this pass's: decided, nothing left to write here."""
+        self.rejects_paths, self._positions = list(paths), [p for p in positions if len(p)]
+        self.rejected = int(sum(len(p) for p in positions))
+        self.decided = True
 
     def positions(self) -> pa.Array:
         """The positions of the rows left out, sorted (for `without_repeats`)."""

@@ -164,29 +164,46 @@ def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema,
             yield sort_table(pa.concat_tables(pieces).cast(schema), keys)
 
 
+def merge_group(group: list[str], path: str, keys: tuple[str, ...], schema: pa.Schema,
+                options: PublishOptions) -> str:
+    """Consecutive runs merged into one run at `path`; the group's runs are removed."""
+    with pq.ParquetWriter(path, schema, compression=options.compression, use_dictionary=False,
+                          compression_level=options.writer_level) as writer:  # a run
+        for table in merge_runs([Path(run) for run in group], keys, schema):
+            writer.write_table(table, row_group_size=options.row_group_rows)
+    for run in group:
+        Path(run).unlink()
+    return path
+
+
+# Merges each (group of runs, path) as `merge_group` does, each on its own (an engine's tasks).
+GroupMerger = Callable[[list[tuple[list[str], str]], tuple[str, ...], pa.Schema, PublishOptions], list[str]]
+
+
 def reduce_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema, options: PublishOptions,
-                fan_in: int | None = None) -> list[Path]:
-    """Merge consecutive groups of runs until at most `fan_in` (MAX_MERGE_RUNS) are left.
+                fan_in: int | None = None, merger: GroupMerger | None = None) -> list[Path]:
+    """Merge consecutive groups of runs until at most `fan_in` (MAX_MERGE_RUNS) are left: one
+    group after another here, or every group of a round at once by `merger`.
 
     Rows with equal keys keep their order (run by run): groups are consecutive and `merge_runs`
     emits equal keys in run order, so merging the result gives the rows a single merge would."""
     fan_in = fan_in or MAX_MERGE_RUNS
     level = 0
     while len(runs) > fan_in:
-        merged = []
+        merged, jobs = [], []
         for start in range(0, len(runs), fan_in):
             group = runs[start:start + fan_in]
             if len(group) == 1:
                 merged.append(group[0])
                 continue
             path = group[0].with_name(f"{group[0].stem}.m{level}.parquet")
-            with pq.ParquetWriter(path, schema, compression=options.compression, use_dictionary=False,
-                                  compression_level=options.writer_level) as writer:  # a run
-                for table in merge_runs(group, keys, schema):
-                    writer.write_table(table, row_group_size=options.row_group_rows)
-            for run in group:
-                run.unlink()
+            if merger is None:
+                merge_group([str(run) for run in group], str(path), keys, schema, options)
+            else:
+                jobs.append(([str(run) for run in group], str(path)))
             merged.append(path)
+        if jobs:
+            merger(jobs, keys, schema, options)
         runs, level = merged, level + 1
     return runs
 

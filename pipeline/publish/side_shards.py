@@ -13,7 +13,7 @@ reads, so the shards hold the rows, in the order, that one stream gives: the sam
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Iterator
@@ -25,6 +25,18 @@ from ..options import PublishOptions
 from .repeats import POSITION, without_repeats
 from .shards import IdRange, ShardWriter, merge_runs, without_ids
 from .validate import Report, validate_audit_file
+
+
+@dataclass
+class SideTables:
+    """What writing the removals, rejects and duplicates tables gives back (from a child process,
+    or from the tasks of `ShardTasks.side`)."""
+
+    paths: dict[str, list[Path]] = field(default_factory=dict)
+    counts: Counter = field(default_factory=Counter)
+    removed_by_rule: Counter = field(default_factory=Counter)
+    rejected_by_reason: Counter = field(default_factory=Counter)
+    checked: dict[str, Report] = field(default_factory=dict)  # their checks and checksums
 
 
 @dataclass(frozen=True)
@@ -143,4 +155,4 @@ def merged_report(directory: str, kind: str, results: list[ShardResult]) -> Repo
     return report
 
 
-__all__ = ["SideShard", "ShardResult", "SortedTable", "merged_report", "plan_side_shards", "write_side_shard"]
+__all__ = ["SideShard", "SideTables", "ShardResult", "SortedTable", "merged_report", "plan_side_shards", "write_side_shard"]

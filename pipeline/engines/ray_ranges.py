@@ -1,0 +1,53 @@
+"""Pass 2 of the corpus stage as Ray tasks over id ranges of the sorted data runs, instead of the
+driver streaming the corpus through it (`corpus/ranges.py` says what each task does).
+
+    merge    the data runs merged down to a few: every group of consecutive runs of a round in a
+             task of its own (`shards.merge_group`), the rounds one after another
+    clean    one task per id range: merge by id, repeated ids left out by key, template lines
+             stripped, changed rows re-signed, the range's files written, its rows counted
+    number   one task: the ranges' signature files joined in id order, row numbers offset by
+             the rows of the ranges before (the driver gets each range's count, a prefix sum)
+
+The tasks run on the driver's node, where the runs and the corpus stage's folder are; the driver
+gets back each range's file paths, counts and repeated ids' positions (8 bytes a row left out).
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pyarrow as pa
+
+from ..corpus.ranges import RangeJob, RangeResult, clean_range, join_signatures
+from ..options import PublishOptions
+from ..publish.shards import IdRange, merge_group
+from .ray_shards import _on_this_node
+
+log = logging.getLogger(__name__)
+
+
+def ranges_by_tasks(job: RangeJob, ranges: list[IdRange]) -> list[RangeResult]:
+    """`corpus.ranges.ranges_here`, each range in a Ray task, then the join in one."""
+    import ray
+
+    clean, join = _on_this_node(clean_range), _on_this_node(join_signatures)
+    shared = ray.put(job)
+    results = ray.get([clean.remote(shared, number, ids) for number, ids in enumerate(ranges)])
+    rows = ray.get(join.remote([str(result.files.signatures) for result in results],
+                               str(Path(job.folder) / "signatures.parquet"), job.options.dedup))
+    log.info("pass 2 (ray): %d id ranges, %d rows", len(results), rows)
+    return results
+
+
+def groups_by_tasks(jobs: list[tuple[list[str], str]], keys: tuple[str, ...], schema: pa.Schema,
+                    options: PublishOptions) -> list[str]:
+    """`shards.merge_group` for every (group of runs, path) of a round, each in a Ray task."""
+    import ray
+
+    merge = _on_this_node(merge_group)
+    merged = ray.get([merge.remote(group, path, keys, schema, options) for group, path in jobs])
+    log.info("data runs (ray): %d groups merged", len(merged))
+    return merged
+
+
+__all__ = ["groups_by_tasks", "ranges_by_tasks"]
