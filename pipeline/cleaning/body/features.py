@@ -204,11 +204,11 @@ def lexical_features(texts: list[str], lexicon: lexical.Lexicon, rows: np.ndarra
 
 
 def shape_features(texts: list[str], folded: list[str]) -> np.ndarray:
-    """`page_features` without the lexicon's columns (NaN): the lines' form, not their words.
-    Training keeps these and adds each fold's lexicon apart."""
+    """`page_features` without the columns `lexical_features` sets (NaN): the lines' form, not
+    their words. Training keeps these and adds each fold's lexicon apart."""
     n = len(texts)
     out = np.empty((n, FEATURES))
-    out[:, SHAPE_FEATURES:] = np.nan  # loud if a lexicon's columns are used before they are set
+    out[:, SHAPE_FEATURES:] = np.nan  # loud if those columns are used before they are set
     if n == 0:
         return out
     counts = Counter(folded)
