@@ -146,3 +146,26 @@ def test_a_bad_model_option_is_refused_before_any_work(tmp_path, setting):
                            "--config", str(config)], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and "body_model" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_headline_model_sees_what_the_rules_removed_beside_each_line():
+    """A headline stands above the byline and date lines the rules take out; the counts are of
+    removed lines, so blank lines between the input's lines change nothing."""
+    from newsclean.cleaning.body.features import AROUND, rules_around
+    from newsclean.cleaning.boilerplate import StripBoilerplate
+
+    def around(text: str) -> dict[str, list[float]]:
+        numbered = [(n, t) for n, t in enumerate(text.split("\n"), start=1) if t]
+        standing, removed, _ = StripBoilerplate(RuleOptions(body_model=False)).rule_passes(numbered, None)
+        # as the headline model sees the page: what stands and the rules' own headline
+        page = sorted(standing + [line for line in removed if line.rule == "title"], key=lambda line: line.number)
+        return {line.text: dict(zip(AROUND, row)) for line, row in zip(page, rules_around(page, removed))}
+
+    body = ("The council approved the plan on Tuesday after a long debate about its cost and timing.\n"
+            "Work on the wall will start in the spring and should be finished before next winter.")
+    page = f"Our sister sites\nThe Harbour Times\nHarbour town rebuilds its sea wall\nBy Jane Doe\nJune 3, 2024\n{body}"
+    found = around(page)
+    headline, menu = found["Harbour town rebuilds its sea wall"], found["The Harbour Times"]
+    assert headline["byline_or_date_after"] == 1.0 and headline["log_rules_removed_after"] == pytest.approx(np.log(3))
+    assert menu["byline_or_date_after"] == 0.0 and menu["log_rules_removed_after"] == 0.0
+    assert around(page.replace("\n", "\n\n")) == found

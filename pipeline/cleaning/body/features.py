@@ -16,6 +16,7 @@ from importlib import resources
 
 import numpy as np
 
+from ..context import Line
 from . import lexicon as lexical
 
 SENTENCE_END = (".", "!", "?", "…", ".\"", ".”", "?\"", "?”", "!\"", "!”", ".'", ".’", ".)")
@@ -297,10 +298,36 @@ def _vocabulary_share(texts: list[str], paragraph: list[float]) -> np.ndarray:
 TITLE_EXTRA = ("p", "p_next", "log_words_next", "ends_sentence_next", "log_words_before",
                "log_lines_to_body", "candidate_position", "rules_title", "exact_words",
                "vocabulary_share")
+AROUND = ("log_rules_removed_after", "log_rules_removed_before", "byline_or_date_after",
+          "repeat_removed_beside")
+BYLINE_FAMILIES = ("byline", "dateline")
 
 
 def title_names() -> list[str]:
-    return list(BASE) + list(TITLE_EXTRA) + list(lexical.LINE_STATS)
+    return list(BASE) + list(TITLE_EXTRA) + list(lexical.LINE_STATS) + list(AROUND)
+
+
+def rules_around(page: list[Line], removed: list[Line]) -> np.ndarray:
+    """One row of `AROUND` per line of `page` (the lines standing, by number): what the rules
+    removed between it and its standing neighbours. The headline stands above the byline and
+    date lines the rules take out, and beside its own repeats; a menu word does not. Counted in
+    removed lines, not line numbers, so blank lines in the input change nothing."""
+    numbers = np.array(sorted(line.number for line in removed), dtype=np.int64)
+    byline = np.array(sorted(line.number for line in removed if line.family in BYLINE_FAMILIES), dtype=np.int64)
+    repeat = np.array(sorted(line.number for line in removed if line.family == "duplicate_title"), dtype=np.int64)
+    first = np.array([min((n for n, _ in line.parts), default=line.number) for line in page], dtype=np.int64)
+    last = np.array([max((n for n, _ in line.parts), default=line.number) for line in page], dtype=np.int64)
+    # the gap after a line ends where the next standing line starts; the last line's, at the end
+    gap_end = np.append(first[1:], np.iinfo(np.int64).max)
+    gap_start = np.insert(last[:-1], 0, 0) if len(page) else last
+
+    def between(found: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        return np.searchsorted(found, high, side="left") - np.searchsorted(found, low, side="right")
+
+    after, before = between(numbers, last, gap_end), between(numbers, gap_start, first)
+    repeats = between(repeat, last, gap_end) + between(repeat, gap_start, first)
+    return np.column_stack([np.log1p(after), np.log1p(before), between(byline, last, gap_end) > 0,
+                            repeats > 0]).astype(float)
 
 
 def title_candidates(rows: np.ndarray, p: np.ndarray) -> int:
@@ -312,8 +339,9 @@ def title_candidates(rows: np.ndarray, p: np.ndarray) -> int:
     return int(confident[0]) + 1 if len(confident) else len(p)
 
 
-def title_features(rows: np.ndarray, p: np.ndarray, rules_title: int | None) -> np.ndarray:
-    """One row of `title_names()` for each candidate line (the first `title_candidates`)."""
+def title_features(rows: np.ndarray, p: np.ndarray, rules_title: int | None, around: np.ndarray) -> np.ndarray:
+    """One row of `title_names()` for each candidate line (the first `title_candidates`);
+    `around` is `rules_around` of the page."""
     count = title_candidates(rows, p)
     base = rows[:count, :len(BASE)]
     words = rows[:, BASE.index("log_words")]
@@ -327,4 +355,5 @@ def title_features(rows: np.ndarray, p: np.ndarray, rules_title: int | None) -> 
         np.log1p(count - 1 - index), index / max(count - 1, 1),
         (index == rules_title).astype(float) if rules_title is not None else np.zeros(count),
         np.expm1(words[:count]), rows[:count, VOCABULARY_COLUMN]])
-    return np.column_stack([base, extra, rows[:count, LINE_STATS_COLUMN:LINE_STATS_COLUMN + len(lexical.LINE_STATS)]])
+    return np.column_stack([base, extra, rows[:count, LINE_STATS_COLUMN:LINE_STATS_COLUMN + len(lexical.LINE_STATS)],
+                            around[:count]])

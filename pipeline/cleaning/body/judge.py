@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..context import Line
-from .features import title_features
+from .features import rules_around, title_features
 from .model import BodyModel
 
 RULE = "body_model"  # the rule's name and its family
@@ -33,7 +33,8 @@ def pick_headline(model: BodyModel, lines: list[Line], removed: list[Line]) -> L
     if not page:
         return None
     rows, probability = _judged(model, page)
-    pick = model.pick_title(title_features(rows, probability, page.index(rules_line) if rules_line else None))
+    pick = model.pick_title(title_features(rows, probability, page.index(rules_line) if rules_line else None,
+                                           rules_around(page, removed)))
     return None if pick is None else page[pick]
 
 

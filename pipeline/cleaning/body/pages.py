@@ -78,12 +78,12 @@ def label_of(line: Line, labels: dict[int, str]) -> str:
     return TITLE if TITLE in found else CHROME
 
 
-def after_rules(page: LabelledPage, options: RuleOptions = RuleOptions()) -> tuple[list[Line], Line | None]:
-    """The page's lines still standing after the named rules, and the line the rules took as
-    the headline (None when there is none). Text goes through the pipeline's ftfy step first."""
+def after_rules(page: LabelledPage, options: RuleOptions = RuleOptions()) -> tuple[list[Line], list[Line]]:
+    """The page's lines still standing after the named rules, and those they removed (the
+    headline they took among them, rule "title"). Text goes through the pipeline's ftfy step first."""
     doc = FixText()(Document(id=page.name, raw=page.raw, provenance="train",
                              given={"title": page.given_title} if page.given_title else {}))
     numbered = [(number, text) for number, text in enumerate(doc.text.split("\n"), start=1) if text]
     standing, removed, _ = StripBoilerplate(dataclasses.replace(options, body_model=False)).rule_passes(
         numbered, page.given_title)
-    return standing, next((line for line in removed if line.rule == "title"), None)
+    return standing, removed

@@ -24,7 +24,8 @@ import numpy as np
 
 from ..boilerplate import headline_part, above_headline
 from ..context import Line
-from .features import SHAPE_FEATURES, feature_names, lexical_features, shape_features, title_features, title_names
+from .features import (SHAPE_FEATURES, feature_names, lexical_features, rules_around, shape_features, title_features,
+                       title_names)
 from .lexicon import Lexicon
 from .model import MODEL_FILE, BodyModel, save
 from .pages import CONTENT, TITLE, LabelledPage, after_rules, case_pages, label_of, seed_pages, textdev_pages
@@ -52,10 +53,12 @@ class PageData:
     rules_title: int | None  # index of the rules' headline in title_lines
     title_index: int | None  # index of the gold headline line in title_lines
     headlines: np.ndarray  # bool per title line: the headline or a repeat of it
+    around: np.ndarray  # `rules_around` of title_lines: what the rules removed beside each
 
 
 def prepare(page: LabelledPage) -> PageData:
-    standing, rules_line = after_rules(page)
+    standing, removed = after_rules(page)
+    rules_line = next((line for line in removed if line.rule == "title"), None)
     title_lines = sorted(standing + ([rules_line] if rules_line else []), key=lambda line: line.number)
     rules_title = title_lines.index(rules_line) if rules_line else None
     labels = [label_of(line, page.labels) for line in title_lines]
@@ -67,7 +70,7 @@ def prepare(page: LabelledPage) -> PageData:
     return PageData(page, lines, shape_features([l.text for l in lines], [l.loose for l in lines]),
                     np.array([label_of(l, page.labels) == CONTENT for l in lines], dtype=bool),
                     title_lines, shape_features([l.text for l in title_lines], [l.loose for l in title_lines]),
-                    rules_title, title_index, headlines)
+                    rules_title, title_index, headlines, rules_around(title_lines, removed))
 
 
 def with_lexicon(rows: np.ndarray, lines: list[Line], lexicon: Lexicon) -> np.ndarray:
@@ -136,7 +139,7 @@ def title_set(pages: list[PageData], probabilities: list[np.ndarray], lexicons: 
     for d, probability, lexicon in zip(pages, probabilities, lexicons):
         if d.page.given_title:
             continue
-        features = title_features(with_lexicon(d.title_rows, d.title_lines, lexicon), probability, d.rules_title)
+        features = title_features(with_lexicon(d.title_rows, d.title_lines, lexicon), probability, d.rules_title, d.around)
         rows.append(features)
         labels.append(d.headlines[:len(features)])
         weights.append(np.full(len(features), _weight(d)))
@@ -161,7 +164,7 @@ def cross_validate(pages: list[PageData], folds: int = 5) -> dict:
         for i in test:
             d = pages[i]
             rows = with_lexicon(d.title_rows, d.title_lines, body.lexicon)
-            picked[i] = model.pick_title(title_features(rows, body.probability(rows), d.rules_title))
+            picked[i] = model.pick_title(title_features(rows, body.probability(rows), d.rules_title, d.around))
     return {"body": body_probability, "title": picked}
 
 
