@@ -27,6 +27,7 @@ from newsclean.schemas import Corpus, Duplicates, Rejects, Removals, arrow_schem
 
 from ..corpus import CorpusStage
 from ..corpus.dedup import Linker, signature_field, signed_as
+from ..corpus.fold_files import FoldTasks
 from ..corpus.ranges import RangeTasks, StagedRuns
 from ..corpus.stage import LineCounterMaker
 from ..corpus.templates import FAMILY as TEMPLATE_FAMILY
@@ -98,7 +99,8 @@ class ReleaseBuilder:
 
     def __init__(self, out: Path, options: PublishOptions, corpus: CorpusOptions = CorpusOptions(),
                  workers: int = 1, line_counter: LineCounterMaker | None = None,
-                 linker: Linker | None = None, shard_tasks: ShardTasks | None = None, ranges: RangeTasks | None = None):
+                 linker: Linker | None = None, shard_tasks: ShardTasks | None = None, ranges: RangeTasks | None = None,
+                 fold_tasks: FoldTasks | None = None):
         self.out = out
         self.shard_tasks = shard_tasks  # the engine's writers of single shards (None: streamed here)
         self.options = options
@@ -118,7 +120,7 @@ class ReleaseBuilder:
         self.repeats = RepeatedIds(self.runs_dir / "rejects-repeated-ids.parquet")
         self.ranges = ranges  # the engine's merge of the data runs and pass 2 by id ranges (None: here)
         self.corpus = CorpusStage(self.staging / ".corpus", corpus, workers, line_counter, linker,
-                                  None if ranges is None else ranges.clean)
+                                  None if ranges is None else ranges.clean, fold_tasks)
         # The sorted runs of the data table also carry each row's MinHash signature, made in the
         # batch workers, and its input position; the corpus stage reads the signature, the
         # published shards leave both out. Removals carry the position of their row.
@@ -205,7 +207,8 @@ class ReleaseBuilder:
             side = side_tables.result()
         else:  # every shard written (and a side table's checked) on its own, by the engine
             paths = {"data": self._data_shards_by_engine()}
-            side = self._side_tables_by_engine(corpus.dropped_ids())
+            # the ids whose removals are left out: listed in a file by the engine's fold tasks
+            side = self._side_tables_by_engine(None if corpus.staged is not None else corpus.dropped_ids())
         paths.update(side.paths)
         self.counts.update(side.counts)
         self.removed_by_rule.update(side.removed_by_rule)
@@ -238,7 +241,11 @@ class ReleaseBuilder:
         in a task): this process plans them and reads no row."""
         corpus = self.corpus
         with corpus.measure("dedup.fold"):  # the driver's part: planning, waiting
-            shards = plan_data_shards(corpus, self.options.shard_rows)
+            if corpus.staged is not None and self.shard_tasks.plan is not None:  # planned by the engine
+                shards = self.shard_tasks.plan(corpus.staged.fold, str(corpus.signatures_path), corpus.rows,
+                                               corpus.published_rows(), self.options.shard_rows)
+            else:
+                shards = plan_data_shards(corpus, self.options.shard_rows)
             source = RowSource(None if corpus.rereads_staged else _names(corpus.clean_parts),
                                tuple(corpus.part_rows or [corpus.rows]),
                                tuple(str(run) for run in self.runs["data"]), self.run_schemas["data"])
@@ -246,12 +253,15 @@ class ReleaseBuilder:
         self.counts["published"] += sum(rows for _, rows in written)
         return sorted(Path(path) for path, _ in written)  # in shard order, whatever order they came in
 
-    def _side_tables_by_engine(self, dropped: pa.Array) -> SideTables:
+    def _side_tables_by_engine(self, dropped: pa.Array | None) -> SideTables:
         """`_write_and_check_side_tables`, each shard written and checked on its own by the engine
-        (`side_shards`): this process reads no row of them."""
+        (`side_shards`): this process reads no row of them. `dropped`: the ids whose removals are
+        left out (None: those of the staged fold's file)."""
         corpus = self.corpus
+        dropped_file = corpus.staged.dropped if dropped is None and corpus.staged is not None else None
         tables = [SortedTable("removals", PREFIX["removals"], _names(self.runs["removals"] + corpus.removals_parts),
-                              KEYS["removals"], arrow_schema(Removals), dropped, self.repeats.positions(), "rule"),
+                              KEYS["removals"], arrow_schema(Removals), dropped, self.repeats.positions(), "rule",
+                              dropped_file),
                   SortedTable("rejects", PREFIX["rejects"], _names(self.runs["rejects"] + corpus.rejects_parts),
                               KEYS["rejects"], arrow_schema(Rejects), counted="reason"),
                   SortedTable("duplicates", PREFIX["duplicates"], _names([corpus.duplicates_path]), ("id",),
