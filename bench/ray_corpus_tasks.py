@@ -2,7 +2,7 @@
 """The Ray engine's corpus tasks against the driver doing the same steps, on one local Ray.
 
     python3 bench/ray_corpus_tasks.py --docs 10000 [--repeat 2] [--cpus 2] [--shard-rows N]
-                                      [--copies SHARE] [--fold-only]
+                                      [--copies SHARE] [--only fold|check]
 
 Runs `newsclean.run` with `RayEngine()` (template counting, pass 2 by id ranges, copy linking and
 the data shards as Ray tasks) and with `RayEngine(count_templates_in_tasks=False,
@@ -13,9 +13,10 @@ wall time and the corpus stage's `templates.count`, pass 2 (`stream (apply + sig
 peak RSS (this process), and whether the releases are the same bytes (each run has its own output and units).
 
 `--copies SHARE`: that share of the documents gets an exact copy and a near copy (a sentence added)
-under new ids, so that pass 3 has clusters to fold. `--fold-only`: `RayEngine()` against
+under new ids, so that pass 3 has clusters to fold. `--only fold`: `RayEngine()` against
 `RayEngine(fold_copies_in_tasks=False)` (components, canonical rows and fold in the driver), all
-else the same.
+else the same; `--only check`: against `RayEngine(check_release_in_tasks=False)` (the publish
+check of the data shards in the driver; `bench/publish_check.py` times the check alone).
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def main() -> None:
     parser.add_argument("--cpus", type=int, default=2)
     parser.add_argument("--shard-rows", type=int, default=None, help="rows per data shard (default: the options')")
     parser.add_argument("--copies", type=float, default=0.0, help="share of documents given an exact and a near copy")
-    parser.add_argument("--fold-only", action="store_true", help="compare only the fold in tasks against the driver")
+    parser.add_argument("--only", choices=["fold", "check"], help="compare only this step in tasks against the driver")
     args = parser.parse_args()
     import ray
 
@@ -72,9 +73,10 @@ def main() -> None:
     if args.copies:
         add_copies(corpus, args.copies)
     ray.init(num_cpus=args.cpus, include_dashboard=False)
-    driver = RayEngine(fold_copies_in_tasks=False) if args.fold_only else RayEngine(
-        count_templates_in_tasks=False, link_copies_in_tasks=False, write_shards_in_tasks=False,
-        clean_ranges_in_tasks=False)
+    driver = {"fold": RayEngine(fold_copies_in_tasks=False), "check": RayEngine(check_release_in_tasks=False),
+              None: RayEngine(count_templates_in_tasks=False, link_copies_in_tasks=False, write_shards_in_tasks=False,
+                              clean_ranges_in_tasks=False, fold_copies_in_tasks=False,
+                              check_release_in_tasks=False)}[args.only]
     engines = {"tasks": RayEngine(), "driver": driver}
     options = Options()
     if args.shard_rows:

@@ -147,9 +147,9 @@ def test_only_the_ray_engine_folds_in_tasks():
 
 
 def _copies(folder: Path) -> list[Path]:
-    """The multi-source corpus and a file of copies of six of its articles: two exact copies and
-    one near copy (a sentence added) each, their ids spread across the id space, so that clusters
-    straddle shards and copies are folded in many of them."""
+    """The multi-source corpus and a file of copies of six of its articles, on their own sites:
+    two exact copies and one near copy (a sentence added) each, their ids spread across the id
+    space, so that clusters straddle shards and copies are folded in many of them."""
     inputs = _corpus(folder)
     rows = [json.loads(line) for path in inputs for line in path.read_text().splitlines() if line.endswith("}")]
     copies = []
@@ -157,7 +157,7 @@ def _copies(folder: Path) -> list[Path]:
         for k, prefix in enumerate(("a", "m", "z")):
             text = row["text"] + ("\n\nAn editor added this sentence at the end." if k == 2 else "")
             copies.append(json.dumps({**row, "id": f"{prefix}-copy-{n}", "text": text,
-                                      "url": f"https://copies.example/{prefix}/{n}"}))
+                                      "url": f"{row['url']}/{prefix}-copy"}))  # its source's: a footer stays a template
     extra = folder / "copies.jsonl"
     extra.write_text("\n".join(copies) + "\n", encoding="utf-8")
     return [*inputs, extra]

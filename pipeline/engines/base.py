@@ -41,6 +41,11 @@ class Engine(Protocol):
         (`corpus.fold_files.FoldTasks`); None: the driver holds them (`dedup.cluster`)."""
         ...
 
+    def check_tasks(self) -> Callable | None:
+        """What runs the publish check of the data shards (`publish.release.CheckTasks`); None:
+        the driver (`validate.validate_files`)."""
+        ...
+
     def chunk_counter(self) -> Callable | None:
         """What counts the newlines of JSONL chunks when planning units (`readers.plan.ChunkCounter`);
         None: the driver does."""
@@ -80,6 +85,9 @@ class LocalEngine:
 
     def fold_tasks(self) -> None:
         return None  # clustered and folded in this process, the fold held in memory (corpus.dedup.cluster)
+
+    def check_tasks(self) -> None:
+        return None  # the data shards checked in this process (publish.validate.validate_files)
 
     def chunk_counter(self) -> None:
         return None  # plans no units

@@ -81,6 +81,9 @@ class RayEngine:
     # with link_copies_in_tasks: the links' connected components, the canonical rows and the fold
     # made by Ray tasks too and staged on disk (corpus.fold_files), not held by the driver
     fold_copies_in_tasks: bool = True
+    # the publish check of the data shards (schemas, uniqueness across shards, changed rows) by
+    # Ray tasks (engines.ray_checks), not the driver
+    check_release_in_tasks: bool = True
     unit_bytes: int = UNIT_BYTES  # the planned units' size; the actors read them (readers.plan)
     # every shard (data, removals, rejects, duplicates) written by a Ray task of its own
     # (engines.ray_shards), not streamed by the driver
@@ -129,6 +132,13 @@ class RayEngine:
         from .ray_dedup import folded_by_tasks
 
         return folded_by_tasks
+
+    def check_tasks(self) -> Callable | None:
+        if not self.check_release_in_tasks:
+            return None
+        from .ray_checks import checked_by_tasks
+
+        return checked_by_tasks
 
     def chunk_counter(self) -> Callable:
         return count_in_tasks

@@ -17,7 +17,7 @@ from collections import Counter
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -62,6 +62,11 @@ SIDE = ("removals", "rejects", "duplicates")  # the tables written (and checked)
 REWRITTEN_ROWS = 65_536  # removal rows read at a time when listing the rows the corpus stage rewrote
 
 
+# (release folder, family of the removals whose rows are checked again, data shards, relaxed
+# families) -> each data shard's `data_checks.ShardCheck`: an engine's publish check of them
+CheckTasks = Callable[[str, str | None, list[str], tuple[str, ...]], list]
+
+
 class ReleaseFailed(RuntimeError):
     """The new release could not be completed; the published folder is untouched."""
 
@@ -100,9 +105,10 @@ class ReleaseBuilder:
     def __init__(self, out: Path, options: PublishOptions, corpus: CorpusOptions = CorpusOptions(),
                  workers: int = 1, line_counter: LineCounterMaker | None = None,
                  linker: Linker | None = None, shard_tasks: ShardTasks | None = None, ranges: RangeTasks | None = None,
-                 fold_tasks: FoldTasks | None = None):
+                 fold_tasks: FoldTasks | None = None, check_tasks: CheckTasks | None = None):
         self.out = out
         self.shard_tasks = shard_tasks  # the engine's writers of single shards (None: streamed here)
+        self.check_tasks = check_tasks  # the engine's publish check of the data shards (None: here)
         self.options = options
         self.workers = workers
         self.staging = out.parent / f".{out.name}.staging-{os.getpid()}"
@@ -350,7 +356,11 @@ class ReleaseBuilder:
         uniqueness across shards, the tables no batch validated (checked once written, by
         `validate_audit_tables`), and the rows the corpus stage rewrote (template lines taken
         out of their text)."""
-        report = validate_files(self.staging, recheck=self._rewritten_ids(), checked=self.checked)
+        if self.check_tasks is None:
+            report = validate_files(self.staging, recheck=self._rewritten_ids(), checked=self.checked)
+        else:  # the rows the corpus stage changed are found by the tasks, from the removals shards
+            checks = partial(self.check_tasks, str(self.staging), TEMPLATE_FAMILY)
+            report = validate_files(self.staging, checked=self.checked, data_checks=checks)
         release_memory()
         if not report.ok:
             raise ReleaseFailed("the new release does not validate; the published folder is "
