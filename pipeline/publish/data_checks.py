@@ -28,7 +28,7 @@ from newsclean.schemas import Corpus, arrow_schema
 from newsclean.schemas.corpus import corpus_schema
 
 from .storage import Release
-from .unique import BUCKET_BYTES, KEY_ROWS, READ_ERRORS, UNIQUE, AcrossShards, _repeats_of, value_keys
+from .unique import BUCKET_BYTES, KEY_ROWS, READ_ERRORS, UNIQUE, AcrossShards, _ascending, _repeats_of, value_keys
 from .validate import Report, Violation, _recheck, schema_differences
 
 MAX_BITS = 8  # at most 256 buckets of keys
@@ -95,7 +95,7 @@ def shard_keys(job: DataCheckJob, name: str, bits: int, column: str = "content_h
             for batch in file.iter_batches(batch_size=KEY_ROWS, columns=list(UNIQUE), use_threads=False):
                 ids = batch.column("id")
                 if len(ids):
-                    summary.ascending = summary.ascending and _ascending_within(ids, summary.last_id)
+                    summary.ascending = summary.ascending and _ascending(ids, summary.last_id)
                     summary.first_id = ids[0].as_py() if summary.first_id is None else summary.first_id
                     summary.last_id = ids[-1].as_py()
                 parts.append(value_keys(batch.column(column)))
@@ -107,12 +107,6 @@ def shard_keys(job: DataCheckJob, name: str, bits: int, column: str = "content_h
         return summary, keys
     top = keys >> np.uint64(64 - bits)
     return (summary, *[keys[top == bucket] for bucket in range(1 << bits)])
-
-
-def _ascending_within(ids: pa.Array, last: str | None) -> bool:
-    if ids.null_count or (last is not None and not ids[0].as_py() > last):
-        return False
-    return len(ids) < 2 or bool(pc.all(pc.less(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py())
 
 
 def bucket_repeats(*parts: np.ndarray) -> np.ndarray:
