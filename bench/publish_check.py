@@ -4,10 +4,11 @@
     python3 bench/publish_check.py --docs 20000 [--repeat 3] [--cpus 2] [--shard-rows N]
 
 Builds a release of a corpus from ../shared/bench/make_corpus.py with the local engine, then
-times, alternating, `validate_files` as `ReleaseBuilder.publish` runs it: the driver's loop over
-the data shards (`recheck` = the rows with template removals) against `engines.ray_checks`'
-tasks (`data_checks=`); prints wall and CPU seconds of this process and whether the reports are
-the same.
+times, alternating, `validate_files` as `ReleaseBuilder.publish` runs it (the side tables'
+reports given, as their shard tasks give them; the manifest checked either way): the driver's
+loop over the data shards (`recheck` = the rows with template removals) against
+`engines.ray_checks`' tasks (`data_checks=`); prints wall and CPU seconds of this process and
+whether the reports are the same.
 """
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def main() -> None:
     from newsclean.corpus.templates import FAMILY
     from newsclean.engines.ray_checks import checked_by_tasks
     from newsclean.options import Options
-    from newsclean.publish.validate import validate_files
+    from newsclean.publish.release import SIDE
+    from newsclean.publish.validate import validate_audit_tables, validate_files
 
     root = Path(tempfile.mkdtemp(prefix="publish-check-"))
     try:
@@ -54,9 +56,11 @@ def main() -> None:
         removals = pa.concat_tables(pq.read_table(p, columns=["id", "family"])
                                     for p in sorted((out / "removals").glob("*.parquet")))
         rewritten = pc.unique(removals["id"].filter(pc.equal(removals["family"], FAMILY)))
+        checked = validate_audit_tables(out, SIDE)  # as the side tables' writers give them (not timed)
         ray.init(num_cpus=args.cpus, include_dashboard=False)
-        checks = {"driver": lambda: validate_files(out, recheck=rewritten),
-                  "tasks": lambda: validate_files(out, data_checks=partial(checked_by_tasks, str(out), FAMILY))}
+        checks = {"driver": lambda: validate_files(out, recheck=rewritten, checked=checked),
+                  "tasks": lambda: validate_files(out, checked=checked,
+                                                  data_checks=partial(checked_by_tasks, str(out), FAMILY))}
         reports = {}
         for round_ in range(args.repeat):
             for name, check in checks.items():
