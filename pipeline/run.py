@@ -189,7 +189,8 @@ def _publish(paths: list[Path | RemoteInput], out: Path, options: Options, engin
     planned = engine.unit_bytes is not None
     stage = UnitStage.beside(out, paths, options, engine.unit_bytes) if planned and engine.stages_units else None
     builder = ReleaseBuilder(out, options.publish, options.corpus, options.workers, engine.line_counter(stage),
-                             engine.copy_linker(), engine.shard_tasks(), engine.range_tasks())
+                             engine.copy_linker(), engine.shard_tasks(), engine.range_tasks(), engine.fold_tasks(),
+                             engine.check_tasks())
     try:
         for result in _cleaned(paths, options, engine, observer, skipped, fingerprint, stage):
             builder.add(result.data, result.removals, result.rejects, result.line_counts)

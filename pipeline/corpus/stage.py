@@ -8,6 +8,7 @@
                                        (no template lines found: only the columns signing
                                        needs are read, and pass 4 reads the staged rows again)
     3. cluster       dedup.cluster     exact and near copies grouped; canonical row chosen
+                                       (or, by an engine's tasks, staged on disk: fold_files.py)
     4. stream        dedup.fold        copies left out, the canonical rows list them (or, by
                                        an engine's tasks, one data shard each: publish/data_shards.py)
 
@@ -32,13 +33,14 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from newsclean.schemas import Corpus, Duplicates, arrow_schema
 
 from ..options import CorpusOptions, TemplateOptions
 from .dedup import SIGNED_COLUMNS, Folding, Linker, cluster
+from .fold_files import FoldJob, FoldTasks, StagedFolding, fold_entries, folded_template_lines
+from .fold_files import dropped_ids as staged_dropped_ids
 from .pass2 import Pass2Counts, Pass2Files, clean_and_sign, write_pass2  # noqa: F401  (clean_and_sign: its old home)
 from .templates import LineCounter, LineCounts, count_lines
 
@@ -99,10 +101,12 @@ class CorpusStage:
 
     def __init__(self, folder: Path, options: CorpusOptions, workers: int = 1,
                  line_counter: LineCounterMaker | None = None, linker: Linker | None = None,
-                 ranges: RangeRunner | None = None):
+                 ranges: RangeRunner | None = None, fold_tasks: FoldTasks | None = None):
         self.folder, self.options, self.workers = folder, options, workers
         self.linker = linker  # pass 3's links: found here by default, or by the engine's tasks
         self.ranges = ranges  # pass 2 by id ranges (`ranges.RangeRunner`, the engine's), or None: here
+        # pass 3 by the engine's tasks, its fold staged on disk (`fold_files.py`), or None: here
+        self.fold_tasks = fold_tasks
         folder.mkdir(parents=True, exist_ok=True)
         # pass 1's counter: here by default; the engine's (Ray tasks over its staged units) if given
         self.counter = (line_counter or LineCounter)(folder / "lines", options.templates)
@@ -117,7 +121,8 @@ class CorpusStage:
         self.rejects_parts = [self.rejects_path]
         self.rows = 0
         self.part_rows: list[int] = []  # each range's rows, when pass 2 ran by ranges
-        self.folding = Folding()
+        self.folding = Folding()  # with `fold_tasks`, its counts only: the entries are in `staged`
+        self.staged: StagedFolding | None = None
         self._unchanged: StagedRows | None = None  # pass 4's rows when pass 2 changed none
         self._count_seconds = 0.0
 
@@ -155,11 +160,15 @@ class CorpusStage:
         else:
             self._clean_and_sign(staged(None), templates)
         with self.measure("dedup.cluster"):
-            self.folding = cluster(self.signatures_path, self.rows, self.options.dedup, self.linker)
-            table = pa.Table.from_pylist(self.folding.duplicates, schema=arrow_schema(Duplicates))
-            pq.write_table(table, self.duplicates_path)
+            if self.fold_tasks is not None:
+                self._fold_by_tasks()
+            else:
+                self.folding = cluster(self.signatures_path, self.rows, self.options.dedup, self.linker)
+                table = pa.Table.from_pylist(self.folding.duplicates, schema=arrow_schema(Duplicates))
+                pq.write_table(table, self.duplicates_path)
+        if self.staged is None:
+            self._uncount_folded()
         report = self.report
-        self._uncount_folded()
         report.clusters, report.folded = self.folding.clusters, self.folding.folded
         report.exact, report.near = self.folding.exact, self.folding.near
         log.info("duplicates: %d clusters, %d copies folded (%d exact, %d near)",
@@ -173,16 +182,24 @@ class CorpusStage:
     def _uncount_folded(self) -> None:
         """Template lines are counted for published rows only, like the removals table."""
         folded = {row["id"]: row["source"] for row in self.folding.duplicates if not row["in_corpus"]}
-        if not folded:
-            return
-        value_set = pa.array(sorted(folded))
-        for path in self.removals_parts:
-            for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(
-                    batch_size=65_536, columns=["id"], use_threads=False):
-                cut = batch.column(0)
-                for doc_id in pc.filter(cut, pc.is_in(cut, value_set=value_set)).to_pylist():
-                    self.report.template_lines_by_source[folded[doc_id]] -= 1
+        if folded:
+            self._uncount(folded_template_lines(folded, self.removals_parts))
+
+    def _uncount(self, uncounted: Counter) -> None:
+        self.report.template_lines_by_source.subtract(uncounted)
         self.report.template_lines_by_source = +self.report.template_lines_by_source
+
+    def _fold_by_tasks(self) -> None:
+        """Pass 3 by the engine: links, clusters, canonical rows and the fold staged on disk by
+        its tasks; this process gets back the files' paths and the counts."""
+        job = FoldJob(str(self.signatures_path), self.rows, str(self.folder), self.options.dedup,
+                      tuple(map(str, self.removals_parts)), tuple(map(str, self.rejects_parts)))
+        staged = self.fold_tasks(job)
+        if Path(staged.duplicates) != self.duplicates_path:
+            raise RuntimeError(f"pass 3: the duplicates were staged at {staged.duplicates}, not {self.duplicates_path}")
+        self.staged = staged
+        self.folding = Folding(clusters=staged.clusters, folded=staged.folded, exact=staged.exact, near=staged.near)
+        self._uncount(staged.uncounted)
 
     def _clean_and_sign(self, data: Iterator[pa.Table], templates: str | None) -> None:
         files = Pass2Files(self.clean_path if self._unchanged is None else None, self.removals_path,
@@ -239,6 +256,8 @@ class CorpusStage:
 
     def dropped_ids(self) -> pa.Array:
         """Ids whose per-document removals must not be published (folded copies, emptied rows)."""
+        if self.staged is not None:  # the engine's tasks listed them (`fold_files.py`)
+            return staged_dropped_ids(self.staged.dropped)
         ids = self.folding.dropped_ids()
         for path in self.rejects_parts:
             ids += pq.read_table(path, columns=["id"])["id"].to_pylist()
@@ -248,7 +267,7 @@ class CorpusStage:
         """Pass 4: the cleaned rows in id order, copies left out and canonical rows listing them."""
         _reset_peak()
         started = time.perf_counter()
-        fold = self.folding.rows
+        fold = self.folding.rows if self.staged is None else fold_entries(self.staged.fold)
         clustered = np.array(sorted(fold), dtype=np.int64)
         position = 0
         # Without pre-buffering and on this thread: pyarrow's pre-buffer keeps every column chunk it

@@ -36,6 +36,16 @@ class Engine(Protocol):
         """What links exact and near copies (`corpus.dedup.Linker`); None: the driver's `_linked`."""
         ...
 
+    def fold_tasks(self) -> Callable | None:
+        """What finds the copies' links, clusters and canonical rows and stages the fold on disk
+        (`corpus.fold_files.FoldTasks`); None: the driver holds them (`dedup.cluster`)."""
+        ...
+
+    def check_tasks(self) -> Callable | None:
+        """What runs the publish check of the data shards (`publish.release.CheckTasks`); None:
+        the driver (`validate.validate_files`)."""
+        ...
+
     def chunk_counter(self) -> Callable | None:
         """What counts the newlines of JSONL chunks when planning units (`readers.plan.ChunkCounter`);
         None: the driver does."""
@@ -72,6 +82,12 @@ class LocalEngine:
 
     def copy_linker(self) -> None:
         return None  # linked in this process (corpus.dedup._linked)
+
+    def fold_tasks(self) -> None:
+        return None  # clustered and folded in this process, the fold held in memory (corpus.dedup.cluster)
+
+    def check_tasks(self) -> None:
+        return None  # the data shards checked in this process (publish.validate.validate_files)
 
     def chunk_counter(self) -> None:
         return None  # plans no units

@@ -78,6 +78,12 @@ class RayEngine:
     count_templates_in_tasks: bool = True
     # exact hashes and MinHash bands grouped, candidate pairs checked, by Ray tasks (engines.ray_dedup)
     link_copies_in_tasks: bool = True
+    # with link_copies_in_tasks: the links' connected components, the canonical rows and the fold
+    # made by Ray tasks too and staged on disk (corpus.fold_files), not held by the driver
+    fold_copies_in_tasks: bool = True
+    # the publish check of the data shards (schemas, uniqueness across shards, changed rows) by
+    # Ray tasks (engines.ray_checks), not the driver
+    check_release_in_tasks: bool = True
     unit_bytes: int = UNIT_BYTES  # the planned units' size; the actors read them (readers.plan)
     # every shard (data, removals, rejects, duplicates) written by a Ray task of its own
     # (engines.ray_shards), not streamed by the driver
@@ -120,6 +126,20 @@ class RayEngine:
 
         return linked_by_tasks
 
+    def fold_tasks(self) -> Callable | None:
+        if not (self.link_copies_in_tasks and self.fold_copies_in_tasks):
+            return None
+        from .ray_dedup import folded_by_tasks
+
+        return folded_by_tasks
+
+    def check_tasks(self) -> Callable | None:
+        if not self.check_release_in_tasks:
+            return None
+        from .ray_checks import checked_by_tasks
+
+        return checked_by_tasks
+
     def chunk_counter(self) -> Callable:
         return count_in_tasks
 
@@ -127,9 +147,9 @@ class RayEngine:
         if not self.write_shards_in_tasks:
             return None
         from ..publish.data_shards import ShardTasks
-        from .ray_shards import shards_by_tasks, side_tables_by_tasks
+        from .ray_shards import plan_by_task, shards_by_tasks, side_tables_by_tasks
 
-        return ShardTasks(shards_by_tasks, side_tables_by_tasks)
+        return ShardTasks(shards_by_tasks, side_tables_by_tasks, plan_by_task)
 
     def range_tasks(self) -> Any:
         if not self.clean_ranges_in_tasks:

@@ -12,9 +12,20 @@ in tasks: the links of `corpus.dedup._linked`, without the driver reading a colu
     check    one task per partition's candidates, on the driver's node (the raw signature file):
              the pairs at or over the similarity threshold
 
-The driver gets back the links only (they grow with the copies, as the clusters do) as integer
-arrays, whose connected components (`dedup.components`) do not depend on the order they arrive in; the canonical row
-is then chosen by key (`dedup._fold`), so the release is the local engine's bytes.
+With `folded_by_tasks` (the default) the links never reach the driver either:
+
+    stars    one task per partition: its exact links and close pairs reduced to (row, root)
+             pairs (`fold_files.stars`, connected components on integer arrays)
+    join     one task, on the driver's node: every partition's stars joined into the corpus'
+             components, each named by its smallest row, written to `components.parquet`
+    fold     one task, on the driver's node: the canonical rows chosen by `canonical_key` and
+             the fold written (`fold_files.fold_to_files`: the fold's entries, the duplicates
+             table, the ids whose removals are left out, the folded rows' template lines)
+
+The driver gets back counts and file paths. Components depend only on the set of links, never on
+the order they arrive in, and every choice is by key, so the release is the local engine's bytes.
+With `linked_by_tasks` (`RayEngine(fold_copies_in_tasks=False)`) the driver gets the links, as
+integer arrays, and clusters and folds them itself (`dedup.cluster`).
 """
 from __future__ import annotations
 
@@ -26,7 +37,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..corpus.dedup import PAIRS_PER_CHECK, _runs, _similarity, band_shape, signature_rows
+from ..corpus.fold_files import FoldJob, StagedFolding, fold_to_files, stars, write_components
 from ..options import DedupOptions
+from .ray_shards import _on_this_node
 from .ray_templates import MAX_PARTITIONS
 
 log = logging.getLogger(__name__)
@@ -110,14 +123,12 @@ def check_pairs(path: str, pairs: np.ndarray, options: DedupOptions) -> np.ndarr
     return np.concatenate(close, axis=1)
 
 
-def linked_by_tasks(file: pq.ParquetFile, path: Path, rows: int, options: DedupOptions) -> np.ndarray:
-    """`dedup._linked`'s links (2, n), the grouping and checking done by Ray tasks."""
+def _link_refs(path: Path, rows: int, options: DedupOptions) -> tuple[list, list, int]:
+    """The tasks that find the links, started: object refs of each partition's exact links and
+    (with `options.near` and rows to compare) of its close pairs, and the number of partitions."""
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    links = [np.zeros((2, 0), np.int64)]
-    if not rows:
-        return links[0]
     bands, _ = band_shape(options)
     partitions = partitions_for(rows, bands)
     here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
@@ -125,19 +136,58 @@ def linked_by_tasks(file: pq.ParquetFile, path: Path, rows: int, options: DedupO
     read = [reader.remote(str(path), groups_, bands, partitions) for groups_ in _row_group_ranges(path)]
     exact = ray.remote(num_cpus=1, num_returns=2)(exact_partition)
     exact_done = [exact.remote(*[parts[p] for parts in read]) for p in range(partitions)]
-    links += ray.get([done[0] for done in exact_done])
-    log.info("exact copies (ray, %d partitions): %d links", partitions, sum(pairs.shape[1] for pairs in links))
+    exact_links = [done[0] for done in exact_done]
     if not options.near or rows < 2:
-        return np.concatenate(links, axis=1)
+        return exact_links, [], partitions
     not_first = [done[1] for done in exact_done]  # passed on from task to task, not fetched here
     candidates = ray.remote(num_cpus=1)(band_partition)
     checker = ray.remote(num_cpus=1, scheduling_strategy=here)(check_pairs)
     found = [candidates.remote(len(not_first), *not_first, *[parts[partitions + p] for parts in read])
              for p in range(partitions)]
-    checked = [checker.remote(str(path), pairs, options) for pairs in found]
-    close = ray.get(checked)
-    log.info("near copies (ray): %d close pairs from %d bands", sum(pairs.shape[1] for pairs in close), bands)
+    return exact_links, [checker.remote(str(path), pairs, options) for pairs in found], partitions
+
+
+def linked_by_tasks(file: pq.ParquetFile, path: Path, rows: int, options: DedupOptions) -> np.ndarray:
+    """`dedup._linked`'s links (2, n), the grouping and checking done by Ray tasks."""
+    import ray
+
+    links = [np.zeros((2, 0), np.int64)]
+    if not rows:
+        return links[0]
+    exact, close, partitions = _link_refs(path, rows, options)
+    links += ray.get(exact)
+    log.info("exact copies (ray, %d partitions): %d links", partitions, sum(pairs.shape[1] for pairs in links))
+    if not close:
+        return np.concatenate(links, axis=1)
+    close = ray.get(close)
+    log.info("near copies (ray): %d close pairs from %d bands",
+             sum(pairs.shape[1] for pairs in close), band_shape(options)[0])
     return np.concatenate(links + close, axis=1)
 
 
-__all__ = ["linked_by_tasks", "partitions_for"]
+def partition_stars(*links: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """A partition's links (exact, then close pairs) as (row, root) pairs, and how many links of
+    each kind it had (for the log)."""
+    return stars(*links), [part.shape[1] for part in links]
+
+
+def folded_by_tasks(job: FoldJob) -> StagedFolding:
+    """`dedup.cluster` by Ray tasks, its results staged in `job.folder` (`fold_files`): the
+    driver holds no link, component or fold entry."""
+    import ray
+
+    exact, close, partitions = _link_refs(Path(job.signatures), job.rows, job.options) if job.rows else ([], [], 0)
+    star = ray.remote(num_cpus=1, num_returns=2)(partition_stars)
+    done = [star.remote(exact[p], *([close[p]] if close else [])) for p in range(partitions)]
+    counts = ray.get([counted for _, counted in done])
+    log.info("exact copies (ray, %d partitions): %d links", partitions, sum(c[0] for c in counts))
+    if close:
+        log.info("near copies (ray): %d close pairs from %d bands", sum(c[1] for c in counts),
+                 band_shape(job.options)[0])
+    clustered = ray.get(_on_this_node(write_components).remote(job.components, *[part for part, _ in done]))
+    staged = ray.get(_on_this_node(fold_to_files).remote(job))
+    log.info("clusters (ray): %d rows in %d clusters, %d copies folded", clustered, staged.clusters, staged.folded)
+    return staged
+
+
+__all__ = ["folded_by_tasks", "linked_by_tasks", "partition_stars", "partitions_for"]

@@ -1,7 +1,8 @@
 """Every shard of the release written by a Ray task of its own, instead of streamed by the driver.
 
-    data    the driver plans the data shards (`publish.data_shards.plan_data_shards`: each
-            shard's range of rows, from the folded copies and a few ids); one task per shard
+    data    the data shards planned (`publish.data_shards.plan_data_shards`: each shard's range
+            of rows, from the folded copies and a few ids), by a task when the fold is staged
+            on disk (`plan_from_files`), else by the driver; one task per shard
             reads its own rows (pass 2's copy, or its id range of the sorted data runs, merged)
             and writes it (`write_data_shard`)
     side    one task per side table (removals, rejects, duplicates) plans its shards in a pass
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..options import PublishOptions
-from ..publish.data_shards import DataShard, RowSource, write_data_shard
+from ..publish.data_shards import DataShard, RowSource, plan_from_files, write_data_shard
 from ..publish.side_shards import ShardResult, SortedTable, plan_side_shards, write_side_shard
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,13 @@ def shards_by_tasks(shards: list[DataShard], source: RowSource, folder: Path,
     return written
 
 
+def plan_by_task(fold: str, signatures: str, rows: int, total: int, shard_rows: int) -> list[DataShard]:
+    """`plan_from_files` in a Ray task: the driver reads no folded row."""
+    import ray
+
+    return ray.get(_on_this_node(plan_from_files).remote(fold, signatures, rows, total, shard_rows))
+
+
 def side_tables_by_tasks(tables: list[SortedTable], staging: Path,
                          options: PublishOptions) -> dict[str, list[ShardResult]]:
     """Every side table's shards planned, then written and checked, each in a Ray task; each
@@ -61,4 +69,4 @@ def side_tables_by_tasks(tables: list[SortedTable], staging: Path,
     return results
 
 
-__all__ = ["shards_by_tasks", "side_tables_by_tasks"]
+__all__ = ["plan_by_task", "shards_by_tasks", "side_tables_by_tasks"]

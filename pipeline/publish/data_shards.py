@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from newsclean.schemas import Corpus, arrow_schema
 
 from ..corpus import CorpusStage
+from ..corpus.fold_files import fold_entries, folded_rows
 from ..corpus.stage import READ_ROWS, apply_folding
 from ..options import PublishOptions
 from .repeats import POSITION, first_rows
@@ -52,18 +53,25 @@ DataShardsWriter = Callable[[list["DataShard"], RowSource, Path, PublishOptions]
 SideShardsWriter = Callable[[list[SortedTable], Path, PublishOptions], dict[str, list[ShardResult]]]
 
 
+# Plans the data shards from the staged fold (`plan_from_files`'s arguments), where the engine likes.
+DataShardsPlanner = Callable[[str, str, int, int, int], list["DataShard"]]
+
+
 @dataclass(frozen=True)
 class ShardTasks:
-    """An engine's writers of shards, each shard written on its own (Ray: one task per shard)."""
+    """An engine's writers of shards, each shard written on its own (Ray: one task per shard),
+    and, when the fold is staged on disk, its planner of the data shards (None: this process)."""
 
     data: DataShardsWriter
     side: SideShardsWriter
+    plan: DataShardsPlanner | None = None
 
 
 @dataclass(frozen=True)
 class DataShard:
     """One data shard: pass 2's rows `first_idx` to `end_idx` (ids `first_id` to `end_id`, None
-    at the corpus' ends), `rows` of them published; `fold`: the folding of its clustered rows."""
+    at the corpus' ends), `rows` of them published; `fold`: the folding of its clustered rows,
+    or `fold_file`: the staged fold (`corpus/fold_files.py`) its task reads them from."""
 
     number: int
     total_rows: int  # published rows of every shard: the `-of-N` in the names
@@ -73,6 +81,7 @@ class DataShard:
     first_id: str | None
     end_id: str | None
     fold: dict[int, tuple] = field(default_factory=dict)
+    fold_file: str | None = None
 
 
 def ids_at(path: Path, rows: list[int]) -> list[str]:
@@ -89,16 +98,33 @@ def ids_at(path: Path, rows: list[int]) -> list[str]:
     return ids
 
 
-def plan_data_shards(corpus: CorpusStage, shard_rows: int) -> list[DataShard]:
-    """The data shards of this corpus stage's rows: bounds from the folded rows (they grow with
-    the copies, not the corpus) and a few ids read back."""
-    fold = corpus.folding.rows
-    total = corpus.published_rows()
-    folded = np.array(sorted(idx for idx, entry in fold.items() if not entry[0]), np.int64)
+def _starts(folded: np.ndarray, total: int, rows: int, shard_rows: int) -> list[int]:
+    """Each shard's first pass-2 row, then `rows`: the `folded` rows (sorted) skipped."""
     before = folded - np.arange(len(folded))  # published rows before each folded row
     count = max(1, math.ceil(total / shard_rows))
     ranks = [k * shard_rows for k in range(1, count)]
-    starts = [0] + [rank + int(np.searchsorted(before, rank, side="right")) for rank in ranks] + [corpus.rows]
+    return [0] + [rank + int(np.searchsorted(before, rank, side="right")) for rank in ranks] + [rows]
+
+
+def plan_from_files(fold: str, signatures: str, rows: int, total: int, shard_rows: int) -> list[DataShard]:
+    """`plan_data_shards` from the staged fold: the folded rows read from `fold`, each shard
+    given the file rather than its entries (its task reads those of its own rows)."""
+    starts = _starts(folded_rows(fold), total, rows, shard_rows)
+    bounds = [None] + ids_at(Path(signatures), starts[1:-1]) + [None]
+    return [DataShard(k, total, min(shard_rows, total - k * shard_rows), starts[k], starts[k + 1], bounds[k],
+                      bounds[k + 1], fold_file=fold) for k in range(len(starts) - 1)]
+
+
+def plan_data_shards(corpus: CorpusStage, shard_rows: int) -> list[DataShard]:
+    """The data shards of this corpus stage's rows: bounds from the folded rows (they grow with
+    the copies, not the corpus) and a few ids read back."""
+    total = corpus.published_rows()
+    if corpus.staged is not None:
+        return plan_from_files(corpus.staged.fold, str(corpus.signatures_path), corpus.rows, total, shard_rows)
+    fold = corpus.folding.rows
+    folded = np.array(sorted(idx for idx, entry in fold.items() if not entry[0]), np.int64)
+    starts = _starts(folded, total, corpus.rows, shard_rows)
+    count = len(starts) - 1
     bounds = [None] + ids_at(corpus.signatures_path, starts[1:-1]) + [None]
     clustered = np.array(sorted(fold), np.int64)
     shards = []
@@ -158,14 +184,15 @@ def write_data_shard(shard: DataShard, source: RowSource, folder: str, options: 
         tables = _clean_rows(source.clean, shard.first_idx, shard.end_idx, source.clean_rows)
     else:
         tables = _staged_rows(source, (shard.first_id, shard.end_id))
-    clustered = np.array(sorted(shard.fold), np.int64)
+    fold = shard.fold if shard.fold_file is None else fold_entries(shard.fold_file, shard.first_idx, shard.end_idx)
+    clustered = np.array(sorted(fold), np.int64)
     writer = ShardWriter(Path(folder), PREFIX, shard.total_rows, arrow_schema(Corpus), options, first=shard.number)
     position, written = shard.first_idx, 0
     for table in tables:
         n = table.num_rows
         lo, hi = np.searchsorted(clustered, [position, position + n])
         if hi > lo:
-            table = apply_folding(table, position, clustered[lo:hi].tolist(), shard.fold)
+            table = apply_folding(table, position, clustered[lo:hi].tolist(), fold)
         position += n
         if table.num_rows:
             writer.write(table)
@@ -178,4 +205,5 @@ def write_data_shard(shard: DataShard, source: RowSource, folder: str, options: 
     return str(paths[0]), written
 
 
-__all__ = ["DataShard", "DataShardsWriter", "RowSource", "ShardTasks", "SideShardsWriter", "plan_data_shards", "write_data_shard"]
+__all__ = ["DataShard", "DataShardsPlanner", "DataShardsWriter", "RowSource", "ShardTasks", "SideShardsWriter",
+           "plan_data_shards", "plan_from_files", "write_data_shard"]

@@ -17,7 +17,7 @@ from collections import Counter
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,6 +27,7 @@ from newsclean.schemas import Corpus, Duplicates, Rejects, Removals, arrow_schem
 
 from ..corpus import CorpusStage
 from ..corpus.dedup import Linker, signature_field, signed_as
+from ..corpus.fold_files import FoldTasks
 from ..corpus.ranges import RangeTasks, StagedRuns
 from ..corpus.stage import LineCounterMaker
 from ..corpus.templates import FAMILY as TEMPLATE_FAMILY
@@ -59,6 +60,11 @@ MODELS = {"data": Corpus, "removals": Removals, "rejects": Rejects}
 TABLES = {**MODELS, "duplicates": Duplicates}  # every published table (MODELS: those spilled in runs)
 SIDE = ("removals", "rejects", "duplicates")  # the tables written (and checked) beside the data shards
 REWRITTEN_ROWS = 65_536  # removal rows read at a time when listing the rows the corpus stage rewrote
+
+
+# (release folder, family of the removals whose rows are checked again, data shards, relaxed
+# families) -> each data shard's `data_checks.ShardCheck`: an engine's publish check of them
+CheckTasks = Callable[[str, str | None, list[str], tuple[str, ...]], list]
 
 
 class ReleaseFailed(RuntimeError):
@@ -98,9 +104,11 @@ class ReleaseBuilder:
 
     def __init__(self, out: Path, options: PublishOptions, corpus: CorpusOptions = CorpusOptions(),
                  workers: int = 1, line_counter: LineCounterMaker | None = None,
-                 linker: Linker | None = None, shard_tasks: ShardTasks | None = None, ranges: RangeTasks | None = None):
+                 linker: Linker | None = None, shard_tasks: ShardTasks | None = None, ranges: RangeTasks | None = None,
+                 fold_tasks: FoldTasks | None = None, check_tasks: CheckTasks | None = None):
         self.out = out
         self.shard_tasks = shard_tasks  # the engine's writers of single shards (None: streamed here)
+        self.check_tasks = check_tasks  # the engine's publish check of the data shards (None: here)
         self.options = options
         self.workers = workers
         self.staging = out.parent / f".{out.name}.staging-{os.getpid()}"
@@ -118,7 +126,7 @@ class ReleaseBuilder:
         self.repeats = RepeatedIds(self.runs_dir / "rejects-repeated-ids.parquet")
         self.ranges = ranges  # the engine's merge of the data runs and pass 2 by id ranges (None: here)
         self.corpus = CorpusStage(self.staging / ".corpus", corpus, workers, line_counter, linker,
-                                  None if ranges is None else ranges.clean)
+                                  None if ranges is None else ranges.clean, fold_tasks)
         # The sorted runs of the data table also carry each row's MinHash signature, made in the
         # batch workers, and its input position; the corpus stage reads the signature, the
         # published shards leave both out. Removals carry the position of their row.
@@ -205,7 +213,8 @@ class ReleaseBuilder:
             side = side_tables.result()
         else:  # every shard written (and a side table's checked) on its own, by the engine
             paths = {"data": self._data_shards_by_engine()}
-            side = self._side_tables_by_engine(corpus.dropped_ids())
+            # the ids whose removals are left out: listed in a file by the engine's fold tasks
+            side = self._side_tables_by_engine(None if corpus.staged is not None else corpus.dropped_ids())
         paths.update(side.paths)
         self.counts.update(side.counts)
         self.removed_by_rule.update(side.removed_by_rule)
@@ -238,7 +247,11 @@ class ReleaseBuilder:
         in a task): this process plans them and reads no row."""
         corpus = self.corpus
         with corpus.measure("dedup.fold"):  # the driver's part: planning, waiting
-            shards = plan_data_shards(corpus, self.options.shard_rows)
+            if corpus.staged is not None and self.shard_tasks.plan is not None:  # planned by the engine
+                shards = self.shard_tasks.plan(corpus.staged.fold, str(corpus.signatures_path), corpus.rows,
+                                               corpus.published_rows(), self.options.shard_rows)
+            else:
+                shards = plan_data_shards(corpus, self.options.shard_rows)
             source = RowSource(None if corpus.rereads_staged else _names(corpus.clean_parts),
                                tuple(corpus.part_rows or [corpus.rows]),
                                tuple(str(run) for run in self.runs["data"]), self.run_schemas["data"])
@@ -246,12 +259,15 @@ class ReleaseBuilder:
         self.counts["published"] += sum(rows for _, rows in written)
         return sorted(Path(path) for path, _ in written)  # in shard order, whatever order they came in
 
-    def _side_tables_by_engine(self, dropped: pa.Array) -> SideTables:
+    def _side_tables_by_engine(self, dropped: pa.Array | None) -> SideTables:
         """`_write_and_check_side_tables`, each shard written and checked on its own by the engine
-        (`side_shards`): this process reads no row of them."""
+        (`side_shards`): this process reads no row of them. `dropped`: the ids whose removals are
+        left out (None: those of the staged fold's file)."""
         corpus = self.corpus
+        dropped_file = corpus.staged.dropped if dropped is None and corpus.staged is not None else None
         tables = [SortedTable("removals", PREFIX["removals"], _names(self.runs["removals"] + corpus.removals_parts),
-                              KEYS["removals"], arrow_schema(Removals), dropped, self.repeats.positions(), "rule"),
+                              KEYS["removals"], arrow_schema(Removals), dropped, self.repeats.positions(), "rule",
+                              dropped_file),
                   SortedTable("rejects", PREFIX["rejects"], _names(self.runs["rejects"] + corpus.rejects_parts),
                               KEYS["rejects"], arrow_schema(Rejects), counted="reason"),
                   SortedTable("duplicates", PREFIX["duplicates"], _names([corpus.duplicates_path]), ("id",),
@@ -340,7 +356,11 @@ class ReleaseBuilder:
         uniqueness across shards, the tables no batch validated (checked once written, by
         `validate_audit_tables`), and the rows the corpus stage rewrote (template lines taken
         out of their text)."""
-        report = validate_files(self.staging, recheck=self._rewritten_ids(), checked=self.checked)
+        if self.check_tasks is None:
+            report = validate_files(self.staging, recheck=self._rewritten_ids(), checked=self.checked)
+        else:  # the rows the corpus stage changed are found by the tasks, from the removals shards
+            checks = partial(self.check_tasks, str(self.staging), TEMPLATE_FAMILY)
+            report = validate_files(self.staging, checked=self.checked, data_checks=checks)
         release_memory()
         if not report.ok:
             raise ReleaseFailed("the new release does not validate; the published folder is "

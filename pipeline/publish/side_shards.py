@@ -21,6 +21,7 @@ from typing import Iterator
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..corpus.fold_files import dropped_ids
 from ..options import PublishOptions
 from .repeats import POSITION, without_repeats
 from .shards import IdRange, ShardWriter, merge_runs, without_ids
@@ -42,7 +43,8 @@ class SideTables:
 @dataclass(frozen=True)
 class SortedTable:
     """A side table to publish: its sorted runs, their keys, the published schema, and what is
-    left out: rows of `dropped` ids, and (removals) rows of the input `positions` left out."""
+    left out: rows of `dropped` ids (or of the ids listed in the Parquet file `dropped_file`, read
+    an id range at a time), and (removals) rows of the input `positions` left out."""
 
     kind: str
     prefix: str
@@ -52,6 +54,7 @@ class SortedTable:
     dropped: pa.Array | None = None
     positions: pa.Array | None = None
     counted: str | None = None  # the column whose values are counted (removals: rule; rejects: reason)
+    dropped_file: str | None = None
 
     def rows(self, ids: IdRange | None = None) -> Iterator[pa.Table]:
         """The published rows in order (of the ids in `ids`), as `write_sorted` writes them."""
@@ -59,8 +62,9 @@ class SortedTable:
             keep, columns = partial(without_repeats, positions=self.positions), None
         else:  # none to leave out: POSITION is not even read
             keep, columns = None, (self.schema.names if self.positions is not None else None)
+        dropped = self.dropped if self.dropped_file is None else dropped_ids(self.dropped_file, *(ids or (None, None)))
         for table in merge_runs([Path(run) for run in self.runs], self.keys, self.schema, columns, keep, ids):
-            table = without_ids(table, self.dropped)
+            table = without_ids(table, dropped)
             if table.num_rows:
                 yield table
 

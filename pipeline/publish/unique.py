@@ -167,15 +167,19 @@ class AcrossShards:
             if not len(positions):
                 continue
             at = pa.array(positions, pa.int64())
-            values, ids = table[column].take(at).to_pylist(), table["id"].take(at).to_pylist()
-            seen = self.seen[column]
-            for value, row_id in zip(values, ids):
-                if value in seen:
-                    report.add(name, f"{column}: unique across shards", row_id, value)
-                if self.within:
-                    seen.add(value)
-            if not self.within:
-                seen.update(values)
+            self.record(name, column, table[column].take(at).to_pylist(), table["id"].take(at).to_pylist(), report)
+
+    def record(self, name: str, column: str, values: list, ids: list, report) -> None:
+        """One shard's candidates of `column` (values and their rows' ids, in row order), after
+        those of the shards before it: a value seen before is reported."""
+        seen = self.seen[column]
+        for value, row_id in zip(values, ids):
+            if value in seen:
+                report.add(name, f"{column}: unique across shards", row_id, value)
+            if self.within:
+                seen.add(value)
+        if not self.within:
+            seen.update(values)
 
     def check_file(self, release: Release, name: str, report) -> None:
         with release.fs.open_input_file(release.path(name)) as handle:

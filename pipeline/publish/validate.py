@@ -9,7 +9,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -391,9 +391,14 @@ def _still_checked(release: Release, kind: str, report: Report, listed: dict[str
     return set(names) == set(report.sha256) and all(listed.get(n) == report.sha256[n] for n in names)
 
 
+# The data shards `names` checked elsewhere (an engine's tasks) for a run that relaxed these rule
+# families: each shard's `data_checks.ShardCheck`, in order
+DataChecks = Callable[[list[str], tuple[str, ...]], list]
+
+
 def validate_files(directory: str | os.PathLike, filesystem: pafs.FileSystem | None = None,
                    recheck: Iterable[str] | pa_arrow.Array | None = None,
-                   checked: dict[str, Report] | None = None) -> Report:
+                   checked: dict[str, Report] | None = None, data_checks: DataChecks | None = None) -> Report:
     """The checks a release built from validated batches still needs, without re-running the row
     checks every batch passed (what `ReleaseBuilder.publish` runs before the swap).
 
@@ -403,8 +408,10 @@ def validate_files(directory: str | os.PathLike, filesystem: pafs.FileSystem | N
     (rows changed after their batch passed, e.g. by the corpus stage). `checked`: reports of
     `validate_audit_tables` on some of those tables; a kind's files are not read again when the
     manifest lists exactly the files its report checked, with their checksums (the manifest check
-    here holds the files to those bytes); otherwise they are checked here. `validate_release`
-    stays the full check of a folder someone hands us.
+    here holds the files to those bytes); otherwise they are checked here. `data_checks`: what
+    checks the data shards instead of this process (`data_checks.py`: the same report; the rows to
+    recheck are then its to find). `validate_release` stays the full check of a folder someone
+    hands us.
 
     Memory does not grow with the corpus: files are read a record batch or a row group at a time,
     rows checked in slices, and uniqueness across shards checked in bounded memory (`unique.py`)."""
@@ -412,7 +419,7 @@ def validate_files(directory: str | os.PathLike, filesystem: pafs.FileSystem | N
     if release is None:
         return report
     names = release.files("data", ".parquet")
-    unique = AcrossShards(release, names, within=True)
+    unique = AcrossShards(release, names, within=True) if data_checks is None else None
     checked = checked or {}
     listed = manifest_sha256(release) if checked else {}
     for kind, model in TABLES.items():
@@ -422,6 +429,11 @@ def validate_files(directory: str | os.PathLike, filesystem: pafs.FileSystem | N
             continue
         if kind != "data":
             _check_table_files(release, kind, model, report, unique, relaxed)
+            continue
+        if data_checks is not None:
+            from .data_checks import joined
+
+            joined(names, data_checks(names, relaxed), report)
             continue
         expected, wanted = arrow_schema(model), _wanted(recheck)
         report.rows[kind] = 0
