@@ -18,7 +18,7 @@ import pytest
 from newsclean import run
 from newsclean.corpus import CorpusStage
 from newsclean.corpus.dedup import raw_path
-from newsclean.corpus.ranges import RangeJob, RangeTasks, clean_range, join_signatures, plan_id_ranges
+from newsclean.corpus.ranges import RangeJob, RangeTasks, clean_range, join_signatures, plan_id_ranges, staged_positions
 from newsclean.engines import LocalEngine, RayEngine
 from newsclean.options import Options, PublishOptions
 from newsclean.publish.shards import merge_group
@@ -173,9 +173,23 @@ def test_a_range_of_repeated_ids_keeps_the_first_and_records_the_others(tmp_path
         kept = [row["provenance"] for r in results for row in
                 pq.read_table(r.files.signatures, columns=["provenance"]).to_pylist()]
         assert kept == [f"f:{first[i]}" for i in sorted(first)]
-        left_out = sorted(int(p) for r in results for p in r.positions)
+        staged = [pq.read_table(r.positions).to_pylist() for r in results]
+        for rows_of_range, result in zip(staged, results):  # sorted by key, in the range, counted
+            keys = [(row["id"], row[POSITION]) for row in rows_of_range]
+            assert keys == sorted(keys) and result.left_out == len(keys)
+            assert all((result.ids[0] is None or i >= result.ids[0]) and (result.ids[1] is None or i < result.ids[1])
+                       for i, _ in keys)
+        left_out = sorted(row[POSITION] for part in staged for row in part)
         assert left_out == sorted(set(range(200)) - set(first.values()))
         assert sum(pq.ParquetFile(r.repeated).metadata.num_rows for r in results) == len(left_out)
+        positions = staged_positions(results)
+        assert positions.read(None).to_pylist() == left_out
+        for low, high in ((None, "d10"), ("d05", "d07"), ("d10\0", None), ("d38", "d38\0")):
+            wanted = sorted(p for doc_id, p in rows if p in set(left_out) and (low is None or doc_id >= low)
+                            and (high is None or doc_id < high))
+            assert positions.read((low, high)).to_pylist() == wanted
+            windows = positions.windows((low, high), most=3)
+            assert sorted(p for w in windows for p in positions.read(w).to_pylist()) == wanted
 
 
 def test_planned_ranges_cover_the_ids_in_order(tmp_path):
@@ -246,3 +260,62 @@ def test_ray_runs_pass2_in_tasks(local_ray, corpora, tmp_path, monkeypatch, name
         got = _release_bytes(out)
         assert sorted(got) == sorted(local)
         assert [n for n in local if got[n] != local[n]] == [], (name, actors)
+
+
+def _spread_repeats(folder: Path) -> list[Path]:
+    """Four files sharing many ids (an id up to three times, in any files, each copy with its own
+    chrome lines, so its own removals): repeated ids spread over files, runs and id ranges."""
+    import json
+
+    from test_repeated_ids import _article
+
+    rng = random.Random(18)
+    chrome = [["Advertisement"], ["Source link", "[ad_1]"], ["Story continues below"], []]
+    files: dict[str, list[str]] = {name: [] for name in ("d.jsonl", "a.jsonl", "c.jsonl", "b.jsonl")}
+    for n in range(40):
+        for name in rng.sample(sorted(files), rng.choice((1, 2, 2, 3))):
+            files[name].append(json.dumps({"id": f"r{n:02d}", "url": f"https://{name[0]}.example/{n}",
+                                           "text": _article(rng, rng.choice(chrome))}))
+    paths = []
+    for name, lines in files.items():
+        rng.shuffle(lines)
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        paths.append(folder / name)
+    return paths
+
+
+def test_ray_leaves_repeated_rows_out_without_the_driver_holding_their_positions(local_ray, tmp_path, monkeypatch):
+    """The left-out rows' positions stay in the ranges' files, read by the removals' tasks a
+    window of ids at a time: the local release byte for byte though the driver's own reading of
+    them raises; the same run with pass 2 in the driver (which holds them) fails; with the side
+    tables streamed by the driver, it reads them back from the files: the same bytes."""
+    import newsclean.corpus.ranges as ranges
+    import newsclean.publish.release as release
+    import newsclean.publish.repeats as repeats
+
+    (tmp_path / "in").mkdir()
+    inputs = _spread_repeats(tmp_path / "in")
+    monkeypatch.chdir(tmp_path / "in")
+    options = _options(batch_docs=5)
+    summary = run(inputs, tmp_path / "local", options)
+    local = _release_bytes(tmp_path / "local")
+    removals = pq.read_table(tmp_path / "local" / "removals", columns=["id"]).num_rows
+    assert summary.rejected >= 20 and removals > 20
+
+    def fails(*_args, **_kwargs):
+        raise AssertionError("the driver read the left-out rows' positions")
+    with monkeypatch.context() as patch:
+        patch.setattr(release, "SPILL_BYTES", 1)
+        patch.setattr(ranges, "RANGE_ROWS", 4)
+        patch.setattr(repeats, "WINDOW_POSITIONS", 3)  # the removals' readers: windows of a few ranges
+        patch.setattr(repeats.RepeatedIds, "positions", fails)
+        patch.setattr(repeats.StagedPositions, "read", fails)
+        run(inputs[::-1], tmp_path / "ray", options, engine=RayEngine(actors=1, unit_bytes=4096))
+        with pytest.raises(AssertionError, match="the driver read"):
+            run(inputs[::-1], tmp_path / "driver", options, engine=RayEngine(actors=1, clean_ranges_in_tasks=False))
+    got = _release_bytes(tmp_path / "ray")
+    assert sorted(got) == sorted(local)
+    assert [name for name in local if got[name] != local[name]] == []
+    # the side tables streamed by the driver (for comparisons): it reads the ranges' files back
+    run(inputs, tmp_path / "streamed", options, engine=RayEngine(actors=1, write_shards_in_tasks=False))
+    assert _release_bytes(tmp_path / "streamed") == local

@@ -9,6 +9,7 @@ driver streaming the whole corpus through `pass2.write_pass2`.
     clean    one task per range (`clean_range`): merges its ids from the runs (row groups
              skipped by their id statistics), keeps the first row of each id (`repeats`: the
              smallest input position; every row of an id is in one range, the cuts being ids),
+             stages the others' rejects and positions (8 bytes a row, sorted by id) in files,
              then strips template lines and re-signs, as the driver does, into files of its own;
              its rows are numbered from 0
     number   one task (`join_signatures`) concatenates the ranges' signature files in id order,
@@ -27,13 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..options import CorpusOptions, DedupOptions
-from ..publish.repeats import POSITION, RepeatedIds
+from ..publish import repeats as repeats_module
+from ..publish.repeats import POSITION, RepeatedIds, StagedPositions
 from ..publish.shards import GroupMerger, IdRange, _as_text, merge_runs
 from .dedup import SIGNED_COLUMNS, raw_path, signature_schema
 from .pass2 import Pass2Counts, Pass2Files, write_pass2
@@ -66,13 +67,23 @@ class RangeJob:
 
 @dataclass
 class RangeResult:
-    """One range's files and counts; `positions`: its repeated ids' left-out rows (sorted)."""
+    """One range's ids, files and counts; `repeated`: its repeated ids' rejects, `positions`: the
+    left-out rows' positions, (id, POSITION) sorted (`left_out` of them), read by id range by the
+    removals' readers (`repeats.StagedPositions`) rather than held by the driver."""
 
     number: int
+    ids: IdRange
     files: Pass2Files
     counts: Pass2Counts
     repeated: Path
-    positions: np.ndarray
+    positions: Path
+    left_out: int
+
+
+def staged_positions(results: list[RangeResult]) -> StagedPositions:
+    """The ranges' left-out positions as one reader of them: paths, id ranges and counts."""
+    return StagedPositions(tuple(str(r.positions) for r in results), tuple(r.ids for r in results),
+                           tuple(r.left_out for r in results), repeats_module.WINDOW_POSITIONS)
 
 
 # Runs `clean_range` over every range, then `join_signatures`; the results in range order.
@@ -140,9 +151,9 @@ def clean_range(job: RangeJob, number: int, ids: IdRange) -> RangeResult:
     files = Pass2Files(folder / "clean.parquet" if job.templates is not None else None,
                        folder / "template_removals.parquet", folder / "template_rejects.parquet",
                        folder / "signatures.parquet")
-    repeats = RepeatedIds(folder / "rejects-repeated-ids.parquet")
+    repeats = RepeatedIds(folder / "rejects-repeated-ids.parquet", folder / "repeated-positions.parquet")
     counts = write_pass2(_first_rows(job, ids, repeats), job.templates, job.options, files)
-    return RangeResult(number, files, counts, repeats.rejects_path, repeats.positions().to_numpy())
+    return RangeResult(number, ids, files, counts, repeats.rejects_path, repeats.positions_path, repeats.rejected)
 
 
 def join_signatures(parts: list[str], path: str, options: DedupOptions) -> int:
@@ -172,4 +183,4 @@ def ranges_here(job: RangeJob, ranges: list[IdRange]) -> list[RangeResult]:
 
 
 __all__ = ["RANGE_ROWS", "RangeJob", "RangeResult", "RangeRunner", "RangeTasks", "StagedRuns", "clean_range",
-           "join_signatures", "plan_id_ranges", "ranges_here"]
+           "join_signatures", "plan_id_ranges", "ranges_here", "staged_positions"]

@@ -222,7 +222,7 @@ class CorpusStage:
     def _clean_in_ranges(self, runs: StagedRuns, templates: str | None) -> None:
         """Pass 2 by the engine, one id range of the sorted runs at a time (`ranges.py`); this
         process gets back each range's files and counts, in id order."""
-        from .ranges import RANGE_ROWS, RangeJob, plan_id_ranges
+        from .ranges import RANGE_ROWS, RangeJob, plan_id_ranges, staged_positions
 
         _reset_peak()
         started = time.perf_counter()
@@ -233,7 +233,7 @@ class CorpusStage:
         self.removals_parts = [result.files.removals for result in results]
         self.rejects_parts = [result.files.rejects for result in results]
         self.part_rows = [result.counts.rows for result in results]
-        runs.repeats.adopt([result.repeated for result in results], [result.positions for result in results])
+        runs.repeats.adopt([result.repeated for result in results], staged_positions(results))
         total = Pass2Counts()
         for result in results:
             total.rows += result.counts.rows

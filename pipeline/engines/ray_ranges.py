@@ -9,7 +9,8 @@ driver streaming the corpus through it (`corpus/ranges.py` says what each task d
              the rows of the ranges before (the driver gets each range's count, a prefix sum)
 
 The tasks run on the driver's node, where the runs and the corpus stage's folder are; the driver
-gets back each range's file paths, counts and repeated ids' positions (8 bytes a row left out).
+gets back each range's file paths and counts: the repeated ids' left-out positions stay in each
+range's file, read by the removals' shard tasks an id range at a time (`repeats.StagedPositions`).
 """
 from __future__ import annotations
 

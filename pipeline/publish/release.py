@@ -265,9 +265,11 @@ class ReleaseBuilder:
         left out (None: those of the staged fold's file)."""
         corpus = self.corpus
         dropped_file = corpus.staged.dropped if dropped is None and corpus.staged is not None else None
+        # the left-out rows' positions: staged by the id ranges' tasks (read by the shards' tasks), or these
+        repeated = pa.array([], pa.uint64()) if self.repeats.staged is not None else self.repeats.positions()
         tables = [SortedTable("removals", PREFIX["removals"], _names(self.runs["removals"] + corpus.removals_parts),
-                              KEYS["removals"], arrow_schema(Removals), dropped, self.repeats.positions(), "rule",
-                              dropped_file),
+                              KEYS["removals"], arrow_schema(Removals), dropped, repeated, "rule", dropped_file,
+                              self.repeats.staged),
                   SortedTable("rejects", PREFIX["rejects"], _names(self.runs["rejects"] + corpus.rejects_parts),
                               KEYS["rejects"], arrow_schema(Rejects), counted="reason"),
                   SortedTable("duplicates", PREFIX["duplicates"], _names([corpus.duplicates_path]), ("id",),

@@ -10,6 +10,7 @@ order the inputs were given, the batch size or the number of workers.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -23,6 +24,8 @@ from newsclean.schemas import Rejects, arrow_schema
 POSITION = "_position"  # uint64 column of the sorted runs (data and removals), never published
 POSITION_FIELD = pa.field(POSITION, pa.uint64(), nullable=False)
 REPEAT_CHECK = "id: unique"
+POSITIONS_SCHEMA = pa.schema([pa.field("id", pa.string(), nullable=False), POSITION_FIELD])
+WINDOW_POSITIONS = 1 << 20  # staged positions a reader holds at a time (8 MiB): see `StagedPositions.windows`
 
 
 def _repeat_rejects(rows: pa.Table) -> pa.Table:
@@ -37,19 +40,26 @@ def _repeat_rejects(rows: pa.Table) -> pa.Table:
 class RepeatedIds:
     """Keeps the first row of each id from tables in (id, POSITION) order; the first pass over
     them also writes the rejects of the others (`rejects_path`, sorted by (id, provenance)) and
-    remembers their positions, 8 bytes each, to leave their removals out (`without_repeats`)."""
+    remembers their positions, 8 bytes each, to leave their removals out (`without_repeats`); or,
+    given `positions_path` (an id range's task), writes them there as (id, POSITION) sorted, so
+    that no process need hold them all (`StagedPositions`)."""
 
-    def __init__(self, rejects_path: Path):
+    def __init__(self, rejects_path: Path, positions_path: Path | None = None):
         self.rejects_path = rejects_path
         self.rejects_paths = [rejects_path]  # the rejects written: this file, or one per id range (`adopt`)
+        self.positions_path = positions_path
         self.decided = False  # a whole pass has written the rejects
         self.rejected = 0
+        self.staged: StagedPositions | None = None  # the id ranges' files, when adopted from them
         self._positions: list[np.ndarray] = []
+        self._staging: pq.ParquetWriter | None = None
 
     def first_of_each_id(self, tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
         """The tables without the rows whose id the row before had (in this table or the last)."""
         record = not self.decided
         writer = pq.ParquetWriter(self.rejects_path, arrow_schema(Rejects)) if record else None
+        if record and self.positions_path is not None:
+            self._staging = pq.ParquetWriter(self.positions_path, POSITIONS_SCHEMA)
         last_id, held = None, None  # the last id seen; repeats of it not written yet (more may come)
         try:
             for table in tables:
@@ -77,6 +87,9 @@ class RepeatedIds:
         finally:
             if writer is not None:
                 writer.close()
+            if self._staging is not None:
+                self._staging.close()
+                self._staging = None
 
     def _write_ready(self, writer: pq.ParquetWriter, found: pa.Table | None, held: pa.Table | None,
                      last_id: str) -> pa.Table | None:
@@ -94,20 +107,77 @@ class RepeatedIds:
     def _write(self, writer: pq.ParquetWriter, rows: pa.Table) -> None:
         rows = rows.sort_by([("id", "ascending"), ("provenance", "ascending")])
         writer.write_table(_repeat_rejects(rows))
-        self._positions.append(rows[POSITION].to_numpy())
+        if self._staging is not None:  # whole ids, in id order: the file stays sorted by (id, POSITION)
+            keys = rows.select(["id", POSITION]).sort_by([("id", "ascending"), (POSITION, "ascending")])
+            self._staging.write_table(keys.cast(POSITIONS_SCHEMA))
+        else:
+            self._positions.append(rows[POSITION].to_numpy())
         self.rejected += rows.num_rows
 
-    def adopt(self, paths: list[Path], positions: list[np.ndarray]) -> None:
+    def adopt(self, paths: list[Path], staged: StagedPositions) -> None:
         """Take what passes over id ranges recorded (`corpus.ranges`: each range's rejects file
-        and left-out positions) as this pass's: decided, nothing left to write here."""
-        self.rejects_paths, self._positions = list(paths), [p for p in positions if len(p)]
-        self.rejected = int(sum(len(p) for p in positions))
+        and its left-out positions' file) as this pass's: decided, nothing left to write here,
+        and only the files' paths and counts held."""
+        self.rejects_paths, self.staged = list(paths), staged
+        self.rejected = sum(staged.counts)
         self.decided = True
 
     def positions(self) -> pa.Array:
-        """The positions of the rows left out, sorted (for `without_repeats`)."""
+        """The positions of the rows left out, sorted (for `without_repeats`): all of them, in
+        this process (a reader of one id range at a time takes `staged` instead)."""
+        if self.staged is not None:
+            return self.staged.read(None)
         every = np.sort(np.concatenate(self._positions)) if self._positions else np.zeros(0, np.uint64)
         return pa.array(every, pa.uint64())
+
+
+@dataclass(frozen=True)
+class StagedPositions:
+    """The left-out rows' positions as the id ranges' tasks staged them: one Parquet file per
+    range of (id, POSITION) sorted, with the range's ids and its count. A reader takes those of
+    the ids it reads (`read`), a window of ids at a time (`windows`), never all of them."""
+
+    files: tuple[str, ...]
+    ranges: tuple[tuple[str | None, str | None], ...]
+    counts: tuple[int, ...]
+    window: int = WINDOW_POSITIONS  # positions a window of `windows` holds, at most (a range's, if more)
+
+    def read(self, ids: tuple[str | None, str | None] | None) -> pa.Array:
+        """The positions of the rows left out whose id is in `ids` (None: every id), sorted."""
+        low, high = ids or (None, None)
+        filters = ([("id", ">=", low)] if low is not None else []) + ([("id", "<", high)] if high is not None else [])
+        found = []
+        for path, (start, end), count in zip(self.files, self.ranges, self.counts):
+            if not count or (high is not None and start is not None and start >= high) or (
+                    low is not None and end is not None and end <= low):
+                continue
+            table = pq.read_table(path, columns=[POSITION], filters=filters or None, use_threads=False)
+            found.append(table[POSITION].to_numpy())
+        every = np.sort(np.concatenate(found)) if found else np.zeros(0, np.uint64)
+        return pa.array(every, pa.uint64())
+
+    def windows(self, ids: tuple[str | None, str | None] | None, most: int | None = None) -> list:
+        """`ids` (None: every id) cut at the ranges' edges into windows of at most `most` (default:
+        `window`) positions each (a range is never cut), in id order: [ids] when they all fit."""
+        most = self.window if most is None else most
+        edges: list[str | None] = [None]
+        held = 0
+        for (start, _), count in zip(self.ranges, self.counts):
+            if held and held + count > most:
+                edges.append(start)
+                held = 0
+            held += count
+        edges.append(None)
+        low, high = ids or (None, None)
+        windows = []
+        for start, end in zip(edges[:-1], edges[1:]):
+            start = low if start is None or (low is not None and low > start) else start
+            end = high if end is None or (high is not None and high < end) else end
+            if start is None or end is None or start < end:
+                windows.append((start, end))
+        if len(windows) == 1 and ids is None and windows[0] == (None, None):
+            return [None]
+        return windows
 
 
 def first_rows(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:

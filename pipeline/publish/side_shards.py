@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from ..corpus.fold_files import dropped_ids
 from ..options import PublishOptions
-from .repeats import POSITION, without_repeats
+from .repeats import POSITION, StagedPositions, without_repeats
 from .shards import IdRange, ShardWriter, merge_runs, without_ids
 from .validate import Report, validate_audit_file
 
@@ -44,7 +44,8 @@ class SideTables:
 class SortedTable:
     """A side table to publish: its sorted runs, their keys, the published schema, and what is
     left out: rows of `dropped` ids (or of the ids listed in the Parquet file `dropped_file`, read
-    an id range at a time), and (removals) rows of the input `positions` left out."""
+    an id range at a time), and (removals) rows of the input `positions` left out, or of those
+    staged by the corpus stage's id ranges (`staged`: read a window of ids at a time)."""
 
     kind: str
     prefix: str
@@ -55,13 +56,23 @@ class SortedTable:
     positions: pa.Array | None = None
     counted: str | None = None  # the column whose values are counted (removals: rule; rejects: reason)
     dropped_file: str | None = None
+    staged: StagedPositions | None = None
 
     def rows(self, ids: IdRange | None = None) -> Iterator[pa.Table]:
-        """The published rows in order (of the ids in `ids`), as `write_sorted` writes them."""
-        if self.positions is not None and len(self.positions):
-            keep, columns = partial(without_repeats, positions=self.positions), None
+        """The published rows in order (of the ids in `ids`), as `write_sorted` writes them: with
+        `staged` positions, one window of ids after another, each with only its positions (rows
+        of one id come in the same order whatever ids a merge reads: the same rows)."""
+        if self.staged is None:
+            yield from self._rows(ids, self.positions)
+            return
+        for window in self.staged.windows(ids):
+            yield from self._rows(window, self.staged.read(window))
+
+    def _rows(self, ids: IdRange | None, positions: pa.Array | None) -> Iterator[pa.Table]:
+        if positions is not None and len(positions):
+            keep, columns = partial(without_repeats, positions=positions), None
         else:  # none to leave out: POSITION is not even read
-            keep, columns = None, (self.schema.names if self.positions is not None else None)
+            keep, columns = None, (self.schema.names if positions is not None else None)
         dropped = self.dropped if self.dropped_file is None else dropped_ids(self.dropped_file, *(ids or (None, None)))
         for table in merge_runs([Path(run) for run in self.runs], self.keys, self.schema, columns, keep, ids):
             table = without_ids(table, dropped)
