@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 
 class Step(Protocol):
+    """A document in, the document out. A step that does better on a whole batch may also have
+    `prepare(docs)`, called before its per-document calls, and `forget()` (see `_prepare`)."""
+
     name: str
 
     def __call__(self, doc: Document) -> Document: ...
@@ -80,11 +83,19 @@ def apply_steps_to_batch(docs: list[Document], steps: list[Step],
     docs = list(docs)
     if seconds_per_document is None or not can_limit_time():  # signals reach the main thread only
         for step in steps:
+            _prepare(step, docs)
             docs = [doc if doc.rejection is not None else _run_step(step, doc) for doc in docs]
         return docs
     left = [float(seconds_per_document)] * len(docs)  # CPU seconds each document has left
     with cpu_alarm(OverBudget) as arm:
         for step in steps:
+            try:
+                arm(seconds_per_document)
+                _prepare(step, docs)
+            except OverBudget:  # one document's budget for the batch: past it, each does its own work
+                step.forget()
+            finally:
+                arm(0)
             for i, doc in enumerate(docs):
                 if doc.rejection is not None:
                     continue
@@ -101,6 +112,22 @@ def apply_steps_to_batch(docs: list[Document], steps: list[Step],
                     doc.reject("time_limit", f"cleaning took more than {seconds_per_document:g} s of "
                                f"CPU time (limits.seconds_per_document); stopped in {step.name}")
     return docs
+
+
+def _prepare(step: Step, docs: list[Document]) -> None:
+    """A step that does better on a batch at once (`prepare`, e.g. the body model) does that
+    before its per-document calls, which then find the work done. Only a shortcut: if it fails,
+    the calls do all the work, and meet the error themselves."""
+    prepare = getattr(step, "prepare", None)
+    if prepare is None:
+        return
+    try:
+        prepare([doc for doc in docs if doc.rejection is None])
+    except ImportError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        log.debug("%s: preparing the batch failed (%r); each document does its own work", step.name, exc)
+        step.forget()
 
 
 def _run_step(step: Step, doc: Document) -> Document:

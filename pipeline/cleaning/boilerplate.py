@@ -87,23 +87,64 @@ class StripBoilerplate:
 
     options: RuleOptions = field(default_factory=RuleOptions)
     name: str = "strip_boilerplate"
+    # (text, given title) -> the rules' verdict and the body model's first look, from `prepare`
+    _prepared: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @cached_property
     def rules(self) -> RuleSet:
         return build_ruleset(self.options)
 
-    def __call__(self, doc: Document) -> Document:
+    @property
+    def _uses_model(self) -> bool:
+        return self.options.body_model and BODY_RULE not in self.options.disabled
+
+    def prepare(self, docs: list[Document]) -> None:
+        """Judge a batch's pages together before each document's own call: the rules' verdict on
+        each, then the body model's first look at all the pages at once (`stacked`; page by page,
+        numpy's per-call cost was most of the model's time). The calls find that work done and
+        give what they would give alone. A document whose rules fail here is left to its call."""
+        self._prepared.clear()
+        if not self._uses_model:
+            return
+        verdicts = {}
+        for doc in docs:
+            try:
+                verdicts[doc.text, self._given(doc)] = self._first_verdict(doc)
+            except Exception:  # noqa: BLE001 - its own call meets the error, and reports it
+                continue
+        pages = [([line.text for line in lines], [line.loose for line in lines])
+                 for _, lines, _, _ in verdicts.values()]
+        for key, probability in zip(list(verdicts), shipped_model().page_probabilities(pages)):
+            self._prepared[key] = (*verdicts[key], probability)
+
+    def forget(self) -> None:
+        """Drop what `prepare` found (its batch was cut short): the calls do all the work."""
+        self._prepared.clear()
+
+    @staticmethod
+    def _given(doc: Document) -> str | None:
+        return doc.given.get("title") or None
+
+    def _first_verdict(self, doc: Document) -> tuple:
         numbered = [(number, text) for number, text in enumerate(doc.text.split("\n"), start=1) if text]
-        given = doc.given.get("title") or None
-        lines, removed, title = self.rule_passes(numbered, given)
+        return (numbered, *self.rule_passes(numbered, self._given(doc)))
+
+    def __call__(self, doc: Document) -> Document:
+        given = self._given(doc)
+        prepared = self._prepared.pop((doc.text, given), None)
+        if prepared is None:
+            numbered, lines, removed, title = self._first_verdict(doc)
+            first_look = None
+        else:
+            numbered, lines, removed, title, first_look = prepared
         scores: dict[int, float] = {}
         disabled = set(self.options.disabled)
-        if self.options.body_model and BODY_RULE not in disabled:
+        if self._uses_model:
             model = shipped_model()
             threshold = self.options.body_model_threshold
             # paragraphs the HTML page marks as its article's (extract/html.py): never the model's
             protected = frozenset(doc.extra.get("protected_lines") or ())
-            kept, dropped = judge_body(model, lines, threshold, protected)
+            kept, dropped = judge_body(model, lines, threshold, protected, first_look)
             # A page the rules left clean (nothing for the model to remove) keeps the rules'
             # headline when it looks like one; on any other page the headline model may overrule
             # it. Then the rules judge the page again knowing the headline, as they will when

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..context import Line
 from . import lexicon as lexical
+from .stacked import Stack, nearest_flagged, neighbours, side_means, window_means
 
 SENTENCE_END = (".", "!", "?", "…", ".\"", ".”", "?\"", "?”", "!\"", "!”", ".'", ".’", ".)")
 SEPARATORS = "|»›•·/>–—"
@@ -100,57 +101,6 @@ SIDE_COLUMNS = [BASE.index(name) for name in ("paragraph_shaped", "log_words")]
 WINDOWED_COLUMNS = [BASE.index(name) for name in ("paragraph_shaped", "log_words", "function_share")]
 
 
-@lru_cache(maxsize=1024)
-def _window_bounds(n: int, reach: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(first, past-the-last, count of the others) of each line's windows: the same for every
-    page of n lines, so remembered (a page's features are a few dozen small array steps, and
-    these were five of them)."""
-    windows = np.array(reach)[:, None]
-    index = np.arange(n)
-    low, high = np.maximum(index - windows, 0), np.minimum(index + windows + 1, n)
-    return low, high, np.maximum(high - low - 1, 1)[..., None]
-
-
-def _window_means(values: np.ndarray, reach: tuple[int, ...]) -> np.ndarray:
-    """Mean of each column of `values` over the `reach` lines each side, the line itself
-    excluded, for every reach at once (reaches × lines × columns): one running sum serves them
-    all, and a page costs a few array steps however many windows (most pages are short)."""
-    padded = np.concatenate((np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)))
-    low, high, others = _window_bounds(len(values), reach)
-    return (padded[high] - padded[low] - values) / others
-
-
-@lru_cache(maxsize=1024)
-def _side_bounds(n: int, reach: tuple[int, ...]) -> tuple[np.ndarray, ...]:
-    """For n lines and each reach, the running-sum rows that bound the lines before a line and
-    those after it (side × reach × line), how many lines each holds (at least 1), and where it
-    holds none."""
-    windows = np.array(reach)[:, None]
-    index = np.broadcast_to(np.arange(n), (len(reach), n))
-    low, high = np.maximum(index - windows, 0), np.minimum(index + windows + 1, n)
-    counts = np.stack((index - low, high - index - 1))
-    return np.stack((index, high)), np.stack((low, index + 1)), np.maximum(counts, 1)[..., None], counts == 0
-
-
-def _sides(values: np.ndarray, reach: tuple[int, ...]) -> np.ndarray:
-    """Means of each column over the `reach` lines before a line and over those after it, -1
-    where the page has none on that side; as columns: for each reach, those before, then those
-    after. Unlike the windows around a line, they tell the article's end (prose above, chrome
-    below) from its start."""
-    n, width = values.shape
-    padded = np.concatenate((np.zeros((1, width)), np.cumsum(values, axis=0)))
-    ends, starts, counts, empty = _side_bounds(n, reach)
-    means = (padded[ends] - padded[starts]) / counts
-    means[empty] = -1.0
-    return means.transpose(2, 1, 0, 3).reshape(n, 2 * len(reach) * width)
-
-
-@lru_cache(maxsize=1024)
-def _neighbour_rows(n: int) -> np.ndarray:
-    """For each of n lines, its rows in the page padded by max(OFFSETS) rows each side."""
-    return max(OFFSETS) + np.arange(n)[:, None] + np.array(OFFSETS)[None, :]
-
-
 def _main_run(score: list[float]) -> tuple[int, int]:
     """The stretch of lines with the highest total score (Kadane): where the article stands."""
     best, best_span, total, start = 0.0, (0, 0), 0.0, 0
@@ -167,9 +117,17 @@ def page_features(texts: list[str], folded: list[str], lexicon: lexical.Lexicon)
     """One row of `feature_names()` per line of the page. The page is the lines still standing:
     what the rules removed is not context, so that judging the model's own output again finds
     what it found before (cleaning is idempotent)."""
-    rows = shape_features(texts, folded)
-    rows[:, SHAPE_FEATURES:] = lexical_features(texts, lexicon, rows)
-    return rows
+    return stacked_features([(texts, folded)], lexicon)[0]
+
+
+def stacked_features(pages: list[tuple[list[str], list[str]]], lexicon: lexical.Lexicon) -> tuple[np.ndarray, Stack]:
+    """`page_features` of each (texts, folded) page, computed for all at once (`stacked`): the
+    pages' rows one after another, each page's the same as alone, and where each page's are."""
+    stack = Stack.of([len(texts) for texts, _ in pages])
+    texts = [text for page, _ in pages for text in page]
+    rows = shape_features(texts, [key for _, page in pages for key in page], stack)
+    rows[:, SHAPE_FEATURES:] = lexical_features(texts, lexicon, rows, stack)
+    return rows, stack
 
 
 LEXICAL_SIDE_COLUMNS = [lexical.LINE_STATS.index(name) for name in lexical.SIDE_STATS]
@@ -180,83 +138,83 @@ SHAPE_SIDES = [k for k in range(2 * len(lexical.SIDES) * _SIDED) if k % _SIDED <
 LEXICAL_SIDES = [k for k in range(2 * len(lexical.SIDES) * _SIDED) if k % _SIDED >= len(SIDE_NAMES)]
 
 
-def lexical_features(texts: list[str], lexicon: lexical.Lexicon, rows: np.ndarray) -> np.ndarray:
+def lexical_features(texts: list[str], lexicon: lexical.Lexicon, rows: np.ndarray,
+                     stack: Stack | None = None) -> np.ndarray:
     """The columns from SHAPE_FEATURES on, for each line of `rows` (its shape features): the
-    means before and after it, the tokens' weights (`lexical.NAMES`) and their means around."""
+    means before and after it, the tokens' weights (`lexical.NAMES`) and their means around.
+    `stack`: where each page's lines are (`stacked.Stack`); by default the lines are one page."""
     n = len(texts)
+    stack = stack or Stack.of([n])
     stats = lexicon.line_rows(texts)
     out = np.empty((n, FEATURES - SHAPE_FEATURES))
     sided = np.empty((n, _SIDED))
     sided[:, :len(SIDE_NAMES)] = rows[:, SIDE_COLUMNS]
     sided[:, len(SIDE_NAMES):] = stats[:, LEXICAL_SIDE_COLUMNS]
-    sides = _sides(sided, lexical.SIDES)
+    sides = side_means(sided, lexical.SIDES, stack)
     out[:, :SIDE_FEATURES] = sides[:, SHAPE_SIDES]
     column = SIDE_FEATURES + len(lexical.LINE_STATS)
     out[:, SIDE_FEATURES:column] = stats
-    out[:, column:column + len(lexical.CONTEXT)] = _window_means(stats[:, :1], lexical.CONTEXT)[:, :, 0].T
+    out[:, column:column + len(lexical.CONTEXT)] = window_means(stats[:, :1], lexical.CONTEXT, stack)[:, :, 0].T
     column += len(lexical.CONTEXT)
     out[:, column:column + len(LEXICAL_SIDES)] = sides[:, LEXICAL_SIDES]
     chrome = (stats[:, 0] < lexical.NEGATIVE).astype(float)  # lines whose words are chrome's
-    seen = np.cumsum(chrome) - chrome
-    lines = max(n, 1)
-    out[:, -2] = seen / lines
-    out[:, -1] = (chrome.sum() - seen - chrome) / lines
+    seen = stack.before_in_page(chrome)
+    out[:, -2] = seen / stack.lines
+    out[:, -1] = (stack.page_totals(chrome) - seen - chrome) / stack.lines
     return out
 
 
-def shape_features(texts: list[str], folded: list[str]) -> np.ndarray:
+def shape_features(texts: list[str], folded: list[str], stack: Stack | None = None) -> np.ndarray:
     """`page_features` without the columns `lexical_features` sets (NaN): the lines' form, not
-    their words. Training keeps these and adds each fold's lexicon apart."""
+    their words. Training keeps these and adds each fold's lexicon apart. `stack`: where each
+    page's lines are (`stacked.Stack`); by default the lines are one page."""
     n = len(texts)
+    stack = stack or Stack.of([n])
     out = np.empty((n, FEATURES))
     out[:, SHAPE_FEATURES:] = np.nan  # loud if those columns are used before they are set
     if n == 0:
         return out
-    counts = Counter(folded)
+    bounds = list(zip(stack.starts[:-1].tolist(), stack.starts[1:].tolist()))
     base = out[:, :len(BASE)]
     base[:] = [_line_shape(t) for t in texts]
-    base[:, REPEATS_COLUMN] = [math.log(counts[f]) for f in folded]
+    base[:, REPEATS_COLUMN] = [math.log(counts[f]) for a, b in bounds
+                               for counts in (Counter(folded[a:b]),) for f in folded[a:b]]
     column = len(BASE)
-    reach = max(OFFSETS)
-    padded = np.full((n + 2 * reach, len(NEIGHBOUR)), -1.0)  # -1 past the page's ends
-    padded[reach:reach + n] = base[:, NEIGHBOUR_COLUMNS]
     width = len(OFFSETS) * len(NEIGHBOUR)  # each neighbour `offset` lines away, offset by offset
-    out[:, column:column + width] = padded[_neighbour_rows(n)].reshape(n, width)
+    out[:, column:column + width] = neighbours(base[:, NEIGHBOUR_COLUMNS], OFFSETS, stack).reshape(n, width)
     column += width
     paragraph = base[:, BASE.index("paragraph_shaped")]
-    share = _vocabulary_share(texts, paragraph.tolist())
+    flags = paragraph.tolist()
+    share = np.array([value for a, b in bounds for value in _vocabulary_share(texts[a:b], flags[a:b])])
     windowed = np.empty((n, len(WINDOWED_COLUMNS) + 1))
     windowed[:, :-1] = base[:, WINDOWED_COLUMNS]
     np.maximum(share, 0.0, out=windowed[:, -1])
-    means = _window_means(windowed, WINDOWS)
+    means = window_means(windowed, WINDOWS, stack)
     width = len(WINDOWS) * len(WINDOWED_COLUMNS)  # window by window
     out[:, column:column + width] = means[:, :, :-1].transpose(1, 0, 2).reshape(n, width)
     column += width
     share_around = means[WINDOWS.index(VOCABULARY_WINDOW), :, -1]
-    positions = np.arange(n)
-    where = np.flatnonzero(paragraph)
-    if len(where):
-        before = np.searchsorted(where, positions, side="left") - 1
-        after = np.searchsorted(where, positions, side="right")
-        to_before = np.where(before >= 0, positions - where[np.maximum(before, 0)], n)
-        to_after = np.where(after < len(where), where[np.minimum(after, len(where) - 1)] - positions, n)
-        seen = np.cumsum(paragraph) - paragraph
-        before_share = seen / len(where)
-        after_share = (len(where) - seen - paragraph) / len(where)
-    else:
-        to_before = to_after = np.full(n, n)
-        before_share = after_share = np.zeros(n)
+    positions, lines = stack.index, stack.lines
+    to_before, to_after = nearest_flagged(paragraph, stack)
+    paragraphs = stack.page_totals(paragraph)
+    seen = stack.before_in_page(paragraph)
+    some = np.maximum(paragraphs, 1.0)
+    before_share = np.where(paragraphs > 0, seen / some, 0.0)
+    after_share = np.where(paragraphs > 0, (paragraphs - seen - paragraph) / some, 0.0)
     words = np.expm1(base[:, BASE.index("log_words")])
     # paragraphs count for their words, other lines against the run: menus and lists of
     # headlines between two articles' worth of text break it.
-    run_start, run_end = _main_run(np.where(paragraph > 0, words, -np.minimum(words, 8.0) - 2.0).tolist())
+    score = np.where(paragraph > 0, words, -np.minimum(words, 8.0) - 2.0).tolist()
+    runs = np.array([_main_run(score[a:b]) for a, b in bounds], dtype=np.int64).reshape(-1, 2)[stack.page]
+    run_start, run_end = runs[:, 0], runs[:, 1]
     in_run = (positions >= run_start) & (positions < run_end)
     to_run = np.where(in_run, 0, np.minimum(np.abs(positions - run_start), np.abs(positions - (run_end - 1))))
-    logs = np.log1p(np.array([to_before, to_after, positions, n - 1 - positions, to_run], dtype=float))
+    logs = np.log1p(np.array([to_before, to_after, positions, lines - 1 - positions, to_run], dtype=float))
     block = out[:, column:SHAPE_FEATURES].T  # the page-level columns, one row each
-    block[0], block[1], block[2], block[3], block[4] = logs[0], logs[1], positions / max(n - 1, 1), logs[2], logs[3]
+    block[0], block[1], block[2], block[3], block[4] = logs[0], logs[1], positions / np.maximum(lines - 1, 1), logs[2], logs[3]
     block[5], block[6], block[7], block[8] = in_run, logs[4], before_share, after_share
-    block[9], block[10], block[11] = len(where) / n, math.log1p(n), words / max(words.sum(), 1.0)
+    block[9], block[10] = paragraphs / lines, np.array([math.log1p(b - a) for a, b in bounds])[stack.page]
+    block[11] = words / np.array([max(words[a:b].sum(), 1.0) for a, b in bounds])[stack.page]
     block[12], block[13] = share, share_around
     return out
 
@@ -275,7 +233,7 @@ def _content_word_set(text: str) -> frozenset[str]:
     return frozenset(_content_words(text))
 
 
-def _vocabulary_share(texts: list[str], paragraph: list[float]) -> np.ndarray:
+def _vocabulary_share(texts: list[str], paragraph: list[float]) -> list[float]:
     """The share of a line's words that the page's paragraphs use elsewhere: a table cell or a
     list item names what the article talks about, a menu entry or another story's headline does
     not. -1 for a line without such words; its neighbours' mean is a column too."""
@@ -292,7 +250,7 @@ def _vocabulary_share(texts: list[str], paragraph: list[float]) -> np.ndarray:
         if line_words:
             used = in_two if shaped else in_one
             share[i] = sum(map(used.__contains__, line_words)) / len(line_words)
-    return np.array(share)
+    return share
 
 
 TITLE_EXTRA = ("p", "p_next", "log_words_next", "ends_sentence_next", "log_words_before",

@@ -44,15 +44,19 @@ def is_protected(line: Line, protected: frozenset[int]) -> bool:
     return any(number in protected for number, _ in line.parts)
 
 
-def judge_body(model: BodyModel, lines: list[Line], threshold: float,
-               protected: frozenset[int] = frozenset()) -> tuple[list[Line], list[tuple[Line, float]]]:
+def judge_body(model: BodyModel, lines: list[Line], threshold: float, protected: frozenset[int] = frozenset(),
+               first_look: np.ndarray | None = None) -> tuple[list[Line], list[tuple[Line, float]]]:
     """(lines kept, [(line removed, its probability of being article text)]). A line with a part
-    numbered in `protected` (a paragraph the HTML page marks as its article's) is never removed."""
+    numbered in `protected` (a paragraph the HTML page marks as its article's) is never removed.
+    `first_look`: the probabilities of `lines`, when already judged with a batch's other pages."""
     dropped: list[tuple[Line, float]] = []
     for _ in range(MAX_PASSES):
         if not lines:
             break
-        _, probability = _judged(model, lines)
+        if first_look is not None:
+            probability, first_look = first_look, None
+        else:
+            _, probability = _judged(model, lines)
         low = probability < threshold
         if protected:
             low &= np.array([not is_protected(line, protected) for line in lines])

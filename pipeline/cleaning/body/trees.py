@@ -36,7 +36,10 @@ class Forest:
         node = np.broadcast_to(roots, (len(roots), count)).copy()  # every tree's root
         for _ in range(self.depth):
             node = children.take(node + (cells.take(line_start + feature.take(node)) > threshold.take(node)))
-        log_odds = self.base + value.take(node).sum(axis=0)
+        leaves = value.take(node)
+        if count == 1:  # numpy sums a lone column pairwise, and columns side by side tree after
+            leaves = np.column_stack((leaves, np.zeros(len(leaves))))  # tree: in order, as in a batch
+        log_odds = self.base + leaves.sum(axis=0)[:count]
         return 1.0 / (1.0 + np.exp(-log_odds))
 
     @cached_property
