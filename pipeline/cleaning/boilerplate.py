@@ -7,7 +7,7 @@ from functools import cached_property
 from ..document import Document, Removal
 from ..options import RuleOptions
 from ..metadata.title import loose, strip_breadcrumb
-from .body.judge import RULE as BODY_RULE, is_protected, judge_body, pick_headline
+from .body.judge import RULE as BODY_RULE, headline_looks, headline_page, is_protected, judge_body, pick_headline
 from .body.features import LONG_WORDS
 from .body.model import shipped_model
 from .context import BODY_MIN_WORDS, CONTEXT_RULES, Article, Line, could_be_title, ends_sentence, follows_headline
@@ -81,6 +81,11 @@ def _is_headline(lines: list[Line], edge_rule: list, index: int) -> bool:
     return index == first and could_be_title(lines[index], follows_headline(lines, index))
 
 
+def _protected(doc: Document) -> frozenset[int]:
+    """Paragraphs the HTML page marks as its article's (extract/html.py): never the model's."""
+    return frozenset(doc.extra.get("protected_lines") or ())
+
+
 @dataclass(frozen=True)
 class StripBoilerplate:
     """Pattern rules first (edge rules only in the head and tail), then the context rules."""
@@ -100,22 +105,38 @@ class StripBoilerplate:
 
     def prepare(self, docs: list[Document]) -> None:
         """Judge a batch's pages together before each document's own call: the rules' verdict on
-        each, then the body model's first look at all the pages at once (`stacked`; page by page,
-        numpy's per-call cost was most of the model's time). The calls find that work done and
-        give what they would give alone. A document whose rules fail here is left to its call."""
+        each, then the body and headline models' first look at all the pages at once (`stacked`;
+        page by page, numpy's per-call cost was most of the models' time). The calls find that
+        work done and give what they would give alone. A document whose rules fail here is left
+        to its own call."""
         self._prepared.clear()
         if not self._uses_model:
             return
         verdicts = {}
         for doc in docs:
             try:
-                verdicts[doc.text, self._given(doc)] = self._first_verdict(doc)
+                verdicts[doc.text, self._given(doc)] = (doc, *self._first_verdict(doc))
             except Exception:  # noqa: BLE001 - its own call meets the error, and reports it
                 continue
+        model, threshold = shipped_model(), self.options.body_model_threshold
         pages = [([line.text for line in lines], [line.loose for line in lines])
-                 for _, lines, _, _ in verdicts.values()]
-        for key, probability in zip(list(verdicts), shipped_model().page_probabilities(pages)):
-            self._prepared[key] = (*verdicts[key], probability)
+                 for _, _, lines, _, _ in verdicts.values()]
+        headlines = {}
+        for key, probability in zip(list(verdicts), model.page_probabilities(pages)):
+            doc, numbered, lines, removed, title = verdicts[key]
+            protected = _protected(doc)
+            dropped = any(p < threshold and not is_protected(line, protected) for line, p in zip(lines, probability))
+            if self._wants_headline(key[1], title, dropped):
+                headlines[key] = headline_page(lines, removed)
+            self._prepared[key] = [numbered, lines, removed, title, probability, None]
+        for key, look in zip(list(headlines), headline_looks(model, list(headlines.values()))):
+            self._prepared[key][-1] = look
+
+    def _wants_headline(self, given: str | None, title: str | None, dropped: bool) -> bool:
+        """A page the rules left clean (nothing for the model to remove) keeps the rules' headline
+        when it looks like one; on any other page the headline model may overrule it."""
+        return given is None and "title" not in self.options.disabled and (
+            dropped or title is None or len(title.split()) < HEADLINE_MIN_WORDS)
 
     def forget(self) -> None:
         """Drop what `prepare` found (its batch was cut short): the calls do all the work."""
@@ -134,25 +155,21 @@ class StripBoilerplate:
         prepared = self._prepared.pop((doc.text, given), None)
         if prepared is None:
             numbered, lines, removed, title = self._first_verdict(doc)
-            first_look = None
+            first_look = headline_look = None
         else:
-            numbered, lines, removed, title, first_look = prepared
+            numbered, lines, removed, title, first_look, headline_look = prepared
         scores: dict[int, float] = {}
         disabled = set(self.options.disabled)
         if self._uses_model:
             model = shipped_model()
             threshold = self.options.body_model_threshold
-            # paragraphs the HTML page marks as its article's (extract/html.py): never the model's
-            protected = frozenset(doc.extra.get("protected_lines") or ())
+            protected = _protected(doc)
             kept, dropped = judge_body(model, lines, threshold, protected, first_look)
-            # A page the rules left clean (nothing for the model to remove) keeps the rules'
-            # headline when it looks like one; on any other page the headline model may overrule
-            # it. Then the rules judge the page again knowing the headline, as they will when
-            # the clean text is cleaned with its title.
+            # Where the headline model picks the headline, the rules judge the page again
+            # knowing it, as they will when the clean text is cleaned with its title.
             cut: list[Line] = []
-            if given is None and "title" not in disabled and (
-                    dropped or title is None or len(title.split()) < HEADLINE_MIN_WORDS):
-                chosen = pick_headline(model, lines, removed)
+            if self._wants_headline(given, title, bool(dropped)):
+                chosen = pick_headline(model, lines, removed, headline_look)
                 number = chosen.number if chosen is not None else 0
                 if chosen is not None and chosen.rule != "title":
                     number, text = headline_part(chosen)

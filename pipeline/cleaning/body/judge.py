@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..context import Line
-from .features import rules_around, title_features
+from .features import rules_around, title_candidates, title_features
 from .model import BodyModel
 
 RULE = "body_model"  # the rule's name and its family
@@ -25,14 +25,34 @@ def _judged(model: BodyModel, lines: list[Line]) -> tuple[np.ndarray, np.ndarray
     return model.judged([line.text for line in lines], [line.loose for line in lines])
 
 
-def pick_headline(model: BodyModel, lines: list[Line], removed: list[Line]) -> Line | None:
-    """The line the headline model takes for the headline, among the lines standing and the
-    rules' own headline (None when it finds none likely)."""
+def headline_page(lines: list[Line], removed: list[Line]) -> list[Line]:
+    """What the headline model looks at: the lines standing and the rules' own headline."""
     rules_line = next((line for line in removed if line.rule == "title"), None)
-    page = sorted(lines + ([rules_line] if rules_line else []), key=lambda line: line.number)
+    return sorted(lines + ([rules_line] if rules_line else []), key=lambda line: line.number)
+
+
+def headline_looks(model: BodyModel, pages: list[list[Line]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(rows, P(article text)) of each `headline_page`, the pages judged together, cut to the
+    lines the headline model reads (its candidates and the line after them): a batch's pages
+    are not all kept whole until their documents' turn."""
+    looks = []
+    texts = [([line.text for line in page], [line.loose for line in page]) for page in pages]
+    for stack, rows, probability in model.stacked(texts):
+        for page_rows, page_probability in zip(stack.split(rows), stack.split(probability)):
+            keep = min(title_candidates(page_rows, page_probability) + 1, len(page_probability))
+            looks.append((page_rows[:keep].copy(), page_probability[:keep].copy()))
+    return looks
+
+
+def pick_headline(model: BodyModel, lines: list[Line], removed: list[Line],
+                  look: tuple[np.ndarray, np.ndarray] | None = None) -> Line | None:
+    """The line the headline model takes for the headline, among the lines standing and the
+    rules' own headline (None when it finds none likely). `look`: its `headline_looks`."""
+    page = headline_page(lines, removed)
     if not page:
         return None
-    rows, probability = _judged(model, page)
+    rows, probability = look if look is not None else _judged(model, page)
+    rules_line = next((line for line in removed if line.rule == "title"), None)
     pick = model.pick_title(title_features(rows, probability, page.index(rules_line) if rules_line else None,
                                            rules_around(page, removed)))
     return None if pick is None else page[pick]

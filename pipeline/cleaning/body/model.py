@@ -6,11 +6,13 @@ import zipfile
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from .features import BASE, page_features, stacked_features
 from .lexicon import Lexicon
+from .stacked import Stack
 from .trees import Forest, from_sklearn
 
 MODEL_FILE = Path(__file__).with_name("body_model.npz")
@@ -41,10 +43,10 @@ class BodyModel:
     def probability(self, rows: np.ndarray) -> np.ndarray:
         return self.body.probability(rows)
 
-    def page_probabilities(self, pages: list[tuple[list[str], list[str]]]) -> list[np.ndarray]:
-        """P(article text) of each (texts, folded) page's lines, pages judged together
-        (`stacked`): the same values as page by page, without numpy's per-call cost on each."""
-        out: list[np.ndarray] = []
+    def stacked(self, pages: list[tuple[list[str], list[str]]]) -> Iterator[tuple[Stack, np.ndarray, np.ndarray]]:
+        """(stack, rows, P(article text)) of (texts, folded) pages judged together (`stacked`),
+        at most STACK_LINES lines at a time: each page's values are those it has alone, without
+        numpy's per-call cost on each page."""
         start = 0
         while start < len(pages):
             end, lines = start, 0
@@ -52,9 +54,12 @@ class BodyModel:
                 lines += len(pages[end][0])
                 end += 1
             rows, stack = stacked_features(pages[start:end], self.lexicon)
-            out += stack.split(self.body.probability(rows))
+            yield stack, rows, self.body.probability(rows)
             start = end
-        return out
+
+    def page_probabilities(self, pages: list[tuple[list[str], list[str]]]) -> list[np.ndarray]:
+        """P(article text) of each (texts, folded) page's lines, the pages judged together."""
+        return [p for stack, _, probability in self.stacked(pages) for p in stack.split(probability)]
 
     def judged(self, texts: list[str], folded: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(rows, P(article text)) of a page's standing lines. The last page is remembered: on a
