@@ -5,7 +5,6 @@ import math
 from pathlib import Path
 from typing import Callable, Iterator
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -18,7 +17,6 @@ MERGE_BATCH_ROWS = 512  # rows read at a time from each run while merging
 # measured), so the merge's memory is this many times that, whatever the corpus size: more runs
 # than this are first merged in consecutive groups (an external sort's extra pass).
 MAX_MERGE_RUNS = 8
-DUCKDB_MEMORY = "512MB"  # the merge's sort: DuckDB spills beyond this
 COUNT_ROWS = 65_536  # ids read at a time when counting the rows a merge will keep
 # Row groups written between two `release_memory` calls. Runs are read and shards encoded on
 # this thread (use_threads=False), so the allocator's freed pages can be handed back: with
@@ -120,48 +118,50 @@ def _prefix(table: pa.Table, keys: tuple[str, ...], bound: tuple, inclusive: boo
 def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema,
                columns: list[str] | None = None, keep: KeepRows | None = None,
                ids: IdRange | None = None) -> Iterator[pa.Table]:
-    """Tables in global key order from runs each sorted by `keys`, sorted by DuckDB (out of core,
-    spilling beside the runs). Rows of equal keys come run by run, then in their run's order (the
-    order of a stable sort of the runs one after another). `columns`: only these (they must
-    include the keys), in this order; all by default. `keep`: applied to each table merged (a
-    filter of rows that may drop columns, leaving `schema`'s). `ids`: only the rows of this range
-    of ids (DuckDB skips the row groups whose statistics are outside it)."""
+    """Tables in global key order from runs each sorted by `keys`; memory: one batch per run.
+    Rows of equal keys come run by run (the order of a stable sort of the runs one after another).
+    `columns`: only these (they must include the keys), in this order; all by default. `keep`:
+    applied to each batch as it is read (it must keep the keys and leave `schema`'s columns).
+    `ids`: only the rows of this range of ids (runs sorted by id first), reading only the row
+    groups whose statistics reach into it: a merge of one slice of the key space.
+
+    Each round's bound is the smallest (whole key, run number) among the runs' current last rows:
+    a row not yet read, of run j, is at or after (its run's last key, j), so at or after the bound.
+    The round emits every row before the bound and the bound's own run's batch: all rows up to the
+    bound's key from runs up to the bound's run, and below it from the later runs. (A bound on the
+    first key alone emitted an id's removals out of (id, line) order when they straddled a run's
+    batches: the bytes then followed where the batches ended, i.e. the input order and spill sizes.)
+    """
     if columns is not None:
         if not set(keys) <= set(columns):
             raise ValueError(f"merge_runs: columns {columns} leave out a key of {keys}")
         schema = pa.schema([schema.field(name) for name in columns], metadata=schema.metadata)
-    if not runs:
-        return
-    names = columns if columns is not None else list(dict.fromkeys(
-        name for run in runs for name in pq.read_schema(run).names))
-    files = [str(run) for run in runs]
-    where, params = [], [files, files]
-    if ids is not None:
-        for op, value in ((">=", ids[0]), ("<", ids[1])):
-            if value is not None:
-                where.append(f'"id" {op} ?')
-                params.append(value)
-    query = (f"SELECT {', '.join(_quoted(name) for name in names)} "
-             "FROM read_parquet(?, filename=true, file_row_number=true, union_by_name=true) "
-             + (f"WHERE {' AND '.join(where)} " if where else "")
-             + f"ORDER BY {', '.join(_quoted(key) for key in keys)}, list_position(?, filename), file_row_number")
-    with duckdb.connect(config=_duckdb_config(runs[0].parent)) as con:
-        reader = con.sql(query, params=[params[0], *params[2:], params[1]]).to_arrow_reader(MERGE_BATCH_ROWS * 8)
-        for batch in reader:
-            table = pa.Table.from_batches([batch])
-            if keep is not None:
-                table = keep(table)
-            if table.num_rows:
-                yield table.cast(schema)
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _duckdb_config(folder: Path) -> dict:
-    return {"memory_limit": DUCKDB_MEMORY, "threads": 1, "temp_directory": str(folder / ".duckdb"),
-            "preserve_insertion_order": False}
+    sources = [_batches(run, columns, keep, ids) for run in runs]
+    buffers: list[pa.Table | None] = [next(source, None) for source in sources]
+    # a run's last key changes only when it reads its next batch (taking rows cuts the front)
+    lasts = [None if buf is None else _last_key(buf, keys) for buf in buffers]
+    while True:
+        live = [i for i, buf in enumerate(buffers) if buf is not None]
+        if not live:
+            return
+        bound_run = min(live, key=lasts.__getitem__)  # the first of equal ones: the smallest run number
+        bound = lasts[bound_run]
+        pieces = []
+        for i in live:
+            buf = buffers[i]
+            taken = buf.num_rows if i == bound_run else _prefix(buf, keys, bound, inclusive=i < bound_run)
+            if not taken:
+                continue
+            pieces.append(buf.slice(0, taken))
+            if taken < buf.num_rows:
+                buffers[i] = buf.slice(taken)
+            else:
+                buffers[i] = next(sources[i], None)
+                lasts[i] = None if buffers[i] is None else _last_key(buffers[i], keys)
+        if len(pieces) == 1:  # rows of one run only (runs of ordered input do not overlap):
+            yield pieces[0].cast(schema)  # sorted already; Arrow's sort is stable, so no change
+        else:
+            yield sort_table(pa.concat_tables(pieces).cast(schema), keys)
 
 
 def merge_group(group: list[str], path: str, keys: tuple[str, ...], schema: pa.Schema,
