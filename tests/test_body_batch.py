@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import os
 import random
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from newsclean.cleaning import boilerplate
+from newsclean.cleaning.body import judge as body_judge
+from newsclean.cleaning.boilerplate import StripBoilerplate
 from newsclean.cleaning.body.features import page_features, stacked_features
 from newsclean.cleaning.body.model import shipped_model
 from newsclean.cleaning.body.pages import after_rules, case_pages, textdev_pages
 from newsclean.document import Document
+from newsclean.extract.limits import can_limit_time
 from newsclean.options import Options
 from newsclean.steps import apply_steps, apply_steps_to_batch, document_steps
 
@@ -64,28 +69,51 @@ def test_stacked_pages_get_the_features_and_probabilities_they_get_alone(pages):
 
 
 def _docs() -> list[Document]:
+    """Documents as a batch meets them: a full-page scrape, the cases, textdev pages where they
+    are beside the checkout, one with its headline given, and one twice (the same text)."""
     texts = [PAGE.read_text(encoding="utf-8")]
     texts += [page.raw for page in case_pages(REPO / "tests" / "cases")]
     if (TEXTDEV / "labels.jsonl").exists():
         texts += [page.raw for page in textdev_pages(TEXTDEV)[::25]]
-    return [Document(id=f"doc{i}", raw=text, provenance="test") for i, text in enumerate(texts)]
+    docs = [Document(id=f"doc{i}", raw=text, provenance="test") for i, text in enumerate(texts + texts[:1])]
+    docs.append(Document(id="given", raw=texts[0], provenance="test",
+                         given={"title": "Harbour town rebuilds its sea wall after winter storms"}))
+    return docs
 
 
 def _outcome(doc: Document) -> tuple:
-    return doc.text, doc.title, [(r.line, r.rule, r.text, r.score) for r in doc.removals], doc.rejection
+    return (doc.text, doc.title, [(r.line, r.rule, r.text, r.score) for r in doc.removals],
+            None if doc.rejection is None else doc.rejection.reason)
 
 
-def test_a_batch_cleaned_at_once_gives_what_each_document_gives_alone():
+@pytest.mark.parametrize("budget", [None, 20.0])
+def test_a_batch_cleaned_at_once_gives_what_each_document_gives_alone(monkeypatch, budget):
     steps = document_steps(Options())
-    alone = [_outcome(apply_steps(doc, steps)) for doc in _docs()]
-    together = [_outcome(doc) for doc in apply_steps_to_batch(_docs(), document_steps(Options()))]
+    alone = [_outcome(apply_steps(doc, steps, budget)) for doc in _docs()]
+    looks = {"first": 0, "headline": 0}
+
+    def judge_body(model, lines, threshold, protected=frozenset(), first_look=None):
+        looks["first"] += first_look is not None
+        return body_judge.judge_body(model, lines, threshold, protected, first_look)
+
+    def pick_headline(model, lines, removed, look=None):
+        looks["headline"] += look is not None
+        return body_judge.pick_headline(model, lines, removed, look)
+
+    monkeypatch.setattr(boilerplate, "judge_body", judge_body)
+    monkeypatch.setattr(boilerplate, "pick_headline", pick_headline)
+    batch = _docs()
+    steps = document_steps(Options())
+    together = [_outcome(doc) for doc in apply_steps_to_batch(batch, steps, budget)]
     assert together == alone
     assert sum(r[1] == "body_model" for outcome in alone for r in outcome[2]) > 10  # the model did work
+    # the batch's first looks were prepared (the repeated text's second copy does its own work)
+    assert looks["first"] >= len(batch) - 1 and looks["headline"] >= 2
+    assert not next(step for step in steps if isinstance(step, StripBoilerplate))._prepared
 
 
 def test_a_batch_whose_preparation_fails_is_cleaned_document_by_document(monkeypatch):
-    steps = document_steps(Options())
-    expected = [_outcome(doc) for doc in apply_steps_to_batch(_docs(), steps)]
+    expected = [_outcome(doc) for doc in apply_steps_to_batch(_docs(), document_steps(Options()))]
     model = shipped_model()
 
     def broken(pages):
@@ -93,3 +121,50 @@ def test_a_batch_whose_preparation_fails_is_cleaned_document_by_document(monkeyp
 
     monkeypatch.setattr(model, "page_probabilities", broken)
     assert [_outcome(doc) for doc in apply_steps_to_batch(_docs(), document_steps(Options()))] == expected
+
+
+def test_a_document_whose_rules_fail_is_quarantined_and_its_neighbours_are_not(monkeypatch):
+    expected = [_outcome(doc) for doc in apply_steps_to_batch(_docs(), document_steps(Options()))]
+    rule_passes = StripBoilerplate.rule_passes
+
+    def failing(self, numbered, title):
+        if any("BROKEN" in text for _, text in numbered):
+            raise ValueError("a rule failed")
+        return rule_passes(self, numbered, title)
+
+    monkeypatch.setattr(StripBoilerplate, "rule_passes", failing)
+    broken = Document(id="broken", raw="BROKEN\nA line of text that stands as an article.", provenance="test")
+    docs = _docs()
+    docs.insert(3, broken)
+    done = apply_steps_to_batch(docs, document_steps(Options()))
+    assert done[3].rejection.reason == "step_failed"
+    assert apply_steps(Document(id="b", raw=broken.raw, provenance="test"),
+                       document_steps(Options())).rejection.reason == "step_failed"
+    assert [_outcome(doc) for doc in done[:3] + done[4:]] == expected
+
+
+@pytest.mark.skipif(not can_limit_time(), reason="CPU time budgets need signals")
+def test_each_document_pays_for_its_own_preparation(monkeypatch):
+    """A document's rules, run while the batch is prepared, count against its own time budget
+    only: slow documents that together take more than one budget pass side by side, as each does
+    alone; one slower than the budget fails, as alone. (CPU timers tick coarsely: wide margins.)"""
+    apply_steps(Document(id="warm", raw="Loads the rules and the model.", provenance="test"), document_steps(Options()))
+    first_verdict = StripBoilerplate._first_verdict
+
+    def slow(self, doc):
+        seconds = 0.4 if "SLOW" in doc.text else 2.0 if "STUCK" in doc.text else 0.0
+        end = time.process_time() + seconds
+        while time.process_time() < end:
+            pass
+        return first_verdict(self, doc)
+
+    monkeypatch.setattr(StripBoilerplate, "_first_verdict", slow)
+    texts = [f"{word} {i}\nThe council met on Tuesday to vote on the harbour wall, and it passed." for i, word in
+             enumerate(["SLOW", "SLOW", "STUCK", "SLOW"])]
+    alone = [apply_steps(Document(id=f"a{i}", raw=text, provenance="test"), document_steps(Options()), 1.0)
+             for i, text in enumerate(texts)]
+    batch = apply_steps_to_batch([Document(id=f"b{i}", raw=text, provenance="test") for i, text in enumerate(texts)],
+                                 document_steps(Options()), 1.0)
+    reasons = [None if doc.rejection is None else doc.rejection.reason for doc in batch]
+    assert reasons == [None if doc.rejection is None else doc.rejection.reason for doc in alone]
+    assert reasons == [None, None, "time_limit", None]

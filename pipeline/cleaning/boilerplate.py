@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
+from typing import Callable, NamedTuple
+
+import numpy as np
 
 from ..document import Document, Removal
 from ..options import RuleOptions
@@ -22,6 +25,9 @@ MAX_PASSES = 4  # real articles settle in two; the bound keeps a pathological te
 # Rounds of rules and body model, each until it removes nothing: every round but the last removes
 # a line, so it ends by itself; the bound keeps a pathological page linear.
 MAX_ROUNDS = 16
+# What `prepare` runs a document's part of its work with (steps.Charge): `charge(k, work)` is
+# `work()` on the k-th document's time budget.
+Charge = Callable[[int, Callable[[], "Verdict"]], "Verdict"]
 # Short lines whose verdict (words, pattern rule) is remembered, per rule set and process: a
 # site's chrome recurs in every one of its articles and is what the patterns spend their time
 # on. A verdict depends on the line's text alone, so remembering it cannot change an output.
@@ -86,14 +92,35 @@ def _protected(doc: Document) -> frozenset[int]:
     return frozenset(doc.extra.get("protected_lines") or ())
 
 
+class Verdict(NamedTuple):
+    """The rules' verdict on a document's lines (`StripBoilerplate.rule_passes`)."""
+
+    numbered: list[tuple[int, str]]  # the input's (line number, text), blank lines left out
+    lines: list[Line]  # standing
+    removed: list[Line]
+    title: str | None
+
+
+class Prepared(NamedTuple):
+    """What `StripBoilerplate.prepare` found for a document: the rules' verdict, and the models'
+    first look at its page, judged with the other prepared documents' pages."""
+
+    verdict: Verdict
+    first_look: np.ndarray | None  # P(article text) of verdict.lines
+    headline_look: tuple[np.ndarray, np.ndarray] | None  # `headline_looks`, where the headline model runs
+
+
 @dataclass(frozen=True)
 class StripBoilerplate:
     """Pattern rules first (edge rules only in the head and tail), then the context rules."""
 
     options: RuleOptions = field(default_factory=RuleOptions)
     name: str = "strip_boilerplate"
-    # (text, given title) -> the rules' verdict and the body model's first look, from `prepare`
-    _prepared: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    # From `prepare`, by (text, given title): all a verdict and the looks depend on besides the
+    # options. (A page's protected lines only decide whether the headline look is worth taking;
+    # the call decides again whether to use it.) Each call takes its document's entry out.
+    _prepared: dict[tuple[str, str | None], Prepared] = field(default_factory=dict, init=False, repr=False,
+                                                             compare=False)
 
     @cached_property
     def rules(self) -> RuleSet:
@@ -103,61 +130,62 @@ class StripBoilerplate:
     def _uses_model(self) -> bool:
         return self.options.body_model and BODY_RULE not in self.options.disabled
 
-    def prepare(self, docs: list[Document]) -> None:
-        """Judge a batch's pages together before each document's own call: the rules' verdict on
-        each, then the body and headline models' first look at all the pages at once (`stacked`;
-        page by page, numpy's per-call cost was most of the models' time). The calls find that
-        work done and give what they would give alone. A document whose rules fail here is left
-        to its own call."""
+    def prepare(self, docs: list[Document], charge: Charge = lambda k, work: work()) -> None:
+        """Judge many documents' pages together before their own calls: the rules' verdict on
+        each (charged to its time budget by `charge`), then the body and headline models' first
+        look at all their pages at once (`stacked`; page by page, numpy's per-call cost was most
+        of the models' time). The calls find that work done and give what they would give
+        alone. A document whose rules fail or run out of time here is left to its own call."""
         self._prepared.clear()
         if not self._uses_model:
             return
-        verdicts = {}
-        for doc in docs:
+        verdicts: dict[tuple[str, str | None], tuple[Document, Verdict]] = {}
+        for k, doc in enumerate(docs):
             try:
-                verdicts[doc.text, self._given(doc)] = (doc, *self._first_verdict(doc))
+                verdicts[doc.text, self._given(doc)] = doc, charge(k, partial(self._first_verdict, doc))
             except Exception:  # noqa: BLE001 - its own call meets the error, and reports it
                 continue
         model, threshold = shipped_model(), self.options.body_model_threshold
-        pages = [([line.text for line in lines], [line.loose for line in lines])
-                 for _, _, lines, _, _ in verdicts.values()]
+        pages = [([line.text for line in verdict.lines], [line.loose for line in verdict.lines])
+                 for _, verdict in verdicts.values()]
         headlines = {}
-        for key, probability in zip(list(verdicts), model.page_probabilities(pages)):
-            doc, numbered, lines, removed, title = verdicts[key]
+        for key, probability in zip(list(verdicts), model.page_probabilities(pages), strict=True):
+            doc, verdict = verdicts[key]
             protected = _protected(doc)
-            dropped = any(p < threshold and not is_protected(line, protected) for line, p in zip(lines, probability))
-            if self._wants_headline(key[1], title, dropped):
-                headlines[key] = headline_page(lines, removed)
-            self._prepared[key] = [numbered, lines, removed, title, probability, None]
-        for key, look in zip(list(headlines), headline_looks(model, list(headlines.values()))):
-            self._prepared[key][-1] = look
+            dropped = any(p < threshold and not is_protected(line, protected)
+                          for line, p in zip(verdict.lines, probability, strict=True))
+            if self._wants_headline(key[1], verdict.title, dropped):
+                headlines[key] = headline_page(verdict.lines, verdict.removed)
+            self._prepared[key] = Prepared(verdict, probability, None)
+        looks = headline_looks(model, list(headlines.values()))
+        for key, look in zip(list(headlines), looks, strict=True):
+            self._prepared[key] = self._prepared[key]._replace(headline_look=look)
 
     def _wants_headline(self, given: str | None, title: str | None, dropped: bool) -> bool:
-        """A page the rules left clean (nothing for the model to remove) keeps the rules' headline
-        when it looks like one; on any other page the headline model may overrule it."""
+        """Whether the headline model may pick the headline. A page the rules left clean (nothing
+        for the model to remove) keeps the rules' headline when it looks like one."""
         return given is None and "title" not in self.options.disabled and (
             dropped or title is None or len(title.split()) < HEADLINE_MIN_WORDS)
 
     def forget(self) -> None:
-        """Drop what `prepare` found (its batch was cut short): the calls do all the work."""
+        """Drop what `prepare` found (it failed, or its documents are not called): the calls do
+        all the work."""
         self._prepared.clear()
 
     @staticmethod
     def _given(doc: Document) -> str | None:
         return doc.given.get("title") or None
 
-    def _first_verdict(self, doc: Document) -> tuple:
+    def _first_verdict(self, doc: Document) -> Verdict:
         numbered = [(number, text) for number, text in enumerate(doc.text.split("\n"), start=1) if text]
-        return (numbered, *self.rule_passes(numbered, self._given(doc)))
+        return Verdict(numbered, *self.rule_passes(numbered, self._given(doc)))
 
     def __call__(self, doc: Document) -> Document:
         given = self._given(doc)
         prepared = self._prepared.pop((doc.text, given), None)
         if prepared is None:
-            numbered, lines, removed, title = self._first_verdict(doc)
-            first_look = headline_look = None
-        else:
-            numbered, lines, removed, title, first_look, headline_look = prepared
+            prepared = Prepared(self._first_verdict(doc), None, None)
+        (numbered, lines, removed, title), first_look, headline_look = prepared
         scores: dict[int, float] = {}
         disabled = set(self.options.disabled)
         if self._uses_model:

@@ -4,7 +4,8 @@ The features are shallow on purpose (boilerpipe's shallow text features, jusText
 smoothing): word counts, the share of function words, sentence marks, capitals, digits and
 separators, repeats inside the page, position, and the same measures over the neighbouring
 lines. They hold nothing of the seeds' or any site's phrasings, so they carry to pages no rule
-has seen. `page_features` is the one definition used by training and by cleaning.
+has seen. `stacked_features` (`page_features` for one page) is the one definition used by training
+and by cleaning.
 """
 from __future__ import annotations
 
@@ -144,7 +145,7 @@ def lexical_features(texts: list[str], lexicon: lexical.Lexicon, rows: np.ndarra
     means before and after it, the tokens' weights (`lexical.NAMES`) and their means around.
     `stack`: where each page's lines are (`stacked.Stack`); by default the lines are one page."""
     n = len(texts)
-    stack = stack or Stack.of([n])
+    stack = Stack.of([n]) if stack is None else stack
     stats = lexicon.line_rows(texts)
     out = np.empty((n, FEATURES - SHAPE_FEATURES))
     sided = np.empty((n, _SIDED))
@@ -159,8 +160,8 @@ def lexical_features(texts: list[str], lexicon: lexical.Lexicon, rows: np.ndarra
     out[:, column:column + len(LEXICAL_SIDES)] = sides[:, LEXICAL_SIDES]
     chrome = (stats[:, 0] < lexical.NEGATIVE).astype(float)  # lines whose words are chrome's
     seen = stack.before_in_page(chrome)
-    out[:, -2] = seen / stack.lines
-    out[:, -1] = (stack.page_totals(chrome) - seen - chrome) / stack.lines
+    out[:, -2] = seen / stack.page_length
+    out[:, -1] = (stack.page_totals(chrome) - seen - chrome) / stack.page_length
     return out
 
 
@@ -169,7 +170,7 @@ def shape_features(texts: list[str], folded: list[str], stack: Stack | None = No
     their words. Training keeps these and adds each fold's lexicon apart. `stack`: where each
     page's lines are (`stacked.Stack`); by default the lines are one page."""
     n = len(texts)
-    stack = stack or Stack.of([n])
+    stack = Stack.of([n]) if stack is None else stack
     out = np.empty((n, FEATURES))
     out[:, SHAPE_FEATURES:] = np.nan  # loud if those columns are used before they are set
     if n == 0:
@@ -177,8 +178,11 @@ def shape_features(texts: list[str], folded: list[str], stack: Stack | None = No
     bounds = list(zip(stack.starts[:-1].tolist(), stack.starts[1:].tolist()))
     base = out[:, :len(BASE)]
     base[:] = [_line_shape(t) for t in texts]
-    base[:, REPEATS_COLUMN] = [math.log(counts[f]) for a, b in bounds
-                               for counts in (Counter(folded[a:b]),) for f in folded[a:b]]
+    repeats = []
+    for a, b in bounds:  # how often each line's key recurs in its page
+        counts = Counter(folded[a:b])
+        repeats += [math.log(counts[key]) for key in folded[a:b]]
+    base[:, REPEATS_COLUMN] = repeats
     column = len(BASE)
     width = len(OFFSETS) * len(NEIGHBOUR)  # each neighbour `offset` lines away, offset by offset
     out[:, column:column + width] = neighbours(base[:, NEIGHBOUR_COLUMNS], OFFSETS, stack).reshape(n, width)
@@ -194,7 +198,7 @@ def shape_features(texts: list[str], folded: list[str], stack: Stack | None = No
     out[:, column:column + width] = means[:, :, :-1].transpose(1, 0, 2).reshape(n, width)
     column += width
     share_around = means[WINDOWS.index(VOCABULARY_WINDOW), :, -1]
-    positions, lines = stack.index, stack.lines
+    positions, lines = stack.index, stack.page_length
     to_before, to_after = nearest_flagged(paragraph, stack)
     paragraphs = stack.page_totals(paragraph)
     seen = stack.before_in_page(paragraph)
@@ -205,7 +209,7 @@ def shape_features(texts: list[str], folded: list[str], stack: Stack | None = No
     # paragraphs count for their words, other lines against the run: menus and lists of
     # headlines between two articles' worth of text break it.
     score = np.where(paragraph > 0, words, -np.minimum(words, 8.0) - 2.0).tolist()
-    runs = np.array([_main_run(score[a:b]) for a, b in bounds], dtype=np.int64).reshape(-1, 2)[stack.page]
+    runs = np.array([_main_run(score[a:b]) for a, b in bounds], dtype=np.int64).reshape(-1, 2)[stack.page_of_row]
     run_start, run_end = runs[:, 0], runs[:, 1]
     in_run = (positions >= run_start) & (positions < run_end)
     to_run = np.where(in_run, 0, np.minimum(np.abs(positions - run_start), np.abs(positions - (run_end - 1))))
@@ -213,8 +217,8 @@ def shape_features(texts: list[str], folded: list[str], stack: Stack | None = No
     block = out[:, column:SHAPE_FEATURES].T  # the page-level columns, one row each
     block[0], block[1], block[2], block[3], block[4] = logs[0], logs[1], positions / np.maximum(lines - 1, 1), logs[2], logs[3]
     block[5], block[6], block[7], block[8] = in_run, logs[4], before_share, after_share
-    block[9], block[10] = paragraphs / lines, np.array([math.log1p(b - a) for a, b in bounds])[stack.page]
-    block[11] = words / np.array([max(words[a:b].sum(), 1.0) for a, b in bounds])[stack.page]
+    block[9], block[10] = paragraphs / lines, np.array([math.log1p(b - a) for a, b in bounds])[stack.page_of_row]
+    block[11] = words / np.array([max(words[a:b].sum(), 1.0) for a, b in bounds])[stack.page_of_row]
     block[12], block[13] = share, share_around
     return out
 

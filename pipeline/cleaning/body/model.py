@@ -22,7 +22,7 @@ TITLE_MIN_PROBABILITY = 0.02
 PARAGRAPH_TITLE_PROBABILITY = 0.5
 # Lines judged at once (`stacked`): enough to spread numpy's per-call cost over dozens of pages,
 # few enough that the temporaries (~0.4 MB each) reuse the heap. At 4,096 and 20,000 lines the
-# run took 2.5 times the page faults (2.4e5 against 1.0e5 on 3,000 benchmark documents) and
+# run took 2.4 times the page faults (2.4e5 against 1.0e5 on 3,000 benchmark documents) and
 # ~0.2 s more system time, which cost what the larger stacks saved.
 STACK_LINES = 512
 
@@ -33,7 +33,6 @@ class BodyModel:
     def __init__(self, body: Forest | None, title: Forest | None, lexicon: Lexicon,
                  provenance: dict | None = None):
         self.body, self.title, self.lexicon, self.provenance = body, title, lexicon, provenance or {}
-        self._last: tuple = ((), None, None)  # (page, rows, probability) of the last page judged
 
     @classmethod
     def from_fitted(cls, body, title, lexicon: Lexicon) -> "BodyModel":
@@ -66,19 +65,9 @@ class BodyModel:
         return [p for stack, _, probability in self.stacked(pages) for p in stack.split(probability)]
 
     def judged(self, texts: list[str], folded: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, P(article text)) of a page's standing lines. The last page is remembered: on a
-        page whose rules found no headline, the headline model looks at the very page the body
-        model has just judged (a tenth of the model's time on seed-like documents). Read-only:
-        a caller cannot change what the next one gets. One tuple is swapped in, so a thread
-        sees a whole entry or the one before."""
-        page = (tuple(texts), tuple(folded))
-        last_page, rows, probability = self._last
-        if last_page != page:
-            rows = self.rows(texts, folded)
-            probability = self.probability(rows)
-            rows.flags.writeable = probability.flags.writeable = False
-            self._last = (page, rows, probability)
-        return rows, probability
+        """(rows, P(article text)) of one page's standing lines."""
+        rows = self.rows(texts, folded)
+        return rows, self.probability(rows)
 
     def pick_title(self, candidates: np.ndarray) -> int | None:
         """Index of the headline among the candidate rows, or None when none is likely enough."""

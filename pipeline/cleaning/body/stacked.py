@@ -15,7 +15,6 @@ from functools import cached_property
 import numpy as np
 
 
-
 @dataclass(frozen=True)
 class Stack:
     """Where each page's lines stand among the rows of pages stacked one after another."""
@@ -33,29 +32,29 @@ class Stack:
         return int(self.starts[-1])
 
     @cached_property
-    def page(self) -> np.ndarray:
+    def page_of_row(self) -> np.ndarray:
         """Each row's page."""
         return np.repeat(np.arange(len(self.starts) - 1), np.diff(self.starts))
 
     @cached_property
-    def first(self) -> np.ndarray:
+    def page_start(self) -> np.ndarray:
         """Each row's page's first row."""
-        return self.starts[self.page]
+        return self.starts[self.page_of_row]
 
     @cached_property
     def index(self) -> np.ndarray:
         """Each row's place in its page."""
-        return np.arange(self.rows) - self.first
+        return np.arange(self.rows) - self.page_start
 
     @cached_property
-    def lines(self) -> np.ndarray:
+    def page_length(self) -> np.ndarray:
         """Each row's page's line count."""
-        return np.diff(self.starts)[self.page]
+        return np.diff(self.starts)[self.page_of_row]
 
     @cached_property
     def sums_row(self) -> np.ndarray:
         """For each row, where its page's running sums start (`_page_sums`: a zero row each)."""
-        return self.first + self.page
+        return self.page_start + self.page_of_row
 
     def split(self, rows: np.ndarray) -> list[np.ndarray]:
         """`rows` cut back into pages."""
@@ -64,18 +63,18 @@ class Stack:
     def before_in_page(self, flags: np.ndarray) -> np.ndarray:
         """How many rows of each row's page above it have the 0/1 `flags` set (exact: integers)."""
         seen = np.cumsum(flags) - flags
-        return seen - seen[self.first] if self.rows else seen
+        return seen - seen[self.page_start] if self.rows else seen
 
     def page_totals(self, values: np.ndarray) -> np.ndarray:
         """Each page's sum of `values`, as a value per row. `np.bincount` adds each page's rows in
         order, whatever pages come before, so a page's total is the same in any batch."""
-        return np.bincount(self.page, weights=values, minlength=len(self.starts) - 1)[self.page]
+        return np.bincount(self.page_of_row, weights=values, minlength=len(self.starts) - 1)[self.page_of_row]
 
 
 def _page_sums(values: np.ndarray, stack: Stack) -> np.ndarray:
     """Each page's running sums of `values` (rows × columns), a zero row first, computed as for
     the page alone (`np.cumsum` adds in order; padding after a page changes none of its sums):
-    page k's sums at rows `stack.first + k` on (`Stack.sums_row`). Pages are grouped by length
+    page k's sums from row `starts[k] + k` on (`Stack.sums_row`). Pages are grouped by length
     up to the next power of two, so the padding at most doubles a group's cells."""
     width = values.shape[1]
     out = np.zeros((stack.rows + len(stack.starts) - 1, width))
@@ -99,7 +98,7 @@ def window_means(values: np.ndarray, reach: tuple[int, ...], stack: Stack) -> np
     sums = _page_sums(values, stack)
     windows = np.array(reach)[:, None]
     low = stack.sums_row + np.maximum(stack.index - windows, 0)
-    high = stack.sums_row + np.minimum(stack.index + windows + 1, stack.lines)
+    high = stack.sums_row + np.minimum(stack.index + windows + 1, stack.page_length)
     others = np.maximum(high - low - 1, 1)[..., None]
     return (sums[high] - sums[low] - values) / others
 
@@ -113,7 +112,7 @@ def side_means(values: np.ndarray, reach: tuple[int, ...], stack: Stack) -> np.n
     sums = _page_sums(values, stack)
     windows = np.array(reach)[:, None]
     index = np.broadcast_to(stack.index, (len(reach), rows))
-    low, high = np.maximum(index - windows, 0), np.minimum(index + windows + 1, stack.lines)
+    low, high = np.maximum(index - windows, 0), np.minimum(index + windows + 1, stack.page_length)
     counts = np.stack((index - low, high - index - 1))  # side × reach × row
     ends, starts = np.stack((index, high)) + stack.sums_row, np.stack((low, index + 1)) + stack.sums_row
     means = (sums[ends] - sums[starts]) / np.maximum(counts, 1)[..., None]
@@ -126,7 +125,7 @@ def neighbours(values: np.ndarray, offsets: tuple[int, ...], stack: Stack) -> np
     offset by offset (rows × offsets × columns)."""
     shift = np.array(offsets)
     at = stack.index[:, None] + shift
-    inside = (at >= 0) & (at < stack.lines[:, None])
+    inside = (at >= 0) & (at < stack.page_length[:, None])
     out = values[np.where(inside, np.arange(stack.rows)[:, None] + shift, 0)]
     out[~inside] = -1.0
     return out
@@ -139,5 +138,5 @@ def nearest_flagged(flags: np.ndarray, stack: Stack) -> tuple[np.ndarray, np.nda
     marks = np.concatenate(([-1], np.flatnonzero(flags), [stack.rows]))  # beyond every page
     above = marks[np.searchsorted(marks, at, side="left") - 1]
     below = marks[np.searchsorted(marks, at, side="right")]
-    return (np.where(above >= stack.first, at - above, stack.lines),
-            np.where(below < stack.first + stack.lines, below - at, stack.lines))
+    return (np.where(above >= stack.page_start, at - above, stack.page_length),
+            np.where(below < stack.page_start + stack.page_length, below - at, stack.page_length))

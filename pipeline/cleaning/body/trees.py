@@ -2,8 +2,8 @@
 
 A file of arrays instead of a pickled estimator: it loads with any numpy, whatever
 scikit-learn a user has (or none), and reads as data. Every tree is walked at once for every
-line of a page, one numpy step per level, so a page costs tens of array operations, not a
-Python loop per tree.
+line of a stack of pages (`stacked`), one numpy step per level, so a stack costs tens of array
+operations, not a Python loop per tree.
 """
 from __future__ import annotations
 
