@@ -17,7 +17,7 @@ from .fingerprint import InputFingerprint
 from .options import Options
 from .publish.repeats import POSITION
 from .publish.tables import corpus_table, reject_row, rejects_table, removals_table
-from .publish.validate import split_valid
+from .publish.batch_checks import split_valid
 from .readers.plan import Unit, read_unit
 from .steps import apply_steps_to_batch, document_steps
 

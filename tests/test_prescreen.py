@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsclean.publish.validate import batch_schema, failed_rows, split_valid, to_frame
+from newsclean.publish.batch_checks import batch_schema, failed_rows, split_valid, to_frame
 from newsclean.schemas import Corpus, arrow_schema
 from newsclean.schemas.corpus import MARKER_LINES, corpus_schema
 
@@ -79,7 +79,7 @@ def test_split_valid_equals_pandera_on_the_whole_batch(damage_lists, relaxed):
 
 
 def test_clean_batch_never_reaches_pandera(monkeypatch):
-    import newsclean.publish.validate as validate
+    import newsclean.publish.batch_checks as validate
 
     def fail(*args, **kwargs):
         raise AssertionError("pandera was called on a batch that passes")
