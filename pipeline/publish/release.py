@@ -6,15 +6,11 @@ instant without a complete release at the published path.
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import json
 import logging
 import os
 import shutil
-import signal
 from collections import Counter
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
@@ -37,6 +33,7 @@ from ..options import CorpusOptions, PublishOptions
 from .data_shards import RowSource, ShardTasks, plan_data_shards
 from .side_shards import SideTables, SortedTable, merged_report
 from .storage import shown
+from .swap import exchange, pid_alive, signals_held
 from .shards import (MERGE_BATCH_ROWS, ShardWriter, merge_runs, reduce_runs, sort_table, write_parquet,
                      write_sorted)
 from .repeats import POSITION, POSITION_FIELD, RepeatedIds, without_repeats
@@ -69,33 +66,6 @@ CheckTasks = Callable[[str, str | None, list[str], tuple[str, ...]], list]
 
 class ReleaseFailed(RuntimeError):
     """The new release could not be completed; the published folder is untouched."""
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _exchange(a: Path, b: Path) -> None:
-    """Atomically swap two paths (both must exist)."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is not None:
-        at_fdcwd, rename_exchange = -100, 2
-        if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
-            return
-        errno = ctypes.get_errno()
-        log.warning("renameat2 failed (%s); falling back to two renames", os.strerror(errno))
-    # Not atomic: there is a moment with no release at `b`. Only on systems without renameat2.
-    parked = b.with_name(b.name + ".parked")
-    os.rename(b, parked)
-    os.rename(a, b)
-    os.rename(parked, a)
 
 
 class ReleaseBuilder:
@@ -141,7 +111,7 @@ class ReleaseBuilder:
     def _clear_dead_staging(self) -> None:
         for path in self.out.parent.glob(f".{self.out.name}.staging-*"):
             pid = path.name.rsplit("-", 1)[-1]
-            if not pid.isdigit() or not _pid_alive(int(pid)) or int(pid) == os.getpid():
+            if not pid.isdigit() or not pid_alive(int(pid)) or int(pid) == os.getpid():
                 shutil.rmtree(path, ignore_errors=True)
 
     def add(self, data: pa.Table, removals: pa.Table, rejects: pa.Table,
@@ -367,9 +337,9 @@ class ReleaseBuilder:
         if not report.ok:
             raise ReleaseFailed("the new release does not validate; the published folder is "
                                 "unchanged:\n" + report.to_text())
-        with _signals_held():  # the swap and the old release's removal are not cut short
+        with signals_held():  # the swap and the old release's removal are not cut short
             if os.path.lexists(self.out):
-                _exchange(self.staging, self.out)
+                exchange(self.staging, self.out)
                 self.published = True
                 shutil.rmtree(self.staging)
             else:
@@ -395,22 +365,8 @@ class ReleaseBuilder:
     def abandon(self) -> None:
         """Remove the staging folder (after a swap it holds the old release), even when a second
         Ctrl-C or SIGTERM comes while it is removed."""
-        with _signals_held():
+        with signals_held():
             shutil.rmtree(self.staging, ignore_errors=True)
-
-
-@contextmanager
-def _signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM held back (delivered once this ends) on this thread, on POSIX."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _names(paths: list[Path]) -> tuple[str, ...]:
