@@ -10,7 +10,8 @@ import numpy as np
 from ..document import Document, Removal
 from ..options import RuleOptions
 from ..metadata.title import loose, strip_breadcrumb
-from .body.judge import RULE as BODY_RULE, headline_looks, headline_page, is_protected, judge_body, pick_headline
+from .body.judge import (RULE as BODY_RULE, headline_looks, headline_page, is_protected, judge_body, pick_headline,
+                         removable)
 from .body.features import LONG_WORDS
 from .body.model import shipped_model
 from .context import BODY_MIN_WORDS, CONTEXT_RULES, Article, Line, could_be_title, ends_sentence, follows_headline
@@ -25,9 +26,6 @@ MAX_PASSES = 4  # real articles settle in two; the bound keeps a pathological te
 # Rounds of rules and body model, each until it removes nothing: every round but the last removes
 # a line, so it ends by itself; the bound keeps a pathological page linear.
 MAX_ROUNDS = 16
-# What `prepare` runs a document's part of its work with (steps.Charge): `charge(k, work)` is
-# `work()` on the k-th document's time budget.
-Charge = Callable[[int, Callable[[], "Verdict"]], "Verdict"]
 # Short lines whose verdict (words, pattern rule) is remembered, per rule set and process: a
 # site's chrome recurs in every one of its articles and is what the patterns spend their time
 # on. A verdict depends on the line's text alone, so remembering it cannot change an output.
@@ -130,12 +128,14 @@ class StripBoilerplate:
     def _uses_model(self) -> bool:
         return self.options.body_model and BODY_RULE not in self.options.disabled
 
-    def prepare(self, docs: list[Document], charge: Charge = lambda k, work: work()) -> None:
+    def prepare(self, docs: list[Document],
+                charge: Callable[[int, Callable[[], Verdict]], Verdict] = lambda k, work: work()) -> None:
         """Judge many documents' pages together before their own calls: the rules' verdict on
         each (charged to its time budget by `charge`), then the body and headline models' first
         look at all their pages at once (`stacked`; page by page, numpy's per-call cost was most
         of the models' time). The calls find that work done and give what they would give
-        alone. A document whose rules fail or run out of time here is left to its own call."""
+        alone. A document whose rules fail or run out of time here is left to its own call.
+        `charge(k, work)` runs `work()` on the k-th document's time budget (`steps._prepare`)."""
         self._prepared.clear()
         if not self._uses_model:
             return
@@ -151,10 +151,8 @@ class StripBoilerplate:
         headlines = {}
         for key, probability in zip(list(verdicts), model.page_probabilities(pages), strict=True):
             doc, verdict = verdicts[key]
-            protected = _protected(doc)
-            dropped = any(p < threshold and not is_protected(line, protected)
-                          for line, p in zip(verdict.lines, probability, strict=True))
-            if self._wants_headline(key[1], verdict.title, dropped):
+            dropped = removable(verdict.lines, probability, threshold, _protected(doc)).any()
+            if self._wants_headline(key[1], verdict.title, bool(dropped)):
                 headlines[key] = headline_page(verdict.lines, verdict.removed)
             self._prepared[key] = Prepared(verdict, probability, None)
         looks = headline_looks(model, list(headlines.values()))

@@ -217,6 +217,8 @@ def shape_features(texts: list[str], folded: list[str], stack: Stack | None = No
     block = out[:, column:SHAPE_FEATURES].T  # the page-level columns, one row each
     block[0], block[1], block[2], block[3], block[4] = logs[0], logs[1], positions / np.maximum(lines - 1, 1), logs[2], logs[3]
     block[5], block[6], block[7], block[8] = in_run, logs[4], before_share, after_share
+    # page by page, as a page alone computes them (math.log1p, numpy's pairwise sum): the trees'
+    # thresholds sit on the training pages' values, and a last-bit change moves lines across
     block[9], block[10] = paragraphs / lines, np.array([math.log1p(b - a) for a, b in bounds])[stack.page_of_row]
     block[11] = words / np.array([max(words[a:b].sum(), 1.0) for a, b in bounds])[stack.page_of_row]
     block[12], block[13] = share, share_around

@@ -52,9 +52,8 @@ def pick_headline(model: BodyModel, lines: list[Line], removed: list[Line],
     if not page:
         return None
     rows, probability = look if look is not None else _judged(model, page)
-    rules_line = next((line for line in removed if line.rule == "title"), None)
-    pick = model.pick_title(title_features(rows, probability, page.index(rules_line) if rules_line else None,
-                                           rules_around(page, removed)))
+    rules_title = next((i for i, line in enumerate(page) if line.rule == "title"), None)
+    pick = model.pick_title(title_features(rows, probability, rules_title, rules_around(page, removed)))
     return None if pick is None else page[pick]
 
 
@@ -62,6 +61,15 @@ def is_protected(line: Line, protected: frozenset[int]) -> bool:
     """A part of the line is numbered in `protected`: a paragraph the HTML page marks as its
     article's (extract/html.py `protected_lines`), which no model judgement removes."""
     return any(number in protected for number, _ in line.parts)
+
+
+def removable(lines: list[Line], probability: np.ndarray, threshold: float,
+              protected: frozenset[int]) -> np.ndarray:
+    """Which lines the body model removes at this threshold: unlikely article text, not protected."""
+    low = probability < threshold
+    if protected:
+        low &= np.array([not is_protected(line, protected) for line in lines], dtype=bool)
+    return low
 
 
 def judge_body(model: BodyModel, lines: list[Line], threshold: float, protected: frozenset[int] = frozenset(),
@@ -77,9 +85,7 @@ def judge_body(model: BodyModel, lines: list[Line], threshold: float, protected:
             probability, first_look = first_look, None
         else:
             _, probability = _judged(model, lines)
-        low = probability < threshold
-        if protected:
-            low &= np.array([not is_protected(line, protected) for line in lines])
+        low = removable(lines, probability, threshold, protected)
         if not low.any():
             break
         dropped += [(line, float(p)) for line, p, out in zip(lines, probability, low) if out]
