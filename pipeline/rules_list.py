@@ -23,7 +23,7 @@ CONTEXT = {
     "duplicate_title": ("duplicate_title", "anywhere: the headline again", "Storm hits the coast of Kerala"),
     "caption_repeated": ("image_caption", "anywhere", "<a caption that the credit line below it repeats>"),
     "caption_beside_chrome": ("image_caption", "anywhere", "<a short caption-like line between chrome lines>"),
-    "pull_quote": ("pull_quote", "anywhere", "<a short line repeated word for word inside a body paragraph>"),
+    "pull_quote": ("pull_quote", "anywhere", "<a short line repeated word for word as a sentence or clause of a body paragraph>"),
     "desk_signature": ("credit", "tail", "<a desk signature at the end, e.g. a reporter's initials>"),
 }
 

@@ -169,3 +169,26 @@ def test_the_headline_model_sees_what_the_rules_removed_beside_each_line():
     assert headline["byline_or_date_after"] == 1.0 and headline["log_rules_removed_after"] == pytest.approx(np.log(3))
     assert menu["byline_or_date_after"] == 0.0 and menu["log_rules_removed_after"] == 0.0
     assert around(page.replace("\n", "\n\n")) == found
+
+
+def test_the_headline_model_sees_the_date_lines_standing_beside_each_line():
+    """A date line the rules leave (a reading time beside the date, a date in another language)
+    still tells where the headline stands; a long sentence holding a date is not a date line."""
+    from newsclean.cleaning.body.features import DATED, dated_around, headline_surroundings
+    from newsclean.cleaning.context import Line
+
+    texts = ["Get Started", "December 17, 2025 • 8 minutes", "Stop Nesting Database Systems",
+             "On 17 December 2025 the team said the systems had been nested for years, and it was time to stop.",
+             "Contents", "12. März 2024", "How the nesting works"]
+    page = [Line(number, text, len(text.split())) for number, text in enumerate(texts, start=1)]
+    rows = {text: dict(zip(DATED, row)) for text, row in zip(texts, dated_around(page))}
+    assert [rows[text]["dated"] for text in texts] == [0, 1, 0, 0, 0, 1, 0]
+    headline = rows["Stop Nesting Database Systems"]
+    assert headline["log_lines_to_dated_before"] == pytest.approx(np.log(2))
+    assert headline["log_lines_to_dated_after"] == pytest.approx(np.log(4))
+    assert rows["Get Started"]["log_lines_to_dated_before"] == -1.0
+    assert rows["How the nesting works"]["log_lines_to_dated_after"] == -1.0
+    assert rows["Contents"]["dated_within_2"] == 1.0 and headline["dated_within_2"] == 1.0
+    # one row per line, beside what the rules removed, as the headline model reads it
+    assert headline_surroundings(page, []).shape == (len(page), 4 + len(DATED))
+    assert dated_around([]).shape == (0, len(DATED))

@@ -8,7 +8,7 @@ import pytest
 
 from newsclean import clean_text
 from newsclean.cleaning.rules import RuleSet, build_ruleset, count_words, default_rules
-from newsclean.options import RuleOptions
+from newsclean.options import Options, RuleOptions
 from scoring import normalise, score
 
 CASES_DIR = Path(__file__).parent / "cases"
@@ -180,3 +180,24 @@ def test_only_chrome_sized_lines_are_remembered():
     assert "Source link" in step.rules.verdicts
     assert not any(line in step.rules.verdicts for line in long_lines)
     assert all(len(line) <= MAX_VERDICT_CHARS for line in step.rules.verdicts)
+
+
+@pytest.mark.parametrize("shown", [
+    "Main > Guides > {}", "Guides / Islands / {}", "{} | Travel | The Harbour Times", "{} - Travel Guides",
+    "2. {}", "Our guide to the {} has been read by more than a million people this spring."])
+def test_a_line_shown_again_outside_a_sentence_of_its_own_is_not_a_pull_quote(shown):
+    """A pull quote is lifted whole from a paragraph, as a sentence or a clause. In a full-page
+    scrape the headline stands under a breadcrumb trail or a page title that holds it, a list
+    entry repeats a subheading, a sentence opens with its words: none of these is where the line
+    was lifted from, and the headline model must see the headline. A sentence lifted from a
+    paragraph of the same page still goes."""
+    headline = "Seven quiet islands to visit before the summer crowds arrive"
+    quote = "Cars are banned and the beaches stretch for miles"
+    teaser = "The best walks on the coast of Cornwall were chosen by our readers over ten years of the column."
+    raw = "\n".join(["Skip to content", "News", "Travel", teaser, shown.format(headline), headline,
+                     "The Greek island of Kythira has no large hotels, and most visitors arrive by a small ferry.",
+                     quote,
+                     f"On Schiermonnikoog in the Netherlands, {quote.lower()}, and the island is quiet all year."])
+    doc = clean_text(raw, options=Options(rules=RuleOptions(body_model=False)))
+    pull_quotes = [removal.text for removal in doc.removals if removal.rule == "pull_quote"]
+    assert pull_quotes == [quote]

@@ -41,6 +41,14 @@ PULL_QUOTE_EXTRA_WORDS = 1  # the paragraph it was lifted from says more ("..., 
 TITLE_MAX_WORDS = 40
 TITLE_MAX_CHARS = 400
 PULL_QUOTE_MAX_WORK = 50_000_000  # characters scanned: 100 candidates in a 500 kB article
+# Where a sentence or a clause of prose starts and ends: a pull quote is lifted whole from its
+# paragraph. A headline in a breadcrumb trail ('Blog > Headline') or a page title ('Headline |
+# Site'), a subheading opening a sentence ('Booking a class' in 'Finding and booking a class is
+# easy.') or a list entry ('2. Surfshark - Best VPN') stands between other marks.
+CLAUSE_OPENS_AFTER = ":;,“\"‘'(—–"  # and a sentence's end, not a list number's ('2.')
+CLAUSE_ENDS_BEFORE = ".!?…,;:”\"’')—–"
+SENTENCE_ENDS = ".!?…"
+LIST_NUMBER = re.compile(r"\d{1,3}[.)]")
 LIST_ITEM = re.compile(r"^(?:[-–—•*·▪►]|\d{1,3}[.)]|[a-z][.)])\s", re.IGNORECASE)
 # A word ending in -ed ('gathered', 'announced', also 'need', 'red') in lower case: mostly the
 # past tense, which narrates; captions describe in the present. Erring to keep the line.
@@ -197,9 +205,10 @@ def caption_beside_chrome(article: Article) -> None:
             article.mark(i, "caption_beside_chrome", "image_caption")
 
 
-def _paragraphs(article: Article, kept: list[int]) -> tuple[list[tuple[int, str]], dict[int, int]]:
+def _paragraphs(article: Article, kept: list[int]) -> tuple[list[tuple[int, str]], dict[int, int], list[list[int]]]:
     """The kept lines grouped into paragraphs as the repair step will join them:
-    ([(words, loose text padded with spaces)], line index -> paragraph index)."""
+    ([(words, loose text padded with spaces)], line index -> paragraph index, each paragraph's
+    line indexes)."""
     groups: list[list[int]] = []
     for i in kept:
         text = article.lines[i].text
@@ -213,7 +222,21 @@ def _paragraphs(article: Article, kept: list[int]) -> tuple[list[tuple[int, str]
         folded = " ".join(article.lines[i].loose for i in group if article.lines[i].loose)
         paragraphs.append((words, f" {folded} "))
         paragraph_of.update((i, number) for i in group)
-    return paragraphs, paragraph_of
+    return paragraphs, paragraph_of, groups
+
+
+def _lifted(article: Article, group: list[int], folded: str) -> bool:
+    """The paragraph holds the line's words as a sentence or a clause of its own, as a pull quote
+    is lifted from its paragraph: what stands before them opens a clause, what follows ends one."""
+    text = " ".join(article.lines[i].text for i in group)
+    words = r"\W+".join(map(re.escape, folded.split()))
+    for found in re.finditer(rf"(?<!\w){words}(?!\w)", text, re.IGNORECASE):
+        before, after = text[:found.start()].rstrip(), text[found.end():].lstrip()[:1]
+        opens = not before or before[-1] in CLAUSE_OPENS_AFTER or (
+            before[-1] in SENTENCE_ENDS and not LIST_NUMBER.fullmatch(before.split()[-1]))
+        if opens and (not after or after in CLAUSE_ENDS_BEFORE):
+            return True
+    return False
 
 
 def _stands_twice(text: str, padded: str) -> bool:
@@ -244,7 +267,7 @@ def pull_quote(article: Article) -> None:
         candidates = [i for i in candidates if _stands_twice(f" {article.lines[i].loose} ", padded)]
     if not candidates:
         return
-    paragraphs, paragraph_of = _paragraphs(article, kept)
+    paragraphs, paragraph_of, groups = _paragraphs(article, kept)
     if sum(len(text) for _, text in paragraphs) * len(candidates) > PULL_QUOTE_MAX_WORK:
         return  # far beyond any news article: leave its pull quotes rather than stall the run
     joined_from: dict[int, str] = {}  # word threshold -> the paragraphs with at least that many
@@ -257,7 +280,10 @@ def pull_quote(article: Article) -> None:
             continue
         own_words, own = paragraphs[paragraph_of[i]]
         in_own = own.count(text) if own_words >= threshold else 0
-        if joined_from[threshold].count(text) > in_own:
+        if joined_from[threshold].count(text) > in_own and any(
+                number != paragraph_of[i] and words >= threshold and text in paragraph
+                and _lifted(article, groups[number], text.strip())
+                for number, (words, paragraph) in enumerate(paragraphs)):
             article.mark(i, "pull_quote", "pull_quote")
 
 

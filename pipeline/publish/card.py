@@ -43,7 +43,7 @@ FAMILY_DOCS = {
     "hashtags": "hashtag runs",
     "byline": "bylines at the head or tail (they fill `author`)",
     "dateline": "date lines at the head or tail (they fill `published`)",
-    "pull_quote": "pull quotes: a short line repeated inside a body paragraph",
+    "pull_quote": "pull quotes: a short line repeated as a sentence or clause of a body paragraph",
     "template_line": "site template lines: a short line one source repeats across many of its articles",
     "encoding": "lines whose characters were damaged beyond repair (undecodable bytes, mojibake)",
     "body_model": "lines the body model judged not article text (menus, other stories, widgets, "

@@ -264,11 +264,56 @@ TITLE_EXTRA = ("p", "p_next", "log_words_next", "ends_sentence_next", "log_words
                "vocabulary_share")
 AROUND = ("log_rules_removed_after", "log_rules_removed_before", "byline_or_date_after",
           "repeat_removed_beside")
+DATED = ("log_lines_to_dated_after", "log_lines_to_dated_before", "dated", "dated_within_2")
 BYLINE_FAMILIES = ("byline", "dateline")
+MONTHS = ("january february march april may june july august september october november december "
+          "jan feb mar apr jun jul aug sep sept oct nov dec "  # en
+          "januar februar märz mai juni juli oktober dezember jän mär okt dez "  # de
+          "janvier février mars avril juin juillet août septembre octobre novembre décembre "
+          "janv févr avr juil déc "  # fr
+          "enero febrero marzo abril mayo junio julio agosto setiembre septiembre octubre "
+          "noviembre diciembre ene abr ago dic "  # es
+          "gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre gen mag giu "
+          "lug set ott "  # it
+          "janeiro fevereiro março maio junho julho setembro outubro dezembro fev out "  # pt
+          "januari februari maart mei augustus mrt").split()  # nl
+_MONTH = "(?:" + "|".join(sorted(set(MONTHS), key=len, reverse=True)) + ")"
+# a date, a time ago, a reading time or "published/updated": what a date line under a headline shows
+DATE_MARK = re.compile(
+    rf"\b\d{{1,2}}(?:st|nd|rd|th|\.)?\s+(?:de\s+)?{_MONTH}\b|\b{_MONTH}\.?\s+\d{{1,4}}\b"
+    r"|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b"
+    r"|\b\d+\s*(?:min|mins|minutes?|hours?|hrs?|days?|weeks?)\b|\b(?:ago|updated|published|posted)\b",
+    re.IGNORECASE)
+DATED_WORDS, DATED_CHARS = 14, 200  # a longer line that holds a date is a sentence, not a date line
 
 
 def title_names() -> list[str]:
-    return list(BASE) + list(TITLE_EXTRA) + list(lexical.LINE_STATS) + list(AROUND)
+    return list(BASE) + list(TITLE_EXTRA) + list(lexical.LINE_STATS) + list(AROUND) + list(DATED)
+
+
+def headline_surroundings(page: list[Line], removed: list[Line]) -> np.ndarray:
+    """One row of `AROUND` and `DATED` per line of `page`: what the rules removed beside each
+    line, and where the short lines standing with a date are."""
+    return np.hstack([rules_around(page, removed), dated_around(page)])
+
+
+def dated_around(page: list[Line]) -> np.ndarray:
+    """One row of `DATED` per line of `page`: the lines to the nearest short line standing with a
+    date (or a time ago, a reading time, "updated") after it and before it (-1 for none), whether
+    it is one, and how many stand within two lines. A headline stands right above or below its
+    date line when the rules did not take it out; a menu word or a subheading seldom does."""
+    dated = np.array([len(line.text) <= DATED_CHARS and len(line.text.split()) <= DATED_WORDS
+                      and DATE_MARK.search(line.text) is not None
+                      for line in page], dtype=bool)
+    index = np.arange(len(page))
+    found = np.append(np.flatnonzero(dated), np.iinfo(np.int64).max // 2)  # a sentinel: none below
+    below = found[np.searchsorted(found, index, side="right")]
+    above = np.insert(found[:-1], 0, -1)[np.searchsorted(found[:-1], index, side="left")]
+    to_after = np.where(below < len(page), np.log1p(np.minimum(below, len(page)) - index), -1.0)
+    to_before = np.where(above >= 0, np.log1p(index - np.maximum(above, 0)), -1.0)
+    padded = np.concatenate([np.zeros(2), dated, np.zeros(2)])
+    within = sum(padded[2 + k:2 + k + len(page)] for k in (-2, -1, 1, 2))
+    return np.column_stack([to_after, to_before, dated, within]).astype(float)
 
 
 def rules_around(page: list[Line], removed: list[Line]) -> np.ndarray:
@@ -305,7 +350,7 @@ def title_candidates(rows: np.ndarray, p: np.ndarray) -> int:
 
 def title_features(rows: np.ndarray, p: np.ndarray, rules_title: int | None, around: np.ndarray) -> np.ndarray:
     """One row of `title_names()` for each candidate line (the first `title_candidates`);
-    `around` is `rules_around` of the page."""
+    `around` is `headline_surroundings` of the page."""
     count = title_candidates(rows, p)
     base = rows[:count, :len(BASE)]
     words = rows[:, BASE.index("log_words")]

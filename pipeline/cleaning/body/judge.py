@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..context import Line
-from .features import rules_around, title_candidates, title_features
+from .features import headline_surroundings, title_candidates, title_features
 from .model import BodyModel
 
 RULE = "body_model"  # the rule's name and its family
@@ -53,7 +53,7 @@ def pick_headline(model: BodyModel, lines: list[Line], removed: list[Line],
         return None
     rows, probability = look if look is not None else _judged(model, page)
     rules_title = next((i for i, line in enumerate(page) if line.rule == "title"), None)
-    pick = model.pick_title(title_features(rows, probability, rules_title, rules_around(page, removed)))
+    pick = model.pick_title(title_features(rows, probability, rules_title, headline_surroundings(page, removed)))
     return None if pick is None else page[pick]
 
 

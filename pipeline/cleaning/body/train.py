@@ -24,7 +24,8 @@ import numpy as np
 
 from ..boilerplate import headline_part, above_headline
 from ..context import Line
-from .features import (SHAPE_FEATURES, feature_names, lexical_features, rules_around, shape_features, title_features,
+from ...metadata.title import loose
+from .features import (SHAPE_FEATURES, feature_names, headline_surroundings, lexical_features, shape_features, title_features,
                        title_names)
 from .lexicon import Lexicon
 from .model import MODEL_FILE, BodyModel, save
@@ -53,7 +54,7 @@ class PageData:
     rules_title: int | None  # index of the rules' headline in title_lines
     title_index: int | None  # index of the gold headline line in title_lines
     headlines: np.ndarray  # bool per title line: the headline or a repeat of it
-    around: np.ndarray  # `rules_around` of title_lines: what the rules removed beside each
+    around: np.ndarray  # `headline_surroundings` of title_lines: what the rules removed beside each
 
 
 def prepare(page: LabelledPage) -> PageData:
@@ -64,13 +65,15 @@ def prepare(page: LabelledPage) -> PageData:
     labels = [label_of(line, page.labels) for line in title_lines]
     title_index = next((i for i, label in enumerate(labels) if label == TITLE), None)
     # Every line that is the headline's text counts as the headline: the title column is the text.
-    headline = title_lines[title_index].loose if title_index is not None else None
+    # Also where the labels name no headline line because the one holding the gold headline stands
+    # below a line labelled article text (textdev's README): a pick of it is exact.
+    headline = title_lines[title_index].loose if title_index is not None else loose(page.title or "") or None
     headlines = np.array([line.loose == headline for line in title_lines], dtype=bool)
     lines = [line for line in standing if label_of(line, page.labels) != TITLE]
     return PageData(page, lines, shape_features([l.text for l in lines], [l.loose for l in lines]),
                     np.array([label_of(l, page.labels) == CONTENT for l in lines], dtype=bool),
                     title_lines, shape_features([l.text for l in title_lines], [l.loose for l in title_lines]),
-                    rules_title, title_index, headlines, rules_around(title_lines, removed))
+                    rules_title, title_index, headlines, headline_surroundings(title_lines, removed))
 
 
 def with_lexicon(rows: np.ndarray, lines: list[Line], lexicon: Lexicon) -> np.ndarray:
