@@ -192,3 +192,12 @@ def test_the_headline_model_sees_the_date_lines_standing_beside_each_line():
     # one row per line, beside what the rules removed, as the headline model reads it
     assert headline_surroundings(page, []).shape == (len(page), 4 + len(DATED))
     assert dated_around([]).shape == (0, len(DATED))
+
+
+def test_the_model_reads_a_line_as_the_repair_step_prints_it():
+    """Cleaning the output again must judge the same shapes: the repair step drops a space
+    before a mark after the model has judged ("RILEY . 8 HOURS AGO" -> "RILEY. 8 HOURS AGO")."""
+    from newsclean.cleaning.body.features import _line_shape
+
+    assert _line_shape("SECURITY - BY DUNCAN RILEY . 8 HOURS AGO") == _line_shape("SECURITY - BY DUNCAN RILEY. 8 HOURS AGO")
+    assert _line_shape("The council met , and voted .") == _line_shape("The council met, and voted.")

@@ -86,6 +86,12 @@ ADVERSARIAL = {
     "mojibake": "Ã©" * (ONE_MB // 2),
     "cookie words": "we use cookies " * (ONE_MB // 15),
     "no spaces": "a" * ONE_MB,
+    # a short line repeated all through a long paragraph below it: each repeat is a pull quote's
+    # possible source, read only a bounded stretch around and a few at a time
+    "repeated pull quote": "A first line of the body that says enough to count as a paragraph of prose.\n"
+                           "Word word word word word word word word.\n"
+                           + "x. Word word word word word word word word y " * (ONE_MB // 45),
+    "repeated words": "Word word word word word word word word\n" + "word " * (ONE_MB // 5),
 }
 
 

@@ -222,8 +222,8 @@ class StripBoilerplate:
                 cut = []
                 lines, more, title = self.rule_passes([part for line in kept for part in line.parts], title)
                 removed += more
-                if not more:
-                    break
+                if not more and [line.text for line in lines] == [line.text for line in kept]:
+                    break  # (lines the model's removals brought together are joined: judged again)
                 kept, dropped = judge_body(model, lines, threshold, protected)
         doc.title = title
         doc.lines = [part for line in lines for part in line.parts]

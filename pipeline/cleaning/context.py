@@ -5,6 +5,7 @@ and marks lines with its own name. They run in the order of CONTEXT_RULES.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -45,10 +46,13 @@ PULL_QUOTE_MAX_WORK = 50_000_000  # characters scanned: 100 candidates in a 500 
 # paragraph. A headline in a breadcrumb trail ('Blog > Headline') or a page title ('Headline |
 # Site'), a subheading opening a sentence ('Booking a class' in 'Finding and booking a class is
 # easy.') or a list entry ('2. Surfshark - Best VPN') stands between other marks.
-CLAUSE_OPENS_AFTER = ":;,“\"‘'(—–"  # and a sentence's end, not a list number's ('2.')
-CLAUSE_ENDS_BEFORE = ".!?…,;:”\"’')—–"
+CLAUSE_OPENS_AFTER = ":;,“\"‘'(«„‹¿¡—–"  # and a sentence's end, not a list number's ('2.')
+CLAUSE_ENDS_BEFORE = ".!?…,;:”\"’')»“›—–-"
 SENTENCE_ENDS = ".!?…"
-LIST_NUMBER = re.compile(r"\d{1,3}[.)]")
+LIST_NUMBER = re.compile(r"\d{1,3}\.")
+LOOK_BACK = 24  # characters before a repeat read for what opens it: closing marks, a list number
+LABEL_CHARS = 80  # a site's name after a title ('Headline – Site'), a section's before ('Travel: ')
+MATCHES_READ = 8  # repeats of a line read in one paragraph; a pull quote's source holds it once
 LIST_ITEM = re.compile(r"^(?:[-–—•*·▪►]|\d{1,3}[.)]|[a-z][.)])\s", re.IGNORECASE)
 # A word ending in -ed ('gathered', 'announced', also 'need', 'red') in lower case: mostly the
 # past tense, which narrates; captions describe in the present. Erring to keep the line.
@@ -226,15 +230,26 @@ def _paragraphs(article: Article, kept: list[int]) -> tuple[list[tuple[int, str]
 
 
 def _lifted(article: Article, group: list[int], folded: str) -> bool:
-    """The paragraph holds the line's words as a sentence or a clause of its own, as a pull quote
-    is lifted from its paragraph: what stands before them opens a clause, what follows ends one."""
-    text = " ".join(article.lines[i].text for i in group)
-    words = r"\W+".join(map(re.escape, folded.split()))
-    for found in re.finditer(rf"(?<!\w){words}(?!\w)", text, re.IGNORECASE):
-        before, after = text[:found.start()].rstrip(), text[found.end():].lstrip()[:1]
-        opens = not before or before[-1] in CLAUSE_OPENS_AFTER or (
-            before[-1] in SENTENCE_ENDS and not LIST_NUMBER.fullmatch(before.split()[-1]))
-        if opens and (not after or after in CLAUSE_ENDS_BEFORE):
+    """The paragraph holds the line's words (`folded`: its loose form) as a sentence or a clause of
+    its own, as a pull quote is lifted from its paragraph: what stands before them opens a clause
+    and what follows ends one, and neither is a site's or a section's name around a title. Read
+    case-folded, as `loose` reads; a bounded stretch around each of the first few repeats."""
+    text = " ".join(article.lines[i].text for i in group).casefold()
+    words = r"[\W_]+".join(map(re.escape, folded.split()))
+    repeats = re.finditer(rf"(?<![^\W_]){words}(?![^\W_])", text)
+    for found in itertools.islice(repeats, MATCHES_READ):
+        start, end = found.span()
+        before = text[max(0, start - LOOK_BACK):start].rstrip()
+        after = text[end:end + LABEL_CHARS + 1].lstrip()
+        opens = not text[:start].strip() or before[-1:] in tuple(CLAUSE_OPENS_AFTER) or (
+            before.rstrip(CLOSERS)[-1:] in tuple(SENTENCE_ENDS)
+            and not LIST_NUMBER.fullmatch(before.rstrip(CLOSERS).split()[-1]))
+        ends = not after or after[0] in CLAUSE_ENDS_BEFORE
+        labelled = (start <= LABEL_CHARS and before[-1:] in tuple(":—–-|")
+                    and len(text[:start].split()) <= MAX_SUFFIX_WORDS) or (
+            after[:1] in tuple(":—–-|") and len(text) - end <= LABEL_CHARS
+            and len(after[1:].split()) <= MAX_SUFFIX_WORDS)
+        if opens and ends and not labelled:
             return True
     return False
 
@@ -248,12 +263,14 @@ def _stands_twice(text: str, padded: str) -> bool:
 
 
 def pull_quote(article: Article) -> None:
-    """A short line whose words stand again inside a longer paragraph of the same article.
+    """A short line whose words stand again, as a sentence or a clause of their own (`_lifted`),
+    inside a longer paragraph of the same article.
 
     A list item is never a pull quote (lists repeat phrases), and the paragraph it was lifted
     from must say more. Paragraphs are compared as the repair step will join them, so that
     cleaning the output again finds nothing new. One substring count per candidate over the
-    paragraphs long enough to hold it: candidates x article length, bounded below.
+    paragraphs long enough to hold it: candidates x article length, bounded below; `_lifted`
+    reads only where a candidate passed it, a bounded stretch around a few repeats.
     """
     minimum = article.options.pull_quote_min_words
     kept = article.kept()

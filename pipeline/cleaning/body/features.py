@@ -18,6 +18,7 @@ from importlib import resources
 import numpy as np
 
 from ..context import Line
+from ..repair import fix_stray_punctuation
 from . import lexicon as lexical
 from .stacked import Stack, nearest_flagged, neighbours, side_means, window_means
 
@@ -72,8 +73,11 @@ STRIPPED = ".,;:!?\"'“”‘’()[]«»"
 
 @lru_cache(maxsize=32_768)
 def _line_shape(text: str) -> tuple[float, ...]:
-    """BASE, with 0 for log_repeats (a page's, not a line's, measure). Remembered per process:
-    a site's chrome recurs on all its pages, and the value depends on the text alone."""
+    """BASE, with 0 for log_repeats (a page's, not a line's, measure), of the line as the repair
+    step will print it (a space before a mark dropped): cleaning the output again then judges the
+    same shapes. Remembered per process: a site's chrome recurs on all its pages, and the value
+    depends on the text alone."""
+    text = fix_stray_punctuation(text)
     words = text.split()
     n = len(words) or 1
     chars = len(text) or 1

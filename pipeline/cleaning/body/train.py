@@ -65,8 +65,8 @@ def prepare(page: LabelledPage) -> PageData:
     labels = [label_of(line, page.labels) for line in title_lines]
     title_index = next((i for i, label in enumerate(labels) if label == TITLE), None)
     # Every line that is the headline's text counts as the headline: the title column is the text.
-    # Also where the labels name no headline line because the one holding the gold headline stands
-    # below a line labelled article text (textdev's README): a pick of it is exact.
+    # Also where the labels name no headline line because the line whose text is the gold
+    # headline stands below one labelled article text (textdev's README): a pick of it is exact.
     headline = title_lines[title_index].loose if title_index is not None else loose(page.title or "") or None
     headlines = np.array([line.loose == headline for line in title_lines], dtype=bool)
     lines = [line for line in standing if label_of(line, page.labels) != TITLE]
