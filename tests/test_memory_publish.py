@@ -18,11 +18,12 @@ import pytest
 
 from conftest import restate_sums, rewrite_shard, with_column
 from newsclean.corpus.templates import FAMILY as TEMPLATE_FAMILY
-from newsclean.publish import croissant, validate
+from newsclean.publish import croissant, row_checks, validate
 from newsclean.publish import unique as unique_keys
 from newsclean.publish.release import ReleaseBuilder
-from newsclean.publish.validate import (TABLES, AcrossShards, Report, _check_rows, _open,
-                                       conform, schema_differences, validate_files, validate_release)
+from newsclean.publish.row_checks import _check_rows, conform
+from newsclean.publish.validate import (TABLES, AcrossShards, Report, _open, schema_differences, validate_files,
+                                       validate_release)
 from newsclean.schemas import Corpus, arrow_schema
 from newsclean.schemas.corpus import corpus_schema
 
@@ -51,7 +52,7 @@ def _reference_table_files(release, kind, model, report, seen, relaxed):
             if len(positions) < table.num_rows:
                 for position in positions:
                     report.add(name, f"{column}: value does not convert to {expected.field(column).type}",
-                               validate._row_id(table, position), table[column][position].as_py())
+                               row_checks._row_id(table, position), table[column][position].as_py())
         if unconvertible:
             continue
         _check_rows(name, table, corpus_schema(relaxed) if model is Corpus else model.to_schema(), report)
@@ -127,7 +128,7 @@ def _same(report: Report, reference: Report) -> None:
 def tiny_slices(monkeypatch, request):
     """Slices, batches and key batches of a row or two: every bounded path has many pieces; the
     text hashes' keys sorted in memory, or spilled to files of a few keys each."""
-    monkeypatch.setattr(validate, "SLICE_BYTES", 1)
+    monkeypatch.setattr(row_checks, "SLICE_BYTES", 1)
     monkeypatch.setattr(validate, "READ_ROWS", 2)
     monkeypatch.setattr(unique_keys, "KEY_ROWS", 2)
     if request.param == "keys spilled":

@@ -145,7 +145,7 @@ def _drivers_check_fails(patch) -> None:
     def fails(*_args, **_kwargs):
         raise AssertionError("the driver checked the data shards")
 
-    for module, name in ((validate, "AcrossShards"), (validate, "_recheck"), (unique, "RepeatedKeys"),
+    for module, name in ((validate, "AcrossShards"), (validate, "recheck_rows"), (unique, "RepeatedKeys"),
                          (unique, "value_keys"), (release_module.ReleaseBuilder, "_rewritten_ids")):
         patch.setattr(module, name, fails)
 

@@ -27,9 +27,10 @@ import pyarrow.parquet as pq
 from newsclean.schemas import Corpus, arrow_schema
 from newsclean.schemas.corpus import corpus_schema
 
+from .row_checks import recheck_rows
 from .storage import Release
 from .unique import BUCKET_BYTES, KEY_ROWS, READ_ERRORS, UNIQUE, AcrossShards, _ascending, _repeats_of, value_keys
-from .validate import Report, Violation, _recheck, schema_differences
+from .validate import Report, Violation, schema_differences
 
 MAX_BITS = 8  # at most 256 buckets of keys
 
@@ -150,7 +151,7 @@ def check_shard(job: DataCheckJob, name: str, repeated: dict[str, np.ndarray] | 
                 if len(wanted):
                     positions = np.flatnonzero(pc.is_in(keys["id"], value_set=wanted).to_numpy(zero_copy_only=False))
                     if len(positions):
-                        _recheck(name, shard, positions, keys, corpus_schema(job.relaxed), expected, report)
+                        recheck_rows(name, shard, positions, keys, corpus_schema(job.relaxed), expected, report)
     except (OSError, pa.ArrowInvalid) as exc:
         report.add(name, f"unreadable Parquet file: {exc}")
     if result.candidates is None:
