@@ -19,7 +19,9 @@ articles with a gold headline that is not given with the text). Rows:
   trafilatura on text         each line as a <p> of an <article> page, `trafilatura.extract`
   trafilatura on the HTML     textdev only: the same page's HTML from ../shared/html-dev, comments off
   newsclean, rules only       `pipeline.clean_text` with the body model switched off
-  newsclean                   `pipeline.clean_text` with the default options
+  newsclean                   `pipeline.clean_text` with the default options (and, on textdev, the
+                              page's url, which the benchmark gives: its slug helps find the headline)
+  newsclean, no url           textdev only: the same, the url not given (as from an input without one)
 """
 from __future__ import annotations
 
@@ -37,11 +39,11 @@ from newsclean.cleaning.body.pages import LabelledPage, case_pages, seed_pages, 
 
 def _article(page: LabelledPage, name: str, **more) -> dict:
     return {"name": name, "raw": page.raw, "lines": page.gold, "title": page.given_title,
-            "gold_title": page.title, **more}
+            "gold_title": page.title, "url": page.url, **more}
 
 
 def textdev_articles(folder: Path, every: int = 1) -> list[dict]:
-    """[{name, raw, lines, gold_title, html}] of the WCXB development pages (../shared/textdev)."""
+    """[{name, raw, lines, gold_title, url, html}] of the WCXB development pages (../shared/textdev)."""
     if not (folder / "labels.jsonl").exists():
         return []
     return [_article(page, f"textdev {page.name}", html=folder.parent / "html-dev" / "html" / f"{page.name}.html.gz")
@@ -99,12 +101,17 @@ def trafilatura_on_html(article: dict) -> str:
     return text.replace("\n", "\n\n")
 
 
-def newsclean(article: dict) -> str:
+def newsclean(article: dict, with_url: bool = True) -> str:
     from newsclean import clean_text
 
-    doc = clean_text(article["raw"], title=article.get("title"))
+    doc = clean_text(article["raw"], title=article.get("title"), url=article.get("url") if with_url else None)
     article["found_title"] = doc.title
     return doc.text
+
+
+def newsclean_without_url(article: dict) -> str:
+    return newsclean(article, with_url=False)
+
 
 
 def newsclean_rules_only(article: dict) -> str:
@@ -117,10 +124,11 @@ def newsclean_rules_only(article: dict) -> str:
 
 def evaluate(name: str, clean, articles: list[dict]) -> dict:
     totals = {"boilerplate": 0, "removed": 0, "keep": 0, "kept": 0}
-    worst_recall, worst_retention, titles, headlines = 1.0, 1.0, 0, 0
+    worst_recall, worst_retention, titles, headlines, titled = 1.0, 1.0, 0, 0, False
     for article in articles:
         article.pop("found_title", None)
         result = score(article["lines"], clean(article))
+        titled = titled or "found_title" in article  # a system that finds the headline
         found, gold = article.get("found_title"), article.get("gold_title")
         if gold and not article.get("title"):  # a headline to find, not given with the text
             headlines += 1
@@ -134,7 +142,7 @@ def evaluate(name: str, clean, articles: list[dict]) -> dict:
     return {"system": name, "recall": totals["removed"] / max(totals["boilerplate"], 1),
             "retention": totals["kept"] / max(totals["keep"], 1),
             "worst_recall": worst_recall, "worst_retention": worst_retention,
-            "title": titles / headlines if name == "newsclean" and headlines else None, **totals}
+            "title": titles / headlines if titled and headlines else None, **totals}
 
 
 def main() -> None:
@@ -155,7 +163,8 @@ def main() -> None:
         print("datatrove is not installed: C4 rows skipped", file=sys.stderr)
     systems += [("trafilatura on text", trafilatura_on_text),
                 ("newsclean, named rules only (body_model off)", newsclean_rules_only), ("newsclean", newsclean)]
-    html_systems = [("trafilatura on the page's HTML (html-dev, no comments)", trafilatura_on_html)]
+    html_systems = [("newsclean, no url", newsclean_without_url),
+                    ("trafilatura on the page's HTML (html-dev, no comments)", trafilatura_on_html)]
     groups = {"seeds (../shared/gold)": [a for a in articles if a["name"].startswith("seed ")],
               "tests/cases (written for the rules)": [a for a in articles if not a["name"].startswith("seed ")],
               "textdev (WCXB dev article pages, full-page scrapes)": textdev}

@@ -129,17 +129,17 @@ def with_column(table, name: str, values: list, type=None, nullable: bool | None
     return table.set_column(table.schema.get_field_index(name), field, pa.array(values, field.type))
 
 
-def clean_twice(raw: str):
+def clean_twice(raw: str, url: str | None = None):
     """(the cleaned document, the same text cleaned again), or None when the first is rejected.
     The headline the first pass found is passed on as the input field; a title of last resort
     (the first sentence, when the text had no headline) is not a headline."""
     from newsclean import clean_text
 
-    doc = clean_text(raw)
+    doc = clean_text(raw, url=url)
     if doc.rejection is not None:
         return None
     headline = doc.title if any(r.family == "title" for r in doc.removals) else None
-    return doc, clean_text(doc.text, title=headline)
+    return doc, clean_text(doc.text, title=headline, url=url)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import pytest
 from newsclean import clean_text
 from newsclean.cleaning.body.features import feature_names, title_names
 from newsclean.cleaning.body.model import shipped_model
+from newsclean.cleaning.body.url_slug import URL_MATCH
 from newsclean.cleaning.body.trees import from_sklearn
 from newsclean.options import Options, RuleOptions
 
@@ -134,7 +135,8 @@ def test_the_shipped_model_states_what_it_was_trained_on():
     assert model.body.feature.shape[0] == model.provenance["trees"]["max_iter"]
     # the features it was trained on are the ones the code computes, by name and order
     assert model.provenance["body_features"] == feature_names()
-    assert model.provenance["title_features"] == title_names()
+    assert model.provenance["title_features"] == title_names()[:-len(URL_MATCH)]  # without a url slug
+    assert model.provenance["title_with_url_features"] == title_names()
 
 
 @pytest.mark.parametrize("setting", ['body_model = "false"', 'body_model_threshold = "0.5"',

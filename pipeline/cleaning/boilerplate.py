@@ -195,7 +195,7 @@ class StripBoilerplate:
             # knowing it, as they will when the clean text is cleaned with its title.
             cut: list[Line] = []
             if self._wants_headline(given, title, bool(dropped)):
-                chosen = pick_headline(model, lines, removed, headline_look)
+                chosen = pick_headline(model, lines, removed, headline_look, doc.given.get("url"))
                 number = chosen.number if chosen is not None else 0
                 if chosen is not None and chosen.rule != "title":
                     number, text = headline_part(chosen)

@@ -249,7 +249,7 @@ def dataset_card(root: Path, manifest: dict) -> str:
         "Context rules handle the headline and its repeats, captions, pull quotes and desk signatures. "
         "Then a learned model of the article body (gradient-boosted trees over shallow line and "
         "context features) judges every line the rules left, and picks the headline of a full-page "
-        "scrape (see \"Body model\" below).",
+        "scrape, reading the url's slug where the input gives a url (see \"Body model\" below).",
         "3. **Paragraph repair**: a paragraph split mid-sentence is joined, stray ` .`/`. .` and "
         "spaces before commas are fixed, paragraphs are separated by one blank line.",
         "4. **Metadata**: title, date (wall clock as given; zone in `published_utc_offset`), byline, "

@@ -21,6 +21,7 @@ from ..context import Line
 from ..repair import fix_stray_punctuation
 from . import lexicon as lexical
 from .stacked import Stack, nearest_flagged, neighbours, side_means, window_means
+from .url_slug import URL_MATCH, below_best
 
 SENTENCE_END = (".", "!", "?", "…", ".\"", ".”", "?\"", "?”", "!\"", "!”", ".'", ".’", ".)")
 SEPARATORS = "|»›•·/>–—"
@@ -292,7 +293,7 @@ DATED_WORDS, DATED_CHARS = 14, 200  # a longer line that holds a date is a sente
 
 
 def title_names() -> list[str]:
-    return list(BASE) + list(TITLE_EXTRA) + list(lexical.LINE_STATS) + list(AROUND) + list(DATED)
+    return list(BASE) + list(TITLE_EXTRA) + list(lexical.LINE_STATS) + list(AROUND) + list(DATED) + list(URL_MATCH)
 
 
 def headline_surroundings(page: list[Line], removed: list[Line]) -> np.ndarray:
@@ -352,9 +353,11 @@ def title_candidates(rows: np.ndarray, p: np.ndarray) -> int:
     return int(confident[0]) + 1 if len(confident) else len(p)
 
 
-def title_features(rows: np.ndarray, p: np.ndarray, rules_title: int | None, around: np.ndarray) -> np.ndarray:
+def title_features(rows: np.ndarray, p: np.ndarray, rules_title: int | None, around: np.ndarray,
+                   url_match: np.ndarray) -> np.ndarray:
     """One row of `title_names()` for each candidate line (the first `title_candidates`);
-    `around` is `headline_surroundings` of the page."""
+    `around` is `headline_surroundings` of the page, `url_match` the `url_slug.url_matches` of
+    (at least) its candidates."""
     count = title_candidates(rows, p)
     base = rows[:count, :len(BASE)]
     words = rows[:, BASE.index("log_words")]
@@ -369,4 +372,4 @@ def title_features(rows: np.ndarray, p: np.ndarray, rules_title: int | None, aro
         (index == rules_title).astype(float) if rules_title is not None else np.zeros(count),
         np.expm1(words[:count]), rows[:count, VOCABULARY_COLUMN]])
     return np.column_stack([base, extra, rows[:count, LINE_STATS_COLUMN:LINE_STATS_COLUMN + len(lexical.LINE_STATS)],
-                            around[:count]])
+                            around[:count], url_match[:count], below_best(url_match[:count])])

@@ -28,16 +28,18 @@ STACK_LINES = 512
 
 
 class BodyModel:
-    """P(article text) for each line, and the most likely headline among the top lines."""
+    """P(article text) for each line, and the most likely headline among the top lines: by
+    `title`, or by `title_with_url` where the page's url has a slug (`url_slug.py`)."""
 
     def __init__(self, body: Forest | None, title: Forest | None, lexicon: Lexicon,
-                 provenance: dict | None = None):
+                 provenance: dict | None = None, title_with_url: Forest | None = None):
         self.body, self.title, self.lexicon, self.provenance = body, title, lexicon, provenance or {}
+        self.title_with_url = title_with_url
 
     @classmethod
-    def from_fitted(cls, body, title, lexicon: Lexicon) -> "BodyModel":
+    def from_fitted(cls, body, title, lexicon: Lexicon, title_with_url=None) -> "BodyModel":
         convert = lambda model: model if model is None or isinstance(model, Forest) else from_sklearn(model)  # noqa: E731
-        return cls(convert(body), convert(title), lexicon)
+        return cls(convert(body), convert(title), lexicon, title_with_url=convert(title_with_url))
 
     def rows(self, texts: list[str], folded: list[str]) -> np.ndarray:
         """The features of a page's standing lines (`folded`: their repeat keys)."""
@@ -69,11 +71,14 @@ class BodyModel:
         rows = self.rows(texts, folded)
         return rows, self.probability(rows)
 
-    def pick_title(self, candidates: np.ndarray) -> int | None:
-        """Index of the headline among the candidate rows, or None when none is likely enough."""
+    def pick_title(self, candidates: np.ndarray, with_url: bool = False) -> int | None:
+        """Index of the headline among the candidate rows (`title_features`), or None when none is
+        likely enough. Without a url slug, the model that never read one: the url columns are
+        the last, and its trees read none of them."""
         if not len(candidates):
             return None
-        probability = self.title.probability(candidates)
+        model = self.title_with_url if with_url and self.title_with_url is not None else self.title
+        probability = model.probability(candidates)
         # A line shaped like a paragraph is taken only when the model is sure: it may be the
         # lead of an article that has no headline, and the body would lose it.
         shaped = candidates[:, BASE.index("paragraph_shaped")] > 0
@@ -86,7 +91,7 @@ def save(model: BodyModel, path: Path, provenance: dict) -> None:
     """An .npz file (np.load reads it) whose bytes depend on the arrays alone: numpy's own
     savez stamps each member with the clock, so the same training would give a new file."""
     arrays = {**model.body.arrays("body"), **model.title.arrays("title"), **model.lexicon.arrays("lexicon"),
-              "provenance": np.array(json.dumps(provenance, sort_keys=True))}
+              **model.title_with_url.arrays("title_url"), "provenance": np.array(json.dumps(provenance, sort_keys=True))}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(arrays):
             member = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
@@ -100,4 +105,5 @@ def shipped_model() -> BodyModel:
     with resources.files(__package__).joinpath("body_model.npz").open("rb") as handle:
         arrays = np.load(handle)
         return BodyModel(Forest.from_arrays(arrays, "body"), Forest.from_arrays(arrays, "title"),
-                         Lexicon.from_arrays(arrays, "lexicon"), json.loads(str(arrays["provenance"])))
+                         Lexicon.from_arrays(arrays, "lexicon"), json.loads(str(arrays["provenance"])),
+                         Forest.from_arrays(arrays, "title_url"))

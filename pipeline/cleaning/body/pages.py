@@ -27,6 +27,7 @@ class LabelledPage:
     title: str | None  # the gold headline
     given_title: str | None = None  # a title the input carries (tests/cases give one)
     gold: list[dict] | None = None  # the labelled lines ({n, text, label}), for scoring
+    url: str | None = None  # the page's url (textdev gives it): its slug helps find the headline
 
 
 def _json_lines(path: Path) -> list[dict]:
@@ -41,7 +42,7 @@ def textdev_pages(folder: Path) -> list[LabelledPage]:
         host = urlsplit(row["metadata"].get("url") or "").hostname or row["id"]
         pages.append(LabelledPage(row["id"], host.removeprefix("www."), raw,
                                   {line["n"]: line["label"] for line in row["lines"]}, row["metadata"]["title"],
-                                  gold=row["lines"]))
+                                  gold=row["lines"], url=row["metadata"].get("url")))
     return pages
 
 
