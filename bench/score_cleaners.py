@@ -113,7 +113,6 @@ def newsclean_without_url(article: dict) -> str:
     return newsclean(article, with_url=False)
 
 
-
 def newsclean_rules_only(article: dict) -> str:
     from newsclean import clean_text
     from newsclean.options import Options, RuleOptions

@@ -23,7 +23,8 @@ def clean_text(raw: str, *, title: str | None = None, url: str | None = None,
                options: Options = Options()) -> Document:
     """Clean one article's text; the returned Document has `text`, metadata and `removals`.
 
-    Fields you already know (title, url, published, author) win over what the text says.
+    Fields you already know (title, url, published, author) win over what the text says. Where no
+    title is given, the words of the url's slug help find the headline of a full-page scrape.
     If the document cannot be cleaned, `rejection` says why and `text` may be empty.
     """
     given = {k: v for k, v in (("title", title), ("url", url), ("published", published),

@@ -137,6 +137,8 @@ def test_the_shipped_model_states_what_it_was_trained_on():
     assert model.provenance["body_features"] == feature_names()
     assert model.provenance["title_features"] == title_names()[:-len(URL_MATCH)]  # without a url slug
     assert model.provenance["title_with_url_features"] == title_names()
+    # the headline model without a url is given the columns before the url's: its trees read no more
+    assert model.title.feature.max() < len(title_names()) - len(URL_MATCH) <= model.title_with_url.feature.max()
 
 
 @pytest.mark.parametrize("setting", ['body_model = "false"', 'body_model_threshold = "0.5"',

@@ -38,6 +38,7 @@ def _check(name: str, articles: list[dict]) -> None:
         assert result["title"] is not None, f"{name}: a title floor, but no headline to find"
     if "title_without_url" in floors:  # an input may give no url: the headline model must not lean on it
         without = score_cleaners.evaluate("newsclean, no url", score_cleaners.newsclean_without_url, articles)
+        assert without["title"] is not None, f"{name}: a title floor without urls, but no headline to find"
         result["title_without_url"] = without["title"]
     found = {key: round(result[key], 4) for key in ("recall", "retention", "title", "title_without_url")
              if key in floors}

@@ -115,7 +115,7 @@ class StripBoilerplate:
     options: RuleOptions = field(default_factory=RuleOptions)
     name: str = "strip_boilerplate"
     # From `prepare`, by (text, given title): all a verdict and the looks depend on besides the
-    # options. (A page's protected lines only decide whether the headline look is worth taking;
+    # options (the url's slug is read at the pick, in the call). (A page's protected lines only decide whether the headline look is worth taking;
     # the call decides again whether to use it.) Each call takes its document's entry out.
     _prepared: dict[tuple[str, str | None], Prepared] = field(default_factory=dict, init=False, repr=False,
                                                              compare=False)
@@ -195,7 +195,7 @@ class StripBoilerplate:
             # knowing it, as they will when the clean text is cleaned with its title.
             cut: list[Line] = []
             if self._wants_headline(given, title, bool(dropped)):
-                chosen = pick_headline(model, lines, removed, headline_look, doc.given.get("url"))
+                chosen = pick_headline(model, lines, removed, headline_look, url=doc.given.get("url"))
                 number = chosen.number if chosen is not None else 0
                 if chosen is not None and chosen.rule != "title":
                     number, text = headline_part(chosen)

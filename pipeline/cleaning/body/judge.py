@@ -13,7 +13,7 @@ import numpy as np
 from ..context import Line
 from .features import headline_surroundings, title_candidates, title_features
 from .model import BodyModel
-from .url_slug import slug_words, url_matches
+from .url_slug import names_a_candidate, slug_words, url_matches
 
 RULE = "body_model"  # the rule's name and its family
 # Every pass but the last removes a line, so the loop ends by itself; most pages settle in one
@@ -46,7 +46,7 @@ def headline_looks(model: BodyModel, pages: list[list[Line]]) -> list[tuple[np.n
 
 
 def pick_headline(model: BodyModel, lines: list[Line], removed: list[Line],
-                  look: tuple[np.ndarray, np.ndarray] | None = None, url: str | None = None) -> Line | None:
+                  look: tuple[np.ndarray, np.ndarray] | None = None, *, url: object = None) -> Line | None:
     """The line the headline model takes for the headline, among the lines standing and the
     rules' own headline (None when it finds none likely). `look`: its `headline_looks`; `url`:
     the page's, whose slug often spells the headline."""
@@ -55,10 +55,9 @@ def pick_headline(model: BodyModel, lines: list[Line], removed: list[Line],
         return None
     rows, probability = look if look is not None else _judged(model, page)
     rules_title = next((i for i, line in enumerate(page) if line.rule == "title"), None)
-    slug = slug_words(url)
-    matches = url_matches([line.text for line in page[:len(rows)]], slug)
+    matches = url_matches([line.text for line in page[:title_candidates(rows, probability)]], slug_words(url))
     pick = model.pick_title(title_features(rows, probability, rules_title, headline_surroundings(page, removed),
-                                           matches), with_url=bool(slug))
+                                           matches), with_url=names_a_candidate(matches))
     return None if pick is None else page[pick]
 
 

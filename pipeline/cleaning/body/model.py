@@ -14,6 +14,7 @@ from .features import BASE, page_features, stacked_features
 from .lexicon import Lexicon
 from .stacked import Stack
 from .trees import Forest, from_sklearn
+from .url_slug import URL_MATCH
 
 MODEL_FILE = Path(__file__).with_name("body_model.npz")
 # A full-page scrape nearly always shows its headline: the likeliest line is taken unless it is
@@ -73,12 +74,14 @@ class BodyModel:
 
     def pick_title(self, candidates: np.ndarray, with_url: bool = False) -> int | None:
         """Index of the headline among the candidate rows (`title_features`), or None when none is
-        likely enough. Without a url slug, the model that never read one: the url columns are
-        the last, and its trees read none of them."""
+        likely enough. `with_url`: the url's slug names a candidate (`url_slug.names_a_candidate`);
+        otherwise the model that never read a url judges the columns before the url's."""
         if not len(candidates):
             return None
-        model = self.title_with_url if with_url and self.title_with_url is not None else self.title
-        probability = model.probability(candidates)
+        if with_url and self.title_with_url is not None:
+            probability = self.title_with_url.probability(candidates)
+        else:
+            probability = self.title.probability(candidates[:, :-len(URL_MATCH)])
         # A line shaped like a paragraph is taken only when the model is sure: it may be the
         # lead of an article that has no headline, and the body would lose it.
         shaped = candidates[:, BASE.index("paragraph_shaped")] > 0

@@ -30,7 +30,7 @@ from .features import (SHAPE_FEATURES, feature_names, headline_surroundings, lex
 from .lexicon import Lexicon
 from .model import MODEL_FILE, BodyModel, save
 from .pages import CONTENT, TITLE, LabelledPage, after_rules, case_pages, label_of, seed_pages, textdev_pages
-from .url_slug import MISSING, URL_MATCH, slug_words, url_matches
+from .url_slug import URL_MATCH, names_a_candidate, slug_words, url_matches
 
 REPO = Path(__file__).resolve().parents[3]
 # 100 trees at a 0.15 rate: half the trees of the first model (it is evaluated on every page a
@@ -140,10 +140,6 @@ def cross_fitted(pages: list[PageData], folds: int, lexicons: list[Lexicon]) -> 
     return probability
 
 
-def _has_slug(d: PageData) -> bool:
-    return bool(len(d.url_match)) and d.url_match[0, 0] != MISSING
-
-
 def title_set(pages: list[PageData], probabilities: list[np.ndarray], lexicons: list[Lexicon], with_url: bool):
     """The headline model's rows: with the url columns (`title_with_url`, used where the page's
     url has a slug), or without them (`title`, used where it has none). Two models, not one
@@ -189,7 +185,7 @@ def cross_validate(pages: list[PageData], folds: int = 5) -> dict:
             d = pages[i]
             rows = with_lexicon(d.title_rows, d.title_lines, body.lexicon)
             features = title_features(rows, body.probability(rows), d.rules_title, d.around, d.url_match)
-            picked[i] = model.pick_title(features, with_url=_has_slug(d))
+            picked[i] = model.pick_title(features, with_url=names_a_candidate(d.url_match[:len(features)]))
             picked_without_url[i] = model.pick_title(features)
     return {"body": body_probability, "title": picked, "title_without_url": picked_without_url}
 

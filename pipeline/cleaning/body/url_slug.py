@@ -3,9 +3,10 @@
 Most article urls spell their headline ("/2025/09/04/top-nutrition-trends-for-fall-2025/"), and
 a full-page scrape holds the headline among menu words, section names and other stories'
 headlines. A candidate line that holds the slug's words, and little else, is likely the one.
-Where the input gives no url (or a url without a slug: "?p=123", "/news/4711") the features are
--1, and the model was trained on every page both with its url and without it, so it picks as
-well without one as before it read urls (site-disjoint CV, docs/body_model.md).
+Two headline models: one reads these columns and judges a page whose slug shares a word with
+a candidate; the other, the model from before urls were read, judges every other page (no url,
+a url without a slug: "?p=123", "/news/4711", or a slug that names no candidate: "/sign-in").
+Site-disjoint CV in docs/body_model.md.
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ MISSING = -1.0
 _EXTENSION = re.compile(r"\.(?:s?html?|php\d?|aspx?|jsp|cfm)$", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
 _APOSTROPHES = str.maketrans("", "", "'’")  # slugs drop them: "what's" -> "whats"
-MIN_SLUG_WORDS = 2  # words with a letter: "/news/4711" or "/p/ab12cd" is no slug
+MIN_SLUG_WORDS = 3  # words with a letter: "/news/4711", "/world-news" or "/sign-in" is no slug (a section, a page)
+MAX_URL_CHARS = 4096  # a slug is far shorter; a longer "url" is read only this far
 
 
 def words(text: str) -> list[str]:
@@ -40,8 +42,12 @@ def slug_words(url: object) -> frozenset[str]:
     """The words of the url's path segment with the most words with a letter (the last of equals)."""
     if not url:
         return frozenset()
+    text = str(url).strip()[:MAX_URL_CHARS]
     try:
-        path = unquote(urlsplit(str(url).strip()).path)
+        parts = urlsplit(text)
+        if not parts.netloc and not parts.scheme and "." in text.split("/", 1)[0]:
+            parts = urlsplit("//" + text)  # "example.com/news/..." without its scheme: the host is no slug
+        path = unquote(parts.path)
     except ValueError:  # a malformed url ("http://[::1") is no slug
         return frozenset()
     best: list[str] = []
@@ -67,6 +73,12 @@ def url_matches(texts: list[str], slug: frozenset[str]) -> np.ndarray:
         in_line, in_slug = shared / len(slug), shared / len(found) if found else 0.0
         rows[i] = in_line, in_slug, 2 * in_line * in_slug / (in_line + in_slug) if shared else 0.0
     return rows
+
+
+def names_a_candidate(matches: np.ndarray) -> bool:
+    """Whether the slug shares a word with one of the candidates (`url_matches` of them): a slug
+    that names none ("/sign-in", a section's name) says nothing about which is the headline."""
+    return bool(len(matches)) and bool(matches[:, 2].max() > 0)
 
 
 def below_best(matches: np.ndarray) -> np.ndarray:
