@@ -30,7 +30,7 @@ STACK_LINES = 512
 
 class BodyModel:
     """P(article text) for each line, and the most likely headline among the top lines: by
-    `title`, or by `title_with_url` where the page's url has a slug (`url_slug.py`)."""
+    `title`, or by `title_with_url` where the slug of the page's url names a candidate (`url_slug.py`)."""
 
     def __init__(self, body: Forest | None, title: Forest | None, lexicon: Lexicon,
                  provenance: dict | None = None, title_with_url: Forest | None = None):

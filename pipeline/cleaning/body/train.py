@@ -141,8 +141,8 @@ def cross_fitted(pages: list[PageData], folds: int, lexicons: list[Lexicon]) -> 
 
 
 def title_set(pages: list[PageData], probabilities: list[np.ndarray], lexicons: list[Lexicon], with_url: bool):
-    """The headline model's rows: with the url columns (`title_with_url`, used where the page's
-    url has a slug), or without them (`title`, used where it has none). Two models, not one
+    """The headline model's rows: with the url columns (`title_with_url`, used where the slug of
+    the page's url names a candidate), or without them (`title`, used elsewhere). Two models, not one
     with the url columns missing on some pages: one model trained on every page with and without
     its url picked worse without one (site-disjoint CV 0.681 against 0.697), its trees spent on
     both."""
