@@ -76,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
                      "('auto', 'HOST:6379', 'ray://HOST:10001'); default: a local Ray")
     run.add_argument("--unit-mb", type=float, metavar="MB", help="with --engine ray: input MB per work "
                      "unit, read by the actor that cleans it (default 8.4: 8 MiB)")
+    run.add_argument("--stage", metavar="URI", help="with --engine ray: folder or object-store URI "
+                     "(s3://bucket/stage) the work units' results are kept in until published, so a "
+                     "killed run resumes; default: beside --out (in its store when it is a URI)")
     run.add_argument("--force", action="store_true",
                      help="replace --out even when it is a folder that is not a newsclean release, "
                           "or a release holding files its manifest does not list (they are deleted)")
@@ -155,7 +158,7 @@ def _run(args: argparse.Namespace) -> int:
         build_ruleset(options.rules)  # a bad user pattern fails here, before any work
         from .engines import engine_named
         unit_bytes = None if args.unit_mb is None else int(args.unit_mb * 1e6)
-        engine = engine_named(args.engine, args.address, args.workers, unit_bytes)
+        engine = engine_named(args.engine, args.address, args.workers, unit_bytes, args.stage)
     except (ValueError, OSError) as exc:
         return _error(f"bad options: {exc}", USAGE_ERROR)
     from .progress import progress_for

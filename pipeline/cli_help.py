@@ -18,6 +18,8 @@ RUN_EXAMPLES = """examples:
   newsclean run s3://bucket/crawl/ --out corpus    every object under a prefix
   newsclean run a.warc.gz b.jsonl --disable related_link --pattern promo='Subscribe.*'
   newsclean -q run crawl/ --out corpus             no progress line, no summary
+  newsclean run s3://b/crawl/ --out s3://b/corpus --engine ray --address auto
+                                                   on a Ray cluster, units staged in s3://b/
 
 A progress line is shown on a terminal (not when stderr is redirected, nor with -q); the summary
 ends with the commands to look inside the release. Exit 0 when published, 1 when the release could

@@ -19,7 +19,7 @@ from .batch import BatchResult, process_batch, process_unit
 from .corpus import CorpusReport
 from .document import Document
 from .engines import Engine, LocalEngine
-from .engines.staging import UnitStage, staged_results
+from .engines.staging import UnitStage, stage_for, staged_results
 from .executor import collector_for_run
 from .fingerprint import InputFingerprint
 from .options import Options
@@ -122,7 +122,7 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     replaces any folder), and outside every input; a URI (s3://, gs://) publishes to that object
     store, the manifest written last (`publish.remote`). Returns the summary; raises
     FileNotFoundError for a missing input, ValueError for wrong options, OutputRefused for such
-    an `out`, OutputLocked while another run writes to it, and ReleaseFailed when the new
+    an `out` (or an engine's unit stage inside it or an input, `engines.staging`), OutputLocked while another run writes to it, and ReleaseFailed when the new
     release cannot be completed (the previous one at `out` is then untouched). `engine`: where
     the per-document steps run (`engines.LocalEngine`, `engines.RayEngine`); the release is
     the same bytes with either. `observer` is told the stage and counts as the run goes (the
@@ -134,19 +134,23 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     for path in paths:
         if not path.exists():
             raise FileNotFoundError(f"input not found: {path}")
+    given = out
     remote = os.fspath(out) if is_remote(out) else None
     if remote is not None:  # built in a local folder of its own, then uploaded (publish.remote)
         check_remote_output(remote, force)
         out, force = build_folder(remote), True
     out = Path(out)
     check_output(out, paths, force)  # before anything is made: a refused run leaves no trace
+    stage = None  # the units' results, kept until published (engines.staging): Ray's planned units
+    if engine.unit_bytes is not None and engine.stages_units:
+        stage = stage_for(given, out, paths, options, engine.unit_bytes, getattr(engine, "stage", None))
     _return_freed_memory()
     out.parent.mkdir(parents=True, exist_ok=True)
     with OutputLock(out), collector_for_run(options.workers):
         check_output(out, paths, force)  # again, now that no other run can change it
         try:
             with engine.session():  # e.g. Ray, up for the actors and the corpus stage's tasks
-                summary = _publish(paths, out, options, engine, observer)
+                summary = _publish(paths, out, options, engine, observer, stage)
         finally:
             observer.close()
         if remote is not None:
@@ -179,15 +183,13 @@ def _cleaned(paths: list[Path | RemoteInput], options: Options, engine: Engine, 
 
 
 def _publish(paths: list[Path | RemoteInput], out: Path, options: Options, engine: Engine,
-             observer: RunObserver) -> RunSummary:
+             observer: RunObserver, stage: UnitStage | None) -> RunSummary:
     """The run itself: the documents through the steps, then the corpus stage and the release.
 
     Whatever stops it (an error, Ctrl-C, SIGTERM through the CLI's handler) removes its staging
     folder; an exception that escapes after the swap is marked `published` (the CLI says so)."""
     skipped: Counter = Counter()
     fingerprint = InputFingerprint()
-    planned = engine.unit_bytes is not None
-    stage = UnitStage.beside(out, paths, options, engine.unit_bytes) if planned and engine.stages_units else None
     builder = ReleaseBuilder(out, options.publish, options.corpus, options.workers, engine.line_counter(stage),
                              engine.copy_linker(), engine.shard_tasks(), engine.range_tasks(), engine.fold_tasks(),
                              engine.check_tasks())

@@ -77,7 +77,7 @@ def _stage(folder: Path, units: list[LineCounts]) -> UnitStage:
     """The units' count tables as the Ray engine stages them (the other tables are not read)."""
     stage = UnitStage(folder)
     for number, counts in enumerate(units):
-        unit = stage.unit_folder(number)
+        unit = Path(stage.unit_folder(number))
         unit.mkdir(parents=True)
         pq.write_table(counts.docs, unit / "line_docs.parquet")
         pq.write_table(counts.lines, unit / "line_lines.parquet")

@@ -19,6 +19,9 @@ class Engine(Protocol):
     # None: the driver reads the inputs and sends batches of documents; a number: it only plans
     # units of about that many input bytes (`readers.plan`), which the workers read themselves
     unit_bytes: int | None
+    # where the units are staged (a folder or an object-store URI, `staging.stage_for`); None:
+    # beside the output
+    stage: str | None
 
     def map_ordered(self, fn: Callable[[Item], Result], items: Iterable[Item], workers: int) -> Iterator[Result]:
         ...
@@ -70,6 +73,7 @@ class LocalEngine:
     # not staged: one machine's run is cheaper to redo than to write every batch's results twice
     stages_units: bool = False
     unit_bytes: None = None  # this process reads, its forked workers get batches of documents
+    stage: None = None  # nothing staged
 
     def map_ordered(self, fn: Callable[[Item], Result], items: Iterable[Item], workers: int) -> Iterator[Result]:
         return map_ordered(fn, items, workers=workers)
@@ -100,14 +104,17 @@ class LocalEngine:
 
 
 def engine_named(name: str, address: str | None = None, workers: int | None = None,
-                 unit_bytes: int | None = None) -> Engine:
-    """The engine the CLI's `--engine NAME [--address ADDR] [--workers N] [--unit-mb MB]` asks
-    for (with Ray, N actors, by default one fewer than the cluster's CPUs, and units of MB)."""
+                 unit_bytes: int | None = None, stage: str | None = None) -> Engine:
+    """The engine the CLI's `--engine NAME [--address ADDR] [--workers N] [--unit-mb MB]
+    [--stage URI]` asks for (with Ray, N actors, by default one fewer than the cluster's CPUs,
+    units of MB, staged in URI)."""
     if name == "local":
         if address is not None:
             raise ValueError("--address is for --engine ray (the Ray cluster to join)")
         if unit_bytes is not None:
             raise ValueError("--unit-mb is for --engine ray (the local engine reads in one process)")
+        if stage is not None:
+            raise ValueError("--stage is for --engine ray (the local engine stages no units)")
         return LocalEngine()
     if name == "ray":
         from .ray_actors import UNIT_BYTES, RayEngine, ray_missing
@@ -116,5 +123,7 @@ def engine_named(name: str, address: str | None = None, workers: int | None = No
             raise ValueError("--engine ray needs Ray: pip install 'newsclean[ray]'")
         if unit_bytes is not None and unit_bytes < 1:
             raise ValueError(f"--unit-mb must be over 0, not {unit_bytes / 1e6:g}")
-        return RayEngine(address=address, actors=workers, unit_bytes=unit_bytes or UNIT_BYTES)
+        if stage is not None and not str(stage).strip():
+            raise ValueError("--stage must name a folder or an object-store URI")
+        return RayEngine(address=address, actors=workers, unit_bytes=unit_bytes or UNIT_BYTES, stage=stage)
     raise ValueError(f"unknown engine {name!r}; known: local, ray")

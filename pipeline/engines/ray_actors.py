@@ -91,6 +91,9 @@ class RayEngine:
     # the data runs merged down, then pass 2 of the corpus stage (merge by id, repeated ids, template
     # lines stripped, re-signing) over id ranges of them, by Ray tasks (engines.ray_ranges), not the driver
     clean_ranges_in_tasks: bool = True
+    # the folder or object-store URI the units are staged in (engines.staging.stage_for); None:
+    # beside the output (in its object store when it is a URI)
+    stage: str | None = None
 
     def _init(self, ray: Any) -> bool:
         """Join or start Ray unless this process already has; whether it was started here."""

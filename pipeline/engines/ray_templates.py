@@ -1,12 +1,13 @@
 """Template-line counting as Ray tasks over the staged units, instead of in the driver.
 
-With `--engine ray` every unit's count rows are already on disk (`unit-N/line_lines.parquet`,
-`line_docs.parquet`, made by the actors), so the driver need not take them in at all. Three
-rounds of tasks:
+With `--engine ray` every unit's count rows are already staged (`unit-N/line_lines.parquet`,
+`line_docs.parquet`, made by the actors, in the unit stage: a local folder or an object store,
+`engines.staging`), so the driver need not take them in at all. Three rounds of tasks:
 
-    read       one task per group of units, on the driver's node (the units are on its disk):
-               the rows made distinct, then split by line key (lines) and document key (docs)
-               into PARTITIONS, left in Ray's object store
+    read       one task per group of units, reading them through the stage's filesystem: on the
+               driver's node when the stage is on its disk, on any node when it is on an object
+               store; the rows made distinct, then split by line key (lines) and document key
+               (docs) into PARTITIONS, left in Ray's object store
     count      one task per partition: every row of a line key is in it, so it finds the lines of
                a single source and their distinct documents; and its sources' distinct documents
                (a document key is in one partition too, so these add up across partitions)
@@ -26,6 +27,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from ..corpus.templates import COUNT_SCHEMA, DOC_SCHEMA, LineCounts, over_threshold, single_source_docs, write_templates
@@ -53,12 +55,12 @@ def _split(table: pa.Table, key: str, partitions: int) -> list[pa.Table]:
     return [table.filter(pc.equal(part_of, part)) for part in range(partitions)]
 
 
-def read_units(folders: list[str], partitions: int) -> tuple[pa.Table, ...]:
-    """The count rows of these units, distinct, as `partitions` line tables then `partitions`
-    document tables."""
-    lines = pa.concat_tables([pq.read_table(Path(f) / "line_lines.parquet", columns=list(COUNT_SCHEMA.names))
+def read_units(fs: pafs.FileSystem, folders: list[str], partitions: int) -> tuple[pa.Table, ...]:
+    """The count rows of these units (folders on `fs`), distinct, as `partitions` line tables
+    then `partitions` document tables."""
+    lines = pa.concat_tables([pq.read_table(f"{f}/line_lines.parquet", filesystem=fs, columns=list(COUNT_SCHEMA.names))
                               .cast(COUNT_SCHEMA) for f in folders])
-    docs = pa.concat_tables([pq.read_table(Path(f) / "line_docs.parquet", columns=list(DOC_SCHEMA.names))
+    docs = pa.concat_tables([pq.read_table(f"{f}/line_docs.parquet", filesystem=fs, columns=list(DOC_SCHEMA.names))
                              .cast(DOC_SCHEMA) for f in folders])
     # an exact copy within a source counts once: its rows are sent once
     lines = lines.group_by(list(COUNT_SCHEMA.names), use_threads=False).aggregate([]).cast(COUNT_SCHEMA)
@@ -97,14 +99,17 @@ class UnitLineCounter:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         self.folder.mkdir(parents=True, exist_ok=True)
-        folders = [str(self.units.unit_folder(n)) for n in range(self.added)]
+        folders = [self.units.unit_folder(n) for n in range(self.added)]
         partitions = partitions_for(len(folders))
-        here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
+        # units on the driver's disk are read on its node; on an object store, on any node
+        here = (NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
+                if self.units.local else "DEFAULT")
         reader = ray.remote(num_cpus=1, num_returns=2 * partitions, scheduling_strategy=here)(read_units)
         counter = ray.remote(num_cpus=1, num_returns=2)(count_partition)
         threshold = ray.remote(num_cpus=1)(threshold_partition)
         groups = [folders[at:at + UNITS_PER_READ] for at in range(0, len(folders), UNITS_PER_READ)]
-        read = [reader.remote(group, partitions) for group in groups]
+        fs = ray.put(self.units.fs)
+        read = [reader.remote(fs, group, partitions) for group in groups]
         counted = [counter.remote(len(read), *[parts[p] for parts in read], *[parts[partitions + p] for parts in read])
                    for p in range(partitions)]
         source_docs: Counter = Counter()

@@ -1,6 +1,6 @@
-"""Staged units: each planned unit's results kept as Parquet files beside the output until the
-release is published, so that a run cut short (a killed driver, a lost cluster) resumes from them
-instead of from zero.
+"""Staged units: each planned unit's results kept as Parquet files until the release is
+published, so that a run cut short (a killed driver, a lost cluster) resumes from them instead of
+from zero.
 
 A unit is number N of the run's plan (`readers.plan`: byte ranges, row groups, files); its folder
 `unit-N/` holds the five tables of its `BatchResult`, `read.json` (the documents read, their
@@ -9,6 +9,12 @@ again: a kill at any moment leaves no half unit taken as whole). The stage's fol
 a key over everything that decides the units' contents (the inputs' paths, sizes and
 modification times, the options that change output, the batch and unit sizes, the package
 version), so a run resumes only units that would come out the same.
+
+The stage lives on a pyarrow filesystem: a local folder, or an object store (`s3://`, `gs://`).
+By default it goes beside the output, `.NAME.units-KEY/` next to `--out` (on the output's own
+store when `--out` is a URI); `stage_for` takes an explicit folder or URI instead (`--stage`).
+On an object store a run resumes on any machine that can reach it, and the corpus tasks that
+read the units (`engines.ray_templates`) may run on any node.
 """
 from __future__ import annotations
 
@@ -16,18 +22,23 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
+from urllib.parse import urlsplit
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from ..batch import BatchResult, UnitResult
 from ..corpus.templates import LineCounts
 from ..fingerprint import InputFingerprint
 from ..options import Options
+from ..publish.remote import is_remote
+from ..publish.storage import join, resolve
+from ..publish.target import OutputRefused
 from ..readers.plan import Unit
 from ..readers.remote import RemoteInput
 from ..version import __version__
@@ -41,6 +52,9 @@ TABLES = ("data", "removals", "rejects", "line_docs", "line_lines")
 UNIT_FORMAT = 3
 DONE = "done"
 READ = "read.json"
+KEY_CHARS = 20  # hex digits of the run's key in the stage's folder name
+UNIT_NAME = re.compile(r"unit-(\d{8})")
+SCHEMES = {"s3": "s3", "gcs": "gs", "hdfs": "hdfs"}  # pyarrow's filesystem names, as URI schemes
 
 
 def _tables(result: BatchResult) -> dict[str, pa.Table]:
@@ -65,54 +79,155 @@ def run_key(paths: list[Path | RemoteInput], options: Options, unit_bytes: int) 
     files sorted, as the plan is: the same inputs given in another order resume too."""
     payload = {"version": __version__, "unit_format": UNIT_FORMAT, "options": options.fingerprint(), "batch_docs": options.batch_docs,
                "unit_bytes": unit_bytes, "inputs": sorted(_input_files(paths))}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:KEY_CHARS]
+
+
+def _is_local(fs: pafs.FileSystem) -> bool:
+    return fs.type_name == "local"
 
 
 @dataclass(frozen=True)
 class UnitStage:
-    """The staged units of one run: `folder/unit-00000012/{data,...}.parquet`, `read.json`, `done`."""
+    """The staged units of one run: `folder/unit-00000012/{data,...}.parquet`, `read.json`, `done`,
+    `folder` a path on `fs` (a local folder by default; an object store's `bucket/prefix`)."""
 
-    folder: Path
+    folder: str
+    fs: pafs.FileSystem = field(default_factory=pafs.LocalFileSystem)
 
-    @classmethod
-    def beside(cls, out: Path, paths: list[Path | RemoteInput], options: Options, unit_bytes: int) -> "UnitStage":
-        return cls(out.parent / f".{out.name}.units-{run_key(paths, options, unit_bytes)}")
+    def __post_init__(self) -> None:
+        folder = Path(self.folder).absolute().as_posix() if _is_local(self.fs) else str(self.folder)
+        object.__setattr__(self, "folder", folder.rstrip("/"))
 
-    def unit_folder(self, number: int) -> Path:
-        return self.folder / f"unit-{number:08d}"
+    @property
+    def name(self) -> str:
+        return self.folder.rpartition("/")[2]
+
+    @property
+    def local(self) -> bool:
+        """On this machine's disk (the tasks that read the units must then run on its node)."""
+        return _is_local(self.fs)
+
+    def shown(self) -> str:
+        """Where the stage is, as a log shows it (no credentials: the filesystem holds those)."""
+        return self.folder if self.local else f"{SCHEMES.get(self.fs.type_name, self.fs.type_name)}://{self.folder}"
+
+    def unit_folder(self, number: int) -> str:
+        return join(self.folder, f"unit-{number:08d}")
 
     def has(self, number: int) -> bool:
-        return (self.unit_folder(number) / DONE).is_file()
+        return self.fs.get_file_info(join(self.unit_folder(number), DONE)).type == pafs.FileType.File
+
+    def done_units(self) -> set[int]:
+        """The numbers of the units whose `done` is written: one listing of the stage (on an
+        object store, a request per thousand objects rather than one per unit)."""
+        found = self.fs.get_file_info(pafs.FileSelector(self.folder, recursive=True, allow_not_found=True))
+        done = set()
+        for info in found:
+            parent, _, base = info.path.rstrip("/").rpartition("/")
+            unit = UNIT_NAME.fullmatch(parent.rpartition("/")[2])
+            if base == DONE and info.type == pafs.FileType.File and unit and parent.startswith(self.folder + "/"):
+                done.add(int(unit.group(1)))
+        return done
+
+    def staged(self) -> int:
+        return len(self.done_units())
 
     def load(self, number: int) -> UnitResult:
         unit = self.unit_folder(number)
-        tables = {name: pq.read_table(unit / f"{name}.parquet") for name in TABLES}
-        read = json.loads((unit / READ).read_text(encoding="utf-8"))
+        tables = {name: pq.read_table(join(unit, f"{name}.parquet"), filesystem=self.fs) for name in TABLES}
+        with self.fs.open_input_stream(join(unit, READ), compression=None) as stream:
+            read = json.loads(stream.readall().decode("utf-8"))
         return UnitResult(BatchResult(tables["data"], tables["removals"], tables["rejects"],
                                       LineCounts(tables["line_docs"], tables["line_lines"])),
                           InputFingerprint(int(read["fingerprint"], 16), read["documents"], read["bytes"]))
 
     def save(self, number: int, result: UnitResult) -> None:
         unit = self.unit_folder(number)
-        unit.mkdir(parents=True, exist_ok=True)
+        if self.local:  # an object store has no folders to make
+            self.fs.create_dir(unit, recursive=True)
         for name, table in _tables(result.batch).items():
             # fast compression: read back once, on a resume; the schema (and its metadata) kept
-            pq.write_table(table, unit / f"{name}.parquet", compression="zstd", compression_level=1,
-                           store_schema=True)
+            pq.write_table(table, join(unit, f"{name}.parquet"), filesystem=self.fs, compression="zstd",
+                           compression_level=1, store_schema=True)
         read = result.read
-        (unit / READ).write_text(json.dumps({"documents": read.documents, "bytes": read.bytes,
-                                             "fingerprint": read.hexdigest()}), encoding="utf-8")
-        (unit / DONE).write_bytes(b"")
+        self._write(join(unit, READ), json.dumps({"documents": read.documents, "bytes": read.bytes,
+                                                  "fingerprint": read.hexdigest()}).encode("utf-8"))
+        self._write(join(unit, DONE), b"")  # last: the unit is whole
 
-    def staged(self) -> int:
-        return sum(1 for _ in self.folder.glob(f"unit-*/{DONE}")) if self.folder.is_dir() else 0
+    def _write(self, path: str, data: bytes) -> None:
+        with self.fs.open_output_stream(path, compression=None) as stream:
+            stream.write(data)
 
     def remove_all(self) -> None:
         """This run's units and those of earlier runs to the same output (their inputs or options
-        changed): called once the release is published."""
-        prefix = self.folder.name.rsplit("-", 1)[0] + "-"
-        for folder in self.folder.parent.glob(f"{prefix}*"):
-            shutil.rmtree(folder, ignore_errors=True)
+        changed): called once the release is published. Only folders named as a stage of this
+        output is (`.NAME.units-` and a key) are deleted, nothing else beside them."""
+        parent, _, name = self.folder.rpartition("/")
+        own = re.compile(re.escape(name.rsplit("-", 1)[0] + "-") + f"[0-9a-f]{{{KEY_CHARS}}}")
+        listing = self.fs.get_file_info(pafs.FileSelector(parent or "/", allow_not_found=True))
+        for info in listing:
+            if info.type == pafs.FileType.Directory and own.fullmatch(info.base_name):
+                try:
+                    self.fs.delete_dir(info.path)
+                except FileNotFoundError:
+                    pass
+
+
+def _place(out: str | os.PathLike) -> str:
+    """The output's location without credentials or query (what tells two outputs apart)."""
+    text = os.fspath(out)
+    if is_remote(text):
+        parts = urlsplit(text)
+        return f"{parts.scheme}://{parts.hostname or ''}{parts.path}".rstrip("/")
+    return Path(urlsplit(text).path if text.startswith("file://") else text).absolute().as_posix()
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def stage_for(out: str | os.PathLike, build: Path, paths: list[Path | RemoteInput], options: Options,
+              unit_bytes: int, at: str | os.PathLike | None = None) -> UnitStage:
+    """Where a run's units are staged. `out`: the output as given (a folder or URI); `build`: the
+    local folder the release is built in (`out` itself, or a URI's build folder).
+
+    - `at` given (`--stage`, a folder or URI): `.NAME-H.units-KEY/` in it, `H` a hash of the
+      output's location, so that outputs of one name sharing a stage folder stay apart; refused
+      inside the output or a local input (the release would replace it, or the run read it).
+    - `out` on an object store: `.NAME.units-KEY/` beside it in the same store (a bucket's root,
+      having nothing beside it, keeps the units beside the local build folder, as `out` local).
+    - otherwise `.NAME.units-KEY/` beside `out`."""
+    key = run_key(paths, options, unit_bytes)
+    remote = is_remote(out)
+    name = resolve(out)[1].rpartition("/")[2] if remote else build.name
+    if at is not None:
+        fs, root = resolve(at)
+        tag = hashlib.sha256(_place(out).encode()).hexdigest()[:8]
+        stage = UnitStage(join(root, f".{name}-{tag}.units-{key}"), fs)
+        _check_place(stage, out, build, paths)
+        return stage
+    if remote:
+        fs, path = resolve(out)
+        parent = path.rpartition("/")[0]
+        if parent:
+            return UnitStage(join(parent, f".{name}.units-{key}"), fs)
+        log.warning("--out %s is a bucket's root: its units are staged beside the local build folder "
+                    "(pass --stage URI to stage them in the store)", _place(out))
+    return UnitStage((build.parent / f".{build.name}.units-{key}").as_posix())
+
+
+def _check_place(stage: UnitStage, out: str | os.PathLike, build: Path, paths: list[Path | RemoteInput]) -> None:
+    root = stage.folder.rpartition("/")[0]
+    if stage.local:
+        taken = [("--out", build.absolute().as_posix())]
+        taken += [(f"the input {p}", p.absolute().as_posix()) for p in paths if isinstance(p, Path)]
+    else:
+        out_fs, out_path = resolve(out) if is_remote(out) else (None, "")
+        taken = [("--out", out_path)] if out_fs is not None and out_fs.type_name == stage.fs.type_name else []
+    for what, folder in taken:
+        if folder and _inside(root, folder):
+            raise OutputRefused(f"--stage {stage.shown().rpartition('/')[0]} is inside {what}; stage the "
+                                "units in a folder of their own (or leave --stage out: beside --out)")
 
 
 @dataclass(frozen=True)
@@ -132,10 +247,11 @@ def staged_results(engine: Engine, fn: Callable[[Unit], UnitResult], units: Iter
     if stage is None:
         yield from engine.map_ordered(fn, units, workers)
         return
-    resumed = stage.staged()
-    if resumed:
-        log.info("resuming: %d units already staged in %s", resumed, stage.folder.name)
-    to_send = (None if stage.has(number) else unit for number, unit in enumerate(units))
+    done = stage.done_units()
+    if done:
+        log.info("resuming: %d units already staged in %s", len(done), stage.name)
+    log.info("staging units in %s", stage.shown())
+    to_send = (None if number in done else unit for number, unit in enumerate(units))
     # results come back in input order: the n-th is unit n
     for number, result in enumerate(engine.map_ordered(_UnlessStaged(fn), to_send, workers)):
         if result is None:

@@ -31,8 +31,9 @@ def is_remote(out: str | os.PathLike) -> bool:
 
 
 def build_folder(uri: str) -> Path:
-    """The local folder a release for `uri` is built in: the same for every run to that URI (so
-    a run cut short resumes from its staged units), under the system's temporary folder."""
+    """The local folder a release for `uri` is built in: the same for every run to that URI,
+    under the system's temporary folder (the Ray engine's units are staged beside the URI, in
+    its store, except for a bucket's root: beside this folder; `engines.staging.stage_for`)."""
     key = hashlib.sha256(shown(uri).encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / "newsclean-builds" / key / "release"
 

@@ -1,0 +1,157 @@
+"""`--engine ray` with its unit stage on an object store (moto's S3 server): the same bytes as
+`--engine local`, a killed run resumed from the units staged in the store, the stage's objects
+removed once published and nothing else in the bucket touched; the template-line tasks reading
+units staged there."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import REPO, synthetic_corpus
+from newsclean import run
+from newsclean.engines import RayEngine
+from newsclean.engines.staging import UnitStage
+from newsclean.engines.ray_templates import UnitLineCounter
+from newsclean.options import Options, TemplateOptions
+from test_determinism import _corpus, _release_bytes
+from test_publish_remote import _remote_bytes, s3  # noqa: F401  (the fixture: moto's S3 server)
+
+ray = pytest.importorskip("ray")
+
+UNRELATED = ("unrelated.txt", ".dist.units-mine/keep.txt", "dist-old/manifest.json")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> tuple[list[Path], dict[str, bytes]]:
+    """The multi-source corpus (template lines, copies, bad records) and its local release."""
+    root = tmp_path_factory.mktemp("ray-stage")
+    (root / "in").mkdir()
+    inputs = _corpus(root / "in")
+    run(inputs, root / "local", dataclasses.replace(Options(), batch_docs=10))
+    return inputs, _release_bytes(root / "local")
+
+
+def _objects(fs: pafs.FileSystem, prefix: str) -> list[str]:
+    found = fs.get_file_info(pafs.FileSelector(f"corpus/{prefix}", recursive=True, allow_not_found=True))
+    return sorted(i.path[len(f"corpus/{prefix}/"):] for i in found if i.type == pafs.FileType.File)
+
+
+def _plant(fs: pafs.FileSystem, prefix: str) -> None:
+    """Objects beside the output that are none of the run's: they must outlive it."""
+    for name in UNRELATED:
+        with fs.open_output_stream(f"corpus/{prefix}/{name}") as stream:
+            stream.write(b"someone else's")
+
+
+def test_ray_with_output_and_stage_on_s3_publishes_the_local_bytes(local_ray, corpus, s3, caplog):
+    fs, uri = s3
+    inputs, local = corpus
+    _plant(fs, "staged")
+    caplog.set_level(logging.INFO, logger="newsclean")
+    run(inputs[::-1], uri("staged/dist"), dataclasses.replace(Options(), batch_docs=4),
+        engine=RayEngine(unit_bytes=4_000))
+    assert "staging units in s3://corpus/staged/.dist.units-" in caplog.text  # beside the output
+    assert _remote_bytes(fs, "staged/dist") == local
+    # published: the stage's objects are gone, the others untouched
+    assert [n for n in _objects(fs, "staged") if not n.startswith("dist/")] == sorted(UNRELATED)
+    assert fs.get_file_info("corpus/staged/unrelated.txt").size == len(b"someone else's")
+
+
+def test_ray_with_an_explicit_stage_on_s3_publishes_the_local_bytes(local_ray, corpus, s3, tmp_path, caplog):
+    """`--stage URI` with a local output: the units go to the store, the release to the folder."""
+    fs, uri = s3
+    inputs, local = corpus
+    _plant(fs, "stages")
+    caplog.set_level(logging.INFO, logger="newsclean")
+    run(inputs, tmp_path / "dist", engine=RayEngine(unit_bytes=4_000, stage=uri("stages")))
+    assert "staging units in s3://corpus/stages/.dist-" in caplog.text
+    assert _release_bytes(tmp_path / "dist") == local
+    assert _objects(fs, "stages") == sorted(UNRELATED)
+    assert not list(tmp_path.glob(".dist*.units-*"))  # nothing staged beside it
+
+
+def test_a_killed_ray_run_resumes_from_units_staged_in_s3(local_ray, s3, tmp_path_factory, tmp_path):
+    """The driver killed (SIGKILL) once a few units are in the store: no release appears, the
+    units stay; the next run (as another machine would, with nothing of the first on its disk)
+    takes them back from the store and publishes the bytes of a local run, then removes them."""
+    fs, uri = s3
+    corpus = synthetic_corpus(tmp_path_factory, "resume-s3", 400)
+    config = tmp_path / "small-batches.toml"
+    config.write_text("batch_docs = 8\n", encoding="utf-8")
+    run([corpus], tmp_path / "local", dataclasses.replace(Options(), batch_docs=8))
+    _plant(fs, "killed")
+    address = ray.get_runtime_context().gcs_address
+    command = [sys.executable, "-m", "newsclean", "-v", "run", str(corpus), "--out", uri("killed/dist"),
+               "--config", str(config), "--engine", "ray", "--address", address, "--unit-mb", "0.02"]
+
+    def staged() -> list[str]:
+        return [n for n in _objects(fs, "killed") if n.startswith(".dist.units-") and n.endswith("/done")]
+
+    env = {**os.environ, "TMPDIR": str(tmp_path / "first-machine")}  # its local build folder
+    (tmp_path / "first-machine").mkdir()
+    driver = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and driver.poll() is None:
+        if len(staged()) >= 3:
+            break
+        time.sleep(0.05)
+    assert driver.poll() is None, "the run ended before it could be killed:\n" + driver.stderr.read().decode()
+    os.kill(driver.pid, signal.SIGKILL)
+    driver.wait()
+    driver.stderr.close()
+    done = len(staged())
+    assert done >= 3 and "manifest.json" not in _objects(fs, "killed/dist")
+    assert not list((tmp_path / "first-machine").rglob("unit-*"))  # nothing staged on local disk
+    env["TMPDIR"] = str(tmp_path / "second-machine")
+    (tmp_path / "second-machine").mkdir()
+    resumed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming: {done} units already staged" in resumed.stderr
+    assert _remote_bytes(fs, "killed/dist") == _release_bytes(tmp_path / "local")
+    assert [n for n in _objects(fs, "killed") if not n.startswith("dist/")] == sorted(UNRELATED)
+
+
+def test_template_tasks_read_units_staged_in_s3(local_ray, s3, tmp_path, monkeypatch):
+    """The read tasks take the stage's filesystem: units in the store give the driver's
+    templates, as units on local disk do (tests/test_ray_corpus_tasks.py)."""
+    from test_ray_corpus_tasks import _documents, _driver_templates, _units
+
+    fs, _ = s3
+    options = TemplateOptions()
+    units = _units(_documents(), 13)
+    stage = UnitStage("corpus/template-units/.dist.units-0123456789abcdef0123", fs)
+    for number, counts in enumerate(units):
+        folder = stage.unit_folder(number)
+        pq.write_table(counts.docs, f"{folder}/line_docs.parquet", filesystem=fs)
+        pq.write_table(counts.lines, f"{folder}/line_lines.parquet", filesystem=fs)
+        with fs.open_output_stream(f"{folder}/done") as stream:
+            stream.write(b"")
+    monkeypatch.setattr("newsclean.engines.ray_templates.UNITS_PER_READ", 3)
+    counter = UnitLineCounter(stage, tmp_path / "ray", options)
+    for counts in units:
+        counter.add(counts)
+    got = pq.read_table(counter.templates())
+    assert got.num_rows > 0 and got.equals(_driver_templates(tmp_path / "driver", units, options))
+
+
+def test_stage_is_an_option_of_the_ray_engine(corpus, tmp_path):
+    from conftest import cli
+    from newsclean.engines import engine_named
+
+    assert engine_named("ray", None, None, None, "s3://bucket/stage") == RayEngine(stage="s3://bucket/stage")
+    with pytest.raises(ValueError, match="--stage is for --engine ray"):
+        engine_named("local", stage="s3://bucket/stage")
+    inputs, _ = corpus
+    result = cli("run", str(inputs[0]), "--out", str(tmp_path / "dist"), "--stage", str(tmp_path / "st"))
+    assert result.returncode == 2 and "--stage is for --engine ray" in result.stderr, result.stderr
+    assert "--stage URI" in " ".join(cli("run", "--help").stdout.split())
