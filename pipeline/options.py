@@ -43,9 +43,11 @@ class RuleOptions:
     pull_quote_min_words: int = 7  # shorter repeats are subheadings echoing a phrase, not pull quotes
     caption_max_words: int = 16  # longest image caption recognised by context alone
     # The learned model of the article body judges every line the rules left (README, "Body
-    # model"); a line is removed when its probability of being article text is below the threshold.
+    # model"); a line is removed when its probability of being article text is below the threshold,
+    # on each page scaled by how sure the model is of its article (down to a quarter of it:
+    # cleaning.body.judge.page_threshold).
     body_model: bool = True
-    body_model_threshold: float = 0.02
+    body_model_threshold: float = 0.04
 
     def __post_init__(self) -> None:
         if not isinstance(self.body_model, bool):

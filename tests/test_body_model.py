@@ -72,6 +72,41 @@ def test_the_threshold_moves_what_it_removes():
     assert removed[0.02] and removed[0.02] <= removed[0.5]
 
 
+def test_the_page_threshold_scales_with_how_sure_the_model_is_of_the_page():
+    from newsclean.cleaning.body.judge import page_threshold
+
+    sure = np.array([0.0] * 5 + [0.99] * 5)  # an article the model is sure of, under a menu
+    unsure = np.array([0.0] * 5 + [0.3] * 5)  # an article it scores low, as the text of a listicle
+    assert page_threshold(sure, 0.04) == pytest.approx(0.04 * 0.99)
+    assert page_threshold(unsure, 0.04) == pytest.approx(0.04 * 0.3)
+    assert page_threshold(np.zeros(8), 0.04) == pytest.approx(0.01)  # never under a quarter
+    assert page_threshold(np.ones(8), 0.04) == pytest.approx(0.04)  # never over the setting
+    assert page_threshold(np.array([]), 0.04) == 0.04
+    assert page_threshold(sure, 0.0) == 0.0  # 0: the model removes nothing
+
+
+def test_what_the_body_model_keeps_stands_over_its_pages_threshold():
+    """The page's threshold is taken anew over what stands on each pass: the lines kept are
+    over the threshold of the page they make up, and the training script's replay of the passes
+    (`kept_by_page_threshold`, for the cross-validation) keeps what the passes keep."""
+    from newsclean.cleaning.body.judge import judge_body, page_threshold
+    from newsclean.cleaning.body.train import kept_by_page_threshold
+    from newsclean.cleaning.context import Line
+
+    raw = PAGE.read_text(encoding="utf-8")
+    lines = [Line(n, text, len(text.split()), parts=((n, text),))
+             for n, text in enumerate(raw.split("\n"), start=1) if text.strip()]
+    model, threshold = shipped_model(), RuleOptions().body_model_threshold
+    kept, dropped = judge_body(model, lines, threshold)
+    assert dropped and kept
+    _, probability = model.judged([line.text for line in kept], [line.loose for line in kept])
+    assert (probability >= page_threshold(probability, threshold)).all()
+    fixed = np.array([0.001, 0.002, 0.02, 0.03, 0.5, 0.9, 0.95, 0.99, 1.0, 0.01])
+    replay = kept_by_page_threshold(fixed, threshold)
+    assert (fixed[replay] >= page_threshold(fixed[replay], threshold)).all()
+    assert not replay[:2].any() and replay[4:9].all()
+
+
 def test_what_stands_above_the_picked_headline_is_the_sites_head():
     raw = PAGE.read_text(encoding="utf-8")
     head = raw[:raw.index(HEADLINE)].split()  # menu words, "Skip to content", "Sign in" ...
