@@ -122,11 +122,13 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     replaces any folder), and outside every input; a URI (s3://, gs://) publishes to that object
     store, the manifest written last (`publish.remote`). Returns the summary; raises
     FileNotFoundError for a missing input, ValueError for wrong options, OutputRefused for such
-    an `out` (or an engine's unit stage inside it or an input, `engines.staging`), OutputLocked while another run writes to it, and ReleaseFailed when the new
-    release cannot be completed (the previous one at `out` is then untouched). `engine`: where
-    the per-document steps run (`engines.LocalEngine`, `engines.RayEngine`); the release is
-    the same bytes with either. `observer` is told the stage and counts as the run goes (the
-    CLI's progress line).
+    an `out` (or an engine's unit stage inside it or an input, `engines.staging`), OutputLocked
+    while another run writes to it, and ReleaseFailed when the new release cannot be completed
+    (the previous one at `out` is then untouched). `engine`: where the per-document steps run
+    (`engines.LocalEngine`, `engines.RayEngine`); the release is the same bytes with either; an
+    engine's staged units are removed only once the release is published (uploaded, for a URI),
+    and a failure to remove them is a warning. `observer` is told the stage and counts as the
+    run goes (the CLI's progress line).
     """
     started = time.perf_counter()
     check_options(options)
@@ -143,7 +145,7 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
     check_output(out, paths, force)  # before anything is made: a refused run leaves no trace
     stage = None  # the units' results, kept until published (engines.staging): Ray's planned units
     if engine.unit_bytes is not None and engine.stages_units:
-        stage = stage_for(given, out, paths, options, engine.unit_bytes, getattr(engine, "stage", None))
+        stage = stage_for(given, out, paths, options, engine.unit_bytes, engine.stage)
     _return_freed_memory()
     out.parent.mkdir(parents=True, exist_ok=True)
     with OutputLock(out), collector_for_run(options.workers):
@@ -157,6 +159,8 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
             upload_release(out, remote)
             shutil.rmtree(out)
             summary.out = shown(remote)
+        if stage is not None:  # published where it goes: a later run has nothing to resume
+            _remove_stage(stage)
     summary.seconds = time.perf_counter() - started
     log.info(summary.to_text())
     log.info("corpus stage time / peak memory (this process): %s", ", ".join(
@@ -180,6 +184,20 @@ def _cleaned(paths: list[Path | RemoteInput], options: Options, engine: Engine, 
         fingerprint.add(result.read)
         observer.documents_read(result.read.documents, result.read.bytes)
         yield result.batch
+
+
+def _remove_stage(stage: UnitStage) -> None:
+    """The staged units removed, at best: the release is out, so a store refusing (access denied,
+    a lost connection) is a warning, not a failed run; an interruption meanwhile is marked
+    `published` (the CLI then says the release was published)."""
+    try:
+        stage.remove_all()
+    except (OSError, ValueError) as exc:  # ValueError: a stage not named as one (never `stage_for`'s)
+        log.warning("the release is published, but its staged units in %s could not be removed (%s); "
+                    "delete them by hand: no run resumes from them", stage.shown(), exc)
+    except BaseException as exc:
+        exc.published = True
+        raise
 
 
 def _publish(paths: list[Path | RemoteInput], out: Path, options: Options, engine: Engine,
@@ -211,8 +229,6 @@ def _publish(paths: list[Path | RemoteInput], out: Path, options: Options, engin
         write_release_metadata(builder, files, summary, options, fingerprint.hexdigest())
         observer.stage("checking the release")
         builder.publish()
-        if stage is not None:
-            stage.remove_all()  # published: a later run has nothing to resume
     except BaseException as exc:
         builder.abandon()
         if builder.published:

@@ -1,7 +1,7 @@
 """`--engine ray` with its unit stage on an object store (moto's S3 server): the same bytes as
 `--engine local`, a killed run resumed from the units staged in the store, the stage's objects
 removed once published and nothing else in the bucket touched; the template-line tasks reading
-units staged there."""
+units staged there, and placed on the driver's node only when the units are on its disk."""
 from __future__ import annotations
 
 import dataclasses
@@ -21,7 +21,7 @@ from conftest import REPO, synthetic_corpus
 from newsclean import run
 from newsclean.engines import RayEngine
 from newsclean.engines.staging import UnitStage
-from newsclean.engines.ray_templates import UnitLineCounter
+from newsclean.engines.ray_templates import UnitLineCounter, read_placement
 from newsclean.options import Options, TemplateOptions
 from test_determinism import _corpus, _release_bytes
 from test_publish_remote import _remote_bytes, s3  # noqa: F401  (the fixture: moto's S3 server)
@@ -123,7 +123,8 @@ def test_a_killed_ray_run_resumes_from_units_staged_in_s3(local_ray, s3, tmp_pat
 
 def test_template_tasks_read_units_staged_in_s3(local_ray, s3, tmp_path, monkeypatch):
     """The read tasks take the stage's filesystem: units in the store give the driver's
-    templates, as units on local disk do (tests/test_ray_corpus_tasks.py)."""
+    templates, as units on local disk do (tests/test_ray_corpus_tasks.py). Where the tasks run
+    cannot show on a one-node Ray: `read_placement` is tested on its own, below."""
     from test_ray_corpus_tasks import _documents, _driver_templates, _units
 
     fs, _ = s3
@@ -142,6 +143,16 @@ def test_template_tasks_read_units_staged_in_s3(local_ray, s3, tmp_path, monkeyp
         counter.add(counts)
     got = pq.read_table(counter.templates())
     assert got.num_rows > 0 and got.equals(_driver_templates(tmp_path / "driver", units, options))
+
+
+def test_read_tasks_are_pinned_to_the_driver_only_for_units_on_its_disk(s3, tmp_path):
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    fs, _ = s3
+    node = "ab" * 28
+    here = read_placement(UnitStage(tmp_path / ".dist.units-0123456789abcdef0123"), node)
+    assert isinstance(here, NodeAffinitySchedulingStrategy) and here.node_id == node and here.soft is False
+    assert read_placement(UnitStage("corpus/stages/.dist.units-0123456789abcdef0123", fs), node) == "DEFAULT"
 
 
 def test_stage_is_an_option_of_the_ray_engine(corpus, tmp_path):

@@ -4,8 +4,11 @@ local files are the ones the stage always wrote, and `remove_all` deletes the st
 folders and nothing beside them. `stage_for`: where a run's units go."""
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import io
 import json
+import logging
 from pathlib import Path
 
 import pyarrow as pa
@@ -13,6 +16,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 
+from newsclean import run
 from newsclean.batch import BatchResult, UnitResult
 from newsclean.corpus.templates import LineCounts
 from newsclean.engines import LocalEngine
@@ -20,7 +24,9 @@ from newsclean.engines.staging import UnitStage, run_key, stage_for, staged_resu
 from newsclean.fingerprint import InputFingerprint
 from newsclean.options import Options
 from newsclean.publish.target import OutputRefused
-from test_publish_remote import s3  # noqa: F401  (the fixture: moto's S3 server)
+from newsclean.readers.remote import input_path
+from test_determinism import _corpus, _release_bytes
+from test_publish_remote import _remote_bytes, s3  # noqa: F401  (the fixture: moto's S3 server)
 
 KEY = "0123456789abcdef0123"
 
@@ -64,16 +70,25 @@ def place(request, tmp_path):
 def test_units_round_trip_and_done_comes_last(place):
     fs, root, files = place
     stage = UnitStage(f"{root}/.dist.units-{KEY}", fs)
-    assert stage.staged() == 0 and not stage.has(0)
+    assert stage.done_units() == set()
     for number in (0, 1, 2):
         stage.save(number, _result(number))
-    assert stage.done_units() == {0, 1, 2} and stage.staged() == 3 and stage.has(1)
+    assert stage.done_units() == {0, 1, 2}
     for number in (0, 1, 2):
         _same(stage.load(number), _result(number))
     # a unit cut short before its `done`: every table and read.json there, yet not staged
     fs.delete_file(f"{stage.unit_folder(1)}/done")
-    assert stage.done_units() == {0, 2} and not stage.has(1)
+    assert stage.done_units() == {0, 2}
     assert f".dist.units-{KEY}/unit-00000001/read.json" in files()
+
+
+def test_units_from_ten_to_the_eighth_on_have_nine_digits_and_resume(tmp_path):
+    stage = UnitStage(tmp_path / f".dist.units-{KEY}")
+    for number in (7, 10**8):
+        stage.save(number, _result(number))
+    assert (tmp_path / f".dist.units-{KEY}" / "unit-100000000" / "done").is_file()
+    assert stage.done_units() == {7, 10**8}
+    _same(stage.load(10**8), _result(10**8))
 
 
 def test_a_resume_makes_again_only_the_units_without_done(place):
@@ -116,24 +131,54 @@ def test_a_local_stage_writes_the_files_it_always_wrote(tmp_path):
     assert (unit / "done").read_bytes() == b""
 
 
-def test_remove_all_deletes_the_stages_of_this_output_and_nothing_else(place):
-    fs, root, files = place
-    other_key = "fedcba9876543210fedc"
-    this, earlier = UnitStage(f"{root}/.dist.units-{KEY}", fs), UnitStage(f"{root}/.dist.units-{other_key}", fs)
-    this.save(0, _result(0))
-    earlier.save(3, _result(3))
-    keep = ["unrelated.txt", "dist/manifest.json", "dist/data/part-0.parquet", ".dist.units-mine/keep.txt",
-            f".dist.units-{KEY}x/keep.txt", f".dist.units-{KEY.upper()}/keep.txt", f".other.units-{KEY}/keep.txt",
-            f".dist.units-{KEY}.txt", f"sub/.dist.units-{other_key}/unit-00000000/done"]
-    for name in keep:
+def _plant(fs: pafs.FileSystem, root: str, names: list[str]) -> None:
+    for name in names:
         if fs.type_name == "local":
             fs.create_dir(f"{root}/{name}".rpartition("/")[0], recursive=True)
         with fs.open_output_stream(f"{root}/{name}") as stream:
             stream.write(b"not the stage's")
+
+
+def test_remove_all_deletes_the_stages_of_this_output_and_nothing_else(place):
+    """Beside-the-output stages (`.dist.units-`) and --stage ones (`.dist-H.units-`) in one
+    folder: each output's removal takes its own, and no name an unescaped pattern would match."""
+    fs, root, files = place
+    other_key = "fedcba9876543210fedc"
+    this, earlier = UnitStage(f"{root}/.dist.units-{KEY}", fs), UnitStage(f"{root}/.dist.units-{other_key}", fs)
+    tagged = UnitStage(f"{root}/.dist-0badc0de.units-{KEY}", fs)  # another output "dist", via --stage
+    tagged_earlier = UnitStage(f"{root}/.dist-0badc0de.units-{other_key}", fs)
+    for number, stage in enumerate((this, earlier, tagged, tagged_earlier)):
+        stage.save(number, _result(number))
+    keep = ["unrelated.txt", "dist/manifest.json", "dist/data/part-0.parquet", ".dist.units-mine/keep.txt",
+            f".dist.units-{KEY}x/keep.txt", f".dist.units-{KEY.upper()}/keep.txt", f".other.units-{KEY}/keep.txt",
+            f".dist.units-{KEY}.txt", f"sub/.dist.units-{other_key}/unit-00000000/done",
+            f"_dist_units-{KEY}/keep.txt", f".distXunits-{KEY}/keep.txt", f".dist-0badc0deXunits-{KEY}/keep.txt",
+            f".dist-0badc0de.units-{KEY}x/keep.txt"]
+    tagged_files = [f for f in files() if f.startswith(".dist-0badc0de.units-")]
+    assert len(tagged_files) == 2 * 7  # five tables, read.json and done, in each
+    _plant(fs, root, keep)
     this.remove_all()
-    assert files() == sorted(keep)
-    assert this.staged() == earlier.staged() == 0
+    assert files() == sorted(keep + tagged_files)
+    assert this.done_units() == earlier.done_units() == set()
+    assert tagged.done_units() == {2} and tagged_earlier.done_units() == {3}
     this.remove_all()  # nothing left to remove: no error
+    tagged.remove_all()
+    assert files() == sorted(keep)
+
+
+def test_remove_all_refuses_a_folder_not_named_as_a_stage(tmp_path):
+    """Its pattern comes from the stage's own name: `run-KEY` would take every `run-KEY` beside it."""
+    for name in (f"run-{KEY}", f"dist.units-{KEY}", f".dist.units-{KEY}x", f".units-{KEY}", "units"):
+        (tmp_path / f"{name}-sibling").mkdir()
+        stage = UnitStage(tmp_path / name)
+        stage.save(0, _result(0))
+        with pytest.raises(ValueError, match="not named as a unit stage"):
+            stage.remove_all()
+        assert stage.done_units() == {0} and (tmp_path / f"{name}-sibling").is_dir()
+    (tmp_path / "run-0123456789abcdef0124").mkdir()
+    with pytest.raises(ValueError):
+        UnitStage(tmp_path / f"run-{KEY}").remove_all()
+    assert (tmp_path / "run-0123456789abcdef0124").is_dir()
 
 
 def test_stage_for_puts_the_units_beside_the_output_or_where_asked(s3, tmp_path):
@@ -143,22 +188,130 @@ def test_stage_for_puts_the_units_beside_the_output_or_where_asked(s3, tmp_path)
     paths, options = [tmp_path / "in"], Options()
     key = run_key(paths, options, 1000)
     local = stage_for(tmp_path / "dist", tmp_path / "dist", paths, options, 1000)
-    assert local.local and local.folder == (tmp_path / f".dist.units-{key}").as_posix()
+    assert local.local and local.folder == (tmp_path.resolve() / f".dist.units-{key}").as_posix()
     build = tmp_path / "build" / "release"  # a URI's output is built in a local folder
     remote = stage_for(uri("runs/dist"), build, paths, options, 1000)
     assert not remote.local and remote.fs.type_name == "s3"
     assert remote.folder == f"corpus/runs/.dist.units-{key}" and remote.shown() == f"s3://corpus/runs/.dist.units-{key}"
     # a bucket's root has nothing beside it: the units stay beside the build folder
     root = stage_for("s3://corpus?region=us-east-1", build, paths, options, 1000)
-    assert root.local and root.folder == (tmp_path / "build" / f".release.units-{key}").as_posix()
+    assert root.local and root.folder == (tmp_path.resolve() / "build" / f".release.units-{key}").as_posix()
     # --stage: in the folder given, named by the output too (two outputs "dist" stay apart)
     there = stage_for(uri("runs/dist"), build, paths, options, 1000, at=uri("stages"))
     elsewhere = stage_for(uri("other/dist"), build, paths, options, 1000, at=uri("stages"))
     assert there.folder.startswith("corpus/stages/.dist-") and there.folder.endswith(f".units-{key}")
     assert there.folder != elsewhere.folder and there.fs.type_name == "s3"
     assert stage_for(tmp_path / "dist", tmp_path / "dist", paths, options, 1000, at=tmp_path / "st").folder \
-        .startswith((tmp_path / "st" / ".dist-").as_posix())
+        .startswith((tmp_path.resolve() / "st" / ".dist-").as_posix())
     for out, at in ((uri("runs/dist"), uri("runs/dist/units")), (tmp_path / "dist", tmp_path / "dist"),
                     (tmp_path / "dist", tmp_path / "in" / "units")):
         with pytest.raises(OutputRefused, match="--stage .* is inside"):
             stage_for(out, Path(out) if not str(out).startswith("s3:") else build, paths, options, 1000, at=at)
+
+
+def test_a_stage_inside_the_output_or_an_input_is_refused_through_dots_and_symlinks(s3, tmp_path):
+    """The refusal compares resolved paths: `..` and symlinks lead to the same folder."""
+    fs, uri = s3
+    (tmp_path / "d" / "x").mkdir(parents=True)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.jsonl").write_text('{"id": "a", "text": "t"}\n', encoding="utf-8")
+    out = tmp_path / "d" / "corpus"
+    out.mkdir()
+    (tmp_path / "to-out").symlink_to(out)
+    (tmp_path / "to-in").symlink_to(tmp_path / "in")
+    paths, options = [tmp_path / "in"], Options()
+    for at in (tmp_path / "d" / "x" / ".." / "corpus", tmp_path / "d" / "x" / ".." / "corpus" / "units",
+               tmp_path / "to-out", tmp_path / "to-out" / "units"):
+        with pytest.raises(OutputRefused, match="--stage .* is inside --out"):
+            stage_for(out, out, paths, options, 1000, at=at)
+    with pytest.raises(OutputRefused, match="--stage .* is inside --out"):  # the output named by its link
+        stage_for(tmp_path / "to-out", tmp_path / "to-out", paths, options, 1000, at=out / "units")
+    for at in (tmp_path / "d" / ".." / "in" / "units", tmp_path / "to-in", tmp_path / "to-in" / "units"):
+        with pytest.raises(OutputRefused, match="--stage .* is inside the input"):
+            stage_for(out, out, paths, options, 1000, at=at)
+    with pytest.raises(OutputRefused, match="--stage .* is inside the input"):  # the input named by its link
+        stage_for(out, out, [tmp_path / "to-in"], options, 1000, at=tmp_path / "in" / "units")
+    # beside them is fine, and the stage's folder is kept resolved
+    stage = stage_for(out, out, paths, options, 1000, at=tmp_path / "d" / "x" / ".." / "stages")
+    assert stage.folder.startswith((tmp_path.resolve() / "d" / "stages" / ".corpus-").as_posix())
+    assert UnitStage(tmp_path / "to-out" / ".." / f".dist.units-{KEY}").folder == \
+        (tmp_path.resolve() / "d" / f".dist.units-{KEY}").as_posix()
+    # an object-store input: a stage under its prefix is refused too
+    with fs.open_output_stream("corpus/stage-input/a.jsonl") as stream:
+        stream.write(b'{"id": "a", "text": "t"}\n')
+    with pytest.raises(OutputRefused, match="--stage .* is inside the input"):
+        stage_for(tmp_path / "dist", tmp_path / "dist", [input_path(uri("stage-input"))], options, 1000,
+                  at=uri("stage-input/units"))
+
+
+@dataclasses.dataclass(frozen=True)
+class UnitsHere(LocalEngine):
+    """The local engine planning units and staging them, as the Ray engine does (no Ray needed)."""
+
+    stages_units: bool = True
+    unit_bytes: int = 4_000
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> tuple[list[Path], Options, dict[str, bytes]]:
+    """The multi-source corpus, small batches, and its release by the local engine."""
+    root = tmp_path_factory.mktemp("unit-runs")
+    (root / "in").mkdir()
+    inputs = _corpus(root / "in")
+    options = dataclasses.replace(Options(), batch_docs=4, workers=1)
+    run(inputs, root / "local", options)
+    return inputs, options, _release_bytes(root / "local")
+
+
+def _stage_objects(fs: pafs.FileSystem, prefix: str) -> list[str]:
+    found = fs.get_file_info(pafs.FileSelector(f"corpus/{prefix}", recursive=True, allow_not_found=True))
+    return sorted(i.path for i in found if i.type == pafs.FileType.File and ".units-" in i.path)
+
+
+def test_a_failed_upload_leaves_the_units_and_the_rerun_resumes_from_them(s3, small, monkeypatch, caplog):
+    """The units are removed once the release is in the store, not once it is built locally."""
+    fs, uri = s3
+    inputs, options, local = small
+
+    def cut_short(folder: Path, target: str) -> None:
+        raise OSError("upload cut short")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(importlib.import_module("newsclean.run"), "upload_release", cut_short)
+        with pytest.raises(OSError, match="upload cut short"):
+            run(inputs, uri("upload-cut/dist"), options, engine=UnitsHere())
+    done = [name for name in _stage_objects(fs, "upload-cut") if name.endswith("/done")]
+    assert len(done) > 1 and all(name.startswith("corpus/upload-cut/.dist.units-") for name in done)
+    caplog.set_level(logging.INFO, logger="newsclean")
+    run(inputs, uri("upload-cut/dist"), options, engine=UnitsHere())
+    assert f"resuming: {len(done)} units already staged" in caplog.text
+    assert _remote_bytes(fs, "upload-cut/dist") == local
+    assert _stage_objects(fs, "upload-cut") == []  # uploaded: now removed
+
+
+def test_a_stage_that_cannot_be_removed_still_publishes_with_a_warning(small, tmp_path, monkeypatch, caplog):
+    inputs, options, local = small
+
+    def denied(stage: UnitStage) -> None:
+        raise PermissionError("AccessDenied")
+
+    monkeypatch.setattr(UnitStage, "remove_all", denied)
+    caplog.set_level(logging.INFO, logger="newsclean")
+    summary = run(inputs, tmp_path / "dist", options, engine=UnitsHere())
+    assert summary.published > 0 and _release_bytes(tmp_path / "dist") == local
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING and "could not be removed" in r.getMessage()]
+    stages = list(tmp_path.glob(".dist.units-*"))
+    assert len(warned) == 1 and len(stages) == 1 and stages[0].as_posix() in warned[0].getMessage()
+    assert "AccessDenied" in warned[0].getMessage()
+
+
+def test_an_interrupted_removal_is_reported_as_published(small, tmp_path, monkeypatch):
+    inputs, options, local = small
+
+    def interrupted(stage: UnitStage) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(UnitStage, "remove_all", interrupted)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        run(inputs, tmp_path / "dist", options, engine=UnitsHere())
+    assert getattr(caught.value, "published", False) and _release_bytes(tmp_path / "dist") == local

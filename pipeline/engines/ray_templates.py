@@ -58,10 +58,10 @@ def _split(table: pa.Table, key: str, partitions: int) -> list[pa.Table]:
 def read_units(fs: pafs.FileSystem, folders: list[str], partitions: int) -> tuple[pa.Table, ...]:
     """The count rows of these units (folders on `fs`), distinct, as `partitions` line tables
     then `partitions` document tables."""
-    lines = pa.concat_tables([pq.read_table(f"{f}/line_lines.parquet", filesystem=fs, columns=list(COUNT_SCHEMA.names))
-                              .cast(COUNT_SCHEMA) for f in folders])
-    docs = pa.concat_tables([pq.read_table(f"{f}/line_docs.parquet", filesystem=fs, columns=list(DOC_SCHEMA.names))
-                             .cast(DOC_SCHEMA) for f in folders])
+    lines = pa.concat_tables([pq.read_table(f"{f}/line_lines.parquet", filesystem=fs,
+                                            columns=list(COUNT_SCHEMA.names)).cast(COUNT_SCHEMA) for f in folders])
+    docs = pa.concat_tables([pq.read_table(f"{f}/line_docs.parquet", filesystem=fs,
+                                           columns=list(DOC_SCHEMA.names)).cast(DOC_SCHEMA) for f in folders])
     # an exact copy within a source counts once: its rows are sent once
     lines = lines.group_by(list(COUNT_SCHEMA.names), use_threads=False).aggregate([]).cast(COUNT_SCHEMA)
     docs = docs.group_by(list(DOC_SCHEMA.names), use_threads=False).aggregate([]).cast(DOC_SCHEMA)
@@ -81,10 +81,22 @@ def threshold_partition(candidates: pa.Table, source_docs: dict[str, int], optio
     return over_threshold(candidates, source_docs, options)
 
 
+def read_placement(units: Any, node_id: str) -> Any:
+    """The read tasks' scheduling strategy for units staged in `units` (a `staging.UnitStage`):
+    on the driver's node (`node_id`, hard affinity) when they are on its disk, where no other
+    node can read them; Ray's default (any node) when they are on an object store."""
+    if not units.local:
+        return "DEFAULT"
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    return NodeAffinitySchedulingStrategy(node_id=node_id, soft=False)
+
+
 class UnitLineCounter:
     """`LineCounter`'s part in the corpus stage, done by Ray tasks over the staged units.
 
-    `add` only counts the units as the driver takes them (their count rows are on disk already);
+    `add` only counts the units as the driver takes them (their count rows are in the unit stage
+    already: the driver's disk or an object store);
     `templates` runs the tasks over units 0..N-1 of this run and writes `templates.parquet`."""
 
     def __init__(self, units: Any, folder: Path, options: TemplateOptions):
@@ -96,15 +108,12 @@ class UnitLineCounter:
 
     def templates(self) -> Path:
         import ray
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         self.folder.mkdir(parents=True, exist_ok=True)
         folders = [self.units.unit_folder(n) for n in range(self.added)]
         partitions = partitions_for(len(folders))
-        # units on the driver's disk are read on its node; on an object store, on any node
-        here = (NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
-                if self.units.local else "DEFAULT")
-        reader = ray.remote(num_cpus=1, num_returns=2 * partitions, scheduling_strategy=here)(read_units)
+        placement = read_placement(self.units, ray.get_runtime_context().get_node_id())
+        reader = ray.remote(num_cpus=1, num_returns=2 * partitions, scheduling_strategy=placement)(read_units)
         counter = ray.remote(num_cpus=1, num_returns=2)(count_partition)
         threshold = ray.remote(num_cpus=1)(threshold_partition)
         groups = [folders[at:at + UNITS_PER_READ] for at in range(0, len(folders), UNITS_PER_READ)]

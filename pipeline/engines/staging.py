@@ -13,8 +13,10 @@ version), so a run resumes only units that would come out the same.
 The stage lives on a pyarrow filesystem: a local folder, or an object store (`s3://`, `gs://`).
 By default it goes beside the output, `.NAME.units-KEY/` next to `--out` (on the output's own
 store when `--out` is a URI); `stage_for` takes an explicit folder or URI instead (`--stage`).
-On an object store a run resumes on any machine that can reach it, and the corpus tasks that
-read the units (`engines.ray_templates`) may run on any node.
+On an object store a run resumes on any machine that can reach it and gives the same key (local
+inputs: the same files at the same path), and the corpus tasks that read the units
+(`engines.ray_templates`) may run on any node. The units are removed once the release is
+published (`run`: after the upload, for an object-store output).
 """
 from __future__ import annotations
 
@@ -53,7 +55,9 @@ UNIT_FORMAT = 3
 DONE = "done"
 READ = "read.json"
 KEY_CHARS = 20  # hex digits of the run's key in the stage's folder name
-UNIT_NAME = re.compile(r"unit-(\d{8})")
+UNIT_NAME = re.compile(r"unit-(\d{8,})")  # unit_folder's name: 8 digits, more from unit 10**8
+# a stage's own folder name: `.NAME.units-KEY` beside the output, `.NAME-H.units-KEY` in --stage
+STAGE_NAME = re.compile(r"\..+\.units-[0-9a-f]{%d}" % KEY_CHARS)
 SCHEMES = {"s3": "s3", "gcs": "gs", "hdfs": "hdfs"}  # pyarrow's filesystem names, as URI schemes
 
 
@@ -77,8 +81,8 @@ def _input_files(paths: Iterable[Path | RemoteInput]) -> Iterator[tuple[str, int
 def run_key(paths: list[Path | RemoteInput], options: Options, unit_bytes: int) -> str:
     """What the units' contents depend on, hashed: a changed input or option starts afresh. The
     files sorted, as the plan is: the same inputs given in another order resume too."""
-    payload = {"version": __version__, "unit_format": UNIT_FORMAT, "options": options.fingerprint(), "batch_docs": options.batch_docs,
-               "unit_bytes": unit_bytes, "inputs": sorted(_input_files(paths))}
+    payload = {"version": __version__, "unit_format": UNIT_FORMAT, "options": options.fingerprint(),
+               "batch_docs": options.batch_docs, "unit_bytes": unit_bytes, "inputs": sorted(_input_files(paths))}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:KEY_CHARS]
 
 
@@ -89,13 +93,14 @@ def _is_local(fs: pafs.FileSystem) -> bool:
 @dataclass(frozen=True)
 class UnitStage:
     """The staged units of one run: `folder/unit-00000012/{data,...}.parquet`, `read.json`, `done`,
-    `folder` a path on `fs` (a local folder by default; an object store's `bucket/prefix`)."""
+    `folder` a path on `fs` (a local folder by default, kept resolved: no `..`, no symlink; an
+    object store's `bucket/prefix`)."""
 
     folder: str
     fs: pafs.FileSystem = field(default_factory=pafs.LocalFileSystem)
 
     def __post_init__(self) -> None:
-        folder = Path(self.folder).absolute().as_posix() if _is_local(self.fs) else str(self.folder)
+        folder = Path(self.folder).resolve().as_posix() if _is_local(self.fs) else str(self.folder)
         object.__setattr__(self, "folder", folder.rstrip("/"))
 
     @property
@@ -109,13 +114,11 @@ class UnitStage:
 
     def shown(self) -> str:
         """Where the stage is, as a log shows it (no credentials: the filesystem holds those)."""
-        return self.folder if self.local else f"{SCHEMES.get(self.fs.type_name, self.fs.type_name)}://{self.folder}"
+        scheme = SCHEMES.get(self.fs.type_name, self.fs.type_name)
+        return self.folder if self.local else f"{scheme}://{self.folder}"
 
     def unit_folder(self, number: int) -> str:
         return join(self.folder, f"unit-{number:08d}")
-
-    def has(self, number: int) -> bool:
-        return self.fs.get_file_info(join(self.unit_folder(number), DONE)).type == pafs.FileType.File
 
     def done_units(self) -> set[int]:
         """The numbers of the units whose `done` is written: one listing of the stage (on an
@@ -125,12 +128,10 @@ class UnitStage:
         for info in found:
             parent, _, base = info.path.rstrip("/").rpartition("/")
             unit = UNIT_NAME.fullmatch(parent.rpartition("/")[2])
-            if base == DONE and info.type == pafs.FileType.File and unit and parent.startswith(self.folder + "/"):
+            inside = parent.startswith(self.folder + "/")
+            if base == DONE and info.type == pafs.FileType.File and unit and inside:
                 done.add(int(unit.group(1)))
         return done
-
-    def staged(self) -> int:
-        return len(self.done_units())
 
     def load(self, number: int) -> UnitResult:
         unit = self.unit_folder(number)
@@ -161,8 +162,13 @@ class UnitStage:
     def remove_all(self) -> None:
         """This run's units and those of earlier runs to the same output (their inputs or options
         changed): called once the release is published. Only folders named as a stage of this
-        output is (`.NAME.units-` and a key) are deleted, nothing else beside them."""
+        output is (`.NAME.units-` or `.NAME-H.units-`, and a key) are deleted, nothing else beside
+        them; ValueError for a stage not named so (its siblings could be anything). OSError when
+        the filesystem refuses (the caller decides whether that matters)."""
         parent, _, name = self.folder.rpartition("/")
+        if not STAGE_NAME.fullmatch(name):
+            raise ValueError(f"{self.shown()} is not named as a unit stage (.NAME.units-KEY): not removing "
+                             "anything beside it")
         own = re.compile(re.escape(name.rsplit("-", 1)[0] + "-") + f"[0-9a-f]{{{KEY_CHARS}}}")
         listing = self.fs.get_file_info(pafs.FileSelector(parent or "/", allow_not_found=True))
         for info in listing:
@@ -179,10 +185,11 @@ def _place(out: str | os.PathLike) -> str:
     if is_remote(text):
         parts = urlsplit(text)
         return f"{parts.scheme}://{parts.hostname or ''}{parts.path}".rstrip("/")
-    return Path(urlsplit(text).path if text.startswith("file://") else text).absolute().as_posix()
+    return Path(urlsplit(text).path if text.startswith("file://") else text).resolve().as_posix()
 
 
 def _inside(path: str, folder: str) -> bool:
+    """`path` is `folder` or under it: resolved local paths, or an object store's `bucket/key`."""
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
@@ -216,14 +223,24 @@ def stage_for(out: str | os.PathLike, build: Path, paths: list[Path | RemoteInpu
     return UnitStage((build.parent / f".{build.name}.units-{key}").as_posix())
 
 
-def _check_place(stage: UnitStage, out: str | os.PathLike, build: Path, paths: list[Path | RemoteInput]) -> None:
+def _check_place(stage: UnitStage, out: str | os.PathLike, build: Path,
+                 paths: list[Path | RemoteInput]) -> None:
+    """Refuse a stage inside the output (the release would replace it) or an input (the run
+    would read it, and the key, over the inputs' files, would change with every unit staged).
+    Local paths compared resolved (`..` and symlinks followed), as `publish.target.check_output`
+    does; the stage's folder is resolved already (`UnitStage`)."""
     root = stage.folder.rpartition("/")[0]
     if stage.local:
-        taken = [("--out", build.absolute().as_posix())]
-        taken += [(f"the input {p}", p.absolute().as_posix()) for p in paths if isinstance(p, Path)]
+        taken = [("--out", build.resolve().as_posix())]
+        taken += [(f"the input {p}", p.resolve().as_posix()) for p in paths if isinstance(p, Path)]
     else:
         out_fs, out_path = resolve(out) if is_remote(out) else (None, "")
         taken = [("--out", out_path)] if out_fs is not None and out_fs.type_name == stage.fs.type_name else []
+        scheme = stage.shown().partition("://")[0]
+        for given in paths:  # a remote input by its URI, as the stage shows itself (no request)
+            where, _, path = _place(given.uri).partition("://") if isinstance(given, RemoteInput) else ("", "", "")
+            if where == scheme:
+                taken.append((f"the input {given}", path))
     for what, folder in taken:
         if folder and _inside(root, folder):
             raise OutputRefused(f"--stage {stage.shown().rpartition('/')[0]} is inside {what}; stage the "
