@@ -83,6 +83,11 @@ def test_the_page_threshold_scales_with_how_sure_the_model_is_of_the_page():
     assert page_threshold(np.ones(8), 0.04) == pytest.approx(0.04)  # never over the setting
     assert page_threshold(np.array([]), 0.04) == 0.04
     assert page_threshold(sure, 0.0) == 0.0  # 0: the model removes nothing
+    rng = np.random.default_rng(0)
+    for size in (1, 2, 3, 10, 57, 400):  # the partial sort gives np.quantile's linear interpolation
+        probability = rng.random(size) ** 2
+        expected = 0.04 * max(0.25, float(np.quantile(probability, 0.9)))
+        assert page_threshold(probability, 0.04) == pytest.approx(expected, rel=1e-12)
 
 
 def test_what_the_body_model_keeps_stands_over_its_pages_threshold():

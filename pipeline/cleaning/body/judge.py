@@ -81,7 +81,14 @@ def page_threshold(probability: np.ndarray, threshold: float) -> float:
     probability of article text, at least a quarter of `threshold` and at most all of it."""
     if not len(probability):
         return threshold
-    return threshold * max(LEAST_SHARE, float(np.quantile(probability, PAGE_QUANTILE)))
+    # np.quantile's linear interpolation, from a partial sort: np.quantile itself took ~25 µs a
+    # call against ~2, ~5 % of a run's CPU on the benchmark corpus (one call per pass of each page)
+    at = PAGE_QUANTILE * (len(probability) - 1)
+    below = int(at)
+    above = min(below + 1, len(probability) - 1)
+    ordered = np.partition(probability, (below, above))
+    quantile = ordered[below] + (at - below) * (ordered[above] - ordered[below])
+    return threshold * max(LEAST_SHARE, float(quantile))
 
 
 def removable(lines: list[Line], probability: np.ndarray, threshold: float,
