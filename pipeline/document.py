@@ -14,7 +14,9 @@ class Removal:
     rule: str  # rule name, e.g. "ad_shortcode"
     family: str  # rule family, e.g. "ad_marker"; the audit groups by it
     text: str  # the line as it stood after text repair
-    score: float | None = None  # body_model removals: the line's probability of being article text
+    # body_model removals: the line's probability of being article text (under its page's
+    # threshold, cleaning.body.judge.page_threshold)
+    score: float | None = None
 
 
 @dataclass(slots=True, frozen=True)

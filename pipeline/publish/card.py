@@ -47,7 +47,9 @@ FAMILY_DOCS = {
     "template_line": "site template lines: a short line one source repeats across many of its articles",
     "encoding": "lines whose characters were damaged beyond repair (undecodable bytes, mojibake)",
     "body_model": "lines the body model judged not article text (menus, other stories, widgets, "
-                  "comments; rule `body_model`, `score` its probability of being article text) and "
+                  "comments; rule `body_model`, `score` its probability of being article text, under its page's "
+                  "threshold: the setting times the page's 90th-percentile probability, at least a "
+                  "quarter of it) and "
                   "short lines above the headline it picked (rule `above_headline`, the site's head)",
 }
 
