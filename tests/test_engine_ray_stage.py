@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
@@ -23,22 +22,13 @@ from newsclean.engines import RayEngine
 from newsclean.engines.staging import UnitStage
 from newsclean.engines.ray_templates import UnitLineCounter, read_placement
 from newsclean.options import Options, TemplateOptions
-from test_determinism import _corpus, _release_bytes
+from test_determinism import _release_bytes
+from test_engine_ray import corpus  # noqa: F401  (the fixture: the multi-source corpus and its local release)
 from test_publish_remote import _remote_bytes, s3  # noqa: F401  (the fixture: moto's S3 server)
 
 ray = pytest.importorskip("ray")
 
 UNRELATED = ("unrelated.txt", ".dist.units-mine/keep.txt", "dist-old/manifest.json")
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> tuple[list[Path], dict[str, bytes]]:
-    """The multi-source corpus (template lines, copies, bad records) and its local release."""
-    root = tmp_path_factory.mktemp("ray-stage")
-    (root / "in").mkdir()
-    inputs = _corpus(root / "in")
-    run(inputs, root / "local", dataclasses.replace(Options(), batch_docs=10))
-    return inputs, _release_bytes(root / "local")
 
 
 def _objects(fs: pafs.FileSystem, prefix: str) -> list[str]:
