@@ -1,12 +1,15 @@
 """`--engine ray` with its unit stage on an object store (moto's S3 server): the same bytes as
 `--engine local`, a killed run resumed from the units staged in the store, the stage's objects
-removed once published and nothing else in the bucket touched; the template-line tasks reading
-units staged there, and placed on the driver's node only when the units are on its disk."""
+removed once published and nothing else in the bucket touched; the actors writing their own
+units there (the driver getting receipts, and writing the units only when they are on its
+disk); the template-line tasks reading units staged there, and placed on the driver's node only
+when the units are on its disk."""
 from __future__ import annotations
 
 import dataclasses
 import logging
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -19,7 +22,7 @@ import pytest
 from conftest import REPO, synthetic_corpus
 from newsclean import run
 from newsclean.engines import RayEngine
-from newsclean.engines.staging import UnitStage
+from newsclean.engines.staging import UnitReceipt, UnitStage
 from newsclean.engines.ray_templates import UnitLineCounter, read_placement
 from newsclean.options import Options, TemplateOptions
 from test_determinism import _release_bytes
@@ -70,10 +73,62 @@ def test_ray_with_an_explicit_stage_on_s3_publishes_the_local_bytes(local_ray, c
     assert not list(tmp_path.glob(".dist*.units-*"))  # nothing staged beside it
 
 
+RECEIVED: list[tuple[str, int]] = []  # what the driver took from the actors: (type, pickled bytes)
+
+
+@dataclasses.dataclass(frozen=True)
+class Received(RayEngine):
+    """The Ray engine, noting each result the driver receives from its actors."""
+
+    def map_ordered(self, fn, items, workers):
+        for result in super().map_ordered(fn, items, workers):
+            RECEIVED.append((type(result).__name__, len(pickle.dumps(result))))
+            yield result
+
+
+def test_actors_write_their_units_to_s3_and_the_driver_gets_receipts(local_ray, corpus, s3, tmp_path,
+                                                                   monkeypatch, caplog):
+    """With the stage on the driver's disk the driver receives every unit's tables and writes
+    them; with it in the store, the actors write them and the driver receives a receipt of a few
+    hundred bytes per unit (and writes none: its `save` raises), then reads the units back:
+    the local release either way."""
+    fs, uri = s3
+    inputs, local = corpus
+    options = dataclasses.replace(Options(), batch_docs=4)
+    RECEIVED.clear()
+    run(inputs, tmp_path / "driver-writes", options, engine=Received(unit_bytes=4_000))
+    on_disk = list(RECEIVED)
+    assert _release_bytes(tmp_path / "driver-writes") == local
+    assert {kind for kind, _ in on_disk} == {"UnitResult"} and min(size for _, size in on_disk) > 4_000
+
+    def driver_writes(stage: UnitStage, number: int, result) -> None:
+        raise AssertionError(f"the driver wrote unit {number} to {stage.shown()}")
+
+    monkeypatch.setattr(UnitStage, "save", driver_writes)  # in this process only: the actors' is Ray's import
+    caplog.set_level(logging.INFO, logger="newsclean")
+    RECEIVED.clear()
+    run(inputs, tmp_path / "actors-write", options, engine=Received(unit_bytes=4_000, stage=uri("by-actors")))
+    assert "staging units in s3://corpus/by-actors/.actors-write-" in caplog.text
+    assert "(written by the workers)" in caplog.text
+    assert _release_bytes(tmp_path / "actors-write") == local
+    assert len(RECEIVED) == len(on_disk) > 5
+    assert {kind for kind, _ in RECEIVED} == {UnitReceipt.__name__} and max(size for _, size in RECEIVED) < 600
+    assert _objects(fs, "by-actors") == []  # published: the units removed
+
+
+def _wait_for_the_actors_to_die(seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while any(actor.get("ActorClassName") == "StepsActor" and actor.get("State") != "DEAD"
+              for actor in ray._private.state.actors().values()):
+        assert time.monotonic() < deadline, "the killed driver's actors are still alive"
+        time.sleep(0.1)
+
+
 def test_a_killed_ray_run_resumes_from_units_staged_in_s3(local_ray, s3, tmp_path_factory, tmp_path):
-    """The driver killed (SIGKILL) once a few units are in the store: no release appears, the
-    units stay; the next run (as another machine would, with nothing of the first on its disk)
-    takes them back from the store and publishes the bytes of a local run, then removes them."""
+    """The driver killed (SIGKILL) once its actors have put a few units in the store: no release
+    appears, the units stay; the next run (as another machine would, with nothing of the first
+    on its disk) makes again a unit cut short before its `done`, takes the others back from the
+    store and publishes the bytes of a local run, then removes them."""
     fs, uri = s3
     corpus = synthetic_corpus(tmp_path_factory, "resume-s3", 400)
     config = tmp_path / "small-batches.toml"
@@ -98,9 +153,14 @@ def test_a_killed_ray_run_resumes_from_units_staged_in_s3(local_ray, s3, tmp_pat
     assert driver.poll() is None, "the run ended before it could be killed:\n" + driver.stderr.read().decode()
     os.kill(driver.pid, signal.SIGKILL)
     driver.wait()
+    assert "(written by the workers)" in driver.stderr.read().decode()  # the actors' units, cut short
     driver.stderr.close()
+    _wait_for_the_actors_to_die()  # Ray ends a dead driver's actors: until then they may stage more
     done = len(staged())
     assert done >= 3 and "manifest.json" not in _objects(fs, "killed/dist")
+    # an actor killed between its unit's tables and its `done`: the unit is made again
+    fs.delete_file(f"corpus/killed/{staged()[1]}")
+    done -= 1
     assert not list((tmp_path / "first-machine").rglob("unit-*"))  # nothing staged on local disk
     env["TMPDIR"] = str(tmp_path / "second-machine")
     (tmp_path / "second-machine").mkdir()

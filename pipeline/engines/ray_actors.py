@@ -5,9 +5,12 @@ model), then runs unit after unit. The driver only plans the units (`readers.pla
 of JSONL files, runs of Parquet row groups, whole files; the newlines that place the ranges'
 cuts are counted by tasks); each actor reads its unit with the project's own readers (line
 numbers, one bad record rejected rather than the whole dataset failing, as with
-`ray.data.read_json`), cleans it batch by batch and returns its tables. The driver gets them in
-plan order, at most `in_flight_per_actor` units per actor in flight, so its memory does not grow
-with the corpus; they go into the same release builder as the local engine's: the same bytes.
+`ray.data.read_json`), cleans it batch by batch and stages its tables: itself when the unit
+stage is on an object store, returning only a receipt, or by returning them to the driver, which
+writes them, when the stage is on the driver's disk (`staging.staged_results`). The driver takes
+them in plan order, at most `in_flight_per_actor` units per actor in flight, so its memory does
+not grow with the corpus; they go into the same release builder as the local engine's: the
+same bytes.
 """
 from __future__ import annotations
 
@@ -54,7 +57,8 @@ class StepsActor:
         self.fn = fn
 
     def run(self, item: Any) -> Any:
-        return self.fn(item)  # a unit: read here, cleaned batch by batch (batch.process_unit)
+        # a unit: read here, cleaned batch by batch (batch.process_unit), staged here on an object store
+        return self.fn(item)
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,11 @@ The stage lives on a pyarrow filesystem: a local folder, or an object store (`s3
 By default it goes beside the output, `.NAME.units-KEY/` next to `--out` (on the output's own
 store when `--out` is a URI); `stage_for` takes an explicit folder or URI instead (`--stage`).
 On an object store a run resumes on any machine that can reach it and gives the same key (local
-inputs: the same files at the same path), and the corpus tasks that read the units
-(`engines.ray_templates`) may run on any node. The units are removed once the release is
-published (`run`: after the upload, for an object-store output).
+inputs: the same files at the same path), the corpus tasks that read the units
+(`engines.ray_templates`) may run on any node, and each worker writes its own units there,
+returning only a receipt (`staged_results`); a stage on the driver's disk is written by the
+driver. The units are removed once the release is published (`run`: after the upload, for an
+object-store output).
 """
 from __future__ import annotations
 
@@ -135,12 +137,17 @@ class UnitStage:
 
     def load(self, number: int) -> UnitResult:
         unit = self.unit_folder(number)
-        tables = {name: pq.read_table(join(unit, f"{name}.parquet"), filesystem=self.fs) for name in TABLES}
         with self.fs.open_input_stream(join(unit, READ), compression=None) as stream:
             read = json.loads(stream.readall().decode("utf-8"))
-        return UnitResult(BatchResult(tables["data"], tables["removals"], tables["rejects"],
-                                      LineCounts(tables["line_docs"], tables["line_lines"])),
+        return UnitResult(self.load_batch(number),
                           InputFingerprint(int(read["fingerprint"], 16), read["documents"], read["bytes"]))
+
+    def load_batch(self, number: int) -> BatchResult:
+        """A staged unit's tables (what the release builder takes), without what was read."""
+        unit = self.unit_folder(number)
+        tables = {name: pq.read_table(join(unit, f"{name}.parquet"), filesystem=self.fs) for name in TABLES}
+        return BatchResult(tables["data"], tables["removals"], tables["rejects"],
+                           LineCounts(tables["line_docs"], tables["line_lines"]))
 
     def save(self, number: int, result: UnitResult) -> None:
         unit = self.unit_folder(number)
@@ -257,16 +264,52 @@ class _UnlessStaged:
         return None if unit is None else self.fn(unit)
 
 
+@dataclass(frozen=True)
+class UnitReceipt:
+    """What a worker that staged its unit itself sends back instead of the unit's tables: which
+    unit, and what it read (a few numbers); the driver reads the tables from the stage."""
+
+    number: int
+    read: InputFingerprint
+
+
+@dataclass(frozen=True)
+class _StagedByWorker:
+    """`fn(unit)` in a worker, its results written to `stage` by that worker (its `done` last)
+    and only a receipt returned; nothing for a unit already staged (sent as None)."""
+
+    fn: Callable[[Unit], UnitResult]
+    stage: UnitStage
+
+    def __call__(self, item: tuple[int, Unit] | None) -> UnitReceipt | None:
+        if item is None:
+            return None
+        number, unit = item
+        result = self.fn(unit)
+        self.stage.save(number, result)
+        return UnitReceipt(number, result.read)
+
+
 def staged_results(engine: Engine, fn: Callable[[Unit], UnitResult], units: Iterable[Unit], workers: int,
                    stage: UnitStage | None) -> Iterator[UnitResult]:
-    """`engine.map_ordered(fn, units)`, each unit staged as it comes back; units staged by an
-    earlier run of the same inputs and options are read back instead of being made again."""
+    """`engine.map_ordered(fn, units)`, each unit staged; units staged by an earlier run of the
+    same inputs and options are read back instead of being made again.
+
+    Who writes a unit: on an object store (every node reaches it), the worker that made it,
+    which returns a receipt; the driver then reads the unit back, as a resume does, so its bytes
+    cross the driver's network once, not twice, and never wait in its memory for an upload. On
+    the driver's disk, the driver (as it comes back): on a cluster no other node reaches that
+    disk, and whether the cluster is one machine (a local Ray, whose results come through shared
+    memory) cannot be known for the whole run (nodes join)."""
     if stage is None:
         yield from engine.map_ordered(fn, units, workers)
         return
     done = stage.done_units()
     if done:
         log.info("resuming: %d units already staged in %s", len(done), stage.name)
+    if not stage.local:
+        yield from _read_back(engine, fn, units, workers, stage, done)
+        return
     log.info("staging units in %s", stage.shown())
     to_send = (None if number in done else unit for number, unit in enumerate(units))
     # results come back in input order: the n-th is unit n
@@ -276,3 +319,17 @@ def staged_results(engine: Engine, fn: Callable[[Unit], UnitResult], units: Iter
         else:
             stage.save(number, result)
         yield result
+
+
+def _read_back(engine: Engine, fn: Callable[[Unit], UnitResult], units: Iterable[Unit], workers: int,
+               stage: UnitStage, done: set[int]) -> Iterator[UnitResult]:
+    """The units written to the stage by the workers, read back by the driver in plan order."""
+    log.info("staging units in %s (written by the workers)", stage.shown())
+    to_send = (None if number in done else (number, unit) for number, unit in enumerate(units))
+    for number, receipt in enumerate(engine.map_ordered(_StagedByWorker(fn, stage), to_send, workers)):
+        if receipt is None:
+            yield stage.load(number)
+            continue
+        if receipt.number != number:  # the engine broke its promise of input order
+            raise RuntimeError(f"unit {receipt.number} came back in the place of unit {number}")
+        yield UnitResult(stage.load_batch(number), receipt.read)
