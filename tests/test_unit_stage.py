@@ -289,6 +289,18 @@ def test_a_failed_upload_leaves_the_units_and_the_rerun_resumes_from_them(s3, sm
     assert _stage_objects(fs, "upload-cut") == []  # uploaded: now removed
 
 
+def test_units_staged_in_a_store_by_the_workers_fail_the_run_saying_so_when_it_refuses(s3, small, tmp_path):
+    """The workers, not the driver, write to an object-store stage: a store they cannot write to
+    (here a bucket that does not exist) fails the run with what to do, and leaves no release."""
+    fs, uri = s3
+    inputs, options, _ = small
+    missing = uri("x").replace("@corpus/x?", "@no-such-bucket/stages?")
+    with pytest.raises(OSError, match=r"unit 0 could not be staged in s3://no-such-bucket/stages/\.dist-.* "
+                                      r"every node writes its units there"):
+        run(inputs, tmp_path / "dist", options, engine=UnitsHere(stage=missing))
+    assert not (tmp_path / "dist").exists()
+
+
 def test_a_stage_that_cannot_be_removed_still_publishes_with_a_warning(small, tmp_path, monkeypatch, caplog):
     inputs, options, local = small
 

@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import re
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -286,7 +287,12 @@ class _StagedByWorker:
             return None
         number, unit = item
         result = self.fn(unit)
-        self.stage.save(number, result)
+        try:
+            self.stage.save(number, result)
+        except OSError as exc:  # e.g. a node whose credentials may read the store but not write
+            raise OSError(f"unit {number} could not be staged in {self.stage.shown()} from {socket.gethostname()} "
+                          f"({exc}); every node writes its units there: give each one credentials that allow "
+                          "writing (in the URI, or on every node), or --stage a store they can write to") from exc
         return UnitReceipt(number, result.read)
 
 
