@@ -180,7 +180,9 @@ def _cleaned(paths: list[Path | RemoteInput], options: Options, engine: Engine, 
         return
     units = plan_units(paths, skipped, options.input, engine.unit_bytes, engine.chunk_counter() or count_here)
     log.info("planned %d units of up to %s input bytes", len(units), f"{engine.unit_bytes:,}")
-    for result in staged_results(engine, partial(process_unit, options=options), units, options.workers, stage):
+    counts = engine.line_counter(stage) is None  # the engine's tasks count them from the stage otherwise
+    for result in staged_results(engine, partial(process_unit, options=options), units, options.workers, stage,
+                                 counts):
         fingerprint.add(result.read)
         observer.documents_read(result.read.documents, result.read.bytes)
         yield result.batch

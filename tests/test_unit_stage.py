@@ -82,6 +82,21 @@ def test_units_round_trip_and_done_comes_last(place):
     assert f".dist.units-{KEY}/unit-00000001/read.json" in files()
 
 
+def test_a_unit_read_without_its_count_rows_does_not_open_them(place):
+    """A run whose tasks count the templates from the stage does not read the count rows back."""
+    fs, root, _ = place
+    stage = UnitStage(f"{root}/.dist.units-{KEY}", fs)
+    stage.save(4, _result(4))
+    for name in ("line_docs", "line_lines"):
+        fs.delete_file(f"{stage.unit_folder(4)}/{name}.parquet")
+    got = stage.load(4, counts=False)
+    assert got.batch.line_counts.docs.num_rows == got.batch.line_counts.lines.num_rows == 0
+    for name in ("data", "removals", "rejects"):
+        assert getattr(got.batch, name).equals(getattr(_result(4).batch, name), check_metadata=True), name
+    with pytest.raises(OSError):  # FileNotFoundError on disk; the S3 API's 404 is an OSError too
+        stage.load(4)
+
+
 def test_units_from_ten_to_the_eighth_on_have_nine_digits_and_resume(tmp_path):
     stage = UnitStage(tmp_path / f".dist.units-{KEY}")
     for number in (7, 10**8):

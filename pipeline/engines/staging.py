@@ -38,7 +38,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from ..batch import BatchResult, UnitResult
-from ..corpus.templates import LineCounts
+from ..corpus.templates import COUNT_SCHEMA, DOC_SCHEMA, LineCounts
 from ..fingerprint import InputFingerprint
 from ..options import Options
 from ..publish.remote import is_remote
@@ -51,7 +51,8 @@ from .base import Engine
 
 log = logging.getLogger(__name__)
 
-TABLES = ("data", "removals", "rejects", "line_docs", "line_lines")
+TABLES = ("data", "removals", "rejects", "line_docs", "line_lines")  # the count rows last (`load_batch`)
+UNREAD_COUNTS = LineCounts(DOC_SCHEMA.empty_table(), COUNT_SCHEMA.empty_table())  # what a unit read without them has
 # What the units' tables hold, in the key: units of another layout are never resumed (2: the
 # data and removals carry each row's input position; 3: planned units, read by the actors).
 UNIT_FORMAT = 3
@@ -136,19 +137,22 @@ class UnitStage:
                 done.add(int(unit.group(1)))
         return done
 
-    def load(self, number: int) -> UnitResult:
+    def load(self, number: int, counts: bool = True) -> UnitResult:
         unit = self.unit_folder(number)
         with self.fs.open_input_stream(join(unit, READ), compression=None) as stream:
             read = json.loads(stream.readall().decode("utf-8"))
-        return UnitResult(self.load_batch(number),
+        return UnitResult(self.load_batch(number, counts),
                           InputFingerprint(int(read["fingerprint"], 16), read["documents"], read["bytes"]))
 
-    def load_batch(self, number: int) -> BatchResult:
-        """A staged unit's tables (what the release builder takes), without what was read."""
+    def load_batch(self, number: int, counts: bool = True) -> BatchResult:
+        """A staged unit's tables (what the release builder takes), without what was read;
+        `counts` False: its template count rows left unread (empty), for a run whose tasks count
+        them from the stage (`engines.ray_templates`)."""
         unit = self.unit_folder(number)
-        tables = {name: pq.read_table(join(unit, f"{name}.parquet"), filesystem=self.fs) for name in TABLES}
-        return BatchResult(tables["data"], tables["removals"], tables["rejects"],
-                           LineCounts(tables["line_docs"], tables["line_lines"]))
+        names = TABLES if counts else TABLES[:3]
+        tables = {name: pq.read_table(join(unit, f"{name}.parquet"), filesystem=self.fs) for name in names}
+        line_counts = LineCounts(tables["line_docs"], tables["line_lines"]) if counts else UNREAD_COUNTS
+        return BatchResult(tables["data"], tables["removals"], tables["rejects"], line_counts)
 
     def save(self, number: int, result: UnitResult) -> None:
         unit = self.unit_folder(number)
@@ -297,9 +301,10 @@ class _StagedByWorker:
 
 
 def staged_results(engine: Engine, fn: Callable[[Unit], UnitResult], units: Iterable[Unit], workers: int,
-                   stage: UnitStage | None) -> Iterator[UnitResult]:
+                   stage: UnitStage | None, counts: bool = True) -> Iterator[UnitResult]:
     """`engine.map_ordered(fn, units)`, each unit staged; units staged by an earlier run of the
-    same inputs and options are read back instead of being made again.
+    same inputs and options are read back instead of being made again (`counts` False: without
+    their template count rows, when the engine's tasks count them from the stage).
 
     Who writes a unit: on an object store (every node reaches it), the worker that made it,
     which returns a receipt; the driver then reads the unit back, as a resume does, so its bytes
@@ -314,28 +319,28 @@ def staged_results(engine: Engine, fn: Callable[[Unit], UnitResult], units: Iter
     if done:
         log.info("resuming: %d units already staged in %s", len(done), stage.name)
     if not stage.local:
-        yield from _read_back(engine, fn, units, workers, stage, done)
+        yield from _read_back(engine, fn, units, workers, stage, done, counts)
         return
     log.info("staging units in %s", stage.shown())
     to_send = (None if number in done else unit for number, unit in enumerate(units))
     # results come back in input order: the n-th is unit n
     for number, result in enumerate(engine.map_ordered(_UnlessStaged(fn), to_send, workers)):
         if result is None:
-            result = stage.load(number)
+            result = stage.load(number, counts)
         else:
             stage.save(number, result)
         yield result
 
 
 def _read_back(engine: Engine, fn: Callable[[Unit], UnitResult], units: Iterable[Unit], workers: int,
-               stage: UnitStage, done: set[int]) -> Iterator[UnitResult]:
+               stage: UnitStage, done: set[int], counts: bool) -> Iterator[UnitResult]:
     """The units written to the stage by the workers, read back by the driver in plan order."""
     log.info("staging units in %s (written by the workers)", stage.shown())
     to_send = (None if number in done else (number, unit) for number, unit in enumerate(units))
     for number, receipt in enumerate(engine.map_ordered(_StagedByWorker(fn, stage), to_send, workers)):
         if receipt is None:
-            yield stage.load(number)
+            yield stage.load(number, counts)
             continue
         if receipt.number != number:  # the engine broke its promise of input order
             raise RuntimeError(f"unit {receipt.number} came back in the place of unit {number}")
-        yield UnitResult(stage.load_batch(number), receipt.read)
+        yield UnitResult(stage.load_batch(number, counts), receipt.read)
