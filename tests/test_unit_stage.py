@@ -9,6 +9,7 @@ import importlib
 import io
 import json
 import logging
+import threading
 from pathlib import Path
 
 import pyarrow as pa
@@ -80,6 +81,22 @@ def test_units_round_trip_and_done_comes_last(place):
     fs.delete_file(f"{stage.unit_folder(1)}/done")
     assert stage.done_units() == {0, 2}
     assert f".dist.units-{KEY}/unit-00000001/read.json" in files()
+
+
+def test_units_written_by_the_workers_come_back_in_plan_order_and_a_stop_leaves_no_reader(s3):
+    """Read back READ_AHEAD at a time, in threads: still unit n as the n-th result, and a run
+    that stops taking them (an error, an interrupt) leaves no reading thread behind."""
+    fs, _ = s3
+    stage = UnitStage(f"corpus/read-ahead/.dist.units-{KEY}", fs)
+    for number in (1, 5):  # staged by an earlier run: read back among the new ones
+        stage.save(number, _result(number))
+    threads = threading.active_count()
+    for number, result in enumerate(staged_results(LocalEngine(), _result, range(9), 1, stage)):
+        _same(result, _result(number))
+    taken = staged_results(LocalEngine(), _result, range(9), 1, stage)
+    _same(next(taken), _result(0))
+    taken.close()
+    assert threading.active_count() == threads and stage.done_units() == set(range(9))
 
 
 def test_a_unit_read_without_its_count_rows_does_not_open_them(place):

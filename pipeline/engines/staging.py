@@ -28,6 +28,8 @@ import logging
 import os
 import re
 import socket
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -52,6 +54,10 @@ from .base import Engine
 log = logging.getLogger(__name__)
 
 TABLES = ("data", "removals", "rejects", "line_docs", "line_lines")  # the count rows last (`load_batch`)
+# Units the driver reads back from an object-store stage at once, ahead of the one it takes in:
+# a unit's few requests wait on the store (tens of ms each) while the driver spills the previous
+# one; each holds a unit's tables (~1.5x its input bytes in Arrow) until it is taken.
+READ_AHEAD = 3
 UNREAD_COUNTS = LineCounts(DOC_SCHEMA.empty_table(), COUNT_SCHEMA.empty_table())  # what a unit read without them has
 # What the units' tables hold, in the key: units of another layout are never resumed (2: the
 # data and removals carry each row's input position; 3: planned units, read by the actors).
@@ -334,13 +340,26 @@ def staged_results(engine: Engine, fn: Callable[[Unit], UnitResult], units: Iter
 
 def _read_back(engine: Engine, fn: Callable[[Unit], UnitResult], units: Iterable[Unit], workers: int,
                stage: UnitStage, done: set[int], counts: bool) -> Iterator[UnitResult]:
-    """The units written to the stage by the workers, read back by the driver in plan order."""
+    """The units written to the stage by the workers, read back by the driver in plan order,
+    READ_AHEAD of them at once (in threads: pyarrow's reads wait on the store without the GIL)."""
     log.info("staging units in %s (written by the workers)", stage.shown())
     to_send = (None if number in done else (number, unit) for number, unit in enumerate(units))
-    for number, receipt in enumerate(engine.map_ordered(_StagedByWorker(fn, stage), to_send, workers)):
+
+    def read(number: int, receipt: UnitReceipt | None) -> UnitResult:
         if receipt is None:
-            yield stage.load(number, counts)
-            continue
+            return stage.load(number, counts)
         if receipt.number != number:  # the engine broke its promise of input order
             raise RuntimeError(f"unit {receipt.number} came back in the place of unit {number}")
-        yield UnitResult(stage.load_batch(number, counts), receipt.read)
+        return UnitResult(stage.load_batch(number, counts), receipt.read)
+
+    readers = ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="unit-read")
+    reading: deque[Future[UnitResult]] = deque()
+    try:
+        for number, receipt in enumerate(engine.map_ordered(_StagedByWorker(fn, stage), to_send, workers)):
+            reading.append(readers.submit(read, number, receipt))
+            if len(reading) > READ_AHEAD:
+                yield reading.popleft().result()
+        while reading:
+            yield reading.popleft().result()
+    finally:
+        readers.shutdown(wait=True, cancel_futures=True)
