@@ -31,6 +31,7 @@ import socket
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
@@ -161,17 +162,29 @@ class UnitStage:
         return BatchResult(tables["data"], tables["removals"], tables["rejects"], line_counts)
 
     def save(self, number: int, result: UnitResult) -> None:
+        """The unit's files, then its `done` once every one of them is written. On an object
+        store the files are sent at once (each is a request or a few, mostly waiting on the
+        store); on a local disk one after the other, as always."""
         unit = self.unit_folder(number)
         if self.local:  # an object store has no folders to make
             self.fs.create_dir(unit, recursive=True)
-        for name, table in _tables(result.batch).items():
-            # fast compression: read back once, on a resume; the schema (and its metadata) kept
-            pq.write_table(table, join(unit, f"{name}.parquet"), filesystem=self.fs, compression="zstd",
-                           compression_level=1, store_schema=True)
         read = result.read
-        self._write(join(unit, READ), json.dumps({"documents": read.documents, "bytes": read.bytes,
-                                                  "fingerprint": read.hexdigest()}).encode("utf-8"))
+        summary = json.dumps({"documents": read.documents, "bytes": read.bytes, "fingerprint": read.hexdigest()})
+        writes = [partial(self._write_table, table, join(unit, f"{name}.parquet"))
+                  for name, table in _tables(result.batch).items()]
+        writes.append(partial(self._write, join(unit, READ), summary.encode("utf-8")))
+        if self.local:
+            for write in writes:
+                write()
+        else:
+            with ThreadPoolExecutor(len(writes), thread_name_prefix="unit-write") as senders:
+                for sent in [senders.submit(write) for write in writes]:
+                    sent.result()  # a failed file raises here: no `done`
         self._write(join(unit, DONE), b"")  # last: the unit is whole
+
+    def _write_table(self, table: pa.Table, path: str) -> None:
+        # fast compression: read back once, by the driver or on a resume; the schema (and its metadata) kept
+        pq.write_table(table, path, filesystem=self.fs, compression="zstd", compression_level=1, store_schema=True)
 
     def _write(self, path: str, data: bytes) -> None:
         with self.fs.open_output_stream(path, compression=None) as stream:
