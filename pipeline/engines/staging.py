@@ -59,7 +59,7 @@ TABLES = ("data", "removals", "rejects", "line_docs", "line_lines")  # the count
 # a unit's few requests wait on the store (tens of ms each) while the driver spills the previous
 # one; each holds a unit's tables (~1.5x its input bytes in Arrow) until it is taken.
 READ_AHEAD = 3
-UNREAD_COUNTS = LineCounts(DOC_SCHEMA.empty_table(), COUNT_SCHEMA.empty_table())  # what a unit read without them has
+UNREAD_COUNTS = LineCounts(DOC_SCHEMA.empty_table(), COUNT_SCHEMA.empty_table())  # a unit read back without them
 # What the units' tables hold, in the key: units of another layout are never resumed (2: the
 # data and removals carry each row's input position; 3: planned units, read by the actors).
 UNIT_FORMAT = 3
