@@ -90,13 +90,17 @@ def test_units_written_by_the_workers_come_back_in_plan_order_and_a_stop_leaves_
     stage = UnitStage(f"corpus/read-ahead/.dist.units-{KEY}", fs)
     for number in (1, 5):  # staged by an earlier run: read back among the new ones
         stage.save(number, _result(number))
-    threads = threading.active_count()
+    def readers() -> list[threading.Thread]:
+        return [thread for thread in threading.enumerate() if thread.name.startswith("unit-read")]
+
     for number, result in enumerate(staged_results(LocalEngine(), _result, range(9), 1, stage)):
         _same(result, _result(number))
+    assert readers() == [] and stage.done_units() == set(range(9))
     taken = staged_results(LocalEngine(), _result, range(9), 1, stage)
     _same(next(taken), _result(0))
+    assert readers()  # reading ahead
     taken.close()
-    assert threading.active_count() == threads and stage.done_units() == set(range(9))
+    assert readers() == []
 
 
 def test_a_unit_read_without_its_count_rows_does_not_open_them(place):
