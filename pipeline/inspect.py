@@ -77,7 +77,7 @@ def render(release: Path, doc_id: str, console) -> None:
         if item.rule is None:
             text.append(f"  {item.text}")
         else:
-            label = f"[{item.rule}/{item.family}" + (f" {item.score:.2f}" if item.score is not None else "") + "]"
+            label = f"[{item.rule}/{item.family}" + (f" {item.score:.3f}" if item.score is not None else "") + "]"
             text.append("- ", style="red")
             text.append(item.text, style="strike red" if console.is_terminal else "")
             text.append(f"  {label}", style="yellow")

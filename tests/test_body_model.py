@@ -47,6 +47,14 @@ def test_a_full_page_scrape_loses_its_menu_and_keeps_its_article(tmp_path):
     assert all(0 <= score < threshold for score in by_model.values())
     assert all(r["score"] is None for r in removals if r["rule"] != "body_model")
     assert all(r["family"] == "body_model" for r in removals if r["rule"] == "body_model")
+    # `inspect` shows each model removal's score to the third decimal: the page thresholds lie
+    # between 0.01 and 0.04 by default, where two decimals showed most scores as 0.00 or 0.01
+    shown = subprocess.run([sys.executable, "-m", "newsclean", "inspect", str(tmp_path / "out"), row["id"]],
+                           cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert shown.returncode == 0, shown.stderr
+    for r in removals:
+        if r["rule"] == "body_model":
+            assert f"{r['text']}  [body_model/body_model {r['score']:.3f}]" in shown.stdout
 
 
 @pytest.mark.parametrize("switch", ["cli", "config"])
