@@ -157,8 +157,8 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
             observer.close()
         if remote is not None:
             upload_release(out, remote)
-            shutil.rmtree(out)
             summary.out = shown(remote)
+            _remove_published(f"the local folder it was built in ({out})", shutil.rmtree, out)
         if stage is not None:  # published where it goes: a later run has nothing to resume
             _remove_stage(stage)
     summary.seconds = time.perf_counter() - started
@@ -189,14 +189,20 @@ def _cleaned(paths: list[Path | RemoteInput], options: Options, engine: Engine, 
 
 
 def _remove_stage(stage: UnitStage) -> None:
-    """The staged units removed, at best: the release is out, so a store refusing (access denied,
-    a lost connection) is a warning, not a failed run; an interruption meanwhile is marked
-    `published` (the CLI then says the release was published)."""
+    """The staged units removed, at best (`_remove_published`)."""
+    _remove_published(f"its staged units in {stage.shown()}", stage.remove_all)
+
+
+def _remove_published(what: object, remove, *args) -> None:
+    """What a published run leaves behind (its staged units, the local folder an object-store
+    release was built in) removed, at best: the release is out, so a refusal (access denied, a
+    lost connection, a file held open) is a warning, not a failed run; an interruption meanwhile
+    is marked `published` (the CLI then says the release was published)."""
     try:
-        stage.remove_all()
+        remove(*args)
     except (OSError, ValueError) as exc:  # ValueError: a stage not named as one (never `stage_for`'s)
-        log.warning("the release is published, but its staged units in %s could not be removed (%s); "
-                    "delete them by hand: no run resumes from them", stage.shown(), exc)
+        log.warning("the release is published, but %s could not be removed (%s); delete it by hand: "
+                    "no run resumes from it", what, exc)
     except BaseException as exc:
         exc.published = True
         raise

@@ -3,6 +3,9 @@ the manifest written last, and a prefix without a manifest taken as no release a
 from __future__ import annotations
 
 import dataclasses
+import logging
+import shutil
+from pathlib import Path
 
 import pyarrow.fs as pafs
 import pytest
@@ -11,7 +14,7 @@ from conftest import cli
 from newsclean import run
 from newsclean.api import load_corpus
 from newsclean.options import Options
-from newsclean.publish.remote import is_remote
+from newsclean.publish.remote import build_folder, is_remote
 from newsclean.publish.target import OutputRefused
 from newsclean.publish.validate import validate_release
 from test_determinism import _corpus, _release_bytes
@@ -72,6 +75,30 @@ def test_a_release_written_to_s3_validates_loads_and_is_the_local_bytes(s3, loca
     assert len([n for n in _remote_bytes(fs, "dist") if n.startswith("data/")]) > 1
     run(inputs, uri("dist"))
     assert _remote_bytes(fs, "dist") == _release_bytes(folder)
+
+
+def test_a_build_folder_that_cannot_be_removed_still_publishes_with_a_warning(s3, local, monkeypatch, caplog):
+    """Once the release is uploaded, failing to remove the local folder it was built in (a file
+    held open, access denied) is a warning naming it, not a failed run."""
+    fs, uri = s3
+    inputs, folder = local
+    removed, build = [], build_folder(uri("held-open/dist"))
+    real = shutil.rmtree
+
+    def held_open(path, *args, **kwargs):
+        if Path(path) != build:  # the release's own steps remove their temporary folders
+            return real(path, *args, **kwargs)
+        removed.append(path)
+        raise PermissionError("a file is held open")
+
+    monkeypatch.setattr(shutil, "rmtree", held_open)
+    caplog.set_level(logging.INFO, logger="newsclean")
+    summary = run(inputs, uri("held-open/dist"))
+    assert summary.published > 0 and _remote_bytes(fs, "held-open/dist") == _release_bytes(folder)
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "could not be removed" in r.getMessage()]
+    assert len(removed) == 1 and len(warned) == 1
+    assert str(removed[0]) in warned[0] and "a file is held open" in warned[0]
+    assert build.exists()  # left for the user, as the warning says
 
 
 def test_without_its_manifest_a_release_is_absent(s3, local):
