@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .cli_help import (EXAMPLES, INSPECT_EXAMPLES, REPORT_EXAMPLES, RUN_EXAMPLES, VALIDATE_EXAMPLES,
                        HelpFormatter, verbosity_options)
+from .engines.staging import StageWriteError
 from .options import Options, load_options
 from .publish.release import ReleaseFailed
 from .publish.storage import resolve, scrubbed, shown
@@ -172,6 +173,9 @@ def _run(args: argparse.Namespace) -> int:
         return _error(str(exc), USAGE_ERROR)
     except (OutputLocked, ReleaseFailed) as exc:
         return _error(str(exc), 1)
+    except StageWriteError as exc:
+        return _error(f"{exc}; the previous release, if any, is unchanged, and a rerun resumes from the units "
+                      "staged so far", 1)
     except OSError as exc:
         return _error(_os_error(exc, args.out), 1)
     from rich.console import Console

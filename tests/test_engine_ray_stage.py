@@ -10,6 +10,7 @@ import dataclasses
 import logging
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -22,7 +23,7 @@ import pytest
 from conftest import REPO, synthetic_corpus
 from newsclean import run
 from newsclean.engines import RayEngine
-from newsclean.engines.staging import UnitReceipt, UnitStage
+from newsclean.engines.staging import StageWriteError, UnitReceipt, UnitStage
 from newsclean.engines.ray_templates import UnitLineCounter, read_placement
 from newsclean.options import Options, TemplateOptions
 from test_determinism import _release_bytes
@@ -216,3 +217,18 @@ def test_stage_is_an_option_of_the_ray_engine(corpus, tmp_path):
     result = cli("run", str(inputs[0]), "--out", str(tmp_path / "dist"), "--stage", str(tmp_path / "st"))
     assert result.returncode == 2 and "--stage is for --engine ray" in result.stderr, result.stderr
     assert "--stage URI" in " ".join(cli("run", "--help").stdout.split())
+
+
+def test_an_actor_that_cannot_write_to_the_stage_fails_the_run_with_its_own_error(local_ray, corpus, s3, tmp_path):
+    """Ray wraps an actor's exception in its own, whose text is the remote traceback: the run
+    raises the actor's `StageWriteError` itself, whose text says what failed and what to do."""
+    _, uri = s3
+    inputs, _ = corpus
+    missing = uri("x").replace("@corpus/x?", "@no-such-bucket/stages?")
+    with pytest.raises(StageWriteError) as caught:
+        run(inputs, tmp_path / "dist", engine=RayEngine(unit_bytes=4_000, stage=missing))
+    message = str(caught.value)
+    assert re.match(r"unit \d+ could not be staged in s3://no-such-bucket/stages/\.dist-", message)
+    assert "Traceback" not in message and "\x1b[" not in message and "test:test" not in message
+    assert not isinstance(caught.value, ray.exceptions.RayTaskError)
+    assert not (tmp_path / "dist").exists()

@@ -187,17 +187,28 @@ class RayEngine:
             in_flight = 0
             for item in items:
                 if in_flight >= size * self.in_flight_per_actor:
-                    yield pool.get_next()  # in submission order
+                    yield _next_result(ray, pool)  # in submission order
                     in_flight -= 1
                 pool.submit(lambda actor, value: actor.run.remote(value), item)
                 in_flight += 1
             while pool.has_next():
-                yield pool.get_next()
+                yield _next_result(ray, pool)
         finally:
             for actor in actors:
                 ray.kill(actor)
             if started_here:
                 ray.shutdown()
+
+
+def _next_result(ray: Any, pool: Any) -> Any:
+    """The pool's next result; an actor's OSError raised as itself (Ray wraps it in its own error,
+    whose text is the remote traceback), so the command line can say what failed and what to do."""
+    try:
+        return pool.get_next()
+    except ray.exceptions.RayTaskError as exc:
+        if isinstance(exc.cause, OSError):
+            raise exc.cause from exc
+        raise
 
 
 def count_in_tasks(chunks: list) -> list:

@@ -297,6 +297,11 @@ class UnitReceipt:
     read: InputFingerprint
 
 
+class StageWriteError(OSError):
+    """A worker could not write a unit to the stage: the run stops, the release is untouched and
+    the units staged so far stay for a rerun to resume from."""
+
+
 @dataclass(frozen=True)
 class _StagedByWorker:
     """`fn(unit)` in a worker, its results written to `stage` by that worker (its `done` last)
@@ -313,9 +318,10 @@ class _StagedByWorker:
         try:
             self.stage.save(number, result)
         except OSError as exc:  # e.g. a node whose credentials may read the store but not write
-            raise OSError(f"unit {number} could not be staged in {self.stage.shown()} from {socket.gethostname()} "
-                          f"({exc}); every node writes its units there: give each one credentials that allow "
-                          "writing (in the URI, or on every node), or --stage a store they can write to") from exc
+            raise StageWriteError(f"unit {number} could not be staged in {self.stage.shown()} from "
+                                  f"{socket.gethostname()} ({exc}); every node writes its units there: if "
+                                  "this one may not, give each node credentials that allow writing (in the "
+                                  "URI, or on every node), or --stage a store they can write to") from exc
         return UnitReceipt(number, result.read)
 
 
