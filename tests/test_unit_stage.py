@@ -103,6 +103,22 @@ def test_units_written_by_the_workers_come_back_in_plan_order_and_a_stop_leaves_
     assert readers() == []
 
 
+def test_a_unit_that_cannot_be_read_back_fails_the_run_and_leaves_no_reader(s3):
+    """A staged unit whose table is broken (a store that lost or cut an object) raises from the
+    read-ahead thread into the run, which stops; no reading thread is left behind."""
+    fs, _ = s3
+    stage = UnitStage(f"corpus/read-broken/.dist.units-{KEY}", fs)
+    stage.save(2, _result(2))
+    with fs.open_output_stream(f"{stage.unit_folder(2)}/data.parquet") as stream:
+        stream.write(b"PAR1 cut short")
+    taken = []
+    with pytest.raises(Exception, match="(?i)parquet|magic|size"):
+        for result in staged_results(LocalEngine(), _result, range(6), 1, stage):
+            taken.append(result)
+    assert len(taken) == 2  # units 0 and 1, in order, before the broken one
+    assert [t for t in threading.enumerate() if t.name.startswith("unit-read")] == []
+
+
 def test_a_unit_read_without_its_count_rows_does_not_open_them(place):
     """A run whose tasks count the templates from the stage does not read the count rows back."""
     fs, root, _ = place
