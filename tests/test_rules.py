@@ -39,6 +39,43 @@ def test_every_example_is_taken_by_a_rule_of_its_family(rule):
         assert taken.family == rule.family, f"{example!r} taken by {taken.name} ({taken.family})"
 
 
+# Headings and sentences shaped like the chrome of a rule: a shop button, an image source, a request
+# for tips or donations, a credit, a "more by" link, a loading placeholder. No rule may take them,
+# wherever they stand. Not written as `cases/`, which the body model also learns from (weighed 5
+# times a textdev line): on a full page, short lines of these shapes are mostly menus. Retrained
+# with them as a case, the site-disjoint CV fell from 0.745 to 0.730 recall at the default.
+NOT_CHROME = [
+    'Buy now, pay later plans have doubled their users in two years, the regulator said on Monday.',
+    'Buy now, pay later',
+    'View at sunset from the old harbour wall',
+    'Have a tip for the weekend: book the ferry early.',
+    'More by luck than judgement, the shop survived the winter.',
+    'Donate blood this week, the hospital urges residents.',
+    'Image from the archive shows the market in 1931, when it first opened.',
+    'Via Appia Antica',
+    'View From The Top',
+    'VIEW FROM THE TOP',
+    'Shop at Borough Market',
+    'Compare energy prices',
+    'Photos from Gaza show the scale of the destruction.',
+    'Images From The Front Line',
+    'Photo from 2019 shows the bridge before the collapse.',
+    "Want more coverage of women's sport? Buy a ticket, the league chief told fans.",
+    'Have a news tip for the police? Call the hotline, officers said on Monday.',
+    'Got a tip? Book the ferry early and sit on the left for the best views.',
+    'More By Accident Than Design',
+    'More by Bike',
+    'Loading the van...',
+    'Hat Tip To All The Volunteers',
+    'Via S.Maria',
+]
+
+
+@pytest.mark.parametrize("line", NOT_CHROME)
+def test_no_rule_takes_a_heading_or_sentence_shaped_like_chrome(line):
+    assert RuleSet(default_rules()).match(line, count_words(line)) is None
+
+
 def test_case_files_hold_cases_of_both_kinds():
     labels = {line["label"] for case in CASES for line in case["lines"]}
     assert len(CASES) >= 8 and "keep" in labels and len(labels - {"keep", "title"}) >= 8
