@@ -76,6 +76,23 @@ def test_no_rule_takes_a_heading_or_sentence_shaped_like_chrome(line):
     assert RuleSet(default_rules()).match(line, count_words(line)) is None
 
 
+def test_comment_times_take_neither_a_live_blogs_entry_titles_nor_a_thread_without_a_reply():
+    """`comment_thread` takes a time's short line above it only on a page of two comment times or
+    with a 'Reply' button; a live blog's entry titles are longer than a commenter's name, and the
+    text after a time without a button is left to the body model."""
+    entries = ["Rescue teams reach the stranded village", "December 19, 2025 at 19:58",
+               "Boats carried the first supplies across the flooded fields late on Friday evening.",
+               "Second landslide blocks the main road", "December 19, 2025 at 18:30",
+               "Police closed the road north of the town after more rain fell during the afternoon."]
+    story = ["Heavy rain has cut off dozens of villages in the north of the country, officials said on Friday.",
+             "Rescue teams were using boats to reach families stranded on rooftops, the regional governor said."]
+    doc = clean_text("\n\n".join(["Floods cut off villages in the north"] + story + entries),
+                     options=Options(rules=RuleOptions(body_model=False)))
+    for kept in (entries[0], entries[2], entries[3], entries[5]):
+        assert kept in doc.text
+    assert {r.rule for r in doc.removals if "2025" in r.text} == {"comment_thread"}
+
+
 def test_case_files_hold_cases_of_both_kinds():
     labels = {line["label"] for case in CASES for line in case["lines"]}
     assert len(CASES) >= 8 and "keep" in labels and len(labels - {"keep", "title"}) >= 8
