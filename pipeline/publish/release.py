@@ -146,25 +146,15 @@ class ReleaseBuilder:
             self._spill()
 
     def add_runs(self, runs: dict[str, str], filesystem: pafs.FileSystem, line_counts: LineCounts) -> None:
-        """One unit staged by the worker that made it as sorted runs (`engines.unit_runs`: each
-        table cast to `run_schemas`, sorted by KEYS, signed), the paths on `filesystem` of those
-        with rows: its rows are read by `write_tables`' first merge round (an engine's tasks),
-        never here. Units in plan order; a builder takes these or batches (`add`), not both."""
+        """A unit its worker staged as sorted runs (`engines.unit_runs`), the paths on `filesystem`
+        of those with rows: read by `write_tables`' first merge round (the engine's tasks), never
+        here. Units in plan order; a builder takes these or batches (`add`), not both."""
         if self.buffered_bytes or any(self.runs.values()):
             raise ValueError("ReleaseBuilder.add_runs after add: a builder takes batches or staged runs")
         self.staged_fs = filesystem
         self.corpus.observe(self.run_schemas["data"].empty_table(), line_counts)
         for kind, path in runs.items():
             self.staged[kind].append(path)
-
-    def _merge_staged(self) -> None:
-        """The staged runs merged into local runs, a group of consecutive units per run
-        (`shards.merge_staged`: by the engine's tasks when it has them)."""
-        merger = None if self.ranges is None else self.ranges.merge
-        for kind, staged in self.staged.items():
-            if staged:
-                self.runs[kind] = merge_staged(staged, self.staged_fs, self.runs_dir, kind, KEYS[kind],
-                                               self.run_schemas[kind], RUN_OPTIONS, merger=merger)
 
     def _spill(self) -> None:
         for kind, tables in self.buffers.items():
@@ -190,7 +180,11 @@ class ReleaseBuilder:
         while the data shards are written. Otherwise the same work is done in this process, in turn.
         """
         self._spill()
-        self._merge_staged()
+        merger = None if self.ranges is None else self.ranges.merge
+        for kind, staged in self.staged.items():  # `add_runs`' units: local runs, a group of units each
+            if staged:
+                self.runs[kind] = merge_staged(staged, self.staged_fs, self.runs_dir, kind, KEYS[kind],
+                                               self.run_schemas[kind], RUN_OPTIONS, merger=merger)
         # The side tables' runs are merged down beside the corpus stage, which this does not wait for.
         side_runs = run_beside(self._reduce_side_runs, self.workers)
         try:
