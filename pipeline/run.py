@@ -20,6 +20,7 @@ from .corpus import CorpusReport
 from .document import Document
 from .engines import Engine, LocalEngine
 from .engines.staging import UnitStage, stage_for, staged_results
+from .engines.unit_runs import StagedUnit, staged_runs
 from .executor import collector_for_run
 from .fingerprint import InputFingerprint
 from .options import Options
@@ -169,10 +170,12 @@ def run(inputs: Iterable[str | Path] = ("seeds",), out: str | Path = "dist",
 
 
 def _cleaned(paths: list[Path | RemoteInput], options: Options, engine: Engine, observer: RunObserver,
-             skipped: Counter, fingerprint: InputFingerprint, stage: UnitStage | None) -> Iterator[BatchResult]:
+             skipped: Counter, fingerprint: InputFingerprint,
+             stage: UnitStage | None) -> Iterator[BatchResult | StagedUnit]:
     """Every batch's results, in a fixed order: the documents read here and sent to the workers
     in batches (`engine.unit_bytes` None, the local engine), or units planned here and read by
-    the workers themselves (`readers.plan`; the Ray engine), staged when `stage` is given."""
+    the workers themselves (`readers.plan`; the Ray engine), staged when `stage` is given: on an
+    object store, by the workers, as sorted runs of which only a receipt comes here (`StagedUnit`)."""
     if engine.unit_bytes is None:
         docs = fingerprint.watch(read_documents(paths, skipped, options.input, decode=False, limits=options.limits))
         batches = _batches(observer.watch(docs), options.batch_docs)
@@ -181,8 +184,14 @@ def _cleaned(paths: list[Path | RemoteInput], options: Options, engine: Engine, 
     units = plan_units(paths, skipped, options.input, engine.unit_bytes, engine.chunk_counter() or count_here)
     log.info("planned %d units of up to %s input bytes", len(units), f"{engine.unit_bytes:,}")
     counts = engine.line_counter(stage) is None  # the engine's tasks count them from the stage otherwise
-    for result in staged_results(engine, partial(process_unit, options=options), units, options.workers, stage,
-                                 counts):
+    make = partial(process_unit, options=options)
+    if stage is not None and not stage.local:
+        for staged in staged_runs(engine, make, units, options.workers, stage, options.corpus, counts):
+            fingerprint.add(staged.receipt.read)
+            observer.documents_read(staged.receipt.read.documents, staged.receipt.read.bytes)
+            yield staged
+        return
+    for result in staged_results(engine, make, units, options.workers, stage, counts):
         fingerprint.add(result.read)
         observer.documents_read(result.read.documents, result.read.bytes)
         yield result.batch
@@ -221,6 +230,10 @@ def _publish(paths: list[Path | RemoteInput], out: Path, options: Options, engin
                              engine.check_tasks())
     try:
         for result in _cleaned(paths, options, engine, observer, skipped, fingerprint, stage):
+            if isinstance(result, StagedUnit):  # its rows are read by the builder's first merge round
+                builder.add_runs(result.runs, result.filesystem, result.line_counts)
+                observer.batch(result.receipt.rows[0], result.receipt.rows[2])
+                continue
             builder.add(result.data, result.removals, result.rejects, result.line_counts)
             observer.batch(result.data.num_rows, result.rejects.num_rows)
         observer.stage("corpus stage and writing")

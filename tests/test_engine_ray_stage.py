@@ -7,6 +7,7 @@ when the units are on its disk."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import pickle
@@ -23,7 +24,8 @@ import pytest
 from conftest import REPO, synthetic_corpus
 from newsclean import run
 from newsclean.engines import RayEngine
-from newsclean.engines.staging import StageWriteError, UnitReceipt, UnitStage
+from newsclean.engines.staging import StageWriteError, UnitStage
+from newsclean.engines.unit_runs import UnitReceipt
 from newsclean.engines.ray_templates import UnitLineCounter, read_placement
 from newsclean.options import Options, TemplateOptions
 from test_determinism import _release_bytes
@@ -87,12 +89,19 @@ class Received(RayEngine):
             yield result
 
 
+UNIT_TABLE = re.compile(r"/unit-\d+/(data|removals|rejects)\.parquet$")
+
+
 def test_actors_write_their_units_to_s3_and_the_driver_gets_receipts(local_ray, corpus, s3, tmp_path,
                                                                    monkeypatch, caplog):
     """With the stage on the driver's disk the driver receives every unit's tables and writes
-    them; with it in the store, the actors write them and the driver receives a receipt of a few
-    hundred bytes per unit (and writes none: its `save` raises), then reads the units back:
-    the local release either way."""
+    them; with it in the store, the actors write them as sorted runs and the driver receives a
+    receipt of a few hundred bytes per unit, writes none (its `save` raises) and reads none of
+    their rows back (its `load`, `load_batch`, staged-run fetch and any Parquet read of a unit's
+    data, removals or rejects raise): the tasks of the first merge round read them. The local
+    release either way."""
+    import newsclean.publish.shards as shards
+
     fs, uri = s3
     inputs, local = corpus
     options = dataclasses.replace(Options(), batch_docs=4)
@@ -105,12 +114,31 @@ def test_actors_write_their_units_to_s3_and_the_driver_gets_receipts(local_ray, 
     def driver_writes(stage: UnitStage, number: int, result) -> None:
         raise AssertionError(f"the driver wrote unit {number} to {stage.shown()}")
 
-    monkeypatch.setattr(UnitStage, "save", driver_writes)  # in this process only: the actors' is Ray's import
+    def driver_reads(*args, **kwargs):
+        raise AssertionError(f"the driver read a staged unit's rows: {args[:3]}")
+
+    read_table, parquet_file = pq.read_table, pq.ParquetFile
+
+    def reading(opener):
+        def opened(source, *args, **kwargs):
+            if isinstance(source, str) and UNIT_TABLE.search(source):
+                driver_reads(source)
+            return opener(source, *args, **kwargs)
+        return opened
+
+    # in this process only: the actors and tasks import their own
+    monkeypatch.setattr(UnitStage, "save", driver_writes)
+    for name in ("load", "load_batch"):
+        monkeypatch.setattr(UnitStage, name, driver_reads)
+    monkeypatch.setattr(shards, "_fetched", driver_reads)
+    monkeypatch.setattr(pq, "read_table", reading(read_table))
+    monkeypatch.setattr(pq, "ParquetFile", reading(parquet_file))
     caplog.set_level(logging.INFO, logger="newsclean")
     RECEIVED.clear()
     run(inputs, tmp_path / "actors-write", options, engine=Received(unit_bytes=4_000, stage=uri("by-actors")))
     assert "staging units in s3://corpus/by-actors/.actors-write-" in caplog.text
     assert "(written by the workers)" in caplog.text
+    assert "groups merged from the unit stage" in caplog.text
     assert _release_bytes(tmp_path / "actors-write") == local
     assert len(RECEIVED) == len(on_disk) > 5
     assert {kind for kind, _ in RECEIVED} == {UnitReceipt.__name__} and max(size for _, size in RECEIVED) < 600
@@ -159,6 +187,8 @@ def test_a_killed_ray_run_resumes_from_units_staged_in_s3(local_ray, s3, tmp_pat
     _wait_for_the_actors_to_die()  # Ray ends a dead driver's actors: until then they may stage more
     done = len(staged())
     assert done >= 3 and "manifest.json" not in _objects(fs, "killed/dist")
+    with fs.open_input_stream(f"corpus/killed/{staged()[0]}") as stream:  # the receipt a resume takes
+        assert set(json.loads(stream.readall())["rows"]) == {"data", "removals", "rejects"}
     # an actor killed while writing its unit's tables, before its `done`: the unit is made again,
     # never read (its data table here is cut short)
     cut_short = staged()[1]

@@ -9,7 +9,6 @@ import importlib
 import io
 import json
 import logging
-import threading
 from pathlib import Path
 
 import pyarrow as pa
@@ -83,40 +82,105 @@ def test_units_round_trip_and_done_comes_last(place):
     assert f".dist.units-{KEY}/unit-00000001/read.json" in files()
 
 
-def test_units_written_by_the_workers_come_back_in_plan_order_and_a_stop_leaves_no_reader(s3):
-    """Read back READ_AHEAD at a time, in threads: still unit n as the n-th result, and a run
-    that stops taking them (an error, an interrupt) leaves no reading thread behind."""
+def _planned(folder: Path) -> tuple[list, Options]:
+    """The multi-source corpus planned in units of 4 kB, and options of small batches."""
+    from collections import Counter
+
+    from newsclean.readers.plan import plan_units
+
+    folder.mkdir(parents=True, exist_ok=True)
+    options = dataclasses.replace(Options(), batch_docs=4, workers=1)
+    return plan_units(_corpus(folder), Counter(), options.input, 4_000), options
+
+
+def _receipt(receipt) -> tuple:
+    read = receipt.read
+    return receipt.number, receipt.rows, read.hexdigest(), read.documents, read.bytes
+
+
+def test_units_staged_as_runs_come_back_as_receipts_in_plan_order_and_resume_from_done(s3, tmp_path):
+    """In an object store each unit is staged by its worker as one sorted run per table (the
+    builder's run schema and keys), `done` last with its receipt; the driver gets receipts in
+    plan order, and a unit staged by an earlier run is not made again: its receipt is read from
+    its `done`."""
+    from functools import partial
+
+    from newsclean.batch import process_unit
+    from newsclean.engines.unit_runs import UnitReceipt, save_runs, staged_runs
+    from newsclean.publish.release import KEYS, run_schemas
+    from newsclean.publish.shards import sort_table
+
     fs, _ = s3
-    stage = UnitStage(f"corpus/read-ahead/.dist.units-{KEY}", fs)
-    for number in (1, 5):  # staged by an earlier run: read back among the new ones
-        stage.save(number, _result(number))
-    def readers() -> list[threading.Thread]:
-        return [thread for thread in threading.enumerate() if thread.name.startswith("unit-read")]
+    units, options = _planned(tmp_path / "in")
+    assert len(units) > 4
+    results = [process_unit(unit, options) for unit in units]
+    stage = UnitStage(f"corpus/unit-runs/.dist.units-{KEY}", fs)
+    for number in (1, 3):  # staged by an earlier run
+        save_runs(stage, number, results[number], options.corpus)
+    made = []
 
-    for number, result in enumerate(staged_results(LocalEngine(), _result, range(9), 1, stage)):
-        _same(result, _result(number))
-    assert readers() == [] and stage.done_units() == set(range(9))
-    taken = staged_results(LocalEngine(), _result, range(9), 1, stage)
-    _same(next(taken), _result(0))
-    assert readers()  # reading ahead
-    taken.close()
-    assert readers() == []
+    def clean(unit):
+        made.append(units.index(unit))
+        return process_unit(unit, options)
+
+    staged = list(staged_runs(LocalEngine(), clean, units, 1, stage, options.corpus))
+    assert made == [n for n in range(len(units)) if n not in (1, 3)]
+    assert [unit.receipt.number for unit in staged] == list(range(len(units)))
+    assert stage.done_units() == set(range(len(units)))
+    schemas = run_schemas(options.corpus)
+    for number, (unit, result) in enumerate(zip(staged, results)):
+        batch = result.batch
+        assert unit.receipt.read.hexdigest() == result.read.hexdigest()
+        assert unit.receipt.rows == (batch.data.num_rows, batch.removals.num_rows, batch.rejects.num_rows)
+        assert unit.line_counts.docs.equals(batch.line_counts.docs)
+        assert unit.line_counts.lines.equals(batch.line_counts.lines)
+        for kind, table in (("data", batch.data), ("removals", batch.removals), ("rejects", batch.rejects)):
+            path = f"{stage.unit_folder(number)}/{kind}.parquet"
+            assert unit.runs.get(kind) == (path if table.num_rows else None)
+            run = pq.read_table(path, filesystem=fs)
+            want = sort_table(table.select(schemas[kind].names).cast(schemas[kind]), KEYS[kind])
+            assert run.schema.equals(schemas[kind]) and run.equals(want), (number, kind)
+        with fs.open_input_stream(f"{stage.unit_folder(number)}/done") as stream:
+            assert _receipt(UnitReceipt.from_json(number, stream.readall())) == _receipt(unit.receipt)
+    # without the count rows (the engine's tasks count them): none read, the same receipts
+    again = list(staged_runs(LocalEngine(), clean, units, 1, stage, options.corpus, counts=False))
+    assert [_receipt(unit.receipt) for unit in again] == [_receipt(unit.receipt) for unit in staged]
+    assert all(unit.line_counts.docs.num_rows == 0 for unit in again)
+    assert len(made) == len(units) - 2  # nothing made again
 
 
-def test_a_unit_that_cannot_be_read_back_fails_the_run_and_leaves_no_reader(s3):
-    """A staged unit whose table is broken (a store that lost or cut an object) raises from the
-    read-ahead thread into the run, which stops; no reading thread is left behind."""
+def test_staged_runs_merged_in_groups_are_the_runs_the_driver_spilled(s3, tmp_path):
+    """`merge_staged` reads the staged units' runs from the store (kept there for a resume) and
+    writes local runs whose rows, in order, are those of one sorted run of all the units' rows
+    (a stable sort: equal keys in plan order); a staged run cut short fails the merge."""
+    from newsclean.engines.unit_runs import save_runs
+    from newsclean.batch import process_unit
+    from newsclean.publish.release import KEYS, RUN_OPTIONS, run_schemas
+    from newsclean.publish.shards import merge_runs, merge_staged, sort_table
+
     fs, _ = s3
-    stage = UnitStage(f"corpus/read-broken/.dist.units-{KEY}", fs)
-    stage.save(2, _result(2))
+    units, options = _planned(tmp_path / "in")
+    results = [process_unit(unit, options) for unit in units]
+    stage = UnitStage(f"corpus/merge-runs/.dist.units-{KEY}", fs)
+    for number, result in enumerate(results):
+        save_runs(stage, number, result, options.corpus)
+    schemas = run_schemas(options.corpus)
+    for kind in KEYS:
+        staged = [f"{stage.unit_folder(n)}/{kind}.parquet" for n in range(len(units))]
+        folder = tmp_path / kind
+        folder.mkdir()
+        local = merge_staged(staged, fs, folder, kind, KEYS[kind], schemas[kind], RUN_OPTIONS, fan_in=3)
+        assert [p.name for p in local] == [f"{kind}-{k:05d}.parquet" for k in range(-(-len(units) // 3))]
+        got = pa.concat_tables(merge_runs(local, KEYS[kind], schemas[kind]))
+        every = pa.concat_tables([getattr(r.batch, kind).select(schemas[kind].names).cast(schemas[kind])
+                                  for r in results])
+        assert got.equals(sort_table(every, KEYS[kind])), kind
+        assert all(fs.get_file_info(path).type == pafs.FileType.File for path in staged)  # kept
     with fs.open_output_stream(f"{stage.unit_folder(2)}/data.parquet") as stream:
         stream.write(b"PAR1 cut short")
-    taken = []
     with pytest.raises(Exception, match="(?i)parquet|magic|size"):
-        for result in staged_results(LocalEngine(), _result, range(6), 1, stage):
-            taken.append(result)
-    assert len(taken) == 2  # units 0 and 1, in order, before the broken one
-    assert [t for t in threading.enumerate() if t.name.startswith("unit-read")] == []
+        merge_staged([f"{stage.unit_folder(n)}/data.parquet" for n in range(4)], fs, tmp_path, "broken",
+                     KEYS["data"], schemas["data"], RUN_OPTIONS)
 
 
 def test_a_unit_read_without_its_count_rows_does_not_open_them(place):
@@ -143,9 +207,10 @@ def test_units_from_ten_to_the_eighth_on_have_nine_digits_and_resume(tmp_path):
     _same(stage.load(10**8), _result(10**8))
 
 
-def test_a_resume_makes_again_only_the_units_without_done(place):
-    fs, root, _ = place
-    stage = UnitStage(f"{root}/.dist.units-{KEY}", fs)
+def test_a_resume_makes_again_only_the_units_without_done(tmp_path):
+    """On the driver's disk (in a store: `test_units_staged_as_runs_..._resume_from_done`)."""
+    fs = pafs.LocalFileSystem()
+    stage = UnitStage(tmp_path / f".dist.units-{KEY}")
     for number in (0, 1, 3):
         stage.save(number, _result(number))
     fs.delete_file(f"{stage.unit_folder(1)}/done")  # killed while unit 1 was being written

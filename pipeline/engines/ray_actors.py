@@ -6,11 +6,11 @@ of JSONL files, runs of Parquet row groups, whole files; the newlines that place
 cuts are counted by tasks); each actor reads its unit with the project's own readers (line
 numbers, one bad record rejected rather than the whole dataset failing, as with
 `ray.data.read_json`), cleans it batch by batch and stages its tables: itself when the unit
-stage is on an object store, returning only a receipt, or by returning them to the driver, which
-writes them, when the stage is on the driver's disk (`staging.staged_results`). The driver takes
-them in plan order, at most `in_flight_per_actor` units per actor in flight, so its memory does
-not grow with the corpus; they go into the same release builder as the local engine's: the
-same bytes.
+stage is on an object store, as sorted runs, returning only a receipt (`unit_runs`), or by
+returning them to the driver, which writes them, when the stage is on the driver's disk
+(`staging.staged_results`). The driver takes them in plan order, at most `in_flight_per_actor`
+units per actor in flight, so its memory does not grow with the corpus; they go into the same
+release builder as the local engine's: the same bytes.
 """
 from __future__ import annotations
 

@@ -2,7 +2,9 @@
 driver streaming the corpus through it (`corpus/ranges.py` says what each task does).
 
     merge    the data runs merged down to a few: every group of consecutive runs of a round in a
-             task of its own (`shards.merge_group`), the rounds one after another
+             task of its own (`shards.merge_group`), the rounds one after another; with units
+             staged as sorted runs in an object store (`engines.unit_runs`), the first round of
+             every table's runs reads them from there (`shards.merge_staged`)
     clean    one task per id range: merge by id, repeated ids left out by key, template lines
              stripped, changed rows re-signed, the range's files written, its rows counted
     number   one task: the ranges' signature files joined in id order, row numbers offset by
@@ -18,6 +20,7 @@ import logging
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 
 from ..corpus.ranges import RangeJob, RangeResult, clean_range, join_signatures
 from ..options import PublishOptions
@@ -41,13 +44,16 @@ def ranges_by_tasks(job: RangeJob, ranges: list[IdRange]) -> list[RangeResult]:
 
 
 def groups_by_tasks(jobs: list[tuple[list[str], str]], keys: tuple[str, ...], schema: pa.Schema,
-                    options: PublishOptions) -> list[str]:
-    """`shards.merge_group` for every (group of runs, path) of a round, each in a Ray task."""
+                    options: PublishOptions, source: pafs.FileSystem | None = None) -> list[str]:
+    """`shards.merge_group` for every (group of runs, path) of a round, each in a Ray task;
+    `source`: the runs are staged units' on that filesystem (`shards.merge_staged`), which the
+    tasks read (the driver reads none of their rows)."""
     import ray
 
     merge = _on_this_node(merge_group)
-    merged = ray.get([merge.remote(group, path, keys, schema, options) for group, path in jobs])
-    log.info("data runs (ray): %d groups merged", len(merged))
+    shared = None if source is None else ray.put(source)
+    merged = ray.get([merge.remote(group, path, keys, schema, options, shared) for group, path in jobs])
+    log.info("runs (ray): %d groups merged%s", len(merged), "" if source is None else " from the unit stage")
     return merged
 
 

@@ -15,10 +15,11 @@ By default it goes beside the output, `.NAME.units-KEY/` next to `--out` (on the
 store when `--out` is a URI); `stage_for` takes an explicit folder or URI instead (`--stage`).
 On an object store a run resumes on any machine that can reach it and gives the same key (local
 inputs: the same files at the same path), the corpus tasks that read the units
-(`engines.ray_templates`) may run on any node, and each worker writes its own units there,
-returning only a receipt (`staged_results`); a stage on the driver's disk is written by the
-driver. The units are removed once the release is published (`run`: after the upload, for an
-object-store output).
+(`engines.ray_templates`, the first merge round) may run on any node, and each worker writes
+its own units there as sorted runs, returning only a receipt (`engines.unit_runs`: the driver
+reads none of their rows); a stage on the driver's disk is written by the driver, which takes
+the units' tables (`staged_results`). The units are removed once the release is published
+(`run`: after the upload, for an object-store output).
 """
 from __future__ import annotations
 
@@ -27,9 +28,7 @@ import json
 import logging
 import os
 import re
-import socket
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -55,14 +54,11 @@ from .base import Engine
 log = logging.getLogger(__name__)
 
 TABLES = ("data", "removals", "rejects", "line_docs", "line_lines")  # the count rows last (`load_batch`)
-# Units the driver reads back from an object-store stage at once, ahead of the one it takes in:
-# a unit's few requests wait on the store (tens of ms each) while the driver spills the previous
-# one; each holds a unit's tables (~1.5x its input bytes in Arrow) until it is taken.
-READ_AHEAD = 3
 UNREAD_COUNTS = LineCounts(DOC_SCHEMA.empty_table(), COUNT_SCHEMA.empty_table())  # a unit read back without them
 # What the units' tables hold, in the key: units of another layout are never resumed (2: the
-# data and removals carry each row's input position; 3: planned units, read by the actors).
-UNIT_FORMAT = 3
+# data and removals carry each row's input position; 3: planned units, read by the actors; 4: in
+# an object store, sorted runs with the receipt in `done`, `engines.unit_runs`).
+UNIT_FORMAT = 4
 DONE = "done"
 READ = "read.json"
 KEY_CHARS = 20  # hex digits of the run's key in the stage's folder name
@@ -170,9 +166,9 @@ class UnitStage:
             self.fs.create_dir(unit, recursive=True)
         read = result.read
         summary = json.dumps({"documents": read.documents, "bytes": read.bytes, "fingerprint": read.hexdigest()})
-        writes = [partial(self._write_table, table, join(unit, f"{name}.parquet"))
+        writes = [partial(self.write_table, table, join(unit, f"{name}.parquet"))
                   for name, table in _tables(result.batch).items()]
-        writes.append(partial(self._write, join(unit, READ), summary.encode("utf-8")))
+        writes.append(partial(self.write_bytes, join(unit, READ), summary.encode("utf-8")))
         if self.local:
             for write in writes:
                 write()
@@ -180,13 +176,13 @@ class UnitStage:
             with ThreadPoolExecutor(len(writes), thread_name_prefix="unit-write") as senders:
                 for sent in [senders.submit(write) for write in writes]:
                     sent.result()  # a failed file raises here: no `done`
-        self._write(join(unit, DONE), b"")  # last: the unit is whole
+        self.write_bytes(join(unit, DONE), b"")  # last: the unit is whole
 
-    def _write_table(self, table: pa.Table, path: str) -> None:
+    def write_table(self, table: pa.Table, path: str) -> None:
         # fast compression: read back once, by the driver or on a resume; the schema (and its metadata) kept
         pq.write_table(table, path, filesystem=self.fs, compression="zstd", compression_level=1, store_schema=True)
 
-    def _write(self, path: str, data: bytes) -> None:
+    def write_bytes(self, path: str, data: bytes) -> None:
         with self.fs.open_output_stream(path, compression=None) as stream:
             stream.write(data)
 
@@ -288,64 +284,31 @@ class _UnlessStaged:
         return None if unit is None else self.fn(unit)
 
 
-@dataclass(frozen=True)
-class UnitReceipt:
-    """What a worker that staged its unit itself sends back instead of the unit's tables: which
-    unit, and what it read (a few numbers); the driver reads the tables from the stage."""
-
-    number: int
-    read: InputFingerprint
-
-
 class StageWriteError(OSError):
     """A worker could not write a unit to the stage: the run stops, the release is untouched and
     the units staged so far stay for a rerun to resume from."""
 
 
-@dataclass(frozen=True)
-class _StagedByWorker:
-    """`fn(unit)` in a worker, its results written to `stage` by that worker (its `done` last)
-    and only a receipt returned; nothing for a unit already staged (sent as None)."""
-
-    fn: Callable[[Unit], UnitResult]
-    stage: UnitStage
-
-    def __call__(self, item: tuple[int, Unit] | None) -> UnitReceipt | None:
-        if item is None:
-            return None
-        number, unit = item
-        result = self.fn(unit)
-        try:
-            self.stage.save(number, result)
-        except OSError as exc:  # e.g. a node whose credentials may read the store but not write
-            raise StageWriteError(f"unit {number} could not be staged in {self.stage.shown()} from "
-                                  f"{socket.gethostname()} ({exc}); every node writes its units there: if "
-                                  "this one may not, give each node credentials that allow writing (in the "
-                                  "URI, or on every node), or --stage a store they can write to") from exc
-        return UnitReceipt(number, result.read)
-
-
 def staged_results(engine: Engine, fn: Callable[[Unit], UnitResult], units: Iterable[Unit], workers: int,
                    stage: UnitStage | None, counts: bool = True) -> Iterator[UnitResult]:
-    """`engine.map_ordered(fn, units)`, each unit staged; units staged by an earlier run of the
-    same inputs and options are read back instead of being made again (`counts` False: without
-    their template count rows, when the engine's tasks count them from the stage).
+    """`engine.map_ordered(fn, units)`, each unit staged on the driver's disk as it comes back;
+    units staged by an earlier run of the same inputs and options are read back instead of being
+    made again (`counts` False: without their template count rows, when the engine's tasks count
+    them from the stage). A stage in an object store is written by the workers instead, as
+    sorted runs (`engines.unit_runs.staged_runs`).
 
-    Who writes a unit: on an object store (every node reaches it), the worker that made it,
-    which returns a receipt; the driver then reads the unit back, as a resume does, so its bytes
-    cross the driver's network once, not twice, and never wait in its memory for an upload. On
-    the driver's disk, the driver (as it comes back): on a cluster no other node reaches that
+    On the driver's disk the driver writes the units: on a cluster no other node reaches that
     disk, and whether the cluster is one machine (a local Ray, whose results come through shared
     memory) cannot be known for the whole run (nodes join)."""
     if stage is None:
         yield from engine.map_ordered(fn, units, workers)
         return
+    if not stage.local:
+        raise ValueError(f"{stage.shown()} is in an object store: its units are staged by the workers "
+                         "(engines.unit_runs.staged_runs)")
     done = stage.done_units()
     if done:
         log.info("resuming: %d units already staged in %s", len(done), stage.name)
-    if not stage.local:
-        yield from _read_back(engine, fn, units, workers, stage, done, counts)
-        return
     log.info("staging units in %s", stage.shown())
     to_send = (None if number in done else unit for number, unit in enumerate(units))
     # results come back in input order: the n-th is unit n
@@ -355,30 +318,3 @@ def staged_results(engine: Engine, fn: Callable[[Unit], UnitResult], units: Iter
         else:
             stage.save(number, result)
         yield result
-
-
-def _read_back(engine: Engine, fn: Callable[[Unit], UnitResult], units: Iterable[Unit], workers: int,
-               stage: UnitStage, done: set[int], counts: bool) -> Iterator[UnitResult]:
-    """The units written to the stage by the workers, read back by the driver in plan order,
-    READ_AHEAD of them at once (in threads: pyarrow's reads wait on the store without the GIL)."""
-    log.info("staging units in %s (written by the workers)", stage.shown())
-    to_send = (None if number in done else (number, unit) for number, unit in enumerate(units))
-
-    def read(number: int, receipt: UnitReceipt | None) -> UnitResult:
-        if receipt is None:
-            return stage.load(number, counts)
-        if receipt.number != number:  # the engine broke its promise of input order
-            raise RuntimeError(f"unit {receipt.number} came back in the place of unit {number}")
-        return UnitResult(stage.load_batch(number, counts), receipt.read)
-
-    readers = ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="unit-read")
-    reading: deque[Future[UnitResult]] = deque()
-    try:
-        for number, receipt in enumerate(engine.map_ordered(_StagedByWorker(fn, stage), to_send, workers)):
-            reading.append(readers.submit(read, number, receipt))
-            if len(reading) > READ_AHEAD:
-                yield reading.popleft().result()
-        while reading:
-            yield reading.popleft().result()
-    finally:
-        readers.shutdown(wait=True, cancel_futures=True)

@@ -17,6 +17,7 @@ from typing import Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from newsclean.schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
@@ -34,8 +35,8 @@ from .data_shards import RowSource, ShardTasks, plan_data_shards
 from .side_shards import SideTables, SortedTable, merged_report
 from .storage import shown
 from .swap import exchange, pid_alive, signals_held
-from .shards import (MERGE_BATCH_ROWS, ShardWriter, merge_runs, reduce_runs, sort_table, write_parquet,
-                     write_sorted)
+from .shards import (MERGE_BATCH_ROWS, ShardWriter, merge_runs, merge_staged, reduce_runs, sort_table,
+                     write_parquet, write_sorted)
 from .repeats import POSITION, POSITION_FIELD, RepeatedIds, without_repeats
 from .validate import Report, sha256_file, validate_audit_tables, validate_files
 
@@ -62,6 +63,16 @@ REWRITTEN_ROWS = 65_536  # removal rows read at a time when listing the rows the
 # (release folder, family of the removals whose rows are checked again, data shards, relaxed
 # families) -> each data shard's `data_checks.ShardCheck`: an engine's publish check of them
 CheckTasks = Callable[[str, str | None, list[str], tuple[str, ...]], list]
+
+
+def run_schemas(corpus: CorpusOptions) -> dict[str, pa.Schema]:
+    """The sorted runs' schemas: the data's also carry each row's MinHash signature, made in the
+    batch workers, and its input position (the corpus stage reads the signature, the published
+    shards leave both out); the removals carry the position of their row."""
+    schemas = {kind: arrow_schema(model) for kind, model in MODELS.items()}
+    schemas["data"] = schemas["data"].append(signature_field(corpus.dedup)).append(POSITION_FIELD)
+    schemas["removals"] = schemas["removals"].append(POSITION_FIELD)
+    return schemas
 
 
 class ReleaseFailed(RuntimeError):
@@ -93,16 +104,14 @@ class ReleaseBuilder:
         self.buffers: dict[str, list[pa.Table]] = {kind: [] for kind in KEYS}
         self.buffered_bytes = 0
         self.runs: dict[str, list[Path]] = {kind: [] for kind in KEYS}
+        # runs the workers staged (`add_runs`), on `staged_fs`: merged into `runs` by `write_tables`
+        self.staged: dict[str, list[str]] = {kind: [] for kind in KEYS}
+        self.staged_fs: pafs.FileSystem | None = None
         self.repeats = RepeatedIds(self.runs_dir / "rejects-repeated-ids.parquet")
         self.ranges = ranges  # the engine's merge of the data runs and pass 2 by id ranges (None: here)
         self.corpus = CorpusStage(self.staging / ".corpus", corpus, workers, line_counter, linker,
                                   None if ranges is None else ranges.clean, fold_tasks)
-        # The sorted runs of the data table also carry each row's MinHash signature, made in the
-        # batch workers, and its input position; the corpus stage reads the signature, the
-        # published shards leave both out. Removals carry the position of their row.
-        self.run_schemas = {kind: arrow_schema(model) for kind, model in MODELS.items()}
-        self.run_schemas["data"] = self.run_schemas["data"].append(signature_field(corpus.dedup)).append(POSITION_FIELD)
-        self.run_schemas["removals"] = self.run_schemas["removals"].append(POSITION_FIELD)
+        self.run_schemas = run_schemas(corpus)
         self.counts: Counter = Counter()
         self.removed_by_rule: Counter = Counter()
         self.rejected_by_reason: Counter = Counter()
@@ -125,6 +134,8 @@ class ReleaseBuilder:
         column). A repeated id's row is counted too: the counts are made before ids are decided
         (an exact copy counts once, the counts being of distinct texts per source).
         """
+        if self.staged_fs is not None:
+            raise ValueError("ReleaseBuilder.add after add_runs: a builder takes batches or staged runs")
         data = signed_as(data, self.corpus.options.dedup)  # rows not from `process_batch`: signed here
         self.corpus.observe(data, line_counts)
         for kind, table in (("data", data), ("removals", removals), ("rejects", rejects)):
@@ -133,6 +144,17 @@ class ReleaseBuilder:
                 self.buffered_bytes += table.nbytes
         if self.buffered_bytes >= SPILL_BYTES:
             self._spill()
+
+    def add_runs(self, runs: dict[str, str], filesystem: pafs.FileSystem, line_counts: LineCounts) -> None:
+        """A unit its worker staged as sorted runs (`engines.unit_runs`), the paths on `filesystem`
+        of those with rows: read by `write_tables`' first merge round (the engine's tasks), never
+        here. Units in plan order; a builder takes these or batches (`add`), not both."""
+        if self.buffered_bytes or any(self.runs.values()):
+            raise ValueError("ReleaseBuilder.add_runs after add: a builder takes batches or staged runs")
+        self.staged_fs = filesystem
+        self.corpus.observe(self.run_schemas["data"].empty_table(), line_counts)
+        for kind, path in runs.items():
+            self.staged[kind].append(path)
 
     def _spill(self) -> None:
         for kind, tables in self.buffers.items():
@@ -158,6 +180,11 @@ class ReleaseBuilder:
         while the data shards are written. Otherwise the same work is done in this process, in turn.
         """
         self._spill()
+        merger = None if self.ranges is None else self.ranges.merge
+        for kind, staged in self.staged.items():  # `add_runs`' units: local runs, a group of units each
+            if staged:
+                self.runs[kind] = merge_staged(staged, self.staged_fs, self.runs_dir, kind, KEYS[kind],
+                                               self.run_schemas[kind], RUN_OPTIONS, merger=merger)
         # The side tables' runs are merged down beside the corpus stage, which this does not wait for.
         side_runs = run_beside(self._reduce_side_runs, self.workers)
         try:

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from ..executor import release_memory
@@ -24,15 +25,17 @@ COUNT_ROWS = 65_536  # ids read at a time when counting the rows a merge will ke
 TRIM_EVERY = 16
 
 
-def write_parquet(table: pa.Table, path: Path, options: PublishOptions, dictionary: bool = True) -> None:
+def write_parquet(table: pa.Table, path: Path | str, options: PublishOptions, dictionary: bool = True,
+                  filesystem: pafs.FileSystem | None = None) -> None:
     """One Parquet file, written the same way every time (no timestamps, fixed row groups).
 
     `dictionary=False` for sorted runs, which only a merge reads back: news text rarely repeats,
     so building a dictionary per column chunk and dropping it again cost a third of the time
-    spent writing a run and reading it back."""
+    spent writing a run and reading it back. `filesystem`: where `path` is (a unit stage's
+    object store, `engines.unit_runs`); None: a local path."""
     pq.write_table(table, path, row_group_size=options.row_group_rows, compression=options.compression,
                    compression_level=options.writer_level, write_statistics=True, store_schema=True,
-                   use_dictionary=dictionary)
+                   use_dictionary=dictionary, filesystem=filesystem)
 
 
 def sort_table(table: pa.Table, keys: tuple[str, ...]) -> pa.Table:
@@ -74,7 +77,11 @@ def in_id_range(table: pa.Table, ids: IdRange) -> pa.Table:
     return table
 
 
-def _batches(path: Path, columns: list[str] | None = None, keep: KeepRows | None = None,
+# A sorted run: a local file, or one fetched whole from a unit stage (`merge_group`'s `source`).
+Run = Path | pa.NativeFile
+
+
+def _batches(path: Run, columns: list[str] | None = None, keep: KeepRows | None = None,
              ids: IdRange | None = None) -> Iterator[pa.Table]:
     # pre_buffer=False: pre-buffering caches every row group's column chunks as they are read and
     # keeps them until the file is closed, i.e. the whole compressed run by its end (O(corpus)
@@ -115,7 +122,7 @@ def _prefix(table: pa.Table, keys: tuple[str, ...], bound: tuple, inclusive: boo
     return below + _prefix(table.slice(below, at_most - below), keys[1:], bound[1:], inclusive)
 
 
-def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema,
+def merge_runs(runs: list[Run], keys: tuple[str, ...], schema: pa.Schema,
                columns: list[str] | None = None, keep: KeepRows | None = None,
                ids: IdRange | None = None) -> Iterator[pa.Table]:
     """Tables in global key order from runs each sorted by `keys`; memory: one batch per run.
@@ -164,20 +171,54 @@ def merge_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema,
             yield sort_table(pa.concat_tables(pieces).cast(schema), keys)
 
 
+def _fetched(source: pafs.FileSystem, path: str) -> pa.NativeFile:
+    """A staged run read whole, in one request (an object store answers each of a run's
+    row-group reads slowly): a unit's run is a few MB compressed."""
+    with source.open_input_stream(path, compression=None) as stream:
+        return pa.BufferReader(stream.readall())
+
+
 def merge_group(group: list[str], path: str, keys: tuple[str, ...], schema: pa.Schema,
-                options: PublishOptions) -> str:
-    """Consecutive runs merged into one run at `path`; the group's runs are removed."""
+                options: PublishOptions, source: pafs.FileSystem | None = None) -> str:
+    """Consecutive runs merged into one run at `path` (local); the group's runs are removed.
+    `source`: the runs are staged units' on this filesystem (`engines.unit_runs`), each fetched
+    whole, and kept (a rerun resumes from them; the stage goes once the release is published)."""
+    runs: list[Run] = [Path(run) for run in group] if source is None else [_fetched(source, run) for run in group]
     with pq.ParquetWriter(path, schema, compression=options.compression, use_dictionary=False,
                           compression_level=options.writer_level) as writer:  # a run
-        for table in merge_runs([Path(run) for run in group], keys, schema):
+        for table in merge_runs(runs, keys, schema):
             writer.write_table(table, row_group_size=options.row_group_rows)
-    for run in group:
-        Path(run).unlink()
+    if source is None:
+        for run in group:
+            Path(run).unlink()
     return path
 
 
-# Merges each (group of runs, path) as `merge_group` does, each on its own (an engine's tasks).
-GroupMerger = Callable[[list[tuple[list[str], str]], tuple[str, ...], pa.Schema, PublishOptions], list[str]]
+class GroupMerger(Protocol):
+    """Merges each (group of runs, path) as `merge_group` does, each on its own (an engine's tasks)."""
+
+    def __call__(self, jobs: list[tuple[list[str], str]], keys: tuple[str, ...], schema: pa.Schema,
+                 options: PublishOptions, source: pafs.FileSystem | None = None) -> list[str]:
+        ...
+
+
+def merge_staged(staged: list[str], source: pafs.FileSystem, folder: Path, kind: str, keys: tuple[str, ...],
+                 schema: pa.Schema, options: PublishOptions, fan_in: int | None = None,
+                 merger: GroupMerger | None = None) -> list[Path]:
+    """Runs staged by the workers (`engines.unit_runs`: a unit's table, sorted), on `source`,
+    merged in consecutive groups of `fan_in` into local runs `folder/KIND-NNNNN.parquet`: the
+    first round of `reduce_runs`, which then takes the local runs. Every group by `merger` at
+    once (an engine's tasks: this process reads no row), or one after another here. Groups of
+    consecutive runs in plan order keep equal keys in the order the driver's spills gave them."""
+    fan_in = fan_in or MAX_MERGE_RUNS
+    jobs = [(staged[at:at + fan_in], str(folder / f"{kind}-{at // fan_in:05d}.parquet"))
+            for at in range(0, len(staged), fan_in)]
+    if merger is None:
+        for group, path in jobs:
+            merge_group(group, path, keys, schema, options, source)
+    elif jobs:
+        merger(jobs, keys, schema, options, source=source)
+    return [Path(path) for _, path in jobs]
 
 
 def reduce_runs(runs: list[Path], keys: tuple[str, ...], schema: pa.Schema, options: PublishOptions,
