@@ -1,5 +1,5 @@
 """Rules that need the whole article: the title and its repeats, captions, pull quotes, signatures,
-reader comments.
+reader comments (`comments.py`).
 
 Each rule reads the `Article` (lines, what pattern rules decided, where the body starts and ends)
 and marks lines with its own name. They run in the order of CONTEXT_RULES.
@@ -313,77 +313,8 @@ def desk_signature(article: Article) -> None:
             article.mark(i, "desk_signature", "credit")
 
 
-# A reader comment's time, alone on its line: a date with a clock time ('June 19, 2024 at 4:42
-# am', '10:31 am on January 7, 2016') or a time ago ('3 hours ago'). In the head and tail the
-# `dateline` rule takes these (the published date is read from its lines); between paragraphs,
-# where comments stand among their own text, this rule does. A date without a time may head an
-# entry of a timeline and stays.
-COMMENT_TIME = re.compile(r'''(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?(?:\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+\d{4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})\s*(?:(?:,|at|@|\||-|–|—|/|•|·)\s*)?\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[ap]\.?m\.?)?(?:\s*[a-z]{2,4})?(?:\s*[|•·-]?\s*(?:reply|permalink|#))?|\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[ap]\.?m\.?)?(?:\s*[a-z]{2,4})?\s*(?:(?:,|on|@|\||-|–|—|/|•|·)\s*)?(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?(?:\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+\d{4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})|(?:\d{1,3}|an?)\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?)\s+ago|\d{1,3}\s+(?:months?|years?)\s+ago''', re.IGNORECASE)
-COMMENT_TIME_WORDS = 12
-# Around it: the author above ('Shivya Nath says:', 'Dawn says', 'MK'), and what stands between it and the
-# comment's 'Reply' button.
-COMMENT_AUTHOR_WORDS = 4  # names are short; a live blog's entry title above a time is longer
-COMMENT_SAYS = re.compile(r"[^.!?]{1,60}\s(?:says|said|wrote|writes)\s*:?", re.IGNORECASE)
-COMMENT_REPLY = re.compile(r"(?:\d+\s+|log\s?in to\s+)?(?:reply|replies|antworten|répondre|responder|rispondi)\b.{0,40}",
-                           re.IGNORECASE)
-COMMENT_REPLY_WORDS = 5
-COMMENT_MAX_LINES = 15  # lines from a comment's time to its 'Reply'; none found: the lines stay
-
-
-def _standing(article: Article, index: int, step: int) -> int | None:
-    """The nearest line from `index` (exclusive) in direction `step` that no rule took."""
-    index += step
-    while 0 <= index < len(article.lines):
-        if article.lines[index].rule is None:
-            return index
-        index += step
-    return None
-
-
-def _comment_time(article: Article, index: int) -> bool:
-    line = article.lines[index]
-    text = line.text.strip()
-    if line.rule == "dateline":  # in the tail: after the last comment with a text of 10 words or more
-        return index >= article.tail_start and COMMENT_TIME.fullmatch(text) is not None
-    return (line.rule is None and not article.at_edge(index) and line.words <= COMMENT_TIME_WORDS
-            and (":" in text or "." in text or "ago" in text.lower()) and COMMENT_TIME.fullmatch(text) is not None)
-
-
-def _reply_after(article: Article, index: int, times: set[int]) -> int | None:
-    """The comment's 'Reply' button within COMMENT_MAX_LINES after its time, if no time comes first."""
-    for j in range(index + 1, min(len(article.lines), index + 1 + COMMENT_MAX_LINES)):
-        if j in times:
-            return None
-        line = article.lines[j]
-        if line.words <= COMMENT_REPLY_WORDS and COMMENT_REPLY.fullmatch(line.text.strip()):
-            return j
-    return None
-
-
-def comment_thread(article: Article) -> None:
-    """A reader comment around its time line: the time; where the page has two comment times or a
-    'Reply' button closes this comment within 15 lines, the author's line above the time (at most
-    4 words and no sentence); a 'NAME says:' line above or below it; and the text between the
-    time and its button, and the button. Without these the neighbours are left to the body model:
-    one dated line under a list's last item is no thread."""
-    lines = article.lines
-    times = [i for i in range(len(lines)) if _comment_time(article, i)]
-    for i in times:
-        article.mark(i, "comment_thread", "comment_prompt")
-    at = set(times)
-    for i in times:
-        reply = _reply_after(article, i, at)
-        above, below = _standing(article, i, -1), _standing(article, i, 1)
-        for side in (above, below):
-            if side is not None and lines[side].words <= 8 and COMMENT_SAYS.fullmatch(lines[side].text.strip()):
-                article.mark(side, "comment_thread", "comment_prompt")
-        if (above is not None and (len(times) > 1 or reply is not None)
-                and lines[above].words <= COMMENT_AUTHOR_WORDS and not ends_sentence(lines[above].text)):
-            article.mark(above, "comment_thread", "comment_prompt")
-        if reply is not None:
-            for k in range(i + 1, reply + 1):
-                article.mark(k, "comment_thread", "comment_prompt")
-
+# Reader comments have a module of their own; it reads `Article` and `ends_sentence`, defined above.
+from .comments import comment_thread  # noqa: E402
 
 # In order: each rule sees what the ones before it marked.
 CONTEXT_RULES = (
