@@ -48,6 +48,18 @@ def test_no_rule_backtracks_on_long_lines_of_its_own_pieces(rule):
     assert slowest < MATCH_SECONDS, f"{rule.name}: {slowest:.3f} s on {worst[:60]!r}...{worst[-20:]!r}"
 
 
+def test_the_comment_rules_patterns_do_not_backtrack_on_long_lines():
+    """`comment_thread`'s patterns (written in code, not in rules.toml) on the same hostile lines;
+    its time pattern also gets a 20,000-space run after a date (a possessive `\\s*+` each)."""
+    from newsclean.cleaning.comments import COMMENT_REPLY, COMMENT_SAYS, COMMENT_TIME
+
+    starts = ("June 19, 2024 at 4:42 am", "Shivya Nath says:", "Reply", "June 19, 2024" + " " * 20_000 + "x")
+    for pattern in (COMMENT_TIME, COMMENT_SAYS, COMMENT_REPLY):
+        for line in [*hostile_lines(pattern.pattern, length=10_000, starts=starts), starts[-1]]:
+            took = _fullmatch_seconds(pattern, line)
+            assert took < MATCH_SECONDS, f"{pattern.pattern[:40]}: {took:.3f} s on {line[:60]!r}"
+
+
 def test_the_issues_breadcrumb_line_cleans_at_once():
     rules = RuleSet(default_rules())
     for repeats in (15, 200):

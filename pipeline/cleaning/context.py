@@ -13,20 +13,11 @@ from functools import cached_property
 
 from ..metadata.title import MAX_SUFFIX_WORDS, loose, strip_breadcrumb, strip_site_suffix
 from ..options import RuleOptions
+from .comments import comment_thread
 from .repair import continues_paragraph
-
-TERMINAL = re.compile(r"[.!?…]['\"”’»)\]]*$")
-CLOSERS = "'\"”’»)]"  # what may follow the sentence's mark in TERMINAL
-SENTENCE_MARKS = (".", "!", "?", "…")
+from .sentences import CLOSERS, SENTENCE_MARKS, TERMINAL, ends_sentence  # noqa: F401  (their old home)
 
 
-def ends_sentence(text: str) -> bool:
-    """bool(TERMINAL.search(text)) without the regex trying every position of the line: the
-    mark is what is left at the end once the closing quotes and brackets are stripped (`$` also
-    matches before a final newline). Tested against TERMINAL in tests/test_rules.py."""
-    if text.endswith("\n"):
-        text = text[:-1]
-    return text.rstrip(CLOSERS).endswith(SENTENCE_MARKS)
 QUOTE_MARKS = re.compile(r"[\"“”„«»]")
 # Captions describe a picture in the present tense; reporting verbs, auxiliaries of past and
 # future and personal pronouns mark a sentence of the story instead.
@@ -312,9 +303,6 @@ def desk_signature(article: Article) -> None:
         if line.rule is None and line.words <= 4 and UPPER_SIGNATURE.match(line.text):
             article.mark(i, "desk_signature", "credit")
 
-
-# Reader comments have a module of their own; it reads `Article` and `ends_sentence`, defined above.
-from .comments import comment_thread  # noqa: E402
 
 # In order: each rule sees what the ones before it marked.
 CONTEXT_RULES = (
