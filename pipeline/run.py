@@ -232,7 +232,7 @@ def _publish(paths: list[Path | RemoteInput], out: Path, options: Options, engin
         for result in _cleaned(paths, options, engine, observer, skipped, fingerprint, stage):
             if isinstance(result, StagedUnit):  # its rows are read by the builder's first merge round
                 builder.add_runs(result.runs, result.filesystem, result.line_counts)
-                observer.batch(result.receipt.rows[0], result.receipt.rows[2])
+                observer.batch(result.receipt.rows_of("data"), result.receipt.rows_of("rejects"))
                 continue
             builder.add(result.data, result.removals, result.rejects, result.line_counts)
             observer.batch(result.data.num_rows, result.rejects.num_rows)

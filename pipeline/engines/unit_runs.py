@@ -55,6 +55,10 @@ class UnitReceipt:
     read: InputFingerprint
     rows: tuple[int, int, int]  # of RUNS, in that order
 
+    def rows_of(self, kind: str) -> int:
+        """The rows of the unit's run of `kind` (one of RUNS)."""
+        return self.rows[RUNS.index(kind)]
+
     def to_json(self) -> bytes:
         read = self.read
         return json.dumps({"documents": read.documents, "bytes": read.bytes, "fingerprint": read.hexdigest(),
