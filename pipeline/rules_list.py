@@ -25,6 +25,7 @@ CONTEXT = {
     "caption_beside_chrome": ("image_caption", "anywhere", "<a short caption-like line between chrome lines>"),
     "pull_quote": ("pull_quote", "anywhere", "<a short line repeated word for word as a sentence or clause of a body paragraph>"),
     "desk_signature": ("credit", "tail", "<a desk signature at the end, e.g. a reporter's initials>"),
+    "author_box": ("byline", "anywhere", "<the author's name and biography under an 'About the author' heading>"),
     "comment_thread": ("comment_prompt", "anywhere", "<a reader comment's author above its time, its text up to its 'Reply'>"),
 }
 

@@ -113,6 +113,15 @@ def test_times_without_a_comment_threads_evidence_take_nothing(name):
         assert line in doc.text
 
 
+def test_an_author_box_ends_at_a_line_that_is_no_name_or_biography():
+    """`author_box` takes only a name or a biography under the heading: a book review's next
+    sentence about the book stays."""
+    lines = ["About the author", "The novel follows three sisters through a long winter in the north of the country."]
+    doc = clean_text("\n\n".join(["A winter novel of three sisters"] + STORY + lines),
+                     options=Options(rules=RuleOptions(body_model=False)))
+    assert lines[1] in doc.text and "About the author" not in doc.text
+
+
 def test_case_files_hold_cases_of_both_kinds():
     labels = {line["label"] for case in CASES for line in case["lines"]}
     assert len(CASES) >= 8 and "keep" in labels and len(labels - {"keep", "title"}) >= 8

@@ -304,6 +304,33 @@ def desk_signature(article: Article) -> None:
             article.mark(i, "desk_signature", "credit")
 
 
+# Under an author box's heading: the author's name ('Jane Doe', 'Audrey Huang, Print Managing
+# Editor') and a biography in the third person ('Jane Doe is a reporter covering ...').
+AUTHOR_NAME_WORDS = 8
+AUTHOR_BIO = re.compile(r"(?:Dr\.?\s+)?(?:[A-Z][\w.'’()-]*,?\s+){1,5}(?:[A-Z]{2,5},\s+)?(?:is|was|has|writes|covers|joined|leads|lives|holds|serves)\b")
+AUTHOR_BIO_WORDS = 80
+AUTHOR_BOX_LINES = 2
+
+
+def author_box(article: Article) -> None:
+    """The lines under an 'About the author' heading (`author_heading`): up to two, each the
+    author's name (a short line that ends no sentence) or a biography that opens with a name and
+    'is', 'has', 'writes', ... A line of any other shape ends the box and stays."""
+    lines = article.lines
+    for i, line in enumerate(lines):
+        if line.rule != "author_heading":
+            continue
+        for j in range(i + 1, min(len(lines), i + 1 + AUTHOR_BOX_LINES)):
+            under = lines[j]
+            if under.rule is not None:
+                break
+            name = under.words <= AUTHOR_NAME_WORDS and not ends_sentence(under.text)
+            bio = under.words <= AUTHOR_BIO_WORDS and AUTHOR_BIO.match(under.text.strip()) is not None
+            if not (name or bio):
+                break
+            article.mark(j, "author_box", "byline")
+
+
 # In order: each rule sees what the ones before it marked.
 CONTEXT_RULES = (
     breadcrumb_ending_in_title,
@@ -313,7 +340,8 @@ CONTEXT_RULES = (
     caption_beside_chrome,
     pull_quote,
     desk_signature,
+    author_box,
     comment_thread,
 )
 CONTEXT_RULE_NAMES = ("breadcrumb_title", "title", "duplicate_title", "caption_repeated",
-                      "caption_beside_chrome", "pull_quote", "desk_signature", "comment_thread")
+                      "caption_beside_chrome", "pull_quote", "desk_signature", "author_box", "comment_thread")
