@@ -74,6 +74,21 @@ NOT_CHROME = [
     'Loading the van...',
     'Hat Tip To All The Volunteers',
     'Via S.Maria',
+    'Search and rescue teams reached the village on Friday.',  # widgets' words in headings and sentences
+    'The Search for the Missing Climbers',
+    'Password Managers Compared',
+    'Remember me as a teacher, she said.',
+    'Follow the Money',
+    'Views From the Summit',
+    'Shares in the company fell 12% on Monday.',
+    'Likes and Dislikes',
+    '3 Shares to Buy Before the Rate Cut',
+    'Read 5 Books This Summer',
+    'A+ for the new school',
+    '10/10',
+    '[Conclusion]',
+    '[Applause]',
+    'The minister [of finance] resigned on Monday, officials said.',
 ]
 
 

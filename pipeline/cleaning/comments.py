@@ -7,7 +7,6 @@ line rules nor the body model can tell them from the article alone; the time bet
 from __future__ import annotations
 
 import re
-
 from typing import TYPE_CHECKING
 
 from .sentences import ends_sentence
