@@ -45,9 +45,9 @@ def stage(corpus: str, runs_out: str) -> None:
         """Stops the run once the runs are copied (the staging folder is removed as on Ctrl-C)."""
 
     def write_tables(builder: release.ReleaseBuilder) -> list[dict]:
-        builder._spill()
+        builder.runs.spill()
         shutil.copytree(builder.runs_dir, runs_out)
-        listed = {kind: [Path(run).name for run in runs] for kind, runs in builder.runs.items()}
+        listed = {kind: [Path(run).name for run in runs] for kind, runs in builder.runs.paths.items()}
         (Path(runs_out) / "runs.json").write_text(json.dumps(listed))
         raise Staged
 
@@ -62,11 +62,11 @@ def merge(variant: str, kind: str, runs_dir: str, out: str, memory: str, ranges:
     """One variant's merge of one table's runs, written to `out`; prints its measures as JSON."""
     import pyarrow.parquet as pq
 
-    from newsclean.publish import release
+    from newsclean.publish.runs import KEYS
 
     folder = Path(runs_dir)
     runs = [folder / name for name in json.loads((folder / "runs.json").read_text())[kind]]
-    keys, schema = release.KEYS[kind], pq.read_schema(runs[0])
+    keys, schema = KEYS[kind], pq.read_schema(runs[0])
     import duckdb  # noqa: F401  (every variant pays the same imports)
     base = _peak_mb()
     started, rows = time.perf_counter(), 0
@@ -89,8 +89,9 @@ def _peak_mb() -> float:
 
 
 def _handmade(runs, keys, schema, **_):
-    from newsclean.publish import release, shards
-    yield from shards.merge_runs(shards.reduce_runs(runs, keys, schema, release.RUN_OPTIONS), keys, schema)
+    from newsclean.publish import shards
+    from newsclean.publish.runs import RUN_OPTIONS
+    yield from shards.merge_runs(shards.reduce_runs(runs, keys, schema, RUN_OPTIONS), keys, schema)
 
 
 def _duckdb(runs, keys, schema, memory, **_):

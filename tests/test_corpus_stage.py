@@ -437,10 +437,10 @@ def test_pass_4_reading_the_staged_rows_again_publishes_what_pass_2s_copy_would(
     run here, so the merges interleave) instead of a copy written by pass 2: the published bytes
     (copies folded, canonical rows listing them) are the same."""
     inputs, _ = corpus
-    import newsclean.publish.release as release
+    import newsclean.publish.runs as release_runs
     from newsclean.corpus.stage import CorpusStage
 
-    monkeypatch.setattr(release, "SPILL_BYTES", 1)
+    monkeypatch.setattr(release_runs, "SPILL_BYTES", 1)
     options = Options()
     no_templates = dataclasses.replace(options, batch_docs=4, corpus=dataclasses.replace(
         options.corpus, templates=dataclasses.replace(options.corpus.templates, enabled=False)))
@@ -467,7 +467,7 @@ def test_many_small_runs_merged_down_publish_the_same_bytes(corpus, tmp_path, mo
     two workers); the release is byte for byte the one of a run with a few large runs."""
     import os
 
-    import newsclean.publish.release as release
+    import newsclean.publish.runs as release_runs
     import newsclean.publish.shards as shards
 
     inputs, _ = corpus
@@ -489,9 +489,9 @@ def test_many_small_runs_merged_down_publish_the_same_bytes(corpus, tmp_path, mo
                 handle.write(f"{os.getpid()} {runs[0].name.split('-')[0]} {len(runs)}\n")
         return reduce_runs(runs, *args, **kwargs)
 
-    monkeypatch.setattr(release, "SPILL_BYTES", 1)
+    monkeypatch.setattr(release_runs, "SPILL_BYTES", 1)
     monkeypatch.setattr(shards, "MAX_MERGE_RUNS", 3)
-    monkeypatch.setattr(release, "reduce_runs", logged)
+    monkeypatch.setattr(release_runs, "reduce_runs", logged)
     run(inputs, tmp_path / "small-runs", Options(workers=workers, batch_docs=2))
     merges = [line.split() for line in log.read_text().splitlines()]
     by_kind = {kind: (int(pid), int(runs)) for pid, kind, runs in merges if int(runs) > 3}

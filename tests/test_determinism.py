@@ -70,7 +70,7 @@ VARIANTS = [((2, 0, 1), 5, 2, 1, 3, 3),  # every batch its own run; merges cut i
 
 
 def test_every_published_byte_is_the_same_whatever_the_order_and_sizes(tmp_path, monkeypatch):
-    import newsclean.publish.release as release
+    import newsclean.publish.runs as release_runs
     import newsclean.publish.shards as shards
 
     (tmp_path / "in").mkdir()
@@ -84,7 +84,7 @@ def test_every_published_byte_is_the_same_whatever_the_order_and_sizes(tmp_path,
     assert {"manifest.json", "README.md", "croissant.json"} <= set(expected)
     for number, (order, batch_docs, workers, spill, merge_rows, fan_in) in enumerate(VARIANTS):
         with monkeypatch.context() as patch:
-            patch.setattr(release, "SPILL_BYTES", spill)
+            patch.setattr(release_runs, "SPILL_BYTES", spill)
             patch.setattr(shards, "MERGE_BATCH_ROWS", merge_rows)
             patch.setattr(shards, "MAX_MERGE_RUNS", fan_in)
             out = tmp_path / f"variant-{number}"

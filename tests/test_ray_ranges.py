@@ -105,7 +105,7 @@ def _signatures_seen(patch) -> list[tuple]:
 
 @pytest.mark.parametrize("name", ["templates", "repeats", "both"])
 def test_pass2_by_ranges_is_the_drivers_stream(corpora, tmp_path, monkeypatch, name):
-    import newsclean.publish.release as release
+    import newsclean.publish.runs as release_runs
     import newsclean.publish.shards as shards
 
     inputs = corpora[name]
@@ -120,7 +120,7 @@ def test_pass2_by_ranges_is_the_drivers_stream(corpora, tmp_path, monkeypatch, n
     for way in ("one", "two", "few", "around", "between", "whole"):
         out = tmp_path / way
         with monkeypatch.context() as patch:
-            patch.setattr(release, "SPILL_BYTES", 1)  # every batch a run of its own
+            patch.setattr(release_runs, "SPILL_BYTES", 1)  # every batch a run of its own
             patch.setattr(shards, "MAX_MERGE_RUNS", 3)  # merged down in rounds of groups
             patch.setattr(CorpusStage, "_clean_and_sign", _no_stream)
             seen = _signatures_seen(patch)
@@ -228,6 +228,7 @@ def test_ray_runs_pass2_in_tasks(local_ray, corpora, tmp_path, monkeypatch, name
     import newsclean.corpus.stage as stage
     import newsclean.engines.ray_ranges  # noqa: F401  (the tasks' functions, bound before the patches)
     import newsclean.publish.release as release
+    import newsclean.publish.runs as release_runs
     import newsclean.publish.shards as shards
 
     inputs = corpora[name]
@@ -238,7 +239,7 @@ def test_ray_runs_pass2_in_tasks(local_ray, corpora, tmp_path, monkeypatch, name
     for actors in (1, 2):
         out = tmp_path / f"ray-{actors}"
         with monkeypatch.context() as patch:
-            patch.setattr(release, "SPILL_BYTES", 1)
+            patch.setattr(release_runs, "SPILL_BYTES", 1)
             patch.setattr(shards, "MAX_MERGE_RUNS", 2)
             patch.setattr(ranges, "RANGE_ROWS", 4)
             # the driver's copies of the code (its Ray workers import their own): neither its
@@ -290,8 +291,8 @@ def test_ray_leaves_repeated_rows_out_without_the_driver_holding_their_positions
     them raises; the same run with pass 2 in the driver (which holds them) fails; with the side
     tables streamed by the driver, it reads them back from the files: the same bytes."""
     import newsclean.corpus.ranges as ranges
-    import newsclean.publish.release as release
     import newsclean.publish.repeats as repeats
+    import newsclean.publish.runs as release_runs
 
     (tmp_path / "in").mkdir()
     inputs = _spread_repeats(tmp_path / "in")
@@ -305,7 +306,7 @@ def test_ray_leaves_repeated_rows_out_without_the_driver_holding_their_positions
     def fails(*_args, **_kwargs):
         raise AssertionError("the driver read the left-out rows' positions")
     with monkeypatch.context() as patch:
-        patch.setattr(release, "SPILL_BYTES", 1)
+        patch.setattr(release_runs, "SPILL_BYTES", 1)
         patch.setattr(ranges, "RANGE_ROWS", 4)
         patch.setattr(repeats, "WINDOW_POSITIONS", 3)  # the removals' readers: windows of a few ranges
         patch.setattr(repeats.RepeatedIds, "positions", fails)

@@ -56,7 +56,7 @@ def corpora(tmp_path_factory) -> dict[str, list[Path]]:
 
 @pytest.mark.parametrize("name", ["templates", "repeats"])
 def test_shards_written_one_by_one_are_the_streamed_bytes(corpora, tmp_path, monkeypatch, name):
-    import newsclean.publish.release as release
+    import newsclean.publish.runs as release_runs
 
     inputs = corpora[name]
     monkeypatch.chdir(inputs[0].parent)
@@ -66,7 +66,7 @@ def test_shards_written_one_by_one_are_the_streamed_bytes(corpora, tmp_path, mon
         streamed, planned = tmp_path / f"streamed-{shard_rows}", tmp_path / f"planned-{shard_rows}"
         run(inputs, streamed, options)
         with monkeypatch.context() as patch:
-            patch.setattr(release, "SPILL_BYTES", 1)  # every batch a run of its own
+            patch.setattr(release_runs, "SPILL_BYTES", 1)  # every batch a run of its own
             _stream_nothing(patch)
             run(inputs[::-1], planned, options, engine=ShardsOneByOne())
         expected, got = _release_bytes(streamed), _release_bytes(planned)
@@ -108,7 +108,7 @@ ray = pytest.importorskip("ray")
 def test_ray_writes_each_shard_in_a_task(local_ray, corpora, tmp_path, monkeypatch, name):
     """Several shards of every table, several runs merged in two rounds, the inputs reversed, 1
     or 2 actors: the local release byte for byte, and no shard's row passed through the driver."""
-    import newsclean.publish.release as release
+    import newsclean.publish.runs as release_runs
     import newsclean.publish.shards as shards
 
     inputs = corpora[name]
@@ -120,7 +120,7 @@ def test_ray_writes_each_shard_in_a_task(local_ray, corpora, tmp_path, monkeypat
     for actors in (1, 2):
         out = tmp_path / f"ray-{actors}"
         with monkeypatch.context() as patch:
-            patch.setattr(release, "SPILL_BYTES", 1)
+            patch.setattr(release_runs, "SPILL_BYTES", 1)
             patch.setattr(shards, "MAX_MERGE_RUNS", 2)
             patch.setattr(shards, "MERGE_BATCH_ROWS", 2)
             _stream_nothing(patch)

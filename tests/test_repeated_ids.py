@@ -67,7 +67,7 @@ def _rows(out: Path, table: str) -> list[dict]:
 
 
 def test_repeated_ids_are_decided_by_input_position_in_any_order(tmp_path, monkeypatch):
-    import newsclean.publish.release as release
+    import newsclean.publish.runs as release_runs
     import newsclean.publish.shards as shards
 
     (tmp_path / "in").mkdir()
@@ -81,7 +81,7 @@ def test_repeated_ids_are_decided_by_input_position_in_any_order(tmp_path, monke
         for workers, batch_docs, spill, merge_rows in (sizes[number % 4], sizes[(number + 1) % 4]):
             out = tmp_path / f"out-{number}-{workers}-{batch_docs}"
             with monkeypatch.context() as patch:
-                patch.setattr(release, "SPILL_BYTES", spill)
+                patch.setattr(release_runs, "SPILL_BYTES", spill)
                 patch.setattr(shards, "MERGE_BATCH_ROWS", merge_rows)
                 summary = run(list(order), out, dataclasses.replace(Options(), workers=workers,
                                                                     batch_docs=batch_docs))

@@ -107,7 +107,7 @@ def test_units_staged_as_runs_come_back_as_receipts_in_plan_order_and_resume_fro
 
     from newsclean.batch import process_unit
     from newsclean.engines.unit_runs import UnitReceipt, save_runs, staged_runs
-    from newsclean.publish.release import KEYS, run_schemas
+    from newsclean.publish.runs import KEYS, run_schemas
     from newsclean.publish.shards import sort_table
 
     fs, _ = s3
@@ -155,7 +155,7 @@ def test_staged_runs_merged_in_groups_are_the_runs_the_driver_spilled(s3, tmp_pa
     (a stable sort: equal keys in plan order); a staged run cut short fails the merge."""
     from newsclean.engines.unit_runs import save_runs
     from newsclean.batch import process_unit
-    from newsclean.publish.release import KEYS, RUN_OPTIONS, run_schemas
+    from newsclean.publish.runs import KEYS, RUN_OPTIONS, run_schemas
     from newsclean.publish.shards import merge_runs, merge_staged, sort_table
 
     fs, _ = s3

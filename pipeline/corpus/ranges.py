@@ -41,7 +41,7 @@ from .pass2 import Pass2Counts, Pass2Files, write_pass2
 
 RANGE_ROWS = 50_000  # data rows (repeats included) a range is cut for: ~150 MB of news text
 SAMPLES_PER_RANGE = 4  # row-group minima read per range wanted: what the cuts are chosen from
-DATA_KEYS = ("id", POSITION)  # the data runs' sort keys (publish.release.KEYS["data"])
+DATA_KEYS = ("id", POSITION)  # the data runs' sort keys (publish.runs.KEYS["data"])
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ driver reads none of their rows.
 
 On an object-store unit stage (`staging.UnitStage`, not local) each worker writes its unit's
 data, removals and rejects already cast to the release builder's run schemas
-(`release.run_schemas`) and sorted by its run keys (`release.KEYS`): a staged unit *is* a sorted
+(`publish.runs.run_schemas`) and sorted by its run keys (`KEYS`): a staged unit *is* a sorted
 run of each table, as the driver's spills were. Then `done`, last, holding the unit's receipt
 (what it read, the rows of each table): the worker returns the same receipt to the driver, and
 a resumed run's workers read it back from `done` instead of making the unit again. The driver
@@ -34,7 +34,7 @@ from ..corpus.dedup import signed_as
 from ..corpus.templates import LineCounts
 from ..fingerprint import InputFingerprint
 from ..options import CorpusOptions
-from ..publish.release import KEYS, RUN_OPTIONS, run_schemas
+from ..publish.runs import KEYS, RUN_OPTIONS, run_schemas
 from ..publish.shards import sort_table, write_parquet
 from ..publish.storage import join
 from ..readers.plan import Unit

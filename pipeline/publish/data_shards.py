@@ -31,7 +31,7 @@ from .shards import IdRange, ShardWriter, merge_runs
 from .side_shards import ShardResult, SortedTable
 
 PREFIX = "train"
-DATA_KEYS = ("id", POSITION)  # the data runs' sort keys (release.KEYS["data"])
+DATA_KEYS = ("id", POSITION)  # the data runs' sort keys (runs.KEYS["data"])
 
 
 @dataclass(frozen=True)

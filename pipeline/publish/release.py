@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from newsclean.schemas import Corpus, Duplicates, Rejects, Removals, arrow_schema
 
 from ..corpus import CorpusStage
-from ..corpus.dedup import Linker, signature_field, signed_as
+from ..corpus.dedup import Linker, signed_as
 from ..corpus.fold_files import FoldTasks
 from ..corpus.ranges import RangeTasks, StagedRuns
 from ..corpus.stage import LineCounterMaker
@@ -35,26 +35,14 @@ from .data_shards import RowSource, ShardTasks, plan_data_shards
 from .side_shards import SideTables, SortedTable, merged_report
 from .storage import shown
 from .swap import exchange, pid_alive, signals_held
-from .shards import (MERGE_BATCH_ROWS, ShardWriter, merge_runs, merge_staged, reduce_runs, sort_table,
-                     write_parquet, write_sorted)
-from .repeats import POSITION, POSITION_FIELD, RepeatedIds, without_repeats
+from .shards import ShardWriter, merge_runs, write_sorted
+from .repeats import POSITION, RepeatedIds, without_repeats
+from .runs import KEYS, MODELS, SortedRuns
 from .validate import Report, sha256_file, validate_audit_tables, validate_files
 
 log = logging.getLogger(__name__)
 
-# Sorted runs of about this much Arrow data: bounds memory at any corpus size. 16 MiB (was 64):
-# the buffered batches, their sorted copy and the Parquet writer's buffers are all alive at the
-# spill, so this is paid ~3 times over at the peak; more runs cost the final merge little.
-SPILL_BYTES = 16 << 20
-# Sorted runs are read back once by the merge and deleted: fast compression, not the release's
-# (zstd 9 on the runs cost the main process as much as the rest of its work per batch).
-# Small row groups: the merge holds one per open run.
-RUN_OPTIONS = PublishOptions(compression="zstd", compression_level=1, row_group_rows=MERGE_BATCH_ROWS)
-# The sorted runs' keys. Data: rows of one id in canonical input order, the first of them the one
-# published (publish/repeats.py); the data shards' order is the same, by id alone, ids being unique.
-KEYS = {"data": ("id", POSITION), "removals": ("id", "line"), "rejects": ("id", "provenance")}
 PREFIX = {"data": "train", "removals": "removals", "rejects": "rejects", "duplicates": "duplicates"}
-MODELS = {"data": Corpus, "removals": Removals, "rejects": Rejects}
 TABLES = {**MODELS, "duplicates": Duplicates}  # every published table (MODELS: those spilled in runs)
 SIDE = ("removals", "rejects", "duplicates")  # the tables written (and checked) beside the data shards
 REWRITTEN_ROWS = 65_536  # removal rows read at a time when listing the rows the corpus stage rewrote
@@ -63,16 +51,6 @@ REWRITTEN_ROWS = 65_536  # removal rows read at a time when listing the rows the
 # (release folder, family of the removals whose rows are checked again, data shards, relaxed
 # families) -> each data shard's `data_checks.ShardCheck`: an engine's publish check of them
 CheckTasks = Callable[[str, str | None, list[str], tuple[str, ...]], list]
-
-
-def run_schemas(corpus: CorpusOptions) -> dict[str, pa.Schema]:
-    """The sorted runs' schemas: the data's also carry each row's MinHash signature, made in the
-    batch workers, and its input position (the corpus stage reads the signature, the published
-    shards leave both out); the removals carry the position of their row."""
-    schemas = {kind: arrow_schema(model) for kind, model in MODELS.items()}
-    schemas["data"] = schemas["data"].append(signature_field(corpus.dedup)).append(POSITION_FIELD)
-    schemas["removals"] = schemas["removals"].append(POSITION_FIELD)
-    return schemas
 
 
 class ReleaseFailed(RuntimeError):
@@ -101,17 +79,11 @@ class ReleaseBuilder:
         except BaseException:
             self.abandon()
             raise
-        self.buffers: dict[str, list[pa.Table]] = {kind: [] for kind in KEYS}
-        self.buffered_bytes = 0
-        self.runs: dict[str, list[Path]] = {kind: [] for kind in KEYS}
-        # runs the workers staged (`add_runs`), on `staged_fs`: merged into `runs` by `write_tables`
-        self.staged: dict[str, list[str]] = {kind: [] for kind in KEYS}
-        self.staged_fs: pafs.FileSystem | None = None
+        self.runs = SortedRuns(self.runs_dir, corpus)
         self.repeats = RepeatedIds(self.runs_dir / "rejects-repeated-ids.parquet")
         self.ranges = ranges  # the engine's merge of the data runs and pass 2 by id ranges (None: here)
         self.corpus = CorpusStage(self.staging / ".corpus", corpus, workers, line_counter, linker,
                                   None if ranges is None else ranges.clean, fold_tasks)
-        self.run_schemas = run_schemas(corpus)
         self.counts: Counter = Counter()
         self.removed_by_rule: Counter = Counter()
         self.rejected_by_reason: Counter = Counter()
@@ -134,40 +106,16 @@ class ReleaseBuilder:
         column). A repeated id's row is counted too: the counts are made before ids are decided
         (an exact copy counts once, the counts being of distinct texts per source).
         """
-        if self.staged_fs is not None:
-            raise ValueError("ReleaseBuilder.add after add_runs: a builder takes batches or staged runs")
         data = signed_as(data, self.corpus.options.dedup)  # rows not from `process_batch`: signed here
         self.corpus.observe(data, line_counts)
-        for kind, table in (("data", data), ("removals", removals), ("rejects", rejects)):
-            if table.num_rows:
-                self.buffers[kind].append(table)
-                self.buffered_bytes += table.nbytes
-        if self.buffered_bytes >= SPILL_BYTES:
-            self._spill()
+        self.runs.add({"data": data, "removals": removals, "rejects": rejects})
 
     def add_runs(self, runs: dict[str, str], filesystem: pafs.FileSystem, line_counts: LineCounts) -> None:
         """A unit its worker staged as sorted runs (`engines.unit_runs`), the paths on `filesystem`
         of those with rows: read by `write_tables`' first merge round (the engine's tasks), never
         here. Units in plan order; a builder takes these or batches (`add`), not both."""
-        if self.buffered_bytes or any(self.runs.values()):
-            raise ValueError("ReleaseBuilder.add_runs after add: a builder takes batches or staged runs")
-        self.staged_fs = filesystem
-        self.corpus.observe(self.run_schemas["data"].empty_table(), line_counts)
-        for kind, path in runs.items():
-            self.staged[kind].append(path)
-
-    def _spill(self) -> None:
-        for kind, tables in self.buffers.items():
-            if not tables:
-                continue
-            run = self.runs_dir / f"{kind}-{len(self.runs[kind]):05d}.parquet"
-            schema = self.run_schemas[kind]
-            table = pa.concat_tables([t.select(schema.names) for t in tables]).cast(schema)
-            write_parquet(sort_table(table, KEYS[kind]), run, RUN_OPTIONS, dictionary=False)
-            self.runs[kind].append(run)
-            self.buffers[kind] = []
-        self.buffered_bytes = 0
-        release_memory()
+        self.runs.add_staged(runs, filesystem)
+        self.corpus.observe(self.runs.schemas["data"].empty_table(), line_counts)
 
     def write_tables(self) -> list[dict]:
         """Run the corpus stage over the merged runs, then write the final shards.
@@ -179,25 +127,22 @@ class ReleaseBuilder:
         writes and checks (`validate_audit_tables`) the removals, rejects and duplicates tables
         while the data shards are written. Otherwise the same work is done in this process, in turn.
         """
-        self._spill()
+        runs = self.runs
+        runs.spill()
         merger = None if self.ranges is None else self.ranges.merge
-        for kind, staged in self.staged.items():  # `add_runs`' units: local runs, a group of units each
-            if staged:
-                self.runs[kind] = merge_staged(staged, self.staged_fs, self.runs_dir, kind, KEYS[kind],
-                                               self.run_schemas[kind], RUN_OPTIONS, merger=merger)
+        runs.merge_staged(merger)  # `add_runs`' units: local runs, a group of units each
         # The side tables' runs are merged down beside the corpus stage, which this does not wait for.
         side_runs = run_beside(self._reduce_side_runs, self.workers)
         try:
-            self.runs["data"] = reduce_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"], RUN_OPTIONS,
-                                            merger=None if self.ranges is None else self.ranges.merge)
+            runs.paths["data"] = runs.reduce("data", merger)
             corpus = self.corpus
-            corpus.run(self._first_of_each_id, StagedRuns(_names(self.runs["data"]), self.run_schemas["data"], self.repeats))
+            corpus.run(self._first_of_each_id, StagedRuns(_names(runs.paths["data"]), runs.schemas["data"], self.repeats))
         except BaseException:
             side_runs.cancel()
             raise
-        self.runs.update(side_runs.result())
+        runs.paths.update(side_runs.result())
         if self.repeats.decided:  # the rejects of repeated ids, written by the corpus stage's first pass
-            self.runs["rejects"].extend(self.repeats.rejects_paths)
+            runs.paths["rejects"].extend(self.repeats.rejects_paths)
         stop_forkserver()  # no more pools in this run: its memory is no longer shared with workers
         release_memory()  # what the corpus stage freed, before the child beside is forked
         if self.shard_tasks is None:
@@ -251,7 +196,7 @@ class ReleaseBuilder:
                 shards = plan_data_shards(corpus, self.options.shard_rows)
             source = RowSource(None if corpus.rereads_staged else _names(corpus.clean_parts),
                                tuple(corpus.part_rows or [corpus.rows]),
-                               tuple(str(run) for run in self.runs["data"]), self.run_schemas["data"])
+                               _names(self.runs.paths["data"]), self.runs.schemas["data"])
             written = self.shard_tasks.data(shards, source, self.staging / "data", self.options)
         self.counts["published"] += sum(rows for _, rows in written)
         return sorted(Path(path) for path, _ in written)  # in shard order, whatever order they came in
@@ -264,10 +209,10 @@ class ReleaseBuilder:
         dropped_file = corpus.staged.dropped if dropped is None and corpus.staged is not None else None
         # the left-out rows' positions: staged by the id ranges' tasks (read by the shards' tasks), or these
         repeated = pa.array([], pa.uint64()) if self.repeats.staged is not None else self.repeats.positions()
-        tables = [SortedTable("removals", PREFIX["removals"], _names(self.runs["removals"] + corpus.removals_parts),
+        tables = [SortedTable("removals", PREFIX["removals"], _names(self.runs.paths["removals"] + corpus.removals_parts),
                               KEYS["removals"], arrow_schema(Removals), dropped, repeated, "rule", dropped_file,
                               self.repeats.staged),
-                  SortedTable("rejects", PREFIX["rejects"], _names(self.runs["rejects"] + corpus.rejects_parts),
+                  SortedTable("rejects", PREFIX["rejects"], _names(self.runs.paths["rejects"] + corpus.rejects_parts),
                               KEYS["rejects"], arrow_schema(Rejects), counted="reason"),
                   SortedTable("duplicates", PREFIX["duplicates"], _names([corpus.duplicates_path]), ("id",),
                               arrow_schema(Duplicates))]
@@ -289,7 +234,7 @@ class ReleaseBuilder:
         """The data rows in id order, one row per id (`repeats.RepeatedIds`): what the corpus
         stage reads, all columns or those named, without POSITION."""
         needed = None if columns is None else list(dict.fromkeys([*columns, "id", "provenance", POSITION]))
-        merged = merge_runs(self.runs["data"], KEYS["data"], self.run_schemas["data"], needed)
+        merged = merge_runs(self.runs.paths["data"], KEYS["data"], self.runs.schemas["data"], needed)
         for table in self.repeats.first_of_each_id(merged):
             yield table.drop_columns([POSITION]) if columns is None else table.select(columns)
 
@@ -305,7 +250,7 @@ class ReleaseBuilder:
         """The removals' and rejects' sorted runs merged down to what one merge can take."""
         reduced = {}
         for kind in ("removals", "rejects"):
-            reduced[kind] = reduce_runs(self.runs[kind], KEYS[kind], self.run_schemas[kind], RUN_OPTIONS)
+            reduced[kind] = self.runs.reduce(kind)
             release_memory()
         return reduced
 
@@ -329,11 +274,11 @@ class ReleaseBuilder:
         else:  # none to leave out: POSITION is not even read
             keep, keep_reads, columns = None, (), arrow_schema(Removals).names
         side.paths["removals"] = write_sorted(
-            self.runs["removals"] + corpus.removals_parts, KEYS["removals"], arrow_schema(Removals),
+            self.runs.paths["removals"] + corpus.removals_parts, KEYS["removals"], arrow_schema(Removals),
             self.staging / "removals", PREFIX["removals"], self.options, on_table=count_removals,
             drop_ids=dropped, keep=keep, keep_reads=keep_reads, columns=columns)
         side.paths["rejects"] = write_sorted(
-            self.runs["rejects"] + corpus.rejects_parts, KEYS["rejects"], arrow_schema(Rejects),
+            self.runs.paths["rejects"] + corpus.rejects_parts, KEYS["rejects"], arrow_schema(Rejects),
             self.staging / "rejects", PREFIX["rejects"], self.options, on_table=count_rejects)
         side.paths["duplicates"] = write_sorted(
             [corpus.duplicates_path], ("id",), arrow_schema(Duplicates), self.staging / "duplicates",
