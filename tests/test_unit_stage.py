@@ -444,3 +444,29 @@ def test_an_interrupted_removal_is_reported_as_published(small, tmp_path, monkey
     with pytest.raises(KeyboardInterrupt) as caught:
         run(inputs, tmp_path / "dist", options, engine=UnitsHere())
     assert getattr(caught.value, "published", False) and _release_bytes(tmp_path / "dist") == local
+
+
+def test_count_rows_read_ahead_come_back_in_receipt_order_a_few_units_ahead():
+    """The driver's reads of the units' count rows (`count_templates_in_tasks=False`) are made a
+    few units ahead at once: whatever order they finish in, each comes back with its own unit,
+    in plan order, and no more than READ_AHEAD + 1 are started before the first is taken."""
+    import threading
+    import time
+
+    from newsclean.engines.unit_runs import READ_AHEAD, UnitReceipt, _read_ahead
+
+    started, lock = [], threading.Lock()
+
+    def read(receipt):
+        with lock:
+            started.append(receipt.number)
+        time.sleep(0.02 * (READ_AHEAD + 1 - receipt.number % (READ_AHEAD + 1)))  # later units finish first
+        return receipt.number * 10
+
+    receipts = (UnitReceipt(n, InputFingerprint(n, 1, 1), (1, 0, 0)) for n in range(10))
+    taken = []
+    for receipt, counts in _read_ahead(receipts, read, READ_AHEAD):
+        if not taken:
+            assert len(started) <= READ_AHEAD + 1
+        taken.append((receipt.number, counts))
+    assert taken == [(n, n * 10) for n in range(10)]

@@ -21,11 +21,13 @@ from __future__ import annotations
 import json
 import logging
 import socket
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Iterable, Iterator
 
+import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -44,6 +46,10 @@ from .staging import DONE, UNREAD_COUNTS, StageWriteError, UnitStage
 log = logging.getLogger(__name__)
 
 RUNS = tuple(KEYS)  # data, removals, rejects: the tables staged as runs
+# Units whose template count rows the driver reads at once, ahead of the one it takes in (when it
+# counts them itself): a unit's requests wait on the store while the driver counts the one
+# before; each holds a unit's count rows until it is taken.
+READ_AHEAD = 3
 
 
 @dataclass(frozen=True)
@@ -134,11 +140,16 @@ class _RunsByWorker:
 
 
 def read_counts(stage: UnitStage, number: int) -> LineCounts:
-    """A unit's template count rows, for a driver that counts them itself (no engine tasks)."""
+    """A unit's template count rows, for a driver that counts them itself (no engine tasks): each
+    file fetched whole (on S3 a HEAD and a GET; `pq.read_table` makes five requests in turn)."""
     unit = stage.unit_folder(number)
-    docs, lines = (pq.read_table(join(unit, f"{name}.parquet"), filesystem=stage.fs)
-                   for name in ("line_docs", "line_lines"))
+    docs, lines = (_fetched_table(stage.fs, join(unit, f"{name}.parquet")) for name in ("line_docs", "line_lines"))
     return LineCounts(docs, lines)
+
+
+def _fetched_table(fs: pafs.FileSystem, path: str) -> pa.Table:
+    with fs.open_input_stream(path, compression=None) as stream:
+        return pq.read_table(pa.BufferReader(stream.readall()))
 
 
 def staged_runs(engine: Engine, fn: Callable[[Unit], UnitResult], units: Iterable[Unit], workers: int,
@@ -146,19 +157,48 @@ def staged_runs(engine: Engine, fn: Callable[[Unit], UnitResult], units: Iterabl
     """Every unit staged as runs in `stage` (an object store) by the worker that made it, in plan
     order; units staged by an earlier run of the same key are not made again (their workers read
     their receipts). `counts` False: their template count rows left unread (the engine's tasks
-    count them from the stage)."""
+    count them from the stage); True: read READ_AHEAD units ahead of the one taken."""
     done = stage.done_units()
     if done:
         log.info("resuming: %d units already staged in %s", len(done), stage.name)
     log.info("staging units in %s (written by the workers)", stage.shown())
     to_send = ((number, None if number in done else unit) for number, unit in enumerate(units))
-    # receipts come back in input order: the n-th is unit n's
-    for number, receipt in enumerate(engine.map_ordered(_RunsByWorker(fn, stage, corpus), to_send, workers)):
+    receipts = _in_plan_order(engine.map_ordered(_RunsByWorker(fn, stage, corpus), to_send, workers))
+    if counts:
+        with_counts = _read_ahead(receipts, lambda receipt: read_counts(stage, receipt.number), READ_AHEAD)
+    else:
+        with_counts = ((receipt, UNREAD_COUNTS) for receipt in receipts)
+    for receipt, line_counts in with_counts:
+        folder = stage.unit_folder(receipt.number)
+        runs = {kind: join(folder, f"{kind}.parquet") for kind, rows in zip(RUNS, receipt.rows) if rows}
+        yield StagedUnit(runs, stage.fs, line_counts, receipt)
+
+
+def _in_plan_order(receipts: Iterable[UnitReceipt]) -> Iterator[UnitReceipt]:
+    """The receipts, checked to come back in input order: the n-th is unit n's."""
+    for number, receipt in enumerate(receipts):
         if receipt.number != number:  # the engine broke its promise of input order
             raise RuntimeError(f"unit {receipt.number} came back in the place of unit {number}")
-        folder = stage.unit_folder(number)
-        runs = {kind: join(folder, f"{kind}.parquet") for kind, rows in zip(RUNS, receipt.rows) if rows}
-        yield StagedUnit(runs, stage.fs, read_counts(stage, number) if counts else UNREAD_COUNTS, receipt)
+        yield receipt
+
+
+def _read_ahead(receipts: Iterator[UnitReceipt], read: Callable[[UnitReceipt], LineCounts],
+                depth: int) -> Iterator[tuple[UnitReceipt, LineCounts]]:
+    """(receipt, read(receipt)) in the receipts' order, the reads of up to `depth` units ahead of
+    the one taken made at once, in threads (pyarrow waits on the store without the GIL)."""
+    readers = ThreadPoolExecutor(depth, thread_name_prefix="unit-counts")
+    reading: deque[tuple[UnitReceipt, Future[LineCounts]]] = deque()
+    try:
+        for receipt in receipts:
+            reading.append((receipt, readers.submit(read, receipt)))
+            if len(reading) > depth:
+                taken, counts = reading.popleft()
+                yield taken, counts.result()
+        while reading:
+            taken, counts = reading.popleft()
+            yield taken, counts.result()
+    finally:
+        readers.shutdown(wait=True, cancel_futures=True)
 
 
 __all__ = ["RUNS", "StagedUnit", "UnitReceipt", "read_counts", "save_runs", "staged_receipt", "staged_runs"]
