@@ -63,13 +63,17 @@ def test_ray_with_output_and_stage_on_s3_publishes_the_local_bytes(local_ray, co
     assert fs.get_file_info("corpus/staged/unrelated.txt").size == len(b"someone else's")
 
 
-def test_ray_with_an_explicit_stage_on_s3_publishes_the_local_bytes(local_ray, corpus, s3, tmp_path, caplog):
-    """`--stage URI` with a local output: the units go to the store, the release to the folder."""
+@pytest.mark.parametrize("in_tasks", [True, False])
+def test_ray_with_an_explicit_stage_on_s3_publishes_the_local_bytes(local_ray, corpus, s3, tmp_path, caplog,
+                                                                     in_tasks):
+    """`--stage URI` with a local output: the units go to the store, the release to the folder.
+    `in_tasks` False: the driver counts the template lines, reading the count rows a few units ahead."""
     fs, uri = s3
     inputs, local = corpus
     _plant(fs, "stages")
     caplog.set_level(logging.INFO, logger="newsclean")
-    run(inputs, tmp_path / "dist", engine=RayEngine(unit_bytes=4_000, stage=uri("stages")))
+    run(inputs, tmp_path / "dist",
+        engine=RayEngine(unit_bytes=4_000, stage=uri("stages"), count_templates_in_tasks=in_tasks))
     assert "staging units in s3://corpus/stages/.dist-" in caplog.text
     assert _release_bytes(tmp_path / "dist") == local
     assert _objects(fs, "stages") == sorted(UNRELATED)
