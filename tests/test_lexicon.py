@@ -32,6 +32,19 @@ def test_each_site_counts_once_and_a_token_of_few_sites_is_left_out():
     assert MIN_SITES == 5
 
 
+def test_the_regression_weighs_a_pair_beside_its_words():
+    # "read" and "more" are article words on every site; "read more" alone is a button
+    pages = [(f"site{i}.example", ["Read more", f"Read the full report of day {i} for more.", "More readers wrote in."],
+              [False, True, True], 1.0) for i in range(6)]
+    lexicon = Lexicon.learn(pages)
+    assert lexicon.coefficients["read more"] < 0 < lexicon.coefficients["report"]
+    score = NAMES.index("token_score")
+    assert lexicon.line_stats("Read more")[score] < 0 < lexicon.line_stats("Read the report")[score]
+    # the same data gives the same coefficients (liblinear's shuffle is seeded)
+    assert Lexicon.learn(pages).coefficients == lexicon.coefficients
+    assert Lexicon.learn(pages, regression=False).coefficients == {}
+
+
 def test_line_features_summarise_the_weights_and_the_lines_around():
     lexicon = Lexicon({"reply": -2.0, "council": 1.0, "^reply": -1.0})
     texts = ["Reply", "The council met", "nothing known here"]
@@ -53,8 +66,12 @@ def test_line_features_summarise_the_weights_and_the_lines_around():
 def test_the_lexicon_survives_the_model_file(tmp_path):
     lexicon = Lexicon({"reply": -2.0, "à la": 0.5, "^0": -0.25})
     again = Lexicon.from_arrays(lexicon.arrays("lexicon"), "lexicon")
-    assert again.weights == lexicon.weights
+    assert again.weights == lexicon.weights and again.coefficients == {} and again.intercept == 0.0
+    fitted = Lexicon(lexicon.weights, {"reply": -1.5, "à la": 0.25}, -0.5)
+    again = Lexicon.from_arrays(fitted.arrays("lexicon"), "lexicon")
+    assert (again.coefficients, again.intercept) == (fitted.coefficients, fitted.intercept)
     shipped = shipped_model().lexicon
     assert len(shipped.weights) > 10_000
     # chrome words weigh against article text on the sites the model learned from
     assert shipped.weights["^reply"] < 0 and shipped.weights["advertisement"] < 0 < shipped.weights["said"]
+    assert len(shipped.coefficients) > 10_000 and shipped.coefficients["advertisement"] < 0

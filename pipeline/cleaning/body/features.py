@@ -162,6 +162,9 @@ def lexical_features(texts: list[str], lexicon: lexical.Lexicon, rows: np.ndarra
     out[:, SIDE_FEATURES:column] = stats
     out[:, column:column + len(lexical.CONTEXT)] = window_means(stats[:, :1], lexical.CONTEXT, stack)[:, :, 0].T
     column += len(lexical.CONTEXT)
+    score = stats[:, lexical.TOKEN_SCORE:lexical.TOKEN_SCORE + 1]
+    out[:, column:column + len(lexical.TOKEN_CONTEXT)] = window_means(score, lexical.TOKEN_CONTEXT, stack)[:, :, 0].T
+    column += len(lexical.TOKEN_CONTEXT)
     out[:, column:column + len(LEXICAL_SIDES)] = sides[:, LEXICAL_SIDES]
     chrome = (stats[:, 0] < lexical.NEGATIVE).astype(float)  # lines whose words are chrome's
     seen = stack.before_in_page(chrome)

@@ -8,6 +8,12 @@ own. Each token (a word, digits as "0", a pair of neighbouring words, the first 
 use it in chrome, every site counted once, so one site's template cannot make a word chrome.
 A token used by fewer than `MIN_SITES` training sites is left out: it is a topic, not chrome.
 Site-disjoint cross-validation, equal retention 0.985: recall 0.61 without, 0.68 with it.
+
+The log-odds weigh each token alone. The lexicon also holds a logistic regression over the same
+tokens (`token_score`: its intercept plus the coefficients of the line's tokens), which weighs
+them together: "read" and "more" are article words, "read more" is a button; a pair's weight is
+learned beside its words'. Each site's lines weigh 1 / sqrt(its lines) in it, so a long page
+of one template cannot set a word's coefficient (docs/body_model.md).
 """
 from __future__ import annotations
 
@@ -22,16 +28,23 @@ MIN_SITES = 5
 SMOOTHING = 1.0  # added to both site counts: a token seen on few sites weighs little
 NEGATIVE = -1.0  # a token at least e times likelier in chrome than in article text
 WORD = re.compile(r"[^\W\d_]+|\d+|[©|»•@#]")
-LINE_STATS = ("lexical_mean", "lexical_min", "lexical_max", "lexical_negative_share", "log_lexical_tokens")
+# A small L2 penalty's inverse for the regression (liblinear): 0.1 in the cross-validation of
+# docs/body_model.md. Deterministic: liblinear's shuffle has a fixed seed.
+TOKEN_REGRESSION = dict(C=0.1, solver="liblinear", max_iter=200, random_state=0)
+LINE_STATS = ("lexical_mean", "lexical_min", "lexical_max", "lexical_negative_share", "log_lexical_tokens",
+              "token_score")
+TOKEN_SCORE = LINE_STATS.index("token_score")
 CONTEXT = (1, 3)  # lines each side for the mean of `lexical_mean` around a line
+TOKEN_CONTEXT = (1, 3, 8)  # and of `token_score`
 # Lines on one side for the means before and after a line (the shape columns use the same):
 # the chrome after an article and the article after a site's head differ in which side is prose.
 SIDES = (5, 15)
-SIDE_STATS = ("lexical_mean", "lexical_negative_share")
+SIDE_STATS = ("lexical_mean", "lexical_negative_share", "token_score")
 NAMES = (LINE_STATS + tuple(f"lexical_mean±{reach}" for reach in CONTEXT)
+         + tuple(f"token_score±{reach}" for reach in TOKEN_CONTEXT)
          + tuple(f"{name}{side}{reach}" for reach in SIDES for side in "<>" for name in SIDE_STATS)
          + ("chrome_lines_before_share", "chrome_lines_after_share"))
-_NONE = (0.0,) * len(LINE_STATS)
+_NONE = (0.0,) * (len(LINE_STATS) - 1)
 
 
 def tokens(text: str) -> frozenset[str]:
@@ -44,23 +57,30 @@ def tokens(text: str) -> frozenset[str]:
 
 
 class Lexicon:
-    """Token weights (positive: article text, negative: chrome), and each line's summary of them."""
+    """Token weights (positive: article text, negative: chrome), and each line's summary of them;
+    the regression's coefficients of the same tokens and its intercept (`token_score`)."""
 
-    def __init__(self, weights: dict[str, float]):
+    def __init__(self, weights: dict[str, float], coefficients: dict[str, float] | None = None,
+                 intercept: float = 0.0):
         self.weights = weights
+        self.coefficients = coefficients or {}
+        self.intercept = intercept
         self._stats: dict[str, tuple[float, ...]] = {}
 
     def line_stats(self, text: str) -> tuple[float, ...]:
         """`LINE_STATS` for one line; remembered per text (a site's chrome recurs on every page)."""
         found = self._stats.get(text)
         if found is None:
-            weights = self.weights
-            values = [weights[token] for token in tokens(text) if token in weights]
+            weights, coefficients = self.weights, self.coefficients
+            found_tokens = tokens(text)
+            values = [weights[token] for token in found_tokens if token in weights]
             if values:  # fsum is exact: the same mean whatever order the set gives the tokens
                 found = (math.fsum(values) / len(values), min(values), max(values),
                          sum(value < NEGATIVE for value in values) / len(values), math.log1p(len(values)))
             else:
                 found = _NONE
+            found += (math.fsum([self.intercept] + [coefficients[token] for token in found_tokens
+                                                    if token in coefficients]),)
             if len(self._stats) >= 32_768:
                 self._stats.clear()
             self._stats[text] = found
@@ -71,14 +91,20 @@ class Lexicon:
         return np.array([self.line_stats(text) for text in texts], dtype=float).reshape(len(texts), len(LINE_STATS))
 
     @classmethod
-    def learn(cls, pages: Iterable[tuple[str, list[str], Iterable[bool]]]) -> "Lexicon":
-        """From (site, line texts, is article text) per labelled page: each site counts once per token."""
+    def learn(cls, pages: Iterable[tuple[str, list[str], Iterable[bool]] | tuple[str, list[str], Iterable[bool], float]],
+              regression: bool = True) -> "Lexicon":
+        """From (site, line texts, is article text[, the page's weight]) per labelled page: each
+        site counts once per token in the log-odds; the regression weighs each line by the page's
+        weight over the square root of its site's lines. `regression=False`: the log-odds alone."""
         in_text: dict[str, set[str]] = {}
         in_chrome: dict[str, set[str]] = {}
-        for site, texts, content in pages:
+        lines: list[tuple[str, frozenset[str], bool, float]] = []
+        for site, texts, content, *weight in pages:
             text_tokens, chrome_tokens = in_text.setdefault(site, set()), in_chrome.setdefault(site, set())
             for text, is_text in zip(texts, content):
-                (text_tokens if is_text else chrome_tokens).update(tokens(text))
+                found = tokens(text)
+                (text_tokens if is_text else chrome_tokens).update(found)
+                lines.append((site, found, bool(is_text), weight[0] if weight else 1.0))
         text_sites = Counter(token for found in in_text.values() for token in found)
         chrome_sites = Counter(token for found in in_chrome.values() for token in found)
         weights = {}
@@ -86,16 +112,46 @@ class Lexicon:
             text, chrome = text_sites[token], chrome_sites[token]
             if text + chrome >= MIN_SITES:
                 weights[token] = math.log(text + SMOOTHING) - math.log(chrome + SMOOTHING)
-        return cls(weights)
+        if not regression or len({is_text for _, _, is_text, _ in lines}) < 2:
+            return cls(weights)
+        return cls(weights, *_regression(lines, weights))
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
-        """The tokens as one UTF-8 byte array (newline-separated, sorted) and their weights."""
+        """The tokens as one UTF-8 byte array (newline-separated, sorted), their weights, their
+        coefficients (0 where the regression has none) and the intercept."""
         names = sorted(self.weights)
         return {f"{prefix}_tokens": np.frombuffer("\n".join(names).encode("utf-8"), dtype=np.uint8),
-                f"{prefix}_weights": np.array([self.weights[name] for name in names], dtype=np.float64)}
+                f"{prefix}_weights": np.array([self.weights[name] for name in names], dtype=np.float64),
+                f"{prefix}_coefficients": np.array([self.coefficients.get(name, 0.0) for name in names],
+                                                   dtype=np.float64),
+                f"{prefix}_intercept": np.array(self.intercept, dtype=np.float64)}
 
     @classmethod
     def from_arrays(cls, arrays, prefix: str) -> "Lexicon":
         text = arrays[f"{prefix}_tokens"].tobytes().decode("utf-8")
         names = text.split("\n") if text else []
-        return cls(dict(zip(names, arrays[f"{prefix}_weights"].tolist())))
+        coefficients = {name: value for name, value in zip(names, arrays[f"{prefix}_coefficients"].tolist()) if value}
+        return cls(dict(zip(names, arrays[f"{prefix}_weights"].tolist())), coefficients,
+                   float(arrays[f"{prefix}_intercept"]))
+
+
+def _regression(lines: list[tuple[str, frozenset[str], bool, float]],
+                weights: dict[str, float]) -> tuple[dict[str, float], float]:
+    """Coefficients of a logistic regression of 'article text' on the presence of each token of
+    the lexicon (scikit-learn: training only), and its intercept."""
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    column = {token: k for k, token in enumerate(sorted(weights))}
+    site_lines = Counter(site for site, _, _, _ in lines)
+    rows, columns = [], []
+    for row, (_, found, _, _) in enumerate(lines):
+        for k in sorted(column[token] for token in found if token in column):
+            rows.append(row)
+            columns.append(k)
+    presence = sparse.csr_matrix((np.ones(len(rows)), (rows, columns)), shape=(len(lines), len(column)))
+    labels = np.array([is_text for _, _, is_text, _ in lines])
+    weight = np.array([page_weight / math.sqrt(site_lines[site]) for site, _, _, page_weight in lines])
+    fitted = LogisticRegression(**TOKEN_REGRESSION).fit(presence, labels, sample_weight=weight * len(weight) / weight.sum())
+    names = sorted(weights)
+    return {name: value for name, value in zip(names, fitted.coef_[0].tolist()) if value}, float(fitted.intercept_[0])

@@ -92,7 +92,7 @@ def with_lexicon(rows: np.ndarray, lines: list[Line], lexicon: Lexicon) -> np.nd
 
 
 def learn_lexicon(pages: list[PageData]) -> Lexicon:
-    return Lexicon.learn((d.page.site, [line.text for line in d.lines], d.content) for d in pages)
+    return Lexicon.learn((d.page.site, [line.text for line in d.lines], d.content, _weight(d)) for d in pages)
 
 
 def lexicons_without_own_site(pages: list[PageData], folds: int) -> list[Lexicon]:
