@@ -117,8 +117,10 @@ def newsclean_rules_only(article: dict) -> str:
     from newsclean import clean_text
     from newsclean.options import Options, RuleOptions
 
-    return clean_text(article["raw"], title=article.get("title"),
-                      options=Options(rules=RuleOptions(body_model=False))).text
+    doc = clean_text(article["raw"], title=article.get("title"), url=article.get("url"),
+                     options=Options(rules=RuleOptions(body_model=False)))
+    article["found_title"] = doc.title
+    return doc.text
 
 
 def evaluate(name: str, clean, articles: list[dict]) -> dict:

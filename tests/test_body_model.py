@@ -12,7 +12,7 @@ import pytest
 
 from newsclean import clean_text
 from newsclean.cleaning.body.features import feature_names, title_names
-from newsclean.cleaning.body.model import shipped_model
+from newsclean.cleaning.body.model import MODEL_FILE, StaleModelFile, load, shipped_model
 from newsclean.cleaning.body.url_slug import URL_MATCH
 from newsclean.cleaning.body.trees import from_sklearn
 from newsclean.options import Options, RuleOptions
@@ -229,6 +229,21 @@ def test_the_shipped_model_states_what_it_was_trained_on():
     assert model.provenance["title_with_url_features"] == title_names()
     # the headline model without a url is given the columns before the url's: its trees read no more
     assert model.title.feature.max() < len(title_names()) - len(URL_MATCH) <= model.title_with_url.feature.max()
+
+
+def test_a_model_file_trained_on_other_features_is_refused(tmp_path):
+    # a file from before a feature was added would load, and its trees would read the wrong columns
+    import json
+
+    arrays = dict(np.load(MODEL_FILE))
+    assert load(MODEL_FILE).provenance == shipped_model().provenance
+    provenance = json.loads(str(arrays["provenance"]))
+    provenance["body_features"] = provenance["body_features"][:-1]
+    arrays["provenance"] = np.array(json.dumps(provenance))
+    stale = tmp_path / "stale.npz"
+    np.savez(stale, **arrays)
+    with pytest.raises(StaleModelFile, match="retrain"):
+        load(stale)
 
 
 @pytest.mark.parametrize("setting", ['body_model = "false"', 'body_model_threshold = "0.5"',

@@ -88,6 +88,22 @@ NOT_CHROME = [
     '10/10',
     '[Conclusion]',
     '[Applause]',
+    "[Editor's note: This story has been updated to correct the date of the vote.]",  # review
+    '[Update, 3:45 p.m.: Police have confirmed the suspect was arrested.]',
+    '[This interview has been edited for length and clarity.]',
+    '[Translation: We will never give up.]',
+    '[Laughter and applause]',
+    '81,283,501 votes',
+    'Votes: 12,345',
+    'Vote 2024',
+    'Read 2',
+    'Remember Me',
+    'Password',
+    'Password:',
+    'Username:',
+    'Text Size',
+    'Font size',
+    'Follow',
     'The minister [of finance] resigned on Monday, officials said.',
 ]
 

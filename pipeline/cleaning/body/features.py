@@ -138,7 +138,7 @@ def stacked_features(pages: list[tuple[list[str], list[str]]], lexicon: lexical.
 
 LEXICAL_SIDE_COLUMNS = [lexical.LINE_STATS.index(name) for name in lexical.SIDE_STATS]
 # `_sides` of (shape's SIDE_COLUMNS, the lexicon's SIDE_STATS) gives, for each reach and side,
-# those 2 + 2 columns: the shape's half and the lexicon's half go to their own places.
+# those 2 + 3 columns: the shape's half and the lexicon's half go to their own places.
 _SIDED = len(SIDE_NAMES) + len(lexical.SIDE_STATS)
 SHAPE_SIDES = [k for k in range(2 * len(lexical.SIDES) * _SIDED) if k % _SIDED < len(SIDE_NAMES)]
 LEXICAL_SIDES = [k for k in range(2 * len(lexical.SIDES) * _SIDED) if k % _SIDED >= len(SIDE_NAMES)]

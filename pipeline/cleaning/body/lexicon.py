@@ -12,8 +12,8 @@ Site-disjoint cross-validation, equal retention 0.985: recall 0.61 without, 0.68
 The log-odds weigh each token alone. The lexicon also holds a logistic regression over the same
 tokens (`token_score`: its intercept plus the coefficients of the line's tokens), which weighs
 them together: "read" and "more" are article words, "read more" is a button; a pair's weight is
-learned beside its words'. Each site's lines weigh 1 / sqrt(its lines) in it, so a long page
-of one template cannot set a word's coefficient (docs/body_model.md).
+learned beside its words'. Each site's lines weigh 1 / sqrt(its lines) in it, which damps what a
+site's long template does to a word's coefficient (docs/body_model.md).
 """
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ MIN_SITES = 5
 SMOOTHING = 1.0  # added to both site counts: a token seen on few sites weighs little
 NEGATIVE = -1.0  # a token at least e times likelier in chrome than in article text
 WORD = re.compile(r"[^\W\d_]+|\d+|[©|»•@#]")
-# A small L2 penalty's inverse for the regression (liblinear): 0.1 in the cross-validation of
-# docs/body_model.md. Deterministic: liblinear's shuffle has a fixed seed.
+# The regression: C = 0.1 (the inverse of the L2 penalty's strength; liblinear penalises the
+# intercept too), as in the cross-validation of docs/body_model.md. Deterministic: the rows come
+# in page order, the columns are the sorted tokens, and liblinear's primal solver for an L2
+# penalty draws nothing at random (the seed is set all the same).
 TOKEN_REGRESSION = dict(C=0.1, solver="liblinear", max_iter=200, random_state=0)
 LINE_STATS = ("lexical_mean", "lexical_min", "lexical_max", "lexical_negative_share", "log_lexical_tokens",
               "token_score")
@@ -44,7 +46,9 @@ NAMES = (LINE_STATS + tuple(f"lexical_mean±{reach}" for reach in CONTEXT)
          + tuple(f"token_score±{reach}" for reach in TOKEN_CONTEXT)
          + tuple(f"{name}{side}{reach}" for reach in SIDES for side in "<>" for name in SIDE_STATS)
          + ("chrome_lines_before_share", "chrome_lines_after_share"))
-_NONE = (0.0,) * (len(LINE_STATS) - 1)
+# `line_stats` appends `token_score` after the log-odds' statistics: it must stay the last.
+assert TOKEN_SCORE == len(LINE_STATS) - 1
+_NONE = (0.0,) * TOKEN_SCORE
 
 
 def tokens(text: str) -> frozenset[str]:
@@ -139,7 +143,10 @@ def _regression(lines: list[tuple[str, frozenset[str], bool, float]],
                 weights: dict[str, float]) -> tuple[dict[str, float], float]:
     """Coefficients of a logistic regression of 'article text' on the presence of each token of
     the lexicon (scikit-learn: training only), and its intercept."""
+    import warnings
+
     from scipy import sparse
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
     column = {token: k for k, token in enumerate(sorted(weights))}
@@ -152,6 +159,9 @@ def _regression(lines: list[tuple[str, frozenset[str], bool, float]],
     presence = sparse.csr_matrix((np.ones(len(rows)), (rows, columns)), shape=(len(lines), len(column)))
     labels = np.array([is_text for _, _, is_text, _ in lines])
     weight = np.array([page_weight / math.sqrt(site_lines[site]) for site, _, _, page_weight in lines])
-    fitted = LogisticRegression(**TOKEN_REGRESSION).fit(presence, labels, sample_weight=weight * len(weight) / weight.sum())
+    with warnings.catch_warnings():  # a fit that stopped short is not the model the CV measured
+        warnings.simplefilter("error", ConvergenceWarning)
+        fitted = LogisticRegression(**TOKEN_REGRESSION).fit(presence, labels,
+                                                             sample_weight=weight * len(weight) / weight.sum())
     names = sorted(weights)
     return {name: value for name, value in zip(names, fitted.coef_[0].tolist()) if value}, float(fitted.intercept_[0])

@@ -10,7 +10,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .features import BASE, page_features, stacked_features
+from .features import BASE, feature_names, page_features, stacked_features, title_names
 from .lexicon import Lexicon
 from .stacked import Stack
 from .trees import Forest, from_sklearn
@@ -103,10 +103,23 @@ def save(model: BodyModel, path: Path, provenance: dict) -> None:
                 np.lib.format.write_array(handle, np.asarray(arrays[name]), allow_pickle=False)
 
 
+class StaleModelFile(RuntimeError):
+    """The model file was trained on other features than the code computes: its trees would read
+    the wrong columns."""
+
+
+def load(handle) -> BodyModel:
+    """A model file (`save`), refused when its features are not the ones `features.py` computes."""
+    arrays = np.load(handle)
+    provenance = json.loads(str(arrays["provenance"]))
+    if provenance.get("body_features") != feature_names() or provenance.get("title_with_url_features") != title_names():
+        raise StaleModelFile("the body model file was trained on other features than this version computes; "
+                             "retrain it: python3 -m newsclean.cleaning.body.train")
+    return BodyModel(Forest.from_arrays(arrays, "body"), Forest.from_arrays(arrays, "title"),
+                     Lexicon.from_arrays(arrays, "lexicon"), provenance, Forest.from_arrays(arrays, "title_url"))
+
+
 @lru_cache(maxsize=1)
 def shipped_model() -> BodyModel:
     with resources.files(__package__).joinpath("body_model.npz").open("rb") as handle:
-        arrays = np.load(handle)
-        return BodyModel(Forest.from_arrays(arrays, "body"), Forest.from_arrays(arrays, "title"),
-                         Lexicon.from_arrays(arrays, "lexicon"), json.loads(str(arrays["provenance"])),
-                         Forest.from_arrays(arrays, "title_url"))
+        return load(handle)
