@@ -42,7 +42,7 @@ def test_the_regression_weighs_a_pair_beside_its_words():
     assert lexicon.line_stats("Read more")[score] < 0 < lexicon.line_stats("Read the report")[score]
     # the same data gives the same coefficients (liblinear's shuffle is seeded)
     assert Lexicon.learn(pages).coefficients == lexicon.coefficients
-    assert Lexicon.learn(pages, regression=False).coefficients == {}
+    assert Lexicon.learn([page[:3] for page in pages if page[2][0]]).coefficients == {}  # text lines only
 
 
 def test_line_features_summarise_the_weights_and_the_lines_around():

@@ -93,6 +93,7 @@ NOT_CHROME = [
     '[This interview has been edited for length and clarity.]',
     '[Translation: We will never give up.]',
     '[Laughter and applause]',
+    '[More than 200 people attended the vigil, police said.]',
     '81,283,501 votes',
     'Votes: 12,345',
     'Vote 2024',
@@ -232,7 +233,7 @@ import re  # noqa: E402
 import sys  # noqa: E402
 
 from newsclean.cleaning.boilerplate import StripBoilerplate  # noqa: E402
-from newsclean.cleaning.context import CLOSERS, TERMINAL, ends_sentence  # noqa: E402
+from newsclean.cleaning.sentences import CLOSERS, TERMINAL, ends_sentence  # noqa: E402
 from newsclean.cleaning.rules import WORD  # noqa: E402
 
 

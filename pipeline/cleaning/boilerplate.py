@@ -14,9 +14,10 @@ from .body.judge import (RULE as BODY_RULE, headline_looks, headline_page, is_pr
                          removable)
 from .body.features import LONG_WORDS
 from .body.model import shipped_model
-from .context import BODY_MIN_WORDS, CONTEXT_RULES, Article, Line, could_be_title, ends_sentence, follows_headline
+from .context import BODY_MIN_WORDS, CONTEXT_RULES, Article, Line, could_be_title, follows_headline
 from .repair import continues_paragraph, fix_stray_punctuation
 from .rules import LineRule, RuleSet, build_ruleset, count_words
+from .sentences import ends_sentence
 
 # A headline of fewer words ("World", "Sign in") is more often a menu entry the rules took for it.
 HEADLINE_MIN_WORDS = 4

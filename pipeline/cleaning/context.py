@@ -15,7 +15,7 @@ from ..metadata.title import MAX_SUFFIX_WORDS, loose, strip_breadcrumb, strip_si
 from ..options import RuleOptions
 from .comments import comment_thread
 from .repair import continues_paragraph
-from .sentences import CLOSERS, SENTENCE_MARKS, TERMINAL, ends_sentence  # noqa: F401  (their old home)
+from .sentences import CLOSERS, ends_sentence
 
 
 QUOTE_MARKS = re.compile(r"[\"“”„«»]")

@@ -95,11 +95,11 @@ class Lexicon:
         return np.array([self.line_stats(text) for text in texts], dtype=float).reshape(len(texts), len(LINE_STATS))
 
     @classmethod
-    def learn(cls, pages: Iterable[tuple[str, list[str], Iterable[bool]] | tuple[str, list[str], Iterable[bool], float]],
-              regression: bool = True) -> "Lexicon":
+    def learn(cls, pages: Iterable[tuple[str, list[str], Iterable[bool]] | tuple[str, list[str], Iterable[bool], float]]
+              ) -> "Lexicon":
         """From (site, line texts, is article text[, the page's weight]) per labelled page: each
         site counts once per token in the log-odds; the regression weighs each line by the page's
-        weight over the square root of its site's lines. `regression=False`: the log-odds alone."""
+        weight over the square root of its site's lines (none without both kinds of line)."""
         in_text: dict[str, set[str]] = {}
         in_chrome: dict[str, set[str]] = {}
         lines: list[tuple[str, frozenset[str], bool, float]] = []
@@ -116,7 +116,7 @@ class Lexicon:
             text, chrome = text_sites[token], chrome_sites[token]
             if text + chrome >= MIN_SITES:
                 weights[token] = math.log(text + SMOOTHING) - math.log(chrome + SMOOTHING)
-        if not regression or len({is_text for _, _, is_text, _ in lines}) < 2:
+        if len({is_text for _, _, is_text, _ in lines}) < 2:
             return cls(weights)
         return cls(weights, *_regression(lines, weights))
 
@@ -163,5 +163,4 @@ def _regression(lines: list[tuple[str, frozenset[str], bool, float]],
         warnings.simplefilter("error", ConvergenceWarning)
         fitted = LogisticRegression(**TOKEN_REGRESSION).fit(presence, labels,
                                                              sample_weight=weight * len(weight) / weight.sum())
-    names = sorted(weights)
-    return {name: value for name, value in zip(names, fitted.coef_[0].tolist()) if value}, float(fitted.intercept_[0])
+    return {name: value for name, value in zip(column, fitted.coef_[0].tolist()) if value}, float(fitted.intercept_[0])
