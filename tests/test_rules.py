@@ -106,6 +106,14 @@ NOT_CHROME = [
     'Font size',
     'Follow',
     'The minister [of finance] resigned on Monday, officials said.',
+    '» The council will vote on the plan on Tuesday.',  # an arrow before a sentence
+    '» Is the bridge safe?',
+    '→ Preheat the oven to 180C',  # a list's arrow
+    'Good sound quality • ANC • Long battery life',  # a product's features, a game's specs
+    '1-4 Players • Ages 14+ • 90-120 minutes • $45',
+    'Politics | Power | Money',  # a headline with pipes, not a menu
+    'Music • Film • Theatre: what to see this weekend',
+    'Health | Science | Environment | Weather Service Cuts Explained',
 ]
 
 
