@@ -27,6 +27,7 @@ CONTEXT = {
     "desk_signature": ("credit", "tail", "<a desk signature at the end, e.g. a reporter's initials>"),
     "author_box": ("byline", "anywhere", "<the author's name and biography under an 'About the author' heading>"),
     "comment_thread": ("comment_prompt", "anywhere", "<a reader comment's author above its time, its text up to its 'Reply'>"),
+    "login_form": ("navigation", "anywhere", "<a login form's fields and buttons, one per line, a password field among them>"),
 }
 
 

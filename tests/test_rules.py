@@ -153,6 +153,40 @@ def test_times_without_a_comment_threads_evidence_take_nothing(name):
         assert line in doc.text
 
 
+LOGIN_FORMS = {
+    "fields and buttons": ["Username", "Password", "Remember Me", "Log In"],
+    "two fields": ["Email address", "Password"],
+    "a field beside a button a rule takes": ["Password", "Forgot your password?", "Sign in"],
+}
+NOT_A_FORM = {
+    "a how-to's headings": ["Username", "Pick a name you will not mind others seeing on the forum.",
+                            "Password", "Use at least twelve characters and never reuse one across sites."],
+    "a heading alone": ["Password", "The film follows a hacker who breaks into a bank's vault, and it opens on Friday."],
+    "fields without a password": ["Name", "Email", "Website"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOGIN_FORMS))
+def test_a_login_forms_fields_go_together(name):
+    """`login_form`: a password field and the fields and buttons beside it, with no paragraph between."""
+    lines = LOGIN_FORMS[name]
+    doc = clean_text("\n\n".join(["Floods cut off villages in the north"] + STORY[:1] + lines + STORY[1:]),
+                     options=Options(rules=RuleOptions(body_model=False)))
+    assert not [line for line in lines if line in doc.text]
+    assert "login_form" in {r.rule for r in doc.removals}
+    kept = clean_text("\n\n".join(["Floods cut off villages in the north"] + STORY[:1] + lines + STORY[1:]),
+                      options=Options(rules=RuleOptions(body_model=False, disabled=("login_form",))))
+    assert "login_form" not in {r.rule for r in kept.removals}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_A_FORM))
+def test_headings_named_like_fields_are_no_login_form(name):
+    lines = NOT_A_FORM[name]
+    doc = clean_text("\n\n".join(["Floods cut off villages in the north"] + STORY[:1] + lines + STORY[1:]),
+                     options=Options(rules=RuleOptions(body_model=False)))
+    assert not [r for r in doc.removals if r.rule == "login_form"]
+
+
 def test_an_author_box_ends_at_a_line_that_is_no_name_or_biography():
     """`author_box` takes only a name or a biography under the heading: a book review's next
     sentence about the book stays."""

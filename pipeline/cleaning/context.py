@@ -1,5 +1,5 @@
 """Rules that need the whole article: the title and its repeats, captions, pull quotes, signatures,
-reader comments (`comments.py`).
+reader comments (`comments.py`), login forms (`forms.py`).
 
 Each rule reads the `Article` (lines, what pattern rules decided, where the body starts and ends)
 and marks lines with its own name. They run in the order of CONTEXT_RULES.
@@ -14,6 +14,7 @@ from functools import cached_property
 from ..metadata.title import MAX_SUFFIX_WORDS, loose, strip_breadcrumb, strip_site_suffix
 from ..options import RuleOptions
 from .comments import comment_thread
+from .forms import login_form
 from .repair import continues_paragraph
 from .sentences import CLOSERS, ends_sentence
 
@@ -342,6 +343,8 @@ CONTEXT_RULES = (
     desk_signature,
     author_box,
     comment_thread,
+    login_form,
 )
 CONTEXT_RULE_NAMES = ("breadcrumb_title", "title", "duplicate_title", "caption_repeated",
-                      "caption_beside_chrome", "pull_quote", "desk_signature", "author_box", "comment_thread")
+                      "caption_beside_chrome", "pull_quote", "desk_signature", "author_box", "comment_thread",
+                      "login_form")
