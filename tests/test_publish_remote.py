@@ -114,6 +114,68 @@ def test_without_its_manifest_a_release_is_absent(s3, local):
     assert result.returncode == 1 and "no release here" in result.stdout + result.stderr
 
 
+def test_an_upload_cut_short_anywhere_leaves_no_release_and_the_manifest_goes_last(s3, local, monkeypatch):
+    """Replacing a release in the store: the old manifest is deleted before anything else and the
+    new one is the last object written, so an upload cut short after any number of objects leaves
+    a prefix readers take for no release at all, never the old release mixed with the new."""
+    import newsclean.publish.remote as remote
+
+    fs, uri = s3
+    inputs, _ = local
+    smaller = dataclasses.replace(Options(), publish=dataclasses.replace(Options().publish, shard_rows=20))
+    real, written = remote._upload, []
+
+    def recorded(source: Path, target_fs: pafs.FileSystem, target: str) -> None:
+        written.append(target.split("/replaced/", 1)[1])
+        real(source, target_fs, target)
+
+    run(inputs, uri("replaced"))
+    with monkeypatch.context() as patch:
+        patch.setattr(remote, "_upload", recorded)
+        run(inputs, uri("replaced"), smaller)
+    assert written[-1] == "manifest.json" and written.count("manifest.json") == 1 and len(written) > 3
+    # cut short after this many of the old release's objects deleted, or of the new one's uploaded
+    for deleted, uploaded in ((1, None), (None, 0), (None, 1), (None, len(written) - 1)):
+        run(inputs, uri("replaced"), force=True)  # a whole release to replace
+        assert validate_release(uri("replaced")).ok
+        old = _remote_bytes(fs, "replaced")
+        calls = {"deleted": 0, "uploaded": 0}
+
+        def cut_short(source: Path, target_fs: pafs.FileSystem, target: str) -> None:
+            if calls["uploaded"] == uploaded:
+                raise OSError("upload cut short")
+            calls["uploaded"] += 1
+            real(source, target_fs, target)
+
+        class CutDeletes:  # the store's filesystem, failing after `deleted` deletions
+            def __init__(self, inner: pafs.FileSystem) -> None:
+                self.inner = inner
+
+            def delete_file(self, path: str) -> None:
+                if calls["deleted"] == deleted:
+                    raise OSError("upload cut short")
+                calls["deleted"] += 1
+                self.inner.delete_file(path)
+
+            def __getattr__(self, name: str):
+                return getattr(self.inner, name)
+
+        resolve = remote.resolve
+        with monkeypatch.context() as patch:
+            patch.setattr(remote, "_upload", cut_short)
+            patch.setattr(remote, "resolve", lambda where: (CutDeletes(resolve(where)[0]), resolve(where)[1]))
+            with pytest.raises(OSError, match="upload cut short"):
+                run(inputs, uri("replaced"), smaller)
+        left = _remote_bytes(fs, "replaced")
+        assert "manifest.json" not in left, (deleted, uploaded)
+        assert len(left) == (len(old) - deleted if deleted is not None else uploaded), (deleted, uploaded)
+        report = validate_release(uri("replaced"))
+        assert not report.ok and report.violations[0].check.startswith(  # no data shards yet, or no manifest
+            ("no Parquet files: not a published corpus", "missing: no release here")), (deleted, uploaded, report)
+        with pytest.raises(FileNotFoundError, match="no release at"):
+            load_corpus(uri("replaced"), validate=False)
+
+
 def test_foreign_files_at_the_uri_are_not_replaced_without_force(s3, local):
     fs, uri = s3
     inputs, _ = local
