@@ -136,8 +136,7 @@ def test_an_upload_cut_short_anywhere_leaves_no_release_and_the_manifest_goes_la
     assert written[-1] == "manifest.json" and written.count("manifest.json") == 1 and len(written) > 3
     # cut short after this many of the old release's objects deleted, or of the new one's uploaded
     for deleted, uploaded in ((1, None), (None, 0), (None, 1), (None, len(written) - 1)):
-        run(inputs, uri("replaced"), force=True)  # a whole release to replace
-        assert validate_release(uri("replaced")).ok
+        assert validate_release(uri("replaced")).ok  # a whole release to replace
         old = _remote_bytes(fs, "replaced")
         calls = {"deleted": 0, "uploaded": 0}
 
@@ -174,6 +173,41 @@ def test_an_upload_cut_short_anywhere_leaves_no_release_and_the_manifest_goes_la
             ("no Parquet files: not a published corpus", "missing: no release here")), (deleted, uploaded, report)
         with pytest.raises(FileNotFoundError, match="no release at"):
             load_corpus(uri("replaced"), validate=False)
+        # the same command again, without --force: what the upload left is replaced (its record
+        # beside the release says those files are newsclean's), and the record goes once published
+        assert fs.get_file_info("corpus/.replaced.upload.json").type == pafs.FileType.File
+        run(inputs, uri("replaced"))
+        assert validate_release(uri("replaced")).ok
+        assert fs.get_file_info("corpus/.replaced.upload.json").type == pafs.FileType.NotFound
+
+
+def test_what_an_upload_cut_short_left_is_replaced_but_not_a_file_beside_it(s3, local, monkeypatch):
+    """The upload's record names the files it may leave: a file put there since is nobody's
+    the rerun may delete, so it is refused without --force, as at a prefix without a record."""
+    import newsclean.publish.remote as remote
+
+    fs, uri = s3
+    inputs, folder = local
+    real, calls = remote._upload, []
+
+    def cut_short(source: Path, target_fs: pafs.FileSystem, target: str) -> None:
+        if len(calls) == 3:
+            raise OSError("upload cut short")
+        calls.append(target)
+        real(source, target_fs, target)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(remote, "_upload", cut_short)
+        with pytest.raises(OSError, match="upload cut short"):
+            run(inputs, uri("cut-then-theirs"))
+    with fs.open_output_stream("corpus/cut-then-theirs/notes.txt") as stream:
+        stream.write(b"not ours")
+    with pytest.raises(OutputRefused, match=r"holds what a newsclean upload cut short left, and files it does "
+                                            r"not list \(notes.txt\)"):
+        run(inputs, uri("cut-then-theirs"))
+    fs.delete_file("corpus/cut-then-theirs/notes.txt")
+    run(inputs, uri("cut-then-theirs"))
+    assert _remote_bytes(fs, "cut-then-theirs") == _release_bytes(folder)
 
 
 def test_foreign_files_at_the_uri_are_not_replaced_without_force(s3, local):
@@ -201,3 +235,11 @@ def test_the_cli_publishes_to_s3(s3, local):
 def test_which_outputs_are_remote():
     assert is_remote("s3://bucket/dist") and is_remote("gs://bucket/dist")
     assert not is_remote("dist") and not is_remote("file:///srv/dist")
+
+
+def test_the_upload_record_is_beside_the_release_and_none_at_a_buckets_root():
+    from newsclean.publish.remote import upload_record
+
+    assert upload_record("bucket/runs/corpus") == "bucket/runs/.corpus.upload.json"
+    assert upload_record("bucket/corpus/") == "bucket/.corpus.upload.json"
+    assert upload_record("bucket") is None
