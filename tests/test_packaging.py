@@ -113,3 +113,19 @@ def test_ray_is_the_optional_extra_newsclean_ray(wheel, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "local" / "manifest.json").is_file()
+
+
+def test_under_ci_the_ray_and_object_store_tests_cannot_be_skipped():
+    """Their modules skip without Ray or moto; under CI (CI=true) that is an error instead, so CI
+    always runs `--engine ray` against `--engine local`."""
+    from conftest import missing_under_ci
+
+    def nothing(name):
+        return None
+
+    def found(name):
+        return object()
+
+    assert missing_under_ci({"CI": "true"}, nothing) == ["ray", "moto.server"]
+    assert missing_under_ci({"CI": "true"}, found) == []
+    assert missing_under_ci({}, nothing) == []
