@@ -210,6 +210,45 @@ def test_what_an_upload_cut_short_left_is_replaced_but_not_a_file_beside_it(s3, 
     assert _remote_bytes(fs, "cut-then-theirs") == _release_bytes(folder)
 
 
+@pytest.mark.parametrize("refused", ["open_output_stream", "delete_file"])
+def test_a_store_refusing_the_upload_record_still_publishes_with_a_warning(s3, local, monkeypatch, caplog, refused):
+    """Write access to the release's prefix only: the upload goes on without its record (a rerun
+    after a cut then needs --force), or leaves it beside the published release, saying so."""
+    import newsclean.publish.remote as remote
+
+    fs, uri = s3
+    inputs, folder = local
+
+    class NoRecord:  # the store's filesystem, refusing the record beside the release
+        def __init__(self, inner: pafs.FileSystem) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str):
+            method = getattr(self.inner, name)
+            if name != refused:
+                return method
+
+            def guarded(path: str, *args, **kwargs):
+                if path.endswith(".upload.json"):
+                    raise PermissionError("access denied")
+                return method(path, *args, **kwargs)
+            return guarded
+
+    resolve = remote.resolve
+    caplog.set_level(logging.INFO, logger="newsclean")
+    with monkeypatch.context() as patch:
+        patch.setattr(remote, "resolve", lambda where: (NoRecord(resolve(where)[0]), resolve(where)[1]))
+        run(inputs, uri(f"no-record-{refused}"))
+    assert _remote_bytes(fs, f"no-record-{refused}") == _release_bytes(folder)
+    assert validate_release(uri(f"no-record-{refused}")).ok
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warned) == 1 and "access denied" in warned[0]
+    if refused == "open_output_stream":
+        assert "its rerun needs --force" in warned[0] and "test:test" not in warned[0]
+    else:
+        assert "is published" in warned[0] and f".no-record-{refused}.upload.json" in warned[0]
+
+
 def test_foreign_files_at_the_uri_are_not_replaced_without_force(s3, local):
     fs, uri = s3
     inputs, _ = local

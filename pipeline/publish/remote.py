@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -29,6 +30,8 @@ from .target import RELEASE_FILES, OutputRefused
 MANIFEST = "manifest.json"
 UPLOAD_RECORD = ".{name}.upload.json"  # beside the release at `name` while it is being uploaded
 BLOCK = 8 << 20  # bytes read and written at a time while uploading
+
+log = logging.getLogger(__name__)
 
 
 def is_remote(out: str | os.PathLike) -> bool:
@@ -120,9 +123,14 @@ def upload_release(folder: Path, uri: str) -> None:
     names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     record = upload_record(root)
     if record is not None:  # what a cut-short upload may leave, for the rerun (check_remote_output)
-        with fs.open_output_stream(record) as stream:
-            stream.write(json.dumps({"producer": {"package": "newsclean"},
-                                     "files": sorted({*old, *names})}).encode("utf-8"))
+        try:
+            with fs.open_output_stream(record) as stream:
+                stream.write(json.dumps({"producer": {"package": "newsclean"},
+                                         "files": sorted({*old, *names})}).encode("utf-8"))
+        except OSError as exc:  # e.g. write access to the release's prefix only: upload without it
+            log.warning("no record of the upload could be written beside %s (%s): if the upload is cut "
+                        "short, its rerun needs --force", shown(uri), exc)
+            record = None
     if MANIFEST in old:
         fs.delete_file(join(root, MANIFEST))
     for name in old:
@@ -133,4 +141,8 @@ def upload_release(folder: Path, uri: str) -> None:
             _upload(folder / name, fs, join(root, name))
     _upload(folder / MANIFEST, fs, join(root, MANIFEST))
     if record is not None:
-        fs.delete_file(record)
+        try:
+            fs.delete_file(record)
+        except OSError as exc:  # published all the same: a record beside a whole release is ignored
+            log.warning("the release is published, but the record of its upload (%s beside it) could not "
+                        "be removed (%s); delete it by hand", UPLOAD_RECORD.format(name=root.rsplit("/", 1)[-1]), exc)
