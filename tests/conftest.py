@@ -22,6 +22,36 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "newsclean"))
 REPO = Path(__file__).resolve().parent.parent
 MAKE_CORPUS = REPO.parent / "shared" / "bench" / "make_corpus.py"
 
+# Skipped without their library on a developer's machine, but required under CI (CI=true, with
+# `.[test]` installed): the Ray engine's tests (byte for byte the local release, on a local Ray)
+# and the object store's (moto's S3 server)
+REQUIRED_UNDER_CI = ("ray", "moto.server")
+
+
+def missing_under_ci(environ=os.environ, find_spec=None) -> list[str]:
+    """The libraries of REQUIRED_UNDER_CI that cannot be imported, when running under CI."""
+    import importlib.util
+
+    if environ.get("CI") != "true":
+        return []
+    find = find_spec or importlib.util.find_spec
+    missing = []
+    for name in REQUIRED_UNDER_CI:
+        try:
+            found = find(name)
+        except ImportError:
+            found = None
+        if found is None:
+            missing.append(name)
+    return missing
+
+
+def pytest_sessionstart(session):
+    missing = missing_under_ci()
+    if missing:
+        raise pytest.UsageError(f"under CI the tests of {', '.join(missing)} must run, not be skipped: "
+                                "install '.[test]'")
+
 
 def synthetic_corpus(tmp_path_factory, name: str, docs: int) -> Path:
     """`docs` documents of ../shared/bench/make_corpus.py as JSON Lines (the test is skipped

@@ -84,3 +84,48 @@ def test_python_m_pipeline_in_a_checkout_says_what_to_run():
     done = subprocess.run([sys.executable, "-m", "pipeline", "--version"], cwd=REPO, env=_env(),
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "python3 -m newsclean" in done.stderr and done.stdout == ""
+
+
+def test_ray_is_the_optional_extra_newsclean_ray(wheel, tmp_path):
+    """Ray is no dependency of newsclean but its extra, `pip install 'newsclean[ray]'`: without
+    Ray the package imports and `--engine local` runs, and `--engine ray` stops saying what to
+    install."""
+    names = zipfile.ZipFile(wheel).namelist()
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA")))
+    lines = metadata.decode("utf-8").splitlines()
+    assert "Provides-Extra: ray" in lines
+    on_ray = [line for line in lines if line.startswith("Requires-Dist: ray")
+              and line[len("Requires-Dist: ray"):][:1] in ("", " ", ">", "=", "<", "~", "!", "[", ";")]
+    assert any('extra == "ray"' in line for line in on_ray), on_ray
+    assert all("extra ==" in line for line in on_ray), f"Ray must stay optional: {on_ray}"
+    # this interpreter with Ray made unimportable, as an install without the extra
+    source = tmp_path / "news.jsonl"
+    source.write_text('{"id": "a", "text": "Headline here\\n\\nOne sentence of news text that is long '
+                      'enough to keep, and another one after it."}\n', encoding="utf-8")
+    probe = ("import sys\nsys.modules['ray'] = None\nfrom newsclean.cli import main\n"
+             "sys.exit(main(sys.argv[1:]))\n")
+    without = [sys.executable, "-c", probe, "run", str(source)]
+    done = subprocess.run([*without, "--out", str(tmp_path / "ray"), "--engine", "ray"], cwd=tmp_path,
+                          env=_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "pip install 'newsclean[ray]'" in done.stderr, done.stderr
+    assert not (tmp_path / "ray").exists()
+    done = subprocess.run([*without, "--out", str(tmp_path / "local")], cwd=tmp_path, env=_env(),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "local" / "manifest.json").is_file()
+
+
+def test_under_ci_the_ray_and_object_store_tests_cannot_be_skipped():
+    """Their modules skip without Ray or moto; under CI (CI=true) that is an error instead, so CI
+    always runs `--engine ray` against `--engine local`."""
+    from conftest import missing_under_ci
+
+    def nothing(name):
+        return None
+
+    def found(name):
+        return object()
+
+    assert missing_under_ci({"CI": "true"}, nothing) == ["ray", "moto.server"]
+    assert missing_under_ci({"CI": "true"}, found) == []
+    assert missing_under_ci({}, nothing) == []

@@ -406,6 +406,35 @@ def test_a_failed_upload_leaves_the_units_and_the_rerun_resumes_from_them(s3, sm
     assert _stage_objects(fs, "upload-cut") == []  # uploaded: now removed
 
 
+def test_an_upload_cut_short_midway_reruns_without_force_and_resumes_from_the_units(s3, small, monkeypatch, caplog):
+    """The driver killed while uploading leaves some of the release's files and no manifest: the
+    same command again (no --force) replaces them, resuming from the staged units."""
+    import newsclean.publish.remote as remote
+
+    fs, uri = s3
+    inputs, options, local = small
+    real, calls = remote._upload, []
+
+    def cut_short(source: Path, target_fs: pafs.FileSystem, target: str) -> None:
+        if len(calls) == 3:
+            raise OSError("upload cut short")
+        calls.append(target)
+        real(source, target_fs, target)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(remote, "_upload", cut_short)
+        with pytest.raises(OSError, match="upload cut short"):
+            run(inputs, uri("upload-midway/dist"), options, engine=UnitsHere())
+    assert len(_remote_bytes(fs, "upload-midway/dist")) == 3  # and no manifest
+    done = [name for name in _stage_objects(fs, "upload-midway") if name.endswith("/done")]
+    assert len(done) > 1
+    caplog.set_level(logging.INFO, logger="newsclean")
+    run(inputs, uri("upload-midway/dist"), options, engine=UnitsHere())
+    assert f"resuming: {len(done)} units already staged" in caplog.text
+    assert _remote_bytes(fs, "upload-midway/dist") == local
+    assert _stage_objects(fs, "upload-midway") == []
+
+
 def test_units_staged_in_a_store_by_the_workers_fail_the_run_saying_so_when_it_refuses(s3, small, tmp_path):
     """The workers, not the driver, write to an object-store stage: a store they cannot write to
     (here a bucket that does not exist) fails the run with what to do, and leaves no release."""
