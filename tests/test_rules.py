@@ -114,6 +114,11 @@ NOT_CHROME = [
     'Politics | Power | Money',  # a headline with pipes, not a menu
     'Music • Film • Theatre: what to see this weekend',
     'Health | Science | Environment | Weather Service Cuts Explained',
+    'Recent news from the region shows a rise in thefts, police said.',  # widget words in sentences
+    'Contents of the suitcase were never found',
+    'Toggle switches explained',
+    'Was this the right call?',
+    'In this guide',
 ]
 
 
