@@ -119,6 +119,10 @@ NOT_CHROME = [
     'Toggle switches explained',
     'Was this the right call?',
     'In this guide',
+    'Close to Home',
+    'Categories of risk',
+    'Blog',
+    'Meta',
 ]
 
 
