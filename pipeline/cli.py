@@ -162,6 +162,7 @@ def _run(args: argparse.Namespace) -> int:
         engine = engine_named(args.engine, args.address, args.workers, unit_bytes, args.stage)
     except (ValueError, OSError) as exc:
         return _error(f"bad options: {exc}", USAGE_ERROR)
+    from .engines.ray_actors import ClusterUnfit
     from .progress import progress_for
 
     try:
@@ -171,7 +172,7 @@ def _run(args: argparse.Namespace) -> int:
         if isinstance(exc, FileNotFoundError) and not str(exc).startswith("input not found"):
             return _error(_os_error(exc, args.out), 1)
         return _error(str(exc), USAGE_ERROR)
-    except (OutputLocked, ReleaseFailed) as exc:
+    except (OutputLocked, ReleaseFailed, ClusterUnfit) as exc:
         return _error(str(exc), 1)
     except StageWriteError as exc:
         return _error(f"{exc}; the previous release, if any, is unchanged, and a rerun resumes from the units "
