@@ -73,8 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--engine", choices=("local", "ray"), default="local",
                      help="where the per-document steps run: this machine (default) or a Ray cluster "
                           "(pip install 'newsclean[ray]'); the release is the same bytes")
-    run.add_argument("--address", metavar="ADDR", help="with --engine ray: the cluster to join "
-                     "('auto', 'HOST:6379', 'ray://HOST:10001'); default: a local Ray")
+    run.add_argument("--address", metavar="ADDR", help="with --engine ray: the cluster to join, from "
+                     "one of its nodes ('auto', 'HOST:6379'); default: a local Ray")
     run.add_argument("--unit-mb", type=float, metavar="MB", help="with --engine ray: input MB per work "
                      "unit, read by the actor that cleans it (default 8.4: 8 MiB)")
     run.add_argument("--stage", metavar="URI", help="with --engine ray: folder or object-store URI "

@@ -86,8 +86,9 @@ class StepsActor:
 @dataclass(frozen=True)
 class RayEngine:
     """Planned units sent to a pool of actors on the Ray cluster at `address` ("auto": the one
-    this machine belongs to, "ray://HOST:10001": through Ray Client), or on a local Ray started
-    for the run (with `num_cpus` CPUs, all of this machine's by default) when no address is given
+    this machine belongs to, or "HOST:6379"; not Ray Client's "ray://", `drivers_node_problem`),
+    or on a local Ray started for the run (with `num_cpus` CPUs, all of this machine's by
+    default) when no address is given
     and this process has not joined one already. The pool: `actors`, or one fewer than the
     cluster's CPUs (at least one), leaving a CPU to the driver, which plans and publishes. Every
     actor must be able to read the inputs: local paths on one machine (or a folder every node
