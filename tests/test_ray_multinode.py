@@ -123,7 +123,7 @@ def _name(event) -> str:
     return parts[-2] if actor and len(parts) > 1 else parts[-1]
 
 
-def _placements(jobs: set[str]) -> dict[str, set[str]]:
+def _placements(jobs: set[str], required: set[str]) -> dict[str, set[str]]:
     """Each remote function (or actor class) of the drivers `jobs` (hex job ids), and the nodes
     (hex ids) it ran on, from Ray's task events. The public state API (`ray list tasks`) needs the
     dashboard (`ray[default]`), which the test extra does not install; the other Ray tests read
@@ -131,14 +131,14 @@ def _placements(jobs: set[str]) -> dict[str, set[str]]:
     import time
 
     found: dict[str, set[str]] = {}
-    for _ in range(20):  # task events reach the GCS within a second or two of the task
+    for _ in range(40):  # task events reach the GCS within a second or two of the task
         found = {}
         for event in ray._private.state.state._get_all_task_events():
             if event.job_id.hex() not in jobs or not event.task_info.func_or_class_name:
                 continue
             nodes = {update.node_id.hex() for update in [event.state_updates] if update.node_id}
             found.setdefault(_name(event), set()).update(nodes)
-        if found and all(found.values()):
+        if set(found) >= required and all(found.values()):
             break
         time.sleep(0.5)
     return found
@@ -147,7 +147,7 @@ def _placements(jobs: set[str]) -> dict[str, set[str]]:
 def _check_placements(jobs: set[str], head: str, other: str, required: set[str]) -> dict[str, set[str]]:
     """The placements of `jobs`' functions, checked: every one classified, the `required` ones
     run, those reading the driver's disk on the head only, an actor on the other node."""
-    found = _placements(jobs)
+    found = _placements(jobs, required)
     assert set(found) - ON_DRIVERS_NODE - ANYWHERE == set(), "remote functions this test does not place"
     assert required - set(found) == set(), "rounds that did not run"
     misplaced = {name: nodes for name, nodes in found.items() if name in ON_DRIVERS_NODE and nodes != {head}}
