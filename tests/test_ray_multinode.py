@@ -193,8 +193,9 @@ def test_the_drivers_node_must_be_in_the_cluster_and_give_a_cpu():
 def test_two_nodes_publish_the_local_release_with_disk_tasks_on_the_drivers_node(cluster, corpus, tmp_path,
                                                                                   monkeypatch):
     """Through the API, the driver being this process: every round of tasks made to run (several
-    data runs merged down in groups, id ranges of 4 rows, units of 4 kB so that the newlines are
-    counted and several units read by each actor), the inputs reversed, 2 actors."""
+    runs of every table merged down in groups, by tasks only, id ranges of 4 rows, units of 4 kB
+    so that the newlines are counted and several units read by each actor), the inputs reversed,
+    2 actors."""
     import newsclean.corpus.ranges as ranges
     import newsclean.engines.ray_ranges  # noqa: F401  (the tasks' functions, bound before the patches)
     import newsclean.publish.runs as release_runs
@@ -209,6 +210,10 @@ def test_two_nodes_publish_the_local_release_with_disk_tasks_on_the_drivers_node
         patch.setattr(release_runs, "SPILL_BYTES", 1)
         patch.setattr(shards, "MAX_MERGE_RUNS", 2)
         patch.setattr(ranges, "RANGE_ROWS", 4)
+
+        def in_the_driver(*_args, **_kwargs):
+            raise AssertionError("the driver merged runs itself")
+        patch.setattr(shards, "merge_group", in_the_driver)  # the driver's copy: data, removals, rejects
         engine = RayEngine(address=address, actors=2, unit_bytes=4096)
         summary = run(corpus[::-1], tmp_path / "ray", dataclasses.replace(_options(), workers=2), engine=engine)
     assert summary.published > 0 and summary.rejected > 0
