@@ -73,8 +73,8 @@ def main() -> None:
     origin = min(one["first"] for one in stats.values())
     print(f"wall {wall:.1f} s, {summary.published} published")
     for name, one in sorted(stats.items(), key=lambda item: item[1]["first"]):
-        print(f"{name:28s} tasks {one['tasks']:5d}  running {one['running_s']:8.2f} s  longest {one['longest_s']:7.2f} s"
-              f"  from {one['first'] - origin:7.2f} to {one['last'] - origin:7.2f} s")
+        print(f"{name:28s} tasks {one['tasks']:5d}  running {one['running_s']:8.2f} s"
+              f"  longest {one['longest_s']:7.2f} s  from {one['first'] - origin:7.2f} to {one['last'] - origin:7.2f} s")
     sizes: dict[str, int] = defaultdict(int)
     for path in out.rglob("*"):
         if path.is_file():
