@@ -73,8 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--engine", choices=("local", "ray"), default="local",
                      help="where the per-document steps run: this machine (default) or a Ray cluster "
                           "(pip install 'newsclean[ray]'); the release is the same bytes")
-    run.add_argument("--address", metavar="ADDR", help="with --engine ray: the cluster to join "
-                     "('auto', 'HOST:6379', 'ray://HOST:10001'); default: a local Ray")
+    run.add_argument("--address", metavar="ADDR", help="with --engine ray: the cluster to join, from "
+                     "one of its nodes ('auto', 'HOST:6379'); default: a local Ray")
     run.add_argument("--unit-mb", type=float, metavar="MB", help="with --engine ray: input MB per work "
                      "unit, read by the actor that cleans it (default 8.4: 8 MiB)")
     run.add_argument("--stage", metavar="URI", help="with --engine ray: folder or object-store URI "
@@ -162,6 +162,7 @@ def _run(args: argparse.Namespace) -> int:
         engine = engine_named(args.engine, args.address, args.workers, unit_bytes, args.stage)
     except (ValueError, OSError) as exc:
         return _error(f"bad options: {exc}", USAGE_ERROR)
+    from .engines.ray_actors import ClusterUnfit
     from .progress import progress_for
 
     try:
@@ -171,7 +172,7 @@ def _run(args: argparse.Namespace) -> int:
         if isinstance(exc, FileNotFoundError) and not str(exc).startswith("input not found"):
             return _error(_os_error(exc, args.out), 1)
         return _error(str(exc), USAGE_ERROR)
-    except (OutputLocked, ReleaseFailed) as exc:
+    except (OutputLocked, ReleaseFailed, ClusterUnfit) as exc:
         return _error(str(exc), 1)
     except StageWriteError as exc:
         return _error(f"{exc}; the previous release, if any, is unchanged, and a rerun resumes from the units "

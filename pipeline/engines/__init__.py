@@ -11,6 +11,6 @@ release is the same bytes whichever runs the steps."""
 from __future__ import annotations
 
 from .base import Engine, LocalEngine, engine_named
-from .ray_actors import RayEngine
+from .ray_actors import ClusterUnfit, RayEngine
 
-__all__ = ["Engine", "LocalEngine", "RayEngine", "engine_named"]
+__all__ = ["ClusterUnfit", "Engine", "LocalEngine", "RayEngine", "engine_named"]

@@ -48,6 +48,28 @@ def _ray() -> Any:
     return ray
 
 
+class ClusterUnfit(RuntimeError):
+    """The cluster, as joined, cannot run the tasks that must run on the driver's node: said
+    before any work, not after the per-document phase."""
+
+
+def drivers_node_problem(client: bool, node_id: str, nodes: list[dict]) -> str | None:
+    """Why the tasks pinned to the driver's node (those that read the corpus stage's files on its
+    disk: engines/ray_ranges.py, ray_dedup.py, ray_shards.py, ray_checks.py) could not run there,
+    or None. `client`: joined through Ray Client; `nodes`: `ray.nodes()`."""
+    if client:
+        return ("through Ray Client (a ray:// address) this process runs outside the cluster, but the "
+                "corpus stage's tasks read files on its disk: run newsclean on a node of the cluster "
+                "(--address auto, or HOST:6379)")
+    cpus = sum(node.get("Resources", {}).get("CPU", 0) for node in nodes
+               if node.get("NodeID") == node_id and node.get("Alive"))
+    if cpus < 1:
+        return ("this machine's Ray node has no CPU for tasks (started with --num-cpus 0?), but the corpus "
+                "stage's tasks run on it, where their files are: run newsclean on a node with CPUs, or "
+                "start this one with --num-cpus 1 or more")
+    return None
+
+
 class StepsActor:
     """One warmed-up worker: `fn` (reading and cleaning one unit) applied to each unit it is sent."""
 
@@ -64,8 +86,9 @@ class StepsActor:
 @dataclass(frozen=True)
 class RayEngine:
     """Planned units sent to a pool of actors on the Ray cluster at `address` ("auto": the one
-    this machine belongs to, "ray://HOST:10001": through Ray Client), or on a local Ray started
-    for the run (with `num_cpus` CPUs, all of this machine's by default) when no address is given
+    this machine belongs to, or "HOST:6379"; not Ray Client's "ray://", `drivers_node_problem`),
+    or on a local Ray started for the run (with `num_cpus` CPUs, all of this machine's by
+    default) when no address is given
     and this process has not joined one already. The pool: `actors`, or one fewer than the
     cluster's CPUs (at least one), leaving a CPU to the driver, which plans and publishes. Every
     actor must be able to read the inputs: local paths on one machine (or a folder every node
@@ -114,6 +137,12 @@ class RayEngine:
         ray = _ray()
         started_here = self._init(ray)
         try:
+            from ray.util.client import ray as client
+
+            problem = drivers_node_problem(client.is_connected(), ray.get_runtime_context().get_node_id(),
+                                           ray.nodes())
+            if problem:
+                raise ClusterUnfit(f"--engine ray: {problem}")
             yield
         finally:
             if started_here:

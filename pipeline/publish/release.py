@@ -35,7 +35,7 @@ from .data_shards import RowSource, ShardTasks, plan_data_shards
 from .side_shards import SideTables, SortedTable, merged_report
 from .storage import shown
 from .swap import exchange, pid_alive, signals_held
-from .shards import ShardWriter, merge_runs, write_sorted
+from .shards import GroupMerger, ShardWriter, merge_runs, write_sorted
 from .repeats import POSITION, RepeatedIds, without_repeats
 from .runs import KEYS, MODELS, SortedRuns
 from .validate import Report, sha256_file, validate_audit_tables, validate_files
@@ -131,8 +131,10 @@ class ReleaseBuilder:
         runs.spill()
         merger = None if self.ranges is None else self.ranges.merge
         runs.merge_staged(merger)  # `add_runs`' units: local runs, a group of units each
-        # The side tables' runs are merged down beside the corpus stage, which this does not wait for.
-        side_runs = run_beside(self._reduce_side_runs, self.workers)
+        # The side tables' runs are merged down beside the corpus stage, which this does not wait for;
+        # with an engine's merger (Ray's group tasks), by its tasks once the corpus stage is done (a
+        # child forked beside could not submit them, and Ray's threads here rule the fork out anyway).
+        side_runs = run_beside(partial(self._reduce_side_runs, merger), 1 if merger else self.workers)
         try:
             runs.paths["data"] = runs.reduce("data", merger)
             corpus = self.corpus
@@ -246,11 +248,12 @@ class ReleaseBuilder:
         side.checked = validate_audit_tables(self.staging, SIDE)
         return side
 
-    def _reduce_side_runs(self) -> dict[str, list[Path]]:
-        """The removals' and rejects' sorted runs merged down to what one merge can take."""
+    def _reduce_side_runs(self, merger: GroupMerger | None = None) -> dict[str, list[Path]]:
+        """The removals' and rejects' sorted runs merged down to what one merge can take, each
+        round's groups by `merger` when given (an engine's tasks)."""
         reduced = {}
         for kind in ("removals", "rejects"):
-            reduced[kind] = self.runs.reduce(kind)
+            reduced[kind] = self.runs.reduce(kind, merger)
             release_memory()
         return reduced
 
