@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow.fs as pafs
@@ -181,25 +182,31 @@ def test_an_upload_cut_short_anywhere_leaves_no_release_and_the_manifest_goes_la
         assert fs.get_file_info("corpus/.replaced.upload.json").type == pafs.FileType.NotFound
 
 
-def test_what_an_upload_cut_short_left_is_replaced_but_not_a_file_beside_it(s3, local, monkeypatch):
-    """The upload's record names the files it may leave: a file put there since is nobody's
-    the rerun may delete, so it is refused without --force, as at a prefix without a record."""
+@contextmanager
+def upload_cut_after(monkeypatch, files: int):
+    """The release's upload fails as a killed driver's would, after `files` of its files are written."""
     import newsclean.publish.remote as remote
 
-    fs, uri = s3
-    inputs, folder = local
-    real, calls = remote._upload, []
+    real, written = remote._upload, []
 
     def cut_short(source: Path, target_fs: pafs.FileSystem, target: str) -> None:
-        if len(calls) == 3:
+        if len(written) == files:
             raise OSError("upload cut short")
-        calls.append(target)
+        written.append(target)
         real(source, target_fs, target)
 
     with monkeypatch.context() as patch:
         patch.setattr(remote, "_upload", cut_short)
-        with pytest.raises(OSError, match="upload cut short"):
-            run(inputs, uri("cut-then-theirs"))
+        yield
+
+
+def test_what_an_upload_cut_short_left_is_replaced_but_not_a_file_beside_it(s3, local, monkeypatch):
+    """The upload's record names the files it may leave: a file put there since is nobody's
+    the rerun may delete, so it is refused without --force, as at a prefix without a record."""
+    fs, uri = s3
+    inputs, folder = local
+    with upload_cut_after(monkeypatch, 3), pytest.raises(OSError, match="upload cut short"):
+        run(inputs, uri("cut-then-theirs"))
     with fs.open_output_stream("corpus/cut-then-theirs/notes.txt") as stream:
         stream.write(b"not ours")
     with pytest.raises(OutputRefused, match=r"holds what a newsclean upload cut short left, and files it does "

@@ -26,7 +26,7 @@ from newsclean.options import Options
 from newsclean.publish.target import OutputRefused
 from newsclean.readers.remote import input_path
 from test_determinism import _corpus, _release_bytes
-from test_publish_remote import _remote_bytes, s3  # noqa: F401  (the fixture: moto's S3 server)
+from test_publish_remote import _remote_bytes, s3, upload_cut_after  # noqa: F401  (the fixture: moto's S3 server)
 
 KEY = "0123456789abcdef0123"
 
@@ -409,22 +409,10 @@ def test_a_failed_upload_leaves_the_units_and_the_rerun_resumes_from_them(s3, sm
 def test_an_upload_cut_short_midway_reruns_without_force_and_resumes_from_the_units(s3, small, monkeypatch, caplog):
     """The driver killed while uploading leaves some of the release's files and no manifest: the
     same command again (no --force) replaces them, resuming from the staged units."""
-    import newsclean.publish.remote as remote
-
     fs, uri = s3
     inputs, options, local = small
-    real, calls = remote._upload, []
-
-    def cut_short(source: Path, target_fs: pafs.FileSystem, target: str) -> None:
-        if len(calls) == 3:
-            raise OSError("upload cut short")
-        calls.append(target)
-        real(source, target_fs, target)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(remote, "_upload", cut_short)
-        with pytest.raises(OSError, match="upload cut short"):
-            run(inputs, uri("upload-midway/dist"), options, engine=UnitsHere())
+    with upload_cut_after(monkeypatch, 3), pytest.raises(OSError, match="upload cut short"):
+        run(inputs, uri("upload-midway/dist"), options, engine=UnitsHere())
     assert len(_remote_bytes(fs, "upload-midway/dist")) == 3  # and no manifest
     done = [name for name in _stage_objects(fs, "upload-midway") if name.endswith("/done")]
     assert len(done) > 1
