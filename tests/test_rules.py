@@ -130,6 +130,35 @@ NOT_CHROME = [
     'Categories of risk',
     'Blog',
     'Meta',
+    'Updated guidance for drivers',  # a date line must be a date, a credit a bracketed agency
+    'Published in 1871, the map shows the old bridge.',
+    'Posted to Kabul in March 2021',
+    '(c) the applicant must hold a licence',  # a legal list's "(c)"
+    'Copyright law and the public domain',
+    '(AP reporters contributed)',
+    'Source by source, the story came together.',
+    'Sourced by hand from local farms',
+    'Image caption contest winners',
+    'Show captions and the hidden side of fame',
+    'Gallery owners say sales fell',
+    'Getty Museum reopens its west wing',
+    'Save the date: the fair opens on 3 May',
+    'Tags and labels in the new system',
+    'Topics for the next meeting',
+    'Newsletter editors on what readers want',
+    'About us and them: a memoir',
+    'Previous post-operative care',  # no separator, no capital: a subheading
+    'Next story, same ending',
+    'Stay tuned in to your body',
+    'Thanks for the memories',
+    'Let us know what you think',  # an invitation without the comments
+    'Tell us your story',
+    'Staff shortages hit hospitals',
+    'Edited by volunteers, the wiki grew',
+    'Contact tracing apps were withdrawn',
+    'Email scams rose in 2024',
+    'Brokers earn a commission on every sale, which the new rule caps.',  # not the site's own
+    'Shares in the company fell after the commission ruled against it.',
 ]
 
 
