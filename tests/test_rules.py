@@ -159,6 +159,13 @@ NOT_CHROME = [
     'Email scams rose in 2024',
     'Brokers earn a commission on every sale, which the new rule caps.',  # not the site's own
     'Shares in the company fell after the commission ruled against it.',
+    'Images via satellite show the damage',  # a credit names a source, not what a picture shows
+    'Powered by solar, the village thrives',
+    'Play video games with your kids',
+    'Join our team',
+    'Support local businesses',
+    'Read more about it in our guide below.',
+    'Published with the usual caveats',
 ]
 
 
