@@ -166,6 +166,10 @@ NOT_CHROME = [
     'Support local businesses',
     'Read more about it in our guide below.',
     'Published with the usual caveats',
+    'Let us know how the comments policy should change, the regulator asked readers.',
+    '© symbols appear on every page of the report',
+    'Follow us on the trail as we hike the coast',
+    'All rights reserved under the treaty remain with the states.',
 ]
 
 
