@@ -259,6 +259,33 @@ def test_page_words_between_paragraphs_stay(line):
     assert line in doc.text.split("\n\n")
 
 
+# What an autoblog's repost carries inside its body, between two paragraphs of the article: a
+# caption's label and buttons, a credit, a date line with its label, a disclosure, a player, a
+# reader's tools, a comment thread's heading. The rules alone take each there; the model is off.
+INSIDE_A_REPOST = [
+    "Image caption, The bridge was built in 1871", "Click to enlarge", "hide caption", "Getty",
+    "(AP)", "© Getty Images", "Source by Jane Doe", "Courtesy photo", "Screenshot via YouTube",
+    "Updated: March 3, 2025 10:15 am ET", "First Published: March 3, 2025, 10:15 IST",
+    "Updated at 5:02 p.m. ET", "We may earn a commission when you buy through links on our site.",
+    "Disclaimer: The views expressed in this article are the author's own.",
+    "Reprinted with permission from Example News.", "Sponsored by Example Bank", "Play Video",
+    "Your browser does not support the video tag.", "Print Friendly, PDF & Email", "Spread the love",
+    "Get our free app", "Copy article link", "Follow this author", "View all posts by Jane Doe",
+    "Previous article Council approves new budget", "What do you think? Let us know in the comments.",
+    "Stay tuned for more updates.", "3 thoughts on “Council closes old bridge to lorries”",
+    "Sort by Best", "— Jane Doe (@janedoe) March 3, 2025", "Email: jane.doe@example.com", "Tags",
+    "Newsletter", "Do Not Sell My Personal Information", "Already have an account? Sign in",
+]
+
+
+@pytest.mark.parametrize("line", INSIDE_A_REPOST)
+def test_chrome_inside_a_reposts_body_goes(line):
+    doc = clean_text("\n\n".join(["Floods cut off villages in the north"] + STORY[:1] + [line] + STORY[1:]),
+                     options=Options(rules=RuleOptions(body_model=False)))
+    assert line not in doc.text
+    assert all(paragraph in doc.text for paragraph in STORY)
+
+
 def test_an_author_box_ends_at_a_line_that_is_no_name_or_biography():
     """`author_box` takes only a name or a biography under the heading: a book review's next
     sentence about the book stays."""
