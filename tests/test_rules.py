@@ -170,6 +170,9 @@ NOT_CHROME = [
     '© symbols appear on every page of the report',
     'Follow us on the trail as we hike the coast',
     'All rights reserved under the treaty remain with the states.',
+    '"I receive compensation only when the work is done," she said.',
+    'The views expressed by the minister were criticised by the opposition.',
+    'Edited by Jane Doe',  # a book's editor, in a review's list
 ]
 
 
