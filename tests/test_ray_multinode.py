@@ -42,7 +42,7 @@ ray = pytest.importorskip("ray")
 # ray_shards.py, ray_checks.py)
 ON_DRIVERS_NODE = {"merge_group", "clean_range", "join_signatures", "read_units", "read_keys", "check_pairs",
                    "write_components", "fold_to_files", "plan_from_files", "write_data_shard",
-                   "plan_side_shards", "write_side_shard", "shard_keys", "check_shard"}
+                   "count_side_range", "side_range_starts", "write_side_shard", "shard_keys", "check_shard"}
 # the corpus stage's tasks given only values (object refs of arrays and tables): any node
 GROUPING = {"exact_partition", "band_partition", "partition_stars", "count_partition", "threshold_partition",
             "bucket_repeats"}

@@ -223,13 +223,16 @@ ray = pytest.importorskip("ray")
 @pytest.mark.parametrize("name", ["templates", "both"])
 def test_ray_runs_pass2_in_tasks(local_ray, corpora, tmp_path, monkeypatch, name):
     """Ranges of a few rows, several runs, the inputs reversed, 1 or 2 actors: the local release
-    byte for byte, and the driver neither streamed pass 2 nor merged the runs for it."""
+    byte for byte, and the driver neither streamed pass 2 nor merged the runs for it, nor read a
+    side table's id to plan its shards (their ranges' rounds are tasks)."""
     import newsclean.corpus.ranges as ranges
     import newsclean.corpus.stage as stage
     import newsclean.engines.ray_ranges  # noqa: F401  (the tasks' functions, bound before the patches)
+    import newsclean.engines.ray_shards  # noqa: F401
     import newsclean.publish.release as release
     import newsclean.publish.runs as release_runs
     import newsclean.publish.shards as shards
+    import newsclean.publish.side_shards as side_shards
 
     inputs = corpora[name]
     monkeypatch.chdir(inputs[0].parent)
@@ -255,12 +258,22 @@ def test_ray_runs_pass2_in_tasks(local_ray, corpora, tmp_path, monkeypatch, name
             patch.setattr(ranges, "write_pass2", _no_stream)
             patch.setattr(ranges, "merge_runs", _no_stream)
             patch.setattr(release.ReleaseBuilder, "_first_of_each_id", _no_stream)
+            # the side tables' plans by the ranges' tasks (the duplicates' ranges cut at 3 rows):
+            # the driver's own count or search of a range, or a plan in one pass, fails the run
+            patch.setattr(side_shards, "SIDE_RANGE_ROWS", 3)
+            for method in ("ids", "rows"):
+                patch.setattr(side_shards.SortedTable, method, _no_side_plan)
+            patch.setattr(side_shards, "plan_side_shards", _no_side_plan)
             # units of 4 kB: several a file, so several data runs, merged down in rounds of tasks
             engine = RayEngine(actors=actors, unit_bytes=4096)
             run(inputs[::-1], out, dataclasses.replace(options, workers=actors), engine=engine)
         got = _release_bytes(out)
         assert sorted(got) == sorted(local)
         assert [n for n in local if got[n] != local[n]] == [], (name, actors)
+
+
+def _no_side_plan(*_args, **_kwargs):
+    raise AssertionError("the driver read a side table's rows to plan its shards")
 
 
 def _spread_repeats(folder: Path) -> list[Path]:

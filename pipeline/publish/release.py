@@ -211,11 +211,12 @@ class ReleaseBuilder:
         dropped_file = corpus.staged.dropped if dropped is None and corpus.staged is not None else None
         # the left-out rows' positions: staged by the id ranges' tasks (read by the shards' tasks), or these
         repeated = pa.array([], pa.uint64()) if self.repeats.staged is not None else self.repeats.positions()
+        ranges = None if self.repeats.staged is None else self.repeats.staged.ranges  # pass 2's, if by ranges
         tables = [SortedTable("removals", PREFIX["removals"], _names(self.runs.paths["removals"] + corpus.removals_parts),
                               KEYS["removals"], arrow_schema(Removals), dropped, repeated, "rule", dropped_file,
-                              self.repeats.staged),
+                              self.repeats.staged, ranges),
                   SortedTable("rejects", PREFIX["rejects"], _names(self.runs.paths["rejects"] + corpus.rejects_parts),
-                              KEYS["rejects"], arrow_schema(Rejects), counted="reason"),
+                              KEYS["rejects"], arrow_schema(Rejects), counted="reason", ranges=ranges),
                   SortedTable("duplicates", PREFIX["duplicates"], _names([corpus.duplicates_path]), ("id",),
                               arrow_schema(Duplicates))]
         with corpus.measure("side tables"):  # the driver's part: waiting for the tasks
