@@ -261,3 +261,34 @@ def test_an_empty_side_table_is_one_empty_shard(tmp_path):
     table = SortedTable("duplicates", "duplicates", (str(path),), ("id",), arrow_schema(Duplicates),
                         ranges=((None, "m"), ("m", None)))
     assert plan_side_shards(table, 5) == [SideShard(0, 0, 0, None, 0, None)] == _plan_in_one_pass(table, 5)
+
+
+def test_a_side_table_opens_only_the_parts_that_may_hold_the_ids_read(tmp_path):
+    """Pass 2's parts, one per id range, given their ranges (`run_ranges`): the same rows and
+    plans as with every part opened, and a reader of one range opens its own part only."""
+    import pyarrow as pa
+
+    from newsclean.publish.runs import KEYS
+    from newsclean.publish.side_shards import SortedTable, plan_side_shards
+    from newsclean.schemas import Removals, arrow_schema
+
+    runs, ids, left_out = _removal_runs(tmp_path)
+    whole = pq.read_table(runs[2])  # pass 2's own removals (no POSITION), cut into a part per range
+    edges = [None, ids[10], ids[11], ids[30], None]
+    ranges = tuple(zip(edges[:-1], edges[1:]))
+    parts = []
+    for number, (low, high) in enumerate(ranges):
+        part = whole.filter(pa.array([(low is None or i >= low) and (high is None or i < high)
+                                      for i in whole["id"].to_pylist()]))
+        parts.append(tmp_path / f"part-{number}.parquet")
+        pq.write_table(part, parts[-1], row_group_size=9)
+    base = SortedTable("removals", "removals", tuple(map(str, runs[:2] + parts)), KEYS["removals"],
+                       arrow_schema(Removals), pa.array(ids[2::9]), left_out, "rule", ranges=ranges)
+    known = dataclasses.replace(base, run_ranges=(None, None, *ranges))
+    assert [str(p) for p in known._runs_in(ranges[2])] == [str(runs[0]), str(runs[1]), str(parts[2])]
+    assert len(known._runs_in(None)) == len(base._runs_in(ranges[2])) == 6
+    assert [str(p) for p in known._runs_in((ids[10], ids[31]))][2:] == [str(parts[1]), str(parts[2]), str(parts[3])]
+    for ids_read in (None, *ranges, (ids[5], ids[40])):
+        assert pa.concat_tables(known.rows(ids_read)).to_pylist() == pa.concat_tables(base.rows(ids_read)).to_pylist()
+    for rows in (1, 4, 50):
+        assert plan_side_shards(known, rows) == plan_side_shards(base, rows) == _plan_in_one_pass(base, rows)

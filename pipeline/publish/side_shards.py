@@ -60,7 +60,9 @@ class SortedTable:
     an id range at a time), and (removals) rows of the input `positions` left out, or of those
     staged by the corpus stage's id ranges (`staged`: read a window of ids at a time). `ranges`:
     the id ranges its plan is counted by (pass 2's, which its runs' parts follow; None: cut from
-    its runs' footers)."""
+    its runs' footers). `run_ranges`: the ids each run holds, where known (pass 2's parts, one
+    per id range: a reader of some ids opens only the parts that may hold them, not all of them,
+    each open costing ~50 us); a run past its end, or given None, may hold any id."""
 
     kind: str
     prefix: str
@@ -73,6 +75,15 @@ class SortedTable:
     dropped_file: str | None = None
     staged: StagedPositions | None = None
     ranges: tuple[IdRange, ...] | None = None
+    run_ranges: tuple[IdRange | None, ...] = ()
+
+    def _runs_in(self, ids: IdRange | None) -> list[Path]:
+        """The runs that may hold ids of `ids` (None: every id)."""
+        low, high = ids or (None, None)
+        known = [held or (None, None) for held in self.run_ranges]
+        known += [(None, None)] * (len(self.runs) - len(known))
+        return [Path(run) for run, (start, end) in zip(self.runs, known)
+                if (low is None or end is None or low < end) and (high is None or start is None or start < high)]
 
     def _windows(self, ids: IdRange | None) -> Iterator[tuple[IdRange | None, pa.Array | None]]:
         """`ids` with the positions left out of them: with `staged` positions, one window of ids
@@ -95,8 +106,8 @@ class SortedTable:
         it, read)."""
         for window, positions in self._windows(ids):
             dropped = self._dropped(window)
-            for run in self.runs:
-                for table in _run_ids(Path(run), window, positions):
+            for run in self._runs_in(window):
+                for table in _run_ids(run, window, positions):
                     table = without_ids(table, dropped)
                     if table.num_rows:
                         yield table["id"]
@@ -110,7 +121,7 @@ class SortedTable:
         else:  # none to leave out: POSITION is not even read
             keep, columns = None, (self.schema.names if positions is not None else None)
         dropped = self._dropped(ids)
-        for table in merge_runs([Path(run) for run in self.runs], self.keys, self.schema, columns, keep, ids):
+        for table in merge_runs(self._runs_in(ids), self.keys, self.schema, columns, keep, ids):
             table = without_ids(table, dropped)
             if table.num_rows:
                 yield table
