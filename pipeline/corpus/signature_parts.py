@@ -86,14 +86,16 @@ class SignatureParts:
         tables = []
         for number in sorted({group[0] for group in groups}):
             wanted = [group[1] for group in groups if group[0] == number]
-            table = pq.ParquetFile(self.paths[number]).read_row_groups(wanted, columns=columns, use_threads=False)
+            file = pq.ParquetFile(self.paths[number], pre_buffer=False)
+            table = file.read_row_groups(wanted, columns=columns, use_threads=False)
             tables.append(self._numbered(table, number))
         return pa.concat_tables(tables) if tables else pa.table({name: [] for name in columns})
 
     def column(self, name: str) -> np.ndarray:
         """One column of every row, in row order (`idx` as the one file numbers it)."""
-        return np.concatenate([self._numbered(pq.read_table(part, columns=[name], use_threads=False), number)
-                               .column(0).to_numpy() for number, part in enumerate(self.paths)])
+        columns = [self._numbered(pq.ParquetFile(part, pre_buffer=False).read(columns=[name], use_threads=False),
+                                  number).column(0).to_numpy() for number, part in enumerate(self.paths)]
+        return columns[0] if len(columns) == 1 else np.concatenate(columns)
 
     def batches(self, columns: list[str] | None, rows: int, wanted: np.ndarray | None = None) -> Iterator[pa.Table]:
         """`columns` (None: all) of every row (of the parts holding some of `wanted`, sorted idx, when given),
