@@ -31,10 +31,9 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..options import CorpusOptions, DedupOptions
+from ..options import CorpusOptions
 from ..publish import repeats as repeats_module
 from ..publish.repeats import POSITION, RepeatedIds, StagedPositions
 from ..publish.shards import GroupMerger, IdRange, _as_text, merge_runs

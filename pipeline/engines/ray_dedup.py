@@ -33,7 +33,6 @@ import logging
 from pathlib import Path
 
 import numpy as np
-import pyarrow.compute as pc
 
 from ..corpus.dedup import PAIRS_PER_CHECK, _runs, _similarity, band_shape
 from ..corpus.signature_parts import RowGroup, SignatureParts

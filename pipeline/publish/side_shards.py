@@ -34,11 +34,11 @@ from ..corpus.fold_files import dropped_ids
 from ..options import PublishOptions
 from .repeats import POSITION, StagedPositions, without_repeats
 from .shards import COUNT_ROWS, IdRange, ShardWriter, _groups_in, in_id_range, merge_runs, without_ids
+from .validate import Report, validate_audit_file
 
 # Side-table rows an id range of the plan's rounds is cut for, when the table has no ranges of
 # pass 2 (`SortedTable.ranges`): ids only are read, ~30 MB of them.
 SIDE_RANGE_ROWS = 1_000_000
-from .validate import Report, validate_audit_file
 
 
 @dataclass
@@ -113,6 +113,7 @@ class SortedTable:
                         yield table["id"]
 
     def _dropped(self, ids: IdRange | None) -> pa.Array | None:
+        """The ids left out, of those in `ids` when they are read from `dropped_file`."""
         return self.dropped if self.dropped_file is None else dropped_ids(self.dropped_file, *(ids or (None, None)))
 
     def _rows(self, ids: IdRange | None, positions: pa.Array | None) -> Iterator[pa.Table]:
