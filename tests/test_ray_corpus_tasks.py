@@ -207,15 +207,13 @@ def test_ray_tasks_link_the_drivers_copies(local_ray, tmp_path, monkeypatch,
     options = dataclasses.replace(DedupOptions(), near=near)
     path = tmp_path / "signatures.parquet"
     rows = _signatures(path, options, write_rows)
-    with pq.ParquetFile(path) as file:
-        expected = _components(dedup._linked(file, path, rows, options))
+    expected = _components(dedup._linked(path, rows, options))
     planted = {frozenset({3, 10, 250}), frozenset({40, 41}), frozenset({0, 399})}
     planted |= {frozenset({60, 61, 62, 200, 300})} if near else {frozenset({60, 200})}
     assert expected == planted
     monkeypatch.setattr(ray_dedup, "partitions_for", lambda _rows, _bands: partitions)
     monkeypatch.setattr(ray_dedup, "ROWS_PER_READ", rows_per_read)
-    with pq.ParquetFile(path) as file:
-        got = _components(ray_dedup.linked_by_tasks(file, path, rows, options))
+    got = _components(ray_dedup.linked_by_tasks(path, rows, options))
     assert got == expected
     assert dedup.cluster(path, rows, options, ray_dedup.linked_by_tasks).duplicates == \
         dedup.cluster(path, rows, options).duplicates

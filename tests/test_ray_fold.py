@@ -73,8 +73,7 @@ def test_the_staged_fold_is_the_drivers_folding(tmp_path, keep, near, parts):
     options = dataclasses.replace(DedupOptions(), keep_duplicates=keep, near=near)
     path = tmp_path / "signatures.parquet"
     rows = _signatures(path, options, 37)
-    with pq.ParquetFile(path) as file:
-        links = dedup._linked(file, path, rows, options)
+    links = dedup._linked(path, rows, options)
     folding = dedup.cluster(path, rows, options)
     assert folding.clusters == 4 and folding.rows  # the planted clusters
     staged = fold_to_files(_job(tmp_path, rows, options, links, parts))
@@ -92,8 +91,7 @@ def test_the_shard_plan_from_the_staged_fold_is_the_drivers(tmp_path):
     options = DedupOptions()
     path = tmp_path / "signatures.parquet"
     rows = _signatures(path, options, 16)
-    with pq.ParquetFile(path) as file:
-        links = dedup._linked(file, path, rows, options)
+    links = dedup._linked(path, rows, options)
     corpus = CorpusStage(tmp_path / "corpus", CorpusOptions())
     corpus.signatures_path, corpus.rows = path, rows
     corpus.folding = dedup.cluster(path, rows, options)

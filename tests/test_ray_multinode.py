@@ -40,9 +40,9 @@ ray = pytest.importorskip("ray")
 # remote functions that open files on the driver's disk: hard affinity to the driver's node
 # (engines/ray_ranges.py, ray_templates.py with the unit stage on that disk, ray_dedup.py,
 # ray_shards.py, ray_checks.py)
-ON_DRIVERS_NODE = {"merge_group", "clean_range", "join_signatures", "read_units", "read_keys", "check_pairs",
+ON_DRIVERS_NODE = {"merge_group", "clean_range", "read_units", "read_keys", "check_pairs",
                    "write_components", "fold_to_files", "plan_from_files", "write_data_shard",
-                   "plan_side_shards", "write_side_shard", "shard_keys", "check_shard"}
+                   "count_side_range", "side_range_starts", "write_side_shard", "shard_keys", "check_shard"}
 # the corpus stage's tasks given only values (object refs of arrays and tables): any node
 GROUPING = {"exact_partition", "band_partition", "partition_stars", "count_partition", "threshold_partition",
             "bucket_repeats"}

@@ -1,7 +1,7 @@
 """Pass 2 of the corpus stage by id ranges (`corpus.ranges`, `engines.ray_ranges`): each range
 merged, its repeated ids left out, template lines stripped and rows re-signed on its own, then
-numbered by the ranges' counts, gives the driver's stream: the same signatures (row numbers, band
-keys, raw signatures) and every published byte, however the id space is cut (ranges of one id,
+numbered by the ranges' counts (their signature files read as one, `signature_parts`), gives the
+driver's stream: the same signatures (row numbers, band keys, raw signatures) and every published byte, however the id space is cut (ranges of one id,
 two, many; cuts at a repeated id and just after it; cuts between ids), in whatever order the
 ranges run, the data runs merged down a group at a time in any order; and with `--engine ray`
 the driver does not merge, strip or sign a row itself."""
@@ -17,8 +17,8 @@ import pytest
 
 from newsclean import run
 from newsclean.corpus import CorpusStage
-from newsclean.corpus.dedup import raw_path
-from newsclean.corpus.ranges import RangeJob, RangeTasks, clean_range, join_signatures, plan_id_ranges, staged_positions
+from newsclean.corpus.ranges import RangeJob, RangeTasks, clean_range, number_signatures, plan_id_ranges, staged_positions
+from newsclean.corpus.signature_parts import SignatureParts, raw_path
 from newsclean.engines import LocalEngine, RayEngine
 from newsclean.options import Options, PublishOptions
 from newsclean.publish.shards import merge_group
@@ -66,8 +66,7 @@ class RangesHere(LocalEngine):
             ranges = list(zip(edges[:-1], edges[1:]))
             CUT.append(len(ranges))
             results = [clean_range(job, number, ids) for number, ids in reversed(list(enumerate(ranges)))][::-1]
-            join_signatures([str(r.files.signatures) for r in results], str(Path(job.folder) / "signatures.parquet"),
-                            job.options.dedup)
+            number_signatures(results, str(Path(job.folder) / "signatures.parquet"))
             return results
         return RangeTasks(runner, merger)
 
@@ -89,6 +88,14 @@ def corpora(tmp_path_factory) -> dict[str, list[Path]]:
     return {"templates": templates, "repeats": repeats, "both": templates + repeats}
 
 
+def _signatures_read(path: Path) -> tuple[list[dict], bytes]:
+    """The signatures' rows as their readers get them (`idx` numbered across the parts), and
+    the parts' raw signatures one after another."""
+    parts = SignatureParts.of(path)
+    rows = [row for table in parts.batches(None, 1000) for row in table.to_pylist()]
+    return rows, b"".join(raw_path(Path(part)).read_bytes() for part in parts.paths)
+
+
 def _signatures_seen(patch) -> list[tuple]:
     """Record what pass 3 is given: the signatures file's rows and the raw signatures."""
     import newsclean.corpus.stage as stage
@@ -97,7 +104,7 @@ def _signatures_seen(patch) -> list[tuple]:
     cluster = stage.cluster
 
     def recorded(path, rows, options, linker=None):
-        seen.append((pq.read_table(path).to_pylist(), raw_path(path).read_bytes(), rows))
+        seen.append((*_signatures_read(path), rows))
         return cluster(path, rows, options, linker)
     patch.setattr(stage, "cluster", recorded)
     return seen
@@ -223,13 +230,16 @@ ray = pytest.importorskip("ray")
 @pytest.mark.parametrize("name", ["templates", "both"])
 def test_ray_runs_pass2_in_tasks(local_ray, corpora, tmp_path, monkeypatch, name):
     """Ranges of a few rows, several runs, the inputs reversed, 1 or 2 actors: the local release
-    byte for byte, and the driver neither streamed pass 2 nor merged the runs for it."""
+    byte for byte, and the driver neither streamed pass 2 nor merged the runs for it, nor read a
+    side table's id to plan its shards (their ranges' rounds are tasks)."""
     import newsclean.corpus.ranges as ranges
     import newsclean.corpus.stage as stage
     import newsclean.engines.ray_ranges  # noqa: F401  (the tasks' functions, bound before the patches)
+    import newsclean.engines.ray_shards  # noqa: F401
     import newsclean.publish.release as release
     import newsclean.publish.runs as release_runs
     import newsclean.publish.shards as shards
+    import newsclean.publish.side_shards as side_shards
 
     inputs = corpora[name]
     monkeypatch.chdir(inputs[0].parent)
@@ -255,12 +265,22 @@ def test_ray_runs_pass2_in_tasks(local_ray, corpora, tmp_path, monkeypatch, name
             patch.setattr(ranges, "write_pass2", _no_stream)
             patch.setattr(ranges, "merge_runs", _no_stream)
             patch.setattr(release.ReleaseBuilder, "_first_of_each_id", _no_stream)
+            # the side tables' plans by the ranges' tasks (the duplicates' ranges cut at 3 rows):
+            # the driver's own count or search of a range, or a plan in one pass, fails the run
+            patch.setattr(side_shards, "SIDE_RANGE_ROWS", 3)
+            for method in ("ids", "rows"):
+                patch.setattr(side_shards.SortedTable, method, _no_side_plan)
+            patch.setattr(side_shards, "plan_side_shards", _no_side_plan)
             # units of 4 kB: several a file, so several data runs, merged down in rounds of tasks
             engine = RayEngine(actors=actors, unit_bytes=4096)
             run(inputs[::-1], out, dataclasses.replace(options, workers=actors), engine=engine)
         got = _release_bytes(out)
         assert sorted(got) == sorted(local)
         assert [n for n in local if got[n] != local[n]] == [], (name, actors)
+
+
+def _no_side_plan(*_args, **_kwargs):
+    raise AssertionError("the driver read a side table's rows to plan its shards")
 
 
 def _spread_repeats(folder: Path) -> list[Path]:

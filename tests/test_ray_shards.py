@@ -165,3 +165,130 @@ def test_a_merge_of_an_id_range_reads_only_the_row_groups_that_reach_into_it(tmp
         assert part.to_pylist() == shards.in_id_range(whole, bounds).to_pylist(), bounds
         if bounds == ("d02500", "d02600"):
             assert sum(read) <= 6  # of 18 row groups: the range is ~1% of the ids
+
+
+def _plan_in_one_pass(table, shard_rows: int) -> list:
+    """The plan as one pass over the whole merged table made it (before the plan by id ranges):
+    the reference the ranges' rounds must give, shard for shard."""
+    import pyarrow.compute as pc
+
+    from newsclean.publish.side_shards import SideShard
+
+    starts: list[tuple[str | None, int]] = [(None, 0)]
+    position, last_id, same = 0, None, 0
+    for part in table.rows():
+        ids, n = part["id"], part.num_rows
+        while len(starts) * shard_rows < position + n:
+            at = len(starts) * shard_rows - position
+            first_id = ids[at].as_py()
+            first = pc.index(ids, first_id).as_py()
+            starts.append((first_id, at - first + (same if first == 0 and first_id == last_id else 0)))
+        tail = ids[n - 1].as_py()
+        first = pc.index(ids, tail).as_py()
+        same = n - first + (same if first == 0 and tail == last_id else 0)
+        last_id, position = tail, position + n
+    ends = [first_id for first_id, _ in starts[1:]] + [None]
+    return [SideShard(k, position, min(shard_rows, position - k * shard_rows), first_id, skip, ends[k])
+            for k, (first_id, skip) in enumerate(starts)]
+
+
+def _removal_runs(tmp_path: Path) -> tuple[list[Path], list[str], "pa.Array"]:
+    """Three sorted removal runs (ids shared across them, an id's lines in several runs and row
+    groups, POSITION in two of them), their ids, and positions to leave out."""
+    import random
+
+    import pyarrow as pa
+
+    from newsclean.publish.repeats import POSITION, POSITION_FIELD
+    from newsclean.schemas import Removals, arrow_schema
+
+    rng = random.Random(11)
+    schema = arrow_schema(Removals)
+    rows = [(f"d{rng.randrange(60):02d}", line, position) for position, line in enumerate(rng.sample(range(10_000), 700))]
+    runs = []
+    for k in range(3):
+        part = sorted(rows[k::3])
+        table = {field.name: [0 if pa.types.is_integer(field.type) else "" if not field.nullable else None] * len(part)
+                 for field in schema}
+        table.update(id=[i for i, _, _ in part], line=[line for _, line, _ in part])
+        run_schema = schema
+        if k < 2:  # the workers' runs carry each row's input position; pass 2's own removals do not
+            table[POSITION] = [p for _, _, p in part]
+            run_schema = schema.append(POSITION_FIELD)
+        runs.append(tmp_path / f"removals-{k}.parquet")
+        pq.write_table(pa.table(table, schema=run_schema), runs[-1], row_group_size=9)
+    left_out = pa.array(sorted(p for _, _, p in rows[::7] if p % 3 != 2), pa.uint64())
+    return runs, sorted({i for i, _, _ in rows}), left_out
+
+
+def test_a_side_plan_by_id_ranges_is_the_one_pass_plan(tmp_path):
+    """The plan's rounds over id ranges cut many ways (one id, a few, between ids, whole, cut
+    from the footers), rows left out by id and by position: the one pass's plan, shard for shard."""
+    import pyarrow as pa
+
+    from newsclean.publish import side_shards
+    from newsclean.publish.runs import KEYS
+    from newsclean.publish.side_shards import SortedTable, plan_side_shards
+    from newsclean.schemas import Removals, arrow_schema
+
+    runs, ids, left_out = _removal_runs(tmp_path)
+    cuts = {"one": ids[1:], "few": ids[3::5], "between": [i + "!" for i in ids[::4]], "whole": []}
+    for dropped in (None, pa.array(ids[2::9])):
+        for positions in (pa.array([], pa.uint64()), left_out):
+            for way, edges in [*cuts.items(), ("footers", None)]:
+                ranges = None if edges is None else tuple(zip([None, *edges], [*edges, None]))
+                table = SortedTable("removals", "removals", tuple(map(str, runs)), KEYS["removals"],
+                                    arrow_schema(Removals), dropped, positions, "rule", ranges=ranges)
+                if edges is None:  # cut from the runs' footers, ~40 rows a range
+                    assert len(side_shards.side_ranges(dataclasses.replace(table))) == 1
+                    with pytest.MonkeyPatch.context() as patch:
+                        patch.setattr(side_shards, "SIDE_RANGE_ROWS", 40)
+                        assert len(side_shards.side_ranges(table)) > 5
+                        plans = {rows: plan_side_shards(table, rows) for rows in (1, 2, 3, 7, 64, 10_000)}
+                else:
+                    plans = {rows: plan_side_shards(table, rows) for rows in (1, 2, 3, 7, 64, 10_000)}
+                for rows, plan in plans.items():
+                    assert plan == _plan_in_one_pass(table, rows), (way, rows, dropped is None, len(positions))
+                    assert sum(shard.rows for shard in plan) == plan[0].total_rows > 400
+
+
+def test_an_empty_side_table_is_one_empty_shard(tmp_path):
+    from newsclean.publish.side_shards import SideShard, SortedTable, plan_side_shards
+    from newsclean.schemas import Duplicates, arrow_schema
+
+    path = tmp_path / "duplicates.parquet"
+    pq.write_table(arrow_schema(Duplicates).empty_table(), path)
+    table = SortedTable("duplicates", "duplicates", (str(path),), ("id",), arrow_schema(Duplicates),
+                        ranges=((None, "m"), ("m", None)))
+    assert plan_side_shards(table, 5) == [SideShard(0, 0, 0, None, 0, None)] == _plan_in_one_pass(table, 5)
+
+
+def test_a_side_table_opens_only_the_parts_that_may_hold_the_ids_read(tmp_path):
+    """Pass 2's parts, one per id range, given their ranges (`run_ranges`): the same rows and
+    plans as with every part opened, and a reader of one range opens its own part only."""
+    import pyarrow as pa
+
+    from newsclean.publish.runs import KEYS
+    from newsclean.publish.side_shards import SortedTable, plan_side_shards
+    from newsclean.schemas import Removals, arrow_schema
+
+    runs, ids, left_out = _removal_runs(tmp_path)
+    whole = pq.read_table(runs[2])  # pass 2's own removals (no POSITION), cut into a part per range
+    edges = [None, ids[10], ids[11], ids[30], None]
+    ranges = tuple(zip(edges[:-1], edges[1:]))
+    parts = []
+    for number, (low, high) in enumerate(ranges):
+        part = whole.filter(pa.array([(low is None or i >= low) and (high is None or i < high)
+                                      for i in whole["id"].to_pylist()]))
+        parts.append(tmp_path / f"part-{number}.parquet")
+        pq.write_table(part, parts[-1], row_group_size=9)
+    base = SortedTable("removals", "removals", tuple(map(str, runs[:2] + parts)), KEYS["removals"],
+                       arrow_schema(Removals), pa.array(ids[2::9]), left_out, "rule", ranges=ranges)
+    known = dataclasses.replace(base, run_ranges=(None, None, *ranges))
+    assert [str(p) for p in known._runs_in(ranges[2])] == [str(runs[0]), str(runs[1]), str(parts[2])]
+    assert len(known._runs_in(None)) == len(base._runs_in(ranges[2])) == 6
+    assert [str(p) for p in known._runs_in((ids[10], ids[31]))][2:] == [str(parts[1]), str(parts[2]), str(parts[3])]
+    for ids_read in (None, *ranges, (ids[5], ids[40])):
+        assert pa.concat_tables(known.rows(ids_read)).to_pylist() == pa.concat_tables(base.rows(ids_read)).to_pylist()
+    for rows in (1, 4, 50):
+        assert plan_side_shards(known, rows) == plan_side_shards(base, rows) == _plan_in_one_pass(base, rows)

@@ -5,7 +5,8 @@ News is syndicated: one wire story runs on dozens of sites with small edits. Two
      workers (`with_signatures`: the SIGNATURE column rides along in the sorted runs; the corpus
      stage signs again only rows whose text it changed); `SignatureWriter`
      writes the row's metadata and band keys to `signatures.parquet` and the signature itself to a
-     raw uint32 file beside it (`signatures.u32`, row `idx` at byte `idx * 4 * num_perm`).
+     raw uint32 file beside it (`signatures.u32`, row `idx` at byte `idx * 4 * num_perm`); pass 2
+     by id ranges leaves a pair per range instead, read as one (`signature_parts.py`).
   2. cluster: `cluster` reads back one column at a time. Exact copies share a content hash;
      near copies share an LSH band and then must reach the similarity threshold on their full
      signatures. Linked rows form clusters (`components`: connected components on integer
@@ -35,6 +36,7 @@ from rensa import RMinHash
 
 from ..folding import WORD_CHARACTERS, ascii_words
 from ..options import DedupOptions
+from .signature_parts import SignatureParts, parts_index, raw_path
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,6 @@ WORD = re.compile(r"\w+")
 BAND_MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: mixes hashes in sequence into one
 READ_ROWS = 8_192  # rows read at a time when scanning the signatures back
 PAIRS_PER_CHECK = 20_000  # candidate pairs compared at once (two signatures of 4 * num_perm bytes each)
-READ_GAP = 64  # signature rows closer than this are fetched with one read
 META = ("idx", "id", "content_hash", "word_count", "published", "source", "url", "provenance")
 
 
@@ -155,11 +156,6 @@ def signature_schema(options: DedupOptions) -> pa.Schema:
                      + [(f"band_{b:02d}", pa.int64()) for b in range(bands)])
 
 
-def raw_path(path: Path) -> Path:
-    """The raw signature file beside `signatures.parquet`."""
-    return path.with_suffix(".u32")
-
-
 # The columns of a signed row that SignatureWriter reads: the metadata it keeps, and the signature
 SIGNED_COLUMNS = (*META[1:], SIGNATURE)
 
@@ -171,6 +167,7 @@ class SignatureWriter:
     def __init__(self, path: Path, options: DedupOptions):
         self.path, self.options = path, options
         self.schema = signature_schema(options)
+        parts_index(path).unlink(missing_ok=True)  # an earlier run's parts are not these rows
         self.writer = pq.ParquetWriter(path, self.schema)
         self.raw = open(raw_path(path), "wb")
         self.rows = 0
@@ -199,23 +196,9 @@ class SignatureWriter:
 
 
 def signature_rows(path: Path, rows: np.ndarray, num_perm: int) -> np.ndarray:
-    """The signatures of `rows` (sorted, distinct idx), read from the raw file in runs of nearby
-    rows: only these rows are ever in memory, whatever the corpus size."""
-    out = np.empty((len(rows), num_perm), np.uint32)
-    if not len(rows):
-        return out
-    width = 4 * num_perm
-    breaks = np.nonzero(np.diff(rows) > READ_GAP)[0] + 1
-    starts = np.concatenate([[0], breaks]).tolist()
-    ends = np.concatenate([breaks, [len(rows)]]).tolist()
-    with open(raw_path(path), "rb") as handle:
-        for start, end in zip(starts, ends):
-            first = int(rows[start])
-            count = int(rows[end - 1]) - first + 1
-            handle.seek(first * width)
-            block = np.frombuffer(handle.read(count * width), np.uint32).reshape(count, num_perm)
-            out[start:end] = block[rows[start:end] - first]
-    return out
+    """The signatures of `rows` (sorted, distinct idx) of the signatures at `path`
+    (`SignatureParts.signatures`: only these rows are read)."""
+    return SignatureParts.of(path).signatures(rows, num_perm)
 
 
 @dataclass
@@ -269,10 +252,6 @@ def components(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             parent = grand
 
 
-def _column(file: pq.ParquetFile, name: str) -> np.ndarray:
-    return file.read(columns=[name], use_threads=False).column(0).to_numpy()
-
-
 def _runs(values: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (a, b) of members with equal values: each with its run's first and its neighbour."""
     order = np.argsort(values, kind="stable")
@@ -292,12 +271,10 @@ def _runs(values: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def _load_rows(path: Path, wanted: np.ndarray, columns: list[str]) -> pa.Table:
-    """The rows whose idx is in `wanted` (sorted), scanning the file in slices."""
+    """The rows whose idx is in `wanted` (sorted), scanning the parts that hold them in slices."""
     pieces = []
     value_set = pa.array(wanted, pa.int64())
-    for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=READ_ROWS, columns=columns,
-                                                                     use_threads=False):
-        table = pa.Table.from_batches([batch])
+    for table in SignatureParts.of(path).batches(columns, READ_ROWS, wanted):
         table = table.filter(pc.is_in(table["idx"], value_set=value_set))
         if table.num_rows:
             pieces.append(table)
@@ -313,18 +290,18 @@ def _similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
 def cluster(path: Path, rows: int, options: DedupOptions, linker: Linker | None = None) -> Folding:
     """Read the signatures back and decide, for every clustered row, whether it is published.
     `linker`: what finds the links (`_linked` here; `engines.ray_dedup.linked_by_tasks` on Ray)."""
-    with pq.ParquetFile(path, pre_buffer=False) as file:  # its footer read once, not per column
-        links = (linker or _linked)(file, path, rows, options)
+    links = (linker or _linked)(path, rows, options)
     return _fold(path, *components(links[0], links[1]), options)
 
 
-# (signatures file, its path, rows, options) -> the links (2, n) between rows of equal or similar texts
-Linker = Callable[[pq.ParquetFile, Path, int, DedupOptions], np.ndarray]
+# (the signatures' path, rows, options) -> the links (2, n) between rows of equal or similar texts
+Linker = Callable[[Path, int, DedupOptions], np.ndarray]
 
 
-def _linked(file: pq.ParquetFile, path: Path, rows: int, options: DedupOptions) -> np.ndarray:
+def _linked(path: Path, rows: int, options: DedupOptions) -> np.ndarray:
     """The links (2, n) between rows of equal texts and, with `options.near`, similar signatures."""
-    exact = _column(file, "exact")
+    parts = SignatureParts.of(path)
+    exact = parts.column("exact")
     idx = np.arange(rows, dtype=np.int64)
     a, b = _runs(exact, idx)
     links = [np.stack([a, b])]
@@ -338,14 +315,14 @@ def _linked(file: pq.ParquetFile, path: Path, rows: int, options: DedupOptions) 
         pairs = np.zeros(0, np.int64)  # a * rows + b, distinct: 8 bytes per candidate pair
         bands, _ = band_shape(options)
         for band in range(bands):
-            x, y = _runs(_column(file, f"band_{band:02d}")[representative], members)
+            x, y = _runs(parts.column(f"band_{band:02d}")[representative], members)
             pairs = np.union1d(pairs, x * rows + y)
         log.info("near copies: %d candidate pairs from %d bands", len(pairs), bands)
         for start in range(0, len(pairs), PAIRS_PER_CHECK):
             chunk = pairs[start:start + PAIRS_PER_CHECK]
             pa_, pb_ = chunk // rows, chunk % rows
             needed, inverse = np.unique(np.concatenate([pa_, pb_]), return_inverse=True)
-            matrix = signature_rows(path, needed, options.num_perm)
+            matrix = parts.signatures(needed, options.num_perm)
             sim = _similarity(matrix[inverse[:len(chunk)]], matrix[inverse[len(chunk):]])
             close = sim >= options.threshold
             links.append(np.stack([pa_[close], pb_[close]]))

@@ -12,32 +12,34 @@ driver streaming the whole corpus through `pass2.write_pass2`.
              stages the others' rejects and positions (8 bytes a row, sorted by id) in files,
              then strips template lines and re-signs, as the driver does, into files of its own;
              its rows are numbered from 0
-    number   one task (`join_signatures`) concatenates the ranges' signature files in id order,
-             each range's row numbers offset by the rows of the ranges before it (a prefix sum of
-             their counts): the `signatures.parquet` and raw file the driver's stream writes
+    number   the driver lists the ranges' signature files, in id order, with their rows
+             (`number_signatures`): each range's rows are numbered after the rows of the ranges
+             before it (a prefix sum of their counts), and every reader reads the list as the one
+             `signatures.parquet` and raw file the driver's stream writes (`signature_parts`):
+             the same rows, numbers and signatures, and no file rewritten
 
 The ranges' other files (rows, removals, template-only rejects, repeated ids' rejects) are read
 in range order where the driver's single files would be read (`CorpusStage.*_parts`), so row
-`idx` of the concatenated ranges is row `idx` of the signatures: the same numbers, the same release.
+`idx` of the ranges one after another is row `idx` of the signatures: the same numbers, the same
+release.
 """
 from __future__ import annotations
 
 import math
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..options import CorpusOptions, DedupOptions
+from ..options import CorpusOptions
 from ..publish import repeats as repeats_module
 from ..publish.repeats import POSITION, RepeatedIds, StagedPositions
 from ..publish.shards import GroupMerger, IdRange, _as_text, merge_runs
-from .dedup import SIGNED_COLUMNS, raw_path, signature_schema
+from .dedup import SIGNED_COLUMNS
 from .pass2 import Pass2Counts, Pass2Files, write_pass2
+from .signature_parts import write_parts_index
 
 RANGE_ROWS = 50_000  # data rows (repeats included) a range is cut for: ~150 MB of news text
 SAMPLES_PER_RANGE = 4  # row-group minima read per range wanted: what the cuts are chosen from
@@ -86,7 +88,7 @@ def staged_positions(results: list[RangeResult]) -> StagedPositions:
                            tuple(r.left_out for r in results), repeats_module.WINDOW_POSITIONS)
 
 
-# Runs `clean_range` over every range, then `join_signatures`; the results in range order.
+# Runs `clean_range` over every range, then `number_signatures`; the results in range order.
 RangeRunner = Callable[[RangeJob, list[IdRange]], list[RangeResult]]
 
 
@@ -156,31 +158,21 @@ def clean_range(job: RangeJob, number: int, ids: IdRange) -> RangeResult:
     return RangeResult(number, ids, files, counts, repeats.rejects_path, repeats.positions_path, repeats.rejected)
 
 
-def join_signatures(parts: list[str], path: str, options: DedupOptions) -> int:
-    """The ranges' signature files as one, in range order, each range's `idx` offset by the rows
-    before it; the raw signatures appended in the same order. Returns the rows."""
-    schema = signature_schema(options)
-    offset = 0
-    with pq.ParquetWriter(path, schema) as writer, open(raw_path(Path(path)), "wb") as raw:
-        for part in parts:
-            file = pq.ParquetFile(part, pre_buffer=False)
-            for group in range(file.metadata.num_row_groups):
-                table = file.read_row_group(group, use_threads=False)
-                idx = pc.add(table["idx"], pa.scalar(offset, pa.int64()))
-                writer.write_table(table.set_column(0, schema.field("idx"), idx).cast(schema))
-            offset += file.metadata.num_rows
-            with open(raw_path(Path(part)), "rb") as source:
-                shutil.copyfileobj(source, raw, 1 << 20)
-    return offset
+def number_signatures(results: list[RangeResult], path: str) -> int:
+    """The ranges' signature files listed, in range order, with their rows, as the parts of
+    `path` (`signature_parts`: its readers number each range's rows after those of the ranges
+    before it). Returns the rows."""
+    rows = [result.counts.rows for result in results]
+    write_parts_index(Path(path), [result.files.signatures for result in results], rows)
+    return sum(rows)
 
 
 def ranges_here(job: RangeJob, ranges: list[IdRange]) -> list[RangeResult]:
     """Every range in this process, one after another: what an engine's tasks do, without one."""
     results = [clean_range(job, number, ids) for number, ids in enumerate(ranges)]
-    join_signatures([str(result.files.signatures) for result in results],
-                    str(Path(job.folder) / "signatures.parquet"), job.options.dedup)
+    number_signatures(results, str(Path(job.folder) / "signatures.parquet"))
     return results
 
 
 __all__ = ["RANGE_ROWS", "RangeJob", "RangeResult", "RangeRunner", "RangeTasks", "StagedRuns", "clean_range",
-           "join_signatures", "plan_id_ranges", "ranges_here", "staged_positions"]
+           "number_signatures", "plan_id_ranges", "ranges_here", "staged_positions"]

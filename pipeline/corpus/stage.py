@@ -42,6 +42,7 @@ from .dedup import SIGNED_COLUMNS, Folding, Linker, cluster
 from .fold_files import FoldJob, FoldTasks, StagedFolding, fold_entries, folded_template_lines
 from .fold_files import dropped_ids as staged_dropped_ids
 from .pass2 import Pass2Counts, Pass2Files, clean_and_sign, write_pass2  # noqa: F401  (clean_and_sign: its old home)
+from .signature_parts import SignatureParts
 from .templates import LineCounter, LineCounts, count_lines
 
 if TYPE_CHECKING:
@@ -240,7 +241,7 @@ class CorpusStage:
             total.template_only += result.counts.template_only
             total.by_source.update(result.counts.by_source)
             total.apply_s, total.sign_s = total.apply_s + result.counts.apply_s, total.sign_s + result.counts.sign_s
-        if pq.ParquetFile(self.signatures_path).metadata.num_rows != total.rows:
+        if SignatureParts.of(self.signatures_path).num_rows() != total.rows:
             raise RuntimeError(f"pass 2: the ranges' signatures are not their {total.rows} rows")
         log.info("pass 2 in %d id ranges: %d rows", len(results), total.rows)
         self._counted(total, time.perf_counter() - started)

@@ -1,9 +1,9 @@
 """Exact hashes and MinHash bands grouped by Ray tasks, candidate pairs checked on full signatures
 in tasks: the links of `corpus.dedup._linked`, without the driver reading a column of the corpus.
 
-    read     one task per range of row groups of `signatures.parquet` (on the driver's node, where
-             the corpus stage wrote it): (exact, idx) split by exact key and (band, key, idx) by
-             band key into PARTITIONS, left in Ray's object store
+    read     one task per ~100,000 rows of row groups of pass 2's signature files (on the driver's
+             node, where the corpus stage wrote them; `corpus.signature_parts`): (exact, idx) split
+             by exact key and (band, key, idx) by band key into PARTITIONS, left in Ray's object store
     exact    one task per partition: every row of an exact key is in it; the links between equal
              texts, and the rows that are not the first (smallest idx) of their text
     bands    one task per partition, the non-first rows broadcast and left out: within each
@@ -33,10 +33,9 @@ import logging
 from pathlib import Path
 
 import numpy as np
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from ..corpus.dedup import PAIRS_PER_CHECK, _runs, _similarity, band_shape, signature_rows
+from ..corpus.dedup import PAIRS_PER_CHECK, _runs, _similarity, band_shape
+from ..corpus.signature_parts import RowGroup, SignatureParts
 from ..corpus.fold_files import FoldJob, StagedFolding, fold_to_files, stars, write_components
 from ..options import DedupOptions
 from .ray_shards import _on_this_node
@@ -56,22 +55,22 @@ def partitions_for(rows: int, bands: int) -> int:
     return partitions
 
 
-def _row_group_ranges(path: Path) -> list[list[int]]:
-    metadata = pq.ParquetFile(path).metadata
+def _row_group_ranges(parts: SignatureParts) -> list[list[RowGroup]]:
+    """The parts' row groups in runs of about ROWS_PER_READ rows (a run may span parts)."""
     ranges, current, rows = [], [], 0
-    for group in range(metadata.num_row_groups):
+    for group in parts.row_groups():
         current.append(group)
-        rows += metadata.row_group(group).num_rows
+        rows += group[3]
         if rows >= ROWS_PER_READ:
             ranges.append(current)
             current, rows = [], 0
     return ranges + ([current] if current else [])
 
 
-def read_keys(path: str, row_groups: list[int], bands: int, partitions: int) -> tuple[np.ndarray, ...]:
+def read_keys(parts: SignatureParts, row_groups: list[RowGroup], bands: int, partitions: int) -> tuple[np.ndarray, ...]:
     """(exact, idx) pairs then (band, key, idx) triples of these row groups, by partition."""
     names = ["idx", "exact"] + [f"band_{b:02d}" for b in range(bands)]
-    table = pq.ParquetFile(path).read_row_groups(row_groups, columns=names, use_threads=False)
+    table = parts.read(row_groups, names)
     idx, exact = table["idx"].to_numpy(), table["exact"].to_numpy()
     keys = np.stack([table[f"band_{b:02d}"].to_numpy() for b in range(bands)], axis=1) if len(idx) else \
         np.zeros((0, bands), np.int64)
@@ -111,13 +110,13 @@ def band_partition(exact_parts: int, *parts: np.ndarray) -> np.ndarray:
     return np.unique(np.concatenate(pairs, axis=1), axis=1)
 
 
-def check_pairs(path: str, pairs: np.ndarray, options: DedupOptions) -> np.ndarray:
+def check_pairs(parts: SignatureParts, pairs: np.ndarray, options: DedupOptions) -> np.ndarray:
     """The candidate pairs whose full signatures reach the threshold."""
     close = [np.zeros((2, 0), np.int64)]
     for start in range(0, pairs.shape[1], PAIRS_PER_CHECK):
         a, b = pairs[0, start:start + PAIRS_PER_CHECK], pairs[1, start:start + PAIRS_PER_CHECK]
         needed, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
-        matrix = signature_rows(Path(path), needed, options.num_perm)
+        matrix = parts.signatures(needed, options.num_perm)
         similar = _similarity(matrix[inverse[:len(a)]], matrix[inverse[len(a):]]) >= options.threshold
         close.append(np.stack([a[similar], b[similar]]))
     return np.concatenate(close, axis=1)
@@ -133,7 +132,9 @@ def _link_refs(path: Path, rows: int, options: DedupOptions) -> tuple[list, list
     partitions = partitions_for(rows, bands)
     here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
     reader = ray.remote(num_cpus=1, num_returns=2 * partitions, scheduling_strategy=here)(read_keys)
-    read = [reader.remote(str(path), groups_, bands, partitions) for groups_ in _row_group_ranges(path)]
+    parts = SignatureParts.of(path)  # the list of files, not their rows: a few values a part
+    shared = ray.put(parts)  # once, not with every task
+    read = [reader.remote(shared, groups_, bands, partitions) for groups_ in _row_group_ranges(parts)]
     exact = ray.remote(num_cpus=1, num_returns=2)(exact_partition)
     exact_done = [exact.remote(*[parts[p] for parts in read]) for p in range(partitions)]
     exact_links = [done[0] for done in exact_done]
@@ -144,10 +145,10 @@ def _link_refs(path: Path, rows: int, options: DedupOptions) -> tuple[list, list
     checker = ray.remote(num_cpus=1, scheduling_strategy=here)(check_pairs)
     found = [candidates.remote(len(not_first), *not_first, *[parts[partitions + p] for parts in read])
              for p in range(partitions)]
-    return exact_links, [checker.remote(str(path), pairs, options) for pairs in found], partitions
+    return exact_links, [checker.remote(shared, pairs, options) for pairs in found], partitions
 
 
-def linked_by_tasks(file: pq.ParquetFile, path: Path, rows: int, options: DedupOptions) -> np.ndarray:
+def linked_by_tasks(path: Path, rows: int, options: DedupOptions) -> np.ndarray:
     """`dedup._linked`'s links (2, n), the grouping and checking done by Ray tasks."""
     import ray
 

@@ -7,8 +7,8 @@ driver streaming the corpus through it (`corpus/ranges.py` says what each task d
              every table's runs reads them from there (`shards.merge_staged`)
     clean    one task per id range: merge by id, repeated ids left out by key, template lines
              stripped, changed rows re-signed, the range's files written, its rows counted
-    number   one task: the ranges' signature files joined in id order, row numbers offset by
-             the rows of the ranges before (the driver gets each range's count, a prefix sum)
+    number   the driver lists the ranges' signature files in id order with their counts (a
+             prefix sum numbers their rows): no task, no file rewritten (`corpus.signature_parts`)
 
 The tasks run on the driver's node, where the runs and the corpus stage's folder are; the driver
 gets back each range's file paths and counts: the repeated ids' left-out positions stay in each
@@ -22,7 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-from ..corpus.ranges import RangeJob, RangeResult, clean_range, join_signatures
+from ..corpus.ranges import RangeJob, RangeResult, clean_range, number_signatures
 from ..options import PublishOptions
 from ..publish.shards import IdRange, merge_group
 from .ray_shards import _on_this_node
@@ -31,14 +31,14 @@ log = logging.getLogger(__name__)
 
 
 def ranges_by_tasks(job: RangeJob, ranges: list[IdRange]) -> list[RangeResult]:
-    """`corpus.ranges.ranges_here`, each range in a Ray task, then the join in one."""
+    """`corpus.ranges.ranges_here`, each range in a Ray task, their signature files then listed
+    by the driver (a few values a range)."""
     import ray
 
-    clean, join = _on_this_node(clean_range), _on_this_node(join_signatures)
+    clean = _on_this_node(clean_range)
     shared = ray.put(job)
     results = ray.get([clean.remote(shared, number, ids) for number, ids in enumerate(ranges)])
-    rows = ray.get(join.remote([str(result.files.signatures) for result in results],
-                               str(Path(job.folder) / "signatures.parquet"), job.options.dedup))
+    rows = number_signatures(results, str(Path(job.folder) / "signatures.parquet"))
     log.info("pass 2 (ray): %d id ranges, %d rows", len(results), rows)
     return results
 

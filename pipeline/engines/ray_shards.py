@@ -5,9 +5,10 @@
             on disk (`plan_from_files`), else by the driver; one task per shard
             reads its own rows (pass 2's copy, or its id range of the sorted data runs, merged)
             and writes it (`write_data_shard`)
-    side    one task per side table (removals, rejects, duplicates) plans its shards in a pass
-            over the merged ids (`plan_side_shards`); one task per shard then merges its id range,
-            writes the shard and checks it (`write_side_shard`)
+    side    the side tables' (removals, rejects, duplicates) shards planned by id ranges: one
+            task per range counts its rows (`count_side_range`), the driver sums them up, one
+            task per range holding a shard's start finds it (`side_range_starts`); one task per
+            shard then merges its id range, writes the shard and checks it (`write_side_shard`)
 
 Each shard is written by the writer the local engine streams into, fed the same rows: the same
 bytes. The tasks run on the driver's node, where the runs, the corpus stage's files and the
@@ -21,7 +22,7 @@ from typing import Any
 
 from ..options import PublishOptions
 from ..publish.data_shards import DataShard, RowSource, plan_from_files, write_data_shard
-from ..publish.side_shards import ShardResult, SortedTable, plan_side_shards, write_side_shard
+from ..publish.side_shards import ShardResult, SortedTable, plan_side_tables, write_side_shard
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +56,21 @@ def plan_by_task(fold: str, signatures: str, rows: int, total: int, shard_rows: 
 
 def side_tables_by_tasks(tables: list[SortedTable], staging: Path,
                          options: PublishOptions) -> dict[str, list[ShardResult]]:
-    """Every side table's shards planned, then written and checked, each in a Ray task; each
-    table's results in shard order."""
+    """Every side table's shards planned by id ranges, then written and checked, each range's
+    rounds and each shard in a Ray task; each table's results in shard order."""
     import ray
 
-    planner, writer = _on_this_node(plan_side_shards), _on_this_node(write_side_shard)
-    shared = [ray.put(table) for table in tables]
-    plans = ray.get([planner.remote(table, options.shard_rows) for table in shared])
-    pending = {table.kind: [writer.remote(ref, shard, str(staging), options) for shard in plan]
-               for table, ref, plan in zip(tables, shared, plans)}
+    shared = {table.kind: ray.put(table) for table in tables}
+
+    def calls(function, jobs: list[tuple]) -> list:
+        """`function` over (table, ...) tuples, each in a task given the table's object ref."""
+        task = _on_this_node(function)
+        return ray.get([task.remote(shared[table.kind], *rest) for table, *rest in jobs])
+
+    plans = plan_side_tables(tables, options.shard_rows, calls)
+    writer = _on_this_node(write_side_shard)
+    pending = {table.kind: [writer.remote(shared[table.kind], shard, str(staging), options) for shard in plan]
+               for table, plan in zip(tables, plans)}
     results = {kind: ray.get(refs) for kind, refs in pending.items()}
     log.info("side tables (ray): %s", ", ".join(f"{kind} {len(done)} shards" for kind, done in results.items()))
     return results

@@ -24,6 +24,7 @@ from newsclean.schemas import Corpus, arrow_schema
 
 from ..corpus import CorpusStage
 from ..corpus.fold_files import fold_entries, folded_rows
+from ..corpus.signature_parts import SignatureParts
 from ..corpus.stage import READ_ROWS, apply_folding
 from ..options import PublishOptions
 from .repeats import POSITION, first_rows
@@ -85,16 +86,16 @@ class DataShard:
 
 
 def ids_at(path: Path, rows: list[int]) -> list[str]:
-    """The ids of pass-2 rows `rows` (sorted), read from `signatures.parquet` a row group each."""
-    file = pq.ParquetFile(path, pre_buffer=False)
-    sizes = [file.metadata.row_group(g).num_rows for g in range(file.metadata.num_row_groups)]
-    starts = np.concatenate([[0], np.cumsum(sizes)])
+    """The ids of pass-2 rows `rows` (sorted), read from its signature files a row group each."""
+    parts = SignatureParts.of(path)
+    groups = parts.row_groups()
+    starts = np.array([group[2] for group in groups], np.int64)
     ids, cached = [], (-1, None)
     for row in rows:
-        group = int(np.searchsorted(starts, row, side="right")) - 1
-        if cached[0] != group:
-            cached = (group, file.read_row_group(group, columns=["id"], use_threads=False)["id"])
-        ids.append(cached[1][row - int(starts[group])].as_py())
+        at = int(np.searchsorted(starts, row, side="right")) - 1
+        if cached[0] != at:
+            cached = (at, parts.read([groups[at]], ["id"])["id"])
+        ids.append(cached[1][row - int(starts[at])].as_py())
     return ids
 
 

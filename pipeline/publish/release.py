@@ -35,7 +35,7 @@ from .data_shards import RowSource, ShardTasks, plan_data_shards
 from .side_shards import SideTables, SortedTable, merged_report
 from .storage import shown
 from .swap import exchange, pid_alive, signals_held
-from .shards import GroupMerger, ShardWriter, merge_runs, write_sorted
+from .shards import GroupMerger, IdRange, ShardWriter, merge_runs, write_sorted
 from .repeats import POSITION, RepeatedIds, without_repeats
 from .runs import KEYS, MODELS, SortedRuns
 from .validate import Report, sha256_file, validate_audit_tables, validate_files
@@ -211,11 +211,14 @@ class ReleaseBuilder:
         dropped_file = corpus.staged.dropped if dropped is None and corpus.staged is not None else None
         # the left-out rows' positions: staged by the id ranges' tasks (read by the shards' tasks), or these
         repeated = pa.array([], pa.uint64()) if self.repeats.staged is not None else self.repeats.positions()
-        tables = [SortedTable("removals", PREFIX["removals"], _names(self.runs.paths["removals"] + corpus.removals_parts),
+        ranges = None if self.repeats.staged is None else self.repeats.staged.ranges  # pass 2's, if by ranges
+        removals, rejects = self.runs.paths["removals"], self.runs.paths["rejects"]
+        tables = [SortedTable("removals", PREFIX["removals"], _names(removals + corpus.removals_parts),
                               KEYS["removals"], arrow_schema(Removals), dropped, repeated, "rule", dropped_file,
-                              self.repeats.staged),
-                  SortedTable("rejects", PREFIX["rejects"], _names(self.runs.paths["rejects"] + corpus.rejects_parts),
-                              KEYS["rejects"], arrow_schema(Rejects), counted="reason"),
+                              self.repeats.staged, ranges, _part_ranges(removals, corpus.removals_parts, ranges)),
+                  SortedTable("rejects", PREFIX["rejects"], _names(rejects + corpus.rejects_parts),
+                              KEYS["rejects"], arrow_schema(Rejects), counted="reason", ranges=ranges,
+                              run_ranges=_part_ranges(rejects, corpus.rejects_parts, ranges)),
                   SortedTable("duplicates", PREFIX["duplicates"], _names([corpus.duplicates_path]), ("id",),
                               arrow_schema(Duplicates))]
         with corpus.measure("side tables"):  # the driver's part: waiting for the tasks
@@ -342,6 +345,13 @@ class ReleaseBuilder:
         Ctrl-C or SIGTERM comes while it is removed."""
         with signals_held():
             shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _part_ranges(runs: list, parts: list, ranges: tuple[IdRange, ...] | None) -> tuple[IdRange | None, ...]:
+    """The ids each of `runs` then `parts` holds, where known: pass 2's parts, one per id range."""
+    if ranges is None or len(parts) != len(ranges):
+        return ()
+    return (None,) * len(runs) + tuple(ranges)
 
 
 def _names(paths: list[Path]) -> tuple[str, ...]:
