@@ -172,6 +172,25 @@ NOT_CHROME = [
     'All rights reserved under the treaty remain with the states.',
     '"I receive compensation only when the work is done," she said.',
     'The views expressed by the minister were criticised by the opposition.',
+    'Two responses to "the crisis" emerged in the cabinet, officials said.',  # a count, then a sentence
+    'One response to ‘Why do we still need unions?’ came from a nurse in Leeds.',
+    'Five thoughts on ‘the Ashes’ after the first Test',
+    '"I receive a commission on every policy I sell, so I push customers to buy the most expensive one," the former agent said.',
+    'The agent told us: I earn a commission when buyers take out a mortgage through our partners.',
+    'The opinions expressed by the columnist have been widely criticised, and the paper said it does not endorse them.',
+    'The views expressed by the author in the article do not reflect government policy, a spokesman said.',
+    'Published with permission of the family, the photographs show the victims as children.',
+    'Reproduced with permission from the estate, the letter reveals the poet\'s last months.',
+    'Let me know in the comments, he tells his three million followers.',
+    'He signs off every video the same way. Let me know in the comments, he says, and they do.',
+    'Stay tuned for more rain this weekend.',
+    'Screenshots of the chat were leaked.',
+    'Screenshots of the messages show the minister\'s involvement.',
+    'Screengrabs from the video show the gunman.',
+    'This video could not be played to the jury.',
+    'This video cannot be played in court, the judge ruled.',
+    'Older Post Office branches to close',  # subheadings that open like "Older post", "Next article"
+    'Next Article 50 vote set for Tuesday',
 ]
 
 
