@@ -191,6 +191,8 @@ NOT_CHROME = [
     'This video cannot be played in court, the judge ruled.',
     'Older Post Office branches to close',  # subheadings that open like "Older post", "Next article"
     'Next Article 50 vote set for Tuesday',
+    'Photo courtesy of the family shows the boy',  # a sentence about a picture, not its credit
+    'Also on Monday',  # a roundup's subheading, not "Also on Example News"
 ]
 
 
