@@ -132,18 +132,18 @@ def _link_refs(path: Path, rows: int, options: DedupOptions) -> tuple[list, list
     partitions = partitions_for(rows, bands)
     here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
     reader = ray.remote(num_cpus=1, num_returns=2 * partitions, scheduling_strategy=here)(read_keys)
-    parts = SignatureParts.of(path)  # the list of files, not their rows: a few values a part
-    shared = ray.put(parts)  # once, not with every task
-    read = [reader.remote(shared, groups_, bands, partitions) for groups_ in _row_group_ranges(parts)]
+    signatures = SignatureParts.of(path)  # the list of files, not their rows: a few values a part
+    shared = ray.put(signatures)  # once, not with every task
+    read = [reader.remote(shared, groups_, bands, partitions) for groups_ in _row_group_ranges(signatures)]
     exact = ray.remote(num_cpus=1, num_returns=2)(exact_partition)
-    exact_done = [exact.remote(*[parts[p] for parts in read]) for p in range(partitions)]
+    exact_done = [exact.remote(*[keys[p] for keys in read]) for p in range(partitions)]
     exact_links = [done[0] for done in exact_done]
     if not options.near or rows < 2:
         return exact_links, [], partitions
     not_first = [done[1] for done in exact_done]  # passed on from task to task, not fetched here
     candidates = ray.remote(num_cpus=1)(band_partition)
     checker = ray.remote(num_cpus=1, scheduling_strategy=here)(check_pairs)
-    found = [candidates.remote(len(not_first), *not_first, *[parts[partitions + p] for parts in read])
+    found = [candidates.remote(len(not_first), *not_first, *[keys[partitions + p] for keys in read])
              for p in range(partitions)]
     return exact_links, [checker.remote(shared, pairs, options) for pairs in found], partitions
 

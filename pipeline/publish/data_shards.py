@@ -6,7 +6,8 @@ corpus through the driver. The local engine writes them in one stream (`ReleaseB
 Shard k holds published rows [k * shard_rows, (k + 1) * shard_rows). Pass 2 of the corpus stage
 numbers the rows it keeps (`idx`, in id order); the published rows are those less the copies
 folded away, so shard k's rows are the idx from `first_idx` to `end_idx`, found from the folded
-rows alone, and their ids run from `first_id` to `end_id` (read from `signatures.parquet`). A
+rows alone, and their ids run from `first_id` to `end_id` (read from pass 2's signature files,
+`corpus.signature_parts`). A
 shard is written by the same `ShardWriter`, fed the same rows, as in the stream: the same bytes.
 """
 from __future__ import annotations
