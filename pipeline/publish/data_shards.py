@@ -7,8 +7,8 @@ Shard k holds published rows [k * shard_rows, (k + 1) * shard_rows). Pass 2 of t
 numbers the rows it keeps (`idx`, in id order); the published rows are those less the copies
 folded away, so shard k's rows are the idx from `first_idx` to `end_idx`, found from the folded
 rows alone, and their ids run from `first_id` to `end_id` (read from pass 2's signature files,
-`corpus.signature_parts`). A
-shard is written by the same `ShardWriter`, fed the same rows, as in the stream: the same bytes.
+`corpus.signature_parts`). A shard is written by the same `ShardWriter`, fed the same rows, as
+in the stream: the same bytes.
 """
 from __future__ import annotations
 
