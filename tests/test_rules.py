@@ -193,6 +193,7 @@ NOT_CHROME = [
     'Next Article 50 vote set for Tuesday',
     'Photo courtesy of the family shows the boy',  # a sentence about a picture, not its credit
     'Also on Monday',  # a roundup's subheading, not "Also on Example News"
+    'Latest from the front line',  # a live report's subheading, not a section's name ("Latest in Politics")
 ]
 
 
