@@ -194,6 +194,8 @@ NOT_CHROME = [
     'Photo courtesy of the family shows the boy',  # a sentence about a picture, not its credit
     'Also on Monday',  # a roundup's subheading, not "Also on Example News"
     'Latest from the front line',  # a live report's subheading, not a section's name ("Latest in Politics")
+    'Powered by AI',  # what a thing runs on, not a platform's credit
+    'Powered by Coal',
 ]
 
 
