@@ -52,7 +52,7 @@ def _as_text(value: str | bytes) -> str:
     return value.decode("utf-8", "surrogatepass") if isinstance(value, bytes) else value
 
 
-def _groups_in(file: pq.ParquetFile, ids: IdRange) -> list[int]:
+def groups_in(file: pq.ParquetFile, ids: IdRange) -> list[int]:
     """The row groups whose `id` statistics overlap `ids` (a group without them is read)."""
     metadata, (low, high) = file.metadata, ids
     groups = []
@@ -87,7 +87,7 @@ def _batches(path: Run, columns: list[str] | None = None, keep: KeepRows | None 
     # keeps them until the file is closed, i.e. the whole compressed run by its end (O(corpus)
     # for the last merge, which reads ~1/8 of the corpus from each run).
     file = pq.ParquetFile(path, pre_buffer=False)
-    groups = None if ids is None else _groups_in(file, ids)
+    groups = None if ids is None else groups_in(file, ids)
     if groups == []:
         return
     for batch in file.iter_batches(batch_size=MERGE_BATCH_ROWS, row_groups=groups, columns=columns,

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from ..corpus.fold_files import dropped_ids
 from ..options import PublishOptions
 from .repeats import POSITION, StagedPositions, without_repeats
-from .shards import COUNT_ROWS, IdRange, ShardWriter, _groups_in, in_id_range, merge_runs, without_ids
+from .shards import COUNT_ROWS, IdRange, ShardWriter, groups_in, in_id_range, merge_runs, without_ids
 from .validate import Report, validate_audit_file
 
 # Side-table rows an id range of the plan's rounds is cut for, when the table has no ranges of
@@ -133,7 +133,7 @@ def _run_ids(run: Path, ids: IdRange | None, positions: pa.Array | None) -> Iter
     those whose POSITION is in `positions` (read only when the run has it and some are left out)."""
     file = pq.ParquetFile(run, pre_buffer=False)
     by_position = positions is not None and len(positions) and POSITION in file.schema_arrow.names
-    groups = None if ids is None else _groups_in(file, ids)
+    groups = None if ids is None else groups_in(file, ids)
     if groups == []:
         return
     for batch in file.iter_batches(batch_size=COUNT_ROWS, row_groups=groups, use_threads=False,
