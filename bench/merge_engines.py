@@ -121,7 +121,7 @@ def _arrow(runs, keys, schema, ranges, **_):
         parts = [schema.empty_table()]
         for run in runs:  # the range's row groups only (their id statistics), then its rows
             file = pq.ParquetFile(run)
-            groups = shards._groups_in(file, (low, high))
+            groups = shards.groups_in(file, (low, high))
             if groups:
                 parts.append(shards.in_id_range(file.read_row_groups(groups, use_threads=False), (low, high)))
         yield pa.concat_tables(parts).sort_by([(key, "ascending") for key in keys])

@@ -155,8 +155,8 @@ def test_a_merge_of_an_id_range_reads_only_the_row_groups_that_reach_into_it(tmp
                        runs[-1], row_group_size=50)
     whole = pa.concat_tables(shards.merge_runs(runs, ("id", "n"), schema))
     read: list[int] = []
-    groups_in = shards._groups_in
-    monkeypatch.setattr(shards, "_groups_in", lambda file, ids: read.append(len(g := groups_in(file, ids))) or g)
+    groups_in = shards.groups_in
+    monkeypatch.setattr(shards, "groups_in", lambda file, ids: read.append(len(g := groups_in(file, ids))) or g)
     for bounds in ((None, None), (None, "d03000"), ("d03000", "d03000"), ("d02500", "d02600"),
                    (ids[0], ids[1]), ("d09999", None), ("e", None)):
         read.clear()
