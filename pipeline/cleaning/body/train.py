@@ -202,7 +202,7 @@ def report(data: list[PageData], result: dict) -> str:
     sys.path.insert(0, str(REPO / "tests"))
     from scoring import normalise, score  # tests/scoring.py: the gold README's scoring
 
-    from ...metadata.title import strip_breadcrumb
+    from ...metadata.title import strip_breadcrumb, strip_site_suffix
 
     def curve(threshold: float, picks: dict, per_page: bool = True) -> tuple[float, float]:
         totals = {"boilerplate": 0, "removed": 0, "keep": 0, "kept": 0}
@@ -223,8 +223,11 @@ def report(data: list[PageData], result: dict) -> str:
     # few, and a case without a headline would count as a miss whatever is picked.
     textdev = [i for i, d in enumerate(data) if d.page.gold and d.page.name.startswith("wcxb")]
 
+    def published(line: Line) -> str:  # the title a run publishes for the pick (metadata.extract)
+        return strip_site_suffix(strip_breadcrumb(headline_part(line)[1]).strip())
+
     def exact(picks: dict) -> float:
-        return sum(picks[i] is not None and normalise(strip_breadcrumb(headline_part(data[i].title_lines[picks[i]])[1]))
+        return sum(picks[i] is not None and normalise(published(data[i].title_lines[picks[i]]))
                    == normalise(data[i].page.title or "") for i in textdev) / max(len(textdev), 1)
 
     lines = ["| threshold | boilerplate recall | content retention | the same threshold on every page |",
