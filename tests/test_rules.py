@@ -200,6 +200,15 @@ NOT_CHROME = [
     'Latest from the front line',  # a live report's subheading, not a section's name ("Latest in Politics")
     'Powered by AI',  # what a thing runs on, not a platform's credit
     'Powered by Coal',
+    'Top Menu Picks',  # a restaurant review's heading, not a site's menu
+    'Site maps of the flooded streets',
+    'Skip to the end',  # a recipe's or a guide's jump, not a skip link
+    'Search for survivors continues',
+    'Search the rubble',
+    'Close the gap',
+    'Open Search Results',
+    'Manage your subscription',  # a how-to's step: how to cancel a streaming service
+    'Type and press',
 ]
 
 
