@@ -8,7 +8,7 @@ import pytest
 from newsclean import clean_text
 from newsclean.metadata.dates import parse_date
 from newsclean.metadata.people import agency_in_byline, author_from_byline, credits_from_line, page_author
-from newsclean.metadata.title import page_headline, strip_breadcrumb
+from newsclean.metadata.title import page_headline
 
 BODY = ("Schools in three northern states will stay closed for a week as temperatures passed 46 degrees.\n"
         "Officials advised people to stay indoors between noon and four in the afternoon today.")
@@ -94,24 +94,6 @@ def test_head_lines_fill_author_date_and_credits(head, author, published, credit
 ])
 def test_page_headline(title, headings, sitename, headline):
     assert page_headline(title, headings, sitename) == headline
-
-
-@pytest.mark.parametrize("line, headline", [
-    ("Home » World » Ferry strike ends", "Ferry strike ends"),
-    ("Home - Library - Blog - How Machine Learning Personalizes Shopping", "How Machine Learning Personalizes Shopping"),
-    ("Business News›US›Lifestyle›Coffee lovers rejoice", "Coffee lovers rejoice"),
-    ("miod > software > OpenBSD > stories > The scariest boot loader code", "The scariest boot loader code"),
-    ("Sofia Health » Price Guides » Meditation Class Cost", "Meditation Class Cost"),
-    # a headline's own dash or arrow, code and markup stay whole
-    ("Home – where the heart is", "Home – where the heart is"),
-    ("Home - Sweet Home", "Home - Sweet Home"),
-    ("Profit > revenue? Why margins matter", "Profit > revenue? Why margins matter"),
-    ("<table></table><li> in select - fine", "<table></table><li> in select - fine"),
-    ("flowchart LR A[SQL Query] --> B[Parser] B --> C[Query Planner]", "flowchart LR A[SQL Query] --> B[Parser] B --> C[Query Planner]"),
-    ("Example: Women > Rings > Diamond rings", "Example: Women > Rings > Diamond rings"),
-])
-def test_strip_breadcrumb(line, headline):
-    assert strip_breadcrumb(line) == headline
 
 
 @pytest.mark.parametrize("author, expected", [

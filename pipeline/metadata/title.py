@@ -11,13 +11,6 @@ NON_WORD = re.compile(r"[\W_]+")
 SUFFIX_SEPARATOR = re.compile(r"\s+(?:[|–—•·:]{1,2}|-{1,2}|::)\s+")
 BREADCRUMB_PREFIX = re.compile(r"^(?:home|inicio|accueil)\s*(?:[»›>/|•·]\s*[^»›>/|•·]{1,40}?\s*)*[»›>/|•·]\s*",
                                re.IGNORECASE)
-# Breadcrumbs not led by "Home": two dashes or more after it ("Home - Library - Blog - Headline"; one
-# dash may be a headline's own, "Home – where the heart is"), or two arrows or more between short
-# names ("Business News › US › Headline", "miod > software > stories > Headline"), never an
-# arrow in code or markup ("<a> > <b>", "A[SQL] --> B").
-DASHED_CRUMBS = re.compile(r"^(?:home|inicio|accueil)(?:\s+[-–—]\s+(?:(?!\s[-–—]\s)[^»›>|•·]){1,40}?)+\s+[-–—]\s+(?=\S)",
-                           re.IGNORECASE)
-ARROW_CRUMBS = re.compile(r"^(?:[^\W\d_][^<>»›|:\[\]{}()=]{0,29}?(?:\s*[»›]\s*|\s+>\s+)){2,}(?=\w)")
 # Separators in a page's <title> / og:title, where the headline may end and the site's name begin.
 PAGE_SEPARATOR = re.compile(r"\s+(?:[|–—•·»:]{1,2}|-{1,2}|::)\s+")
 MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")  # "## Headline": a page that put Markdown in its title
@@ -40,10 +33,8 @@ def loose_by_regex(text: str) -> str:
 
 
 def strip_breadcrumb(line: str) -> str:
-    """'Home » World » Headline', 'Home - Blog - Headline', 'News › World › Headline' -> 'Headline'
-    (unchanged when there is no breadcrumb)."""
-    found = BREADCRUMB_PREFIX.match(line) or DASHED_CRUMBS.match(line) or ARROW_CRUMBS.match(line)
-    return line[found.end():] if found else line
+    """'Home » World » Headline' -> 'Headline' (unchanged when there is no breadcrumb)."""
+    return BREADCRUMB_PREFIX.sub("", line, count=1)
 
 
 def strip_site_suffix(title: str) -> str:
