@@ -8,7 +8,7 @@ import pytest
 from newsclean import clean_text
 from newsclean.metadata.dates import parse_date
 from newsclean.metadata.people import agency_in_byline, author_from_byline, credits_from_line, page_author
-from newsclean.metadata.title import page_headline
+from newsclean.metadata.title import page_headline, strip_breadcrumb
 
 BODY = ("Schools in three northern states will stay closed for a week as temperatures passed 46 degrees.\n"
         "Officials advised people to stay indoors between noon and four in the afternoon today.")
@@ -94,6 +94,21 @@ def test_head_lines_fill_author_date_and_credits(head, author, published, credit
 ])
 def test_page_headline(title, headings, sitename, headline):
     assert page_headline(title, headings, sitename) == headline
+
+
+@pytest.mark.parametrize("line, headline", [
+    ("Home » World » Ferry strike ends", "Ferry strike ends"),
+    ("Home > News > Ferry strike ends", "Ferry strike ends"),
+    # a headline's own dashes, arrows and quotes: only a trail led by "Home" is a breadcrumb
+    ("Home — for now — is a tent in a supermarket parking lot", "Home — for now — is a tent in a supermarket parking lot"),
+    ("Home – Rhye – Album Review", "Home – Rhye – Album Review"),
+    ("Messi > Ronaldo > everyone else", "Messi > Ronaldo > everyone else"),
+    ("Why Settings > Privacy > Location Services is the menu to check", "Why Settings > Privacy > Location Services is the menu to check"),
+    ("Les « gilets jaunes » reviennent « en force » à Paris", "Les « gilets jaunes » reviennent « en force » à Paris"),
+    ("Die »Ampel« ist am Ende, sagt »Spiegel«-Chef", "Die »Ampel« ist am Ende, sagt »Spiegel«-Chef"),
+])
+def test_strip_breadcrumb(line, headline):
+    assert strip_breadcrumb(line) == headline
 
 
 @pytest.mark.parametrize("author, expected", [
