@@ -310,24 +310,3 @@ def test_the_model_reads_a_line_as_the_repair_step_prints_it():
 
     assert _line_shape("SECURITY - BY DUNCAN RILEY . 8 HOURS AGO") == _line_shape("SECURITY - BY DUNCAN RILEY. 8 HOURS AGO")
     assert _line_shape("The council met , and voted .") == _line_shape("The council met, and voted.")
-
-
-@pytest.mark.parametrize("texts, pick, expected", [
-    # a teaser cut with "..." over the headline, and a short form over it: the full line is the headline
-    (["News", "What Are the Latest Scientific Trends...", "What Are the Latest Scientific Trends in Psychiatry?",
-      "December 24, 2024"], 1, 2),
-    (["What is an online course?", "What is an Online Course? Definition Explained", "Online learning has become ..."],
-     0, 1),
-    (["Harbour wall rebuilt – Example News", "Menu", "Harbour wall rebuilt"], 2, 0),  # the site's suffix: stripped later
-    # a paragraph opening with the headline's words, a line far longer, or farther away: the pick stays
-    (["Harbour wall rebuilt", "Harbour wall rebuilt after the storms, the council said on Friday."], 0, 0),
-    (["Harbour wall rebuilt", "Harbour wall rebuilt " + "and more words " * 10], 0, 0),
-    (["Harbour wall rebuilt", "Menu", "Search", "Harbour wall rebuilt after winter storms"], 0, 0),
-    (["Sport", "Harbour wall rebuilt", "By Jane Doe"], 1, 1),
-])
-def test_the_headline_is_the_full_line_the_pick_shortens(texts, pick, expected):
-    from newsclean.cleaning.body.judge import fuller_headline
-    from newsclean.cleaning.context import Line
-
-    page = [Line(number, text, len(text.split())) for number, text in enumerate(texts, start=1)]
-    assert fuller_headline(page, pick) == expected

@@ -59,31 +59,7 @@ def pick_headline(model: BodyModel, lines: list[Line], removed: list[Line],
     matches = url_matches([line.text for line in page[:title_candidates(rows, probability)]], slug_words(url))
     pick = model.pick_title(title_features(rows, probability, rules_title, headline_surroundings(page, removed),
                                            matches), with_url=names_a_candidate(matches))
-    return None if pick is None else page[fuller_headline(page, pick)]
-
-
-# A line near the pick that goes on from its words is the headline the pick shortens: a teaser
-# cut with "..." above it, a short form over it ("What is an online course?" over "What is an
-# Online Course? Definition Explained"). Not a sentence (a paragraph opening with the headline's
-# words) nor much longer. Site-disjoint CV picks: 3 of 775 pages gained, none lost.
-FULLER_WITHIN = 2
-FULLER_MAX_WORDS = 25
-
-
-def fuller_headline(page: list[Line], pick: int) -> int:
-    """The index of the line within FULLER_WITHIN of `pick` that goes on from its words, if one
-    does (the nearest, the one below first when two are as near), else `pick`."""
-    words = page[pick].loose
-    if not words:
-        return pick
-    for distance in range(1, FULLER_WITHIN + 1):
-        for other in (pick + distance, pick - distance):
-            if 0 <= other < len(page):
-                line = page[other]
-                if (line.loose.startswith(words + " ") and line.words <= min(FULLER_MAX_WORDS, 2 * page[pick].words + 4)
-                        and not line.text.rstrip().endswith((".", "!"))):
-                    return other
-    return pick
+    return None if pick is None else page[pick]
 
 
 def is_protected(line: Line, protected: frozenset[int]) -> bool:

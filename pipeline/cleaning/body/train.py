@@ -28,7 +28,7 @@ from ...metadata.title import loose
 from ...options import RuleOptions
 from .features import (SHAPE_FEATURES, feature_names, headline_surroundings, lexical_features, shape_features, title_features,
                        title_names)
-from .judge import fuller_headline, page_threshold
+from .judge import page_threshold
 from .lexicon import Lexicon
 from .model import MODEL_FILE, BodyModel, save
 from .pages import CONTENT, TITLE, LabelledPage, after_rules, case_pages, label_of, seed_pages, textdev_pages
@@ -190,9 +190,8 @@ def cross_validate(pages: list[PageData], folds: int = 5) -> dict:
             d = pages[i]
             rows = with_lexicon(d.title_rows, d.title_lines, body.lexicon)
             features = title_features(rows, body.probability(rows), d.rules_title, d.around, d.url_match)
-            for picks, pick in ((picked, model.pick_title(features, with_url=names_a_candidate(d.url_match[:len(features)]))),
-                                (picked_without_url, model.pick_title(features))):
-                picks[i] = None if pick is None else fuller_headline(d.title_lines, pick)
+            picked[i] = model.pick_title(features, with_url=names_a_candidate(d.url_match[:len(features)]))
+            picked_without_url[i] = model.pick_title(features)
     return {"body": body_probability, "title": picked, "title_without_url": picked_without_url}
 
 
