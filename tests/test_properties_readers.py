@@ -94,7 +94,8 @@ def test_any_lines_in_a_jsonl_file(tmp_path, lines):
 
 def warc_of(count: int, gzipped: bool = False) -> tuple[bytes, list[tuple[str, int, int]]]:
     """`count` HTML responses, each its own story; (record id, start, end) of each (in a .gz,
-    each record is its own gzip member)."""
+    each record is its own gzip member). Ids and dates are fixed: the same bytes on every run, so
+    that a damage hypothesis found can be replayed."""
     out = io.BytesIO()
     writer = WARCWriter(out, gzip=gzipped)
     spans = []
@@ -103,7 +104,9 @@ def warc_of(count: int, gzipped: bool = False) -> tuple[bytes, list[tuple[str, i
         record = writer.create_warc_record(
             f"https://news.example/{i}", "response",
             payload=io.BytesIO(f"<html><body><article><h1>Story {i}</h1>{body}</article></body></html>".encode()),
-            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1"))
+            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1"),
+            warc_headers_dict={"WARC-Record-ID": f"<urn:uuid:00000000-0000-4000-8000-{i:012d}>",
+                               "WARC-Date": f"2024-05-0{i + 1}T12:00:00Z"})
         start = out.tell()
         writer.write_record(record)
         spans.append((record.rec_headers.get_header("WARC-Record-ID")[10:-1], start, out.tell()))
@@ -137,6 +140,7 @@ def test_a_damaged_warc_loses_only_the_records_it_touches(tmp_path, how, at, jun
        st.binary(min_size=1, max_size=40))
 @example("insert", SPANS_GZ[1][1], b"junk")
 @example("overwrite", SPANS_GZ[1][1] + 40, b"\xff" * 20)  # inside record 2's deflate stream
+@example("overwrite", SPANS_GZ[1][1] + 3, b"\x04")  # record 2's header flags an extra field: it runs into record 3
 def test_a_damaged_warc_gz_loses_only_the_members_it_touches(tmp_path, how, at, junk):
     if how == "truncate":
         data, after = WARC_GZ[:at], len(WARC_GZ) + 1

@@ -7,7 +7,9 @@ with its offset, and reading resumes at the next "WARC/1." (looked for inside th
 too, so a record it swallowed is found again; a false start in a damaged payload is one more
 reject, never a lost record). A .warc.gz is inflated gzip member by member: bytes that are no
 gzip data are skipped to the next member and reported, and a record's offset is its member's
-offset in the file, as WARC indexes (CDX) give it.
+offset in the file, as WARC indexes (CDX) give it. A damaged member may inflate on through the
+members after it (its stream then fails only at their end, or at the end of the file), so when a
+member fails the next one is looked for from just after its start, not from where it failed.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ END = b"\r\n\r\n"  # closes a header block, and a record
 GZIP_MAGIC = b"\x1f\x8b\x08"
 MAX_HEADER_BYTES = 64 * 1024  # a record's WARC header block; real ones run to ~1 kB
 PEEK_BYTES = 8 * 1024  # what is read of a record too large to hold, to tell what it is
+MAX_REWIND_BYTES = 16 << 20  # a failed member's compressed bytes kept to look again for members in them
 
 
 @dataclass
@@ -68,6 +71,8 @@ class GzipMembers:
         self.inflater = None
         self.after_error = False  # the last member failed after giving data
         self.member_at = self.member_out = self.total = 0
+        self.member_bytes = bytearray()  # the current member's compressed bytes read so far ...
+        self.member_bytes_at = 0  # ... from this offset (its start, unless over MAX_REWIND_BYTES)
         self.starts: list[int] = []  # decompressed position of each member's start ...
         self.offsets: list[int] = []  # ... and its offset in the file
         self.damage: list[tuple[int, str]] = []
@@ -109,13 +114,14 @@ class GzipMembers:
                     continue
                 self.after_error = False
                 self.inflater, self.member_at, self.member_out = zlib.decompressobj(31), self.at, 0
+                self.member_bytes, self.member_bytes_at = bytearray(), self.at
                 self.starts.append(self.total)
                 self.offsets.append(self.at)
             if not self.pending and not self._more():
                 if not self.member_out:
                     self.damage.append((self.member_at, "a gzip member cut short before any data"))
-                self.inflater = None
-                return b""
+                self._rewind()
+                continue
             data = self.pending
             try:
                 out = self.inflater.decompress(data, size)
@@ -123,16 +129,16 @@ class GzipMembers:
                 if not self.member_out:
                     self.damage.append((self.member_at, f"corrupt gzip data: {exc}"))
                 # reported once: here when it gave nothing, else as the record it cut short;
-                # the bytes from here to the next gzip header are that same damage
-                self.after_error = True
-                self.inflater = None  # resume at the next gzip header
-                self.at += 1
-                self.pending = data[1:]
+                # the bytes from its start to the next gzip header are that same damage
+                self._rewind()
                 continue
             rest = self.inflater.unused_data if self.inflater.eof else self.inflater.unconsumed_tail
+            used = len(data) - len(rest)
             if self.inflater.eof:
-                self.inflater = None
-            self.at += len(data) - len(rest)
+                self.inflater, self.member_bytes = None, bytearray()
+            else:
+                self._keep(data[:used])
+            self.at += used
             self.pending = rest
             if out:
                 self.total += len(out)
@@ -141,6 +147,24 @@ class GzipMembers:
                     raise LimitExceeded("too_large", f"the file decompresses to more than limits."
                                         f"max_decompressed_bytes ({self.limit:,} bytes); the rest is not read")
                 return out
+
+    def _keep(self, consumed: bytes) -> None:
+        """Hold the member's bytes the inflater took, to look through them again if it fails."""
+        self.member_bytes += consumed
+        over = len(self.member_bytes) - MAX_REWIND_BYTES
+        if over > 0:
+            del self.member_bytes[:over]
+            self.member_bytes_at += over
+
+    def _rewind(self) -> None:
+        """The member failed: resume the search for a gzip header just after its start (or as far
+        back as is held), with its bytes put back before the ones not read yet."""
+        skip = 1 if self.member_bytes_at == self.member_at else 0
+        self.pending = (bytes(self.member_bytes) + self.pending)[skip:]
+        self.at = self.member_bytes_at + skip
+        self.member_bytes = bytearray()
+        self.inflater = None
+        self.after_error = True
 
     def file_offset(self, position: int) -> int:
         i = bisect.bisect_right(self.starts, position) - 1
