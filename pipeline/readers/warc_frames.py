@@ -7,9 +7,11 @@ with its offset, and reading resumes at the next "WARC/1." (looked for inside th
 too, so a record it swallowed is found again; a false start in a damaged payload is one more
 reject, never a lost record). A .warc.gz is inflated gzip member by member: bytes that are no
 gzip data are skipped to the next member and reported, and a record's offset is its member's
-offset in the file, as WARC indexes (CDX) give it. A damaged member may inflate on through the
-members after it (its stream then fails only at their end, or at the end of the file), so when a
-member fails the next one is looked for from just after its start, not from where it failed.
+offset in the file, as WARC indexes (CDX) give it. A damaged member may read on through the
+members after it (a header flag damaged into "a file name follows" reads to the next zero byte; a
+damaged stream decodes on), so when a member fails the next one is looked for again from just
+after its start, not from where it failed. A record any of whose bytes came from a member that
+failed after giving data is rejected: only a member inflated to its end has its CRC checked.
 """
 from __future__ import annotations
 
@@ -60,16 +62,23 @@ class PlainFile:
     def file_offset(self, position: int) -> int:
         return position
 
+    def broken_within(self, start: int, end: int) -> bool:
+        return False
+
 
 class GzipMembers:
-    """The inflated bytes of a .gz file, member by member; `damage` lists (offset, what) of bytes
-    that are no gzip data (skipped to the next gzip header) or of a member that gave nothing."""
+    """The inflated bytes of a .gz file, member by member. `damage` lists (offset, what) of bytes
+    that are no gzip data (skipped to the next gzip header) and of members that failed before
+    giving anything (once per damaged stretch: up to the next member inflated to its end);
+    `broken` the decompressed spans that members gave before they failed."""
 
     def __init__(self, raw: BinaryIO, limit: int):
         self.raw, self.limit = raw, limit
         self.pending, self.at, self.raw_eof = b"", 0, False  # compressed bytes not yet inflated, their offset
         self.inflater = None
-        self.after_error = False  # the last member failed after giving data
+        self.in_damage = False  # a member failed and none has inflated to its end since
+        self.read_bytes = self.rewound = 0  # bytes read from the file; bytes put back for a second look
+        self.broken: list[tuple[int, int]] = []  # (start, end) decompressed: what failed members gave
         self.member_at = self.member_out = self.total = 0
         self.member_bytes = bytearray()  # the current member's compressed bytes read so far ...
         self.member_bytes_at = 0  # ... from this offset (its start, unless over MAX_REWIND_BYTES)
@@ -80,6 +89,7 @@ class GzipMembers:
     def _more(self) -> bool:
         chunk = self.raw.read(CHUNK)
         self.raw_eof = not chunk
+        self.read_bytes += len(chunk)
         self.pending += chunk
         return bool(chunk)
 
@@ -110,32 +120,25 @@ class GzipMembers:
                 if not self.pending:
                     return b""
                 if not self.pending.startswith(GZIP_MAGIC):
-                    self._skip_junk(report=not self.after_error)
+                    self._skip_junk(report=not self.in_damage)
                     continue
-                self.after_error = False
                 self.inflater, self.member_at, self.member_out = zlib.decompressobj(31), self.at, 0
                 self.member_bytes, self.member_bytes_at = bytearray(), self.at
                 self.starts.append(self.total)
                 self.offsets.append(self.at)
             if not self.pending and not self._more():
-                if not self.member_out:
-                    self.damage.append((self.member_at, "a gzip member cut short before any data"))
-                self._rewind()
+                self._failed("the file ends inside a gzip member, before it gave any data")
                 continue
             data = self.pending
             try:
                 out = self.inflater.decompress(data, size)
             except zlib.error as exc:
-                if not self.member_out:
-                    self.damage.append((self.member_at, f"corrupt gzip data: {exc}"))
-                # reported once: here when it gave nothing, else as the record it cut short;
-                # the bytes from its start to the next gzip header are that same damage
-                self._rewind()
+                self._failed(f"corrupt gzip data: {exc}")
                 continue
             rest = self.inflater.unused_data if self.inflater.eof else self.inflater.unconsumed_tail
             used = len(data) - len(rest)
             if self.inflater.eof:
-                self.inflater, self.member_bytes = None, bytearray()
+                self.inflater, self.member_bytes, self.in_damage = None, bytearray(), False
             else:
                 self._keep(data[:used])
             self.at += used
@@ -156,15 +159,38 @@ class GzipMembers:
             del self.member_bytes[:over]
             self.member_bytes_at += over
 
+    def _failed(self, what: str) -> None:
+        """The member cannot be inflated to its end: what it gave is marked broken (its records
+        are rejected), or, when it gave nothing, it is reported unless its stretch already is."""
+        if self.member_out:
+            self.broken.append((self.total - self.member_out, self.total))
+        elif not self.in_damage:
+            self.damage.append((self.member_at, what))
+        self.in_damage = True
+        self._rewind()
+
     def _rewind(self) -> None:
-        """The member failed: resume the search for a gzip header just after its start (or as far
-        back as is held), with its bytes put back before the ones not read yet."""
-        skip = 1 if self.member_bytes_at == self.member_at else 0
-        self.pending = (bytes(self.member_bytes) + self.pending)[skip:]
-        self.at = self.member_bytes_at + skip
-        self.member_bytes = bytearray()
+        """Resume the search for a gzip header just after the failed member's start (or as far
+        back as is held), its bytes put back before the ones not read yet. Within a budget of
+        twice the bytes read: a file of false gzip headers, each reading to the end, would
+        otherwise cost time quadratic in its size; past it, the search resumes where it failed."""
         self.inflater = None
-        self.after_error = True
+        held, skip = self.member_bytes, 1 if self.member_bytes_at == self.member_at else 0
+        self.member_bytes = bytearray()
+        if len(held) > skip and self.rewound + len(held) <= 2 * self.read_bytes + MAX_REWIND_BYTES:
+            self.rewound += len(held)
+            held += self.pending
+            del held[:skip]
+            self.pending, self.at = bytes(held), self.member_bytes_at + skip
+        elif self.at == self.member_at and self.pending:  # it failed before taking a byte
+            self.pending, self.at = self.pending[1:], self.at + 1
+
+    def broken_within(self, start: int, end: int) -> bool:
+        """Whether a member that failed gave any of the decompressed bytes start..end (positions
+        only grow: the spans behind `start` are forgotten)."""
+        while self.broken and self.broken[0][1] <= start:
+            del self.broken[0]
+        return any(first < end for first, _ in self.broken)
 
     def file_offset(self, position: int) -> int:
         i = bisect.bisect_right(self.starts, position) - 1
@@ -265,7 +291,8 @@ class Records:
             if length > self.max_block:
                 yield self._oversized(start, headers, length)
                 continue
-            self._fill(length + len(END))
+            # a byte beyond the record: a member failing at its end is known before it is judged
+            self._fill(length + len(END) + 1)
             held = bytes(self.buf[:length])
             if len(held) < length:  # the archive ends inside the block
                 inner = held.find(MAGIC)
@@ -282,6 +309,10 @@ class Records:
                 self.resync()
                 continue
             self._drop(length + len(trailer))
+            if self.source.broken_within(start, self.base):
+                yield self._frame(start, headers, problem=(
+                    "damaged_record", "its gzip member is damaged: the record may be cut short or corrupted"))
+                continue
             yield self._frame(start, headers, block=held)
 
     def _oversized(self, start: int, headers: dict[str, str], length: int) -> Frame:
@@ -296,10 +327,13 @@ class Records:
         if self.base - block_start < length:
             return self._frame(start, headers, peek=peek, problem=(
                 "truncated", f"the archive ends inside the record's Content-Length ({length:,})"))
-        self._fill(len(END))
+        self._fill(len(END) + 1)
         trailer = bytes(self.buf[:len(END)])
         if trailer == END or (self.eof and END.startswith(trailer)):
             self._drop(len(trailer))
+            if self.source.broken_within(start, self.base):
+                return self._frame(start, headers, peek=peek, problem=(
+                    "damaged_record", "its gzip member is damaged: the record may be cut short or corrupted"))
             return self._frame(start, headers, peek=peek)
         self.resync()
         return self._frame(start, headers, peek=peek, problem=(
