@@ -208,6 +208,11 @@ NOT_CHROME = [
     'Les « gilets jaunes » reviennent « en force » à Paris',  # quotes, not a breadcrumb's arrows
     'Die »Ampel« ist am Ende, sagt »Spiegel«-Chef',
     'Manage your subscription',  # a how-to's step: how to cancel a streaming service
+    'A post shared by the council on Monday drew hundreds of angry replies.',  # an embed's signature has a handle
+    'Please follow the signs to the new entrance while the works go on.',
+    'Total views of the comet will peak on Thursday night, astronomers said.',
+    'Reuters/Ipsos poll shows support for the plan slipping to 41 percent.',  # a poll, not a photo credit
+    'The company said on Monday it would cut 300 jobs. REUTERS reported the plan first.',
 ]
 
 
