@@ -213,6 +213,13 @@ NOT_CHROME = [
     'Total views of the comet will peak on Thursday night, astronomers said.',
     'Reuters/Ipsos poll shows support for the plan slipping to 41 percent.',  # a poll, not a photo credit
     'The company said on Monday it would cut 300 jobs. REUTERS reported the plan first.',
+    'A video shared by the fire department (@LAFD) on Tuesday shows crews battling the blaze.',  # news about a post
+    'A photo shared by Kim Kardashian (@kimkardashian) on Instagram racked up 5 million likes.',
+    'Recommended reading: Station Eleven by Emily St. John Mandel, a novel about a pandemic that feels prophetic now.',
+    'Recommended reading — and listening — for the summer holidays',  # a heading
+    'Check the label for the certification. EPA/Energy Star',  # EPA is an agency, not a photo agency
+    'Support for the plan slipped to 41 percent, the survey found. REUTERS/Ipsos',
+    'Total shares: 45,000,000',  # an IPO's fact box
 ]
 
 
