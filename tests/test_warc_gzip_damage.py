@@ -66,14 +66,45 @@ def test_a_failed_member_is_one_report_though_false_headers_stand_in_it():
     assert len(source.damage) == 1 and "corrupt gzip data" in source.damage[0][1]
 
 
-def test_false_gzip_headers_cost_work_linear_in_the_file(monkeypatch):
+def test_false_gzip_headers_cost_work_linear_in_the_file():
     # Each header says a file name follows and no zero byte ends it: each reads to the end of the
-    # file. Looking again after every one of them would put back ~n^2/2 bytes.
-    monkeypatch.setattr(frames, "MAX_REWIND_BYTES", 0)
+    # file. Looking again after every one of them would put back ~n^2/2 bytes (45 MB here).
     data = (b"\x1f\x8b\x08\x08" + b"\x01" * 6) * 3000
     found, source = frames_of(data)
     assert found == [] and len(source.damage) == 1
-    assert source.rewound <= 2 * len(data)
+    assert source.rewound <= 2 * len(data) + frames.MAX_REWIND_BYTES
+
+
+def test_the_record_after_a_member_that_failed_after_giving_data_is_good(monkeypatch):
+    # Small reads: the damaged member gives its record in one call and fails at its CRC in a later one.
+    monkeypatch.setattr(frames, "CHUNK", 64)
+    middle = bytearray(stored_member(record(2)))
+    middle[-8] ^= 0xFF
+    found, source = frames_of(stored_member(record(1)) + bytes(middle) + stored_member(record(3)))
+    assert good_ids(found) == ["01", "03"]
+    assert [f.problem[0] for f in found if f.problem] == ["damaged_record"]
+
+
+def test_a_member_cut_inside_its_header_loses_only_itself(monkeypatch):
+    # It gives part of its header in one call and fails in the next: the next member's record
+    # must not be read as the rest of that header and rejected with it.
+    monkeypatch.setattr(frames, "CHUNK", 64)
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31)
+    first = (packer.compress(record(1)) + packer.flush())[:150]
+    second = stored_member(record(2))
+    found, source = frames_of(first + second + stored_member(record(3)))
+    assert good_ids(found) == ["02", "03"]
+    assert [f.offset for f in found if f.problem is None] == [len(first), len(first) + len(second)]
+
+
+def test_a_gzip_header_across_two_reads_is_found(monkeypatch):
+    # Junk up to two bytes before a read's end, then the members: the first header's magic
+    # straddles the reads.
+    monkeypatch.setattr(frames, "CHUNK", 64)
+    members = stored_member(record(1)) + stored_member(record(2))
+    found, source = frames_of(b"\0" * 62 + members)
+    assert good_ids(found) == ["01", "02"]
+    assert [what for _, what in source.damage] == ["62 bytes that are not gzip data"]
 
 
 def test_a_member_that_reads_on_into_the_next_ones_loses_only_itself():

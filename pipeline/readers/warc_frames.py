@@ -10,8 +10,10 @@ gzip data are skipped to the next member and reported, and a record's offset is 
 offset in the file, as WARC indexes (CDX) give it. A damaged member may read on through the
 members after it (a header flag damaged into "a file name follows" reads to the next zero byte; a
 damaged stream decodes on), so when a member fails the next one is looked for again from just
-after its start, not from where it failed. A record any of whose bytes came from a member that
-failed after giving data is rejected: only a member inflated to its end has its CRC checked.
+after its start, not from where it failed. A record with bytes from a member that failed after
+giving data is rejected when the failure is known as the record is judged (one byte past each
+record is read first): in the usual archive, one record to a member, every such record. In a
+member of many records, those judged before the member failed are checked by their framing only.
 """
 from __future__ import annotations
 
@@ -94,12 +96,13 @@ class GzipMembers:
         return bool(chunk)
 
     def _skip_junk(self, report: bool = True) -> None:
-        start = self.at
+        start, first = self.at, 1
         while True:
-            found = self.pending.find(GZIP_MAGIC, 1)
+            found = self.pending.find(GZIP_MAGIC, first)
             if found >= 0:
                 break
             keep = self.pending[-2:] if len(self.pending) > 2 else self.pending[1:]
+            first = 0  # the bytes kept are candidates again: a header may straddle the read
             self.at += len(self.pending) - len(keep)
             self.pending = keep
             if not self._more():
@@ -278,7 +281,8 @@ class Records:
                                                       f"'WARC/1.' were skipped"))
                 self.resync()
                 continue
-            headers = parse_headers(bytes(self.buf[:end]))
+            head = bytes(self.buf[:end + len(END)])
+            headers = parse_headers(head[:end])
             length = headers.get("content-length", "")
             if not length.isdigit():
                 self._drop(1)
@@ -308,11 +312,16 @@ class Records:
                     "damaged_record", f"the record does not end where its Content-Length ({length:,}) says"))
                 self.resync()
                 continue
-            self._drop(length + len(trailer))
-            if self.source.broken_within(start, self.base):
-                yield self._frame(start, headers, problem=(
+            if self.source.broken_within(start, self.base + length + len(trailer)):
+                inner = head.find(MAGIC, 1)  # another record's header read on as this one's
+                yield self._frame(start, headers if inner < 0 else parse_headers(head[:inner]), problem=(
                     "damaged_record", "its gzip member is damaged: the record may be cut short or corrupted"))
+                self.buf[:0] = head  # a record of an intact member may follow the damaged bytes inside it
+                self.base -= len(head)
+                self._drop(1)
+                self.resync()
                 continue
+            self._drop(length + len(trailer))
             yield self._frame(start, headers, block=held)
 
     def _oversized(self, start: int, headers: dict[str, str], length: int) -> Frame:
