@@ -220,6 +220,8 @@ NOT_CHROME = [
     'Check the label for the certification. EPA/Energy Star',  # EPA is an agency, not a photo agency
     'Support for the plan slipped to 41 percent, the survey found. REUTERS/Ipsos',
     'Total shares: 45,000,000',  # an IPO's fact box
+    'Courtesy of the new law, drivers can park for free on Sundays.',  # a sentence, not a credit
+    'Play video games with your children, the study suggests.',
 ]
 
 
