@@ -222,6 +222,10 @@ NOT_CHROME = [
     'Total shares: 45,000,000',  # an IPO's fact box
     'Courtesy of the new law, drivers can park for free on Sundays.',  # a sentence, not a credit
     'Play video games with your children, the study suggests.',
+    'Credit... where credit is due',  # a personal-finance article's heading, not NYT's "Credit...Name"
+    'Courtesy of a stranger',
+    'Video By Teen Shows Police Chase',  # a headline
+    'Open in new tab',  # a browser tutorial's menu entry
 ]
 
 
@@ -306,7 +310,9 @@ EDGE_ONLY = ["Close", "Close.", "Author", "Home • Auto • Life • Health",
              # a web-design guide's or a WordPress tutorial's headings and steps
              "Global Navigation", "Mobile Navigation", "Primary Menu", "Footer Menu", "Sitemap", "Site map",
              "Open Search", "Close Search", "Toggle Search",
-             "Top Menu", "Global Menu"]  # a restaurant review's heading; a fast-food chain's, in a business story
+             "Top Menu", "Global Menu",  # a restaurant review's heading; a fast-food chain's, in a business story
+             # a presentation or video tutorial's steps, a shortcut table's cells
+             "Fullscreen", "Exit fullscreen", "Next slide", "Unmute", "Full screen"]
 
 
 @pytest.mark.parametrize("line", EDGE_ONLY)
