@@ -226,6 +226,14 @@ NOT_CHROME = [
     'Courtesy of a stranger',
     'Video By Teen Shows Police Chase',  # a headline
     'Open in new tab',  # a browser tutorial's menu entry
+    'Originally published as a serial in 1851, the novel sold poorly.',  # not a syndication note
+    'He was born in Dayton, Ohio, March 3, 1950.',  # a date closing a sentence, no caption's verb
+    '“We will rebuild,” she said as crowds gathered in Kyiv, Ukraine, March 3, 2023.',  # a quote
+    'FILE: your tax return is due in April.',
+    'Provided by the state, the grants cover half of the cost.',
+    'Photo by photo, the album grew into a history of the street.',
+    'Continue reading the instructions before you switch the heater on.',
+    'Reuters (Thomson Reuters)',
 ]
 
 
@@ -338,6 +346,11 @@ INSIDE_A_REPOST = [
     "Stay tuned for more updates.", "3 thoughts on “Council closes old bridge to lorries”",
     "Sort by Best", "— Jane Doe (@janedoe) March 3, 2025", "Email the reporter: jane@example.com", "Tags",
     "Newsletter", "Do Not Sell My Personal Information", "Already have an account? Sign in",
+    "FILE - Firefighters battle a wildfire near Athens, Greece, on Aug. 22, 2023.",
+    "Protesters march past parliament in Athens, Greece, March 3, 2023.",
+    "Firefighters battle a wildfire near Athens on Sunday. Photo by Jane Doe/Getty Images",
+    "Photo by Jane Doe on Unsplash", "Provided by Example News", "LONDON (AP) —",
+    "Composite: Guardian Design; Getty Images",
 ]
 
 
