@@ -358,7 +358,9 @@ INSIDE_A_REPOST = [
     "FILE - Firefighters battle a wildfire near Athens, Greece, on Aug. 22, 2023.",
     "Firefighters battle a wildfire near Athens on Sunday. Photo by Jane Doe/Getty Images",
     "Photo by Jane Doe on Unsplash", "Provided by Example News", "LONDON (AP) —",
-    "Composite: Guardian Design; Getty Images",
+    "Composite: Guardian Design; Getty Images", "Story continues", "[Source: Example News]",
+    "This article is sponsored by Example Bank.", "Click here to read the original article",
+    "Trending: Council approves new budget", "Originally reported by Example News.",
 ]
 
 
