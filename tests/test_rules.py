@@ -243,6 +243,12 @@ NOT_CHROME = [
     'The show runs through May 3. Photographs by Dorothea Lange and Walker Evans.',
     'Fed Holds Rates Steady - Bloomberg', 'Stocks Fall Sharply - Reuters',  # headlines with their source
     'Continue reading at Genesis 12.', 'Continue reading on page 12.',  # a reading plan, a print page
+    'UP NEXT: The Bucks host the Knicks on Friday.',  # a game story's last paragraph
+    'Trending: Barrel jeans', 'Trending: up 3%',  # a trend report's item, a table's cell
+    "You've hit your limit of free articles, the message read.",  # an article about paywalls
+    'To keep reading, log in with your library card number and PIN.',  # a how-to's step
+    '4 / 5', '10 / 10', '180°', 'Up to 180°',  # a review's score, a spec table's cells
+    'Partner content',  # a heading in an article about advertising
 ]
 
 
@@ -329,7 +335,9 @@ EDGE_ONLY = ["Close", "Close.", "Author", "Home • Auto • Life • Health",
              "Open Search", "Close Search", "Toggle Search",
              "Top Menu", "Global Menu",  # a restaurant review's heading; a fast-food chain's, in a business story
              # a presentation or video tutorial's steps, a shortcut table's cells
-             "Fullscreen", "Exit fullscreen", "Next slide", "Unmute", "Full screen"]
+             "Fullscreen", "Exit fullscreen", "Next slide", "Unmute", "Full screen",
+             # a how-to's list of a site's comment sorting options
+             "Top comments", "Newest first"]
 
 
 @pytest.mark.parametrize("line", EDGE_ONLY)
