@@ -249,6 +249,8 @@ NOT_CHROME = [
     'To keep reading, log in with your library card number and PIN.',  # a how-to's step
     '4 / 5', '10 / 10', '180°', 'Up to 180°',  # a review's score, a spec table's cells
     'Partner content',  # a heading in an article about advertising
+    'Outbrain', 'Taboola',  # a list of ad-tech firms
+    'Sorry, an error occurred.',  # a support article's example message
 ]
 
 
@@ -369,6 +371,7 @@ INSIDE_A_REPOST = [
     "Composite: Guardian Design; Getty Images", "Story continues", "[Source: Example News]",
     "This article is sponsored by Example Bank.", "Click here to read the original article",
     "Trending: Council approves new budget", "Originally reported by Example News.",
+    "Article content", "Advertisement 2", "Promoted Links by Taboola", "Tap to unmute",
 ]
 
 
