@@ -251,6 +251,9 @@ NOT_CHROME = [
     'Partner content',  # a heading in an article about advertising
     'Outbrain', 'Taboola',  # a list of ad-tech firms
     'Sorry, an error occurred.',  # a support article's example message
+    'Taboola Feed', 'Outbrain Ads',  # products, in ad-tech reporting
+    'Scan the QR code to download the app.',  # a how-to's step
+    'Advertisement 2:',  # a heading in a critique of ads
 ]
 
 
@@ -339,7 +342,9 @@ EDGE_ONLY = ["Close", "Close.", "Author", "Home • Auto • Life • Health",
              # a presentation or video tutorial's steps, a shortcut table's cells
              "Fullscreen", "Exit fullscreen", "Next slide", "Unmute", "Full screen",
              # a how-to's list of a site's comment sorting options
-             "Top comments", "Newest first"]
+             "Top comments", "Newest first",
+             # a streaming guide's heading
+             "Watch on YouTube"]
 
 
 @pytest.mark.parametrize("line", EDGE_ONLY)
