@@ -254,6 +254,16 @@ NOT_CHROME = [
     'Taboola Feed', 'Outbrain Ads',  # products, in ad-tech reporting
     'Scan the QR code to download the app.',  # a how-to's step
     'Advertisement 2:',  # a heading in a critique of ads
+    # found by bench/clean_articles.py: newsletters named in a sentence, not a prompt to join one
+    'I also identified 28 newsletters, a small subset of the newsletters I subscribe to, as the test set.',
+    'Substack lets writers charge readers who subscribe to their newsletters.',
+    'Readers who sign up for the newsletter get early access to tickets.',
+    'If you subscribe to newsletters, set up a filter for them.',
+    'Like many of you, I subscribe to too many newsletters.', 'Yes, people still subscribe to newsletters.',
+    'The company told me that 2 million people subscribe to its newsletters.',
+    'Newsletters You Should Subscribe To',  # a heading
+    'Video: 4K/30p with no crop', 'Video: 6.2K/30p, 4K/60p', 'Photo: 24MP full frame',  # a camera's specs
+    'Video: Up to 8K/30p', 'Video: 10-bit 4:2:2 internal', 'Video: 4096 x 2160 at 60fps',
 ]
 
 
@@ -395,6 +405,42 @@ def test_an_author_box_ends_at_a_line_that_is_no_name_or_biography():
     doc = clean_text("\n\n".join(["A winter novel of three sisters"] + STORY + lines),
                      options=Options(rules=RuleOptions(body_model=False)))
     assert lines[1] in doc.text and "About the author" not in doc.text
+
+
+NOT_A_SIGNATURE = {
+    "a list's entry": ["Trades we cover:", "- Building", "- Electrical", "- HVAC", "- Plumbing"],
+    "a heading over a list": ["REFERENCES", "1. Doe J, Roe R. Bridges under load. 2020", "2. Roe R. Old arches. 2019"],
+    "a heading over footnotes": ["REFERENCES", "[1] Doe J, Roe R. Bridges under load. 2020", "[2] Roe R. Old arches. 2019"],
+    "a list after a colon": ["Companies named in the suit:", "NVIDIA", "AMD", "INTEL"],
+}
+
+
+@pytest.mark.parametrize("name", NOT_A_SIGNATURE)
+def test_capitals_in_a_list_after_the_article_are_no_desk_signature(name):
+    """`desk_signature` takes a short line in capitals that closes the article ('TIME'), not an
+    entry of a list or the heading over one (bench/clean_articles.py found both)."""
+    lines = NOT_A_SIGNATURE[name]
+    doc = clean_text("\n\n".join(["Floods cut off villages in the north"] + STORY + lines),
+                     options=Options(rules=RuleOptions(body_model=False)))
+    assert not [r for r in doc.removals if r.rule == "desk_signature"]
+    signed = clean_text("\n\n".join(["Floods cut off villages in the north"] + STORY + ["- Plumbing", "INTERNATIONAL WRITING"]),
+                        options=Options(rules=RuleOptions(body_model=False)))
+    assert [r.text for r in signed.removals if r.rule == "desk_signature"] == ["INTERNATIONAL WRITING"]
+    dashed = clean_text("\n\n".join(["Floods cut off villages in the north"] + STORY + ["– Additional reporting by Jane Doe", "– JS"]),
+                        options=Options(rules=RuleOptions(body_model=False)))
+    assert "JS" not in dashed.text
+
+
+PROMPTS = ["Stay informed with the Politico Playbook newsletter — sign up here", "The Week newsletter | Sign up for free",
+           "Want the latest headlines? Then sign up for our Morning Brief newsletter.",
+           "If you enjoyed this, sign up for the Climate Fwd newsletter.", "Newsletter Sign Up",
+           "Hi! We've moved to Substack. If you like this article, you'll like our newsletter even more. Sign up here!"]
+
+
+@pytest.mark.parametrize("line", PROMPTS)
+def test_newsletter_prompts_go(line):
+    found = RuleSet(default_rules()).match(line, count_words(line))
+    assert found is not None and found.name == "subscribe_prompt"
 
 
 def test_case_files_hold_cases_of_both_kinds():

@@ -47,6 +47,8 @@ LOOK_BACK = 24  # characters before a repeat read for what opens it: closing mar
 LABEL_CHARS = 80  # a site's name after a title ('Headline – Site'), a section's before ('Travel: ')
 MATCHES_READ = 8  # repeats of a line read in one paragraph; a pull quote's source holds it once
 LIST_ITEM = re.compile(r"^(?:[-–—•*·▪►]|\d{1,3}[.)]|[a-z][.)])\s", re.IGNORECASE)
+# a list's entry as references and footnotes mark it too: '[1] Doe J ...', '(2) ESA'
+LIST_ENTRY = re.compile(r"^(?:[-–—•*·▪►]|[(\[]?\d{1,3}[.)\]]|[a-z][.)])\s", re.IGNORECASE)
 # A word ending in -ed ('gathered', 'announced', also 'need', 'red') in lower case: mostly the
 # past tense, which narrates; captions describe in the present. Erring to keep the line.
 PAST_TENSE = re.compile(r"\b[a-z]{2,}ed\b")
@@ -298,11 +300,34 @@ def pull_quote(article: Article) -> None:
 
 
 def desk_signature(article: Article) -> None:
-    """Short all-capital lines after the last paragraph ('INTERNATIONAL WRITING', 'TIME')."""
-    for i in range(article.tail_start, len(article.lines)):
-        line = article.lines[i]
-        if line.rule is None and line.words <= 4 and UPPER_SIGNATURE.match(line.text):
+    """Short all-capital lines after the last paragraph ('INTERNATIONAL WRITING', 'TIME'), but
+    not an entry of a list ('- HVAC' between '- Electrical' and '- Plumbing') or the heading
+    over one ('REFERENCES' above '1. Xie Y, ...'): a signature closes the article."""
+    lines = article.lines
+    for i in range(article.tail_start, len(lines)):
+        line = lines[i]
+        if line.rule is None and _signature_shaped(line) and not _in_a_list(lines, i):
             article.mark(i, "desk_signature", "credit")
+
+
+def _in_a_list(lines: list[Line], i: int) -> bool:
+    """The next line standing is a list's entry; or line i is one beside another (a dash opens a
+    sign-off too: '— JS'); or the run of short capital lines it stands in follows a line ending
+    with a colon ('Companies named in the suit:', 'NVIDIA', 'AMD')."""
+    after = next((line for line in lines[i + 1:] if line.rule is None), None)
+    if after is not None and LIST_ENTRY.match(after.text):
+        return True
+    before = i - 1
+    while before >= 0 and lines[before].rule is None and _signature_shaped(lines[before]):
+        before -= 1
+    if before >= 0 and lines[before].rule is None and lines[before].text.rstrip().endswith(":"):
+        return True
+    return bool(LIST_ENTRY.match(lines[i].text)) and not lines[i].text.startswith(("—", "–")) and any(
+        LIST_ENTRY.match(lines[j].text) for j in (i - 1, i + 1) if 0 <= j < len(lines))
+
+
+def _signature_shaped(line: Line) -> bool:
+    return line.words <= 4 and bool(UPPER_SIGNATURE.match(line.text))
 
 
 # Under an author box's heading: the author's name ('Jane Doe', 'Audrey Huang, Print Managing
