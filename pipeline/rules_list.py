@@ -28,6 +28,7 @@ CONTEXT = {
     "author_box": ("byline", "anywhere", "<the author's name and biography under an 'About the author' heading>"),
     "comment_thread": ("comment_prompt", "anywhere", "<a reader comment's author above its time, its text up to its 'Reply'>"),
     "login_form": ("navigation", "anywhere", "<a login form's fields and buttons, one per line, a password field among them>"),
+    "related_list": ("related_link", "anywhere", "<other stories' headlines or topics under a 'Related', 'More from ...' or 'Tags:' heading>"),
 }
 
 

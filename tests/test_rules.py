@@ -629,3 +629,49 @@ def test_a_line_lifted_as_a_sentence_or_clause_is_a_pull_quote(source):
     hyphen does not open one: 'Surfshark - Best VPN for Budget' is an entry of a list.)"""
     quote = "Cars are banned and the beaches stretch for miles"
     assert _pull_quotes("Main > Guides > Islands", quote, source.format(quote)) == [quote]
+
+
+RELATED = ["Storm leaves thousands without power across the region", "Council approves new budget after long debate",
+           "Police appeal for witnesses after crash on motorway"]
+RULES_ONLY = Options(rules=RuleOptions(body_model=False))
+
+
+def _related_taken(lines: list[str], options: Options = RULES_ONLY) -> list[str]:
+    doc = clean_text("\n\n".join(["Floods cut off villages in the north"] + lines), options=options)
+    again = clean_text(doc.text, title=doc.title, options=options)
+    assert again.text == doc.text  # cleaning the output again changes nothing
+    return [r.text for r in doc.removals if r.rule == "related_list"]
+
+
+@pytest.mark.parametrize("heading", ["Related", "You may also like", "More from Example News", "Most Read", "Related Posts:"])
+def test_other_stories_under_a_modules_heading_after_the_article_go(heading):
+    assert _related_taken(STORY + [heading] + RELATED) == RELATED
+
+
+def test_a_module_inside_the_article_goes_but_its_last_line_stays():
+    """Under a paragraph, between two: the run's last line may be the next section's subheading."""
+    assert _related_taken(STORY[:1] + ["Related"] + RELATED + STORY[1:]) == RELATED[:-1]
+
+
+def test_tags_and_the_next_story_after_the_article_go():
+    assert _related_taken(STORY + ["Tags:", "Bridge", "Council", "Transport"]) == ["Bridge", "Council", "Transport"]
+    assert _related_taken(STORY + ["Previous article", RELATED[0], "Next article", RELATED[1]]) == RELATED[:2]
+
+
+NOT_RELATED = {
+    "a subheading under the heading": STORY[:1] + ["Related", "What the council decided"] + STORY[1:],
+    "a menu above the headline": ["Home", "Related", "Council closes old bridge to lorries"] + STORY,
+    "a table's column label in lower case": STORY + ["most popular", "Seka Moving", "4.7 overall rating"],
+    "sentences under the heading": STORY + ["Related", "The council met again on Monday.", "Work starts in spring."],
+    "a list longer than a module": STORY + ["Related"] + [f"Mover number {n} of the city" for n in range(13)],
+}
+
+
+@pytest.mark.parametrize("name", NOT_RELATED)
+def test_lines_that_are_no_modules_entries_stay(name):
+    assert _related_taken(NOT_RELATED[name]) == []
+
+
+def test_related_list_can_be_disabled():
+    options = Options(rules=RuleOptions(body_model=False, disabled=("related_list",)))
+    assert _related_taken(STORY + ["Related"] + RELATED, options) == []

@@ -15,6 +15,7 @@ from ..metadata.title import MAX_SUFFIX_WORDS, loose, strip_breadcrumb, strip_si
 from ..options import RuleOptions
 from .comments import comment_thread
 from .forms import login_form
+from .modules import related_list
 from .repair import continues_paragraph
 from .sentences import CLOSERS, ends_sentence
 
@@ -369,7 +370,8 @@ CONTEXT_RULES = (
     author_box,
     comment_thread,
     login_form,
+    related_list,
 )
 CONTEXT_RULE_NAMES = ("breadcrumb_title", "title", "duplicate_title", "caption_repeated",
                       "caption_beside_chrome", "pull_quote", "desk_signature", "author_box", "comment_thread",
-                      "login_form")
+                      "login_form", "related_list")
