@@ -664,12 +664,21 @@ NOT_RELATED = {
     "a table's column label in lower case": STORY + ["most popular", "Seka Moving", "4.7 overall rating"],
     "sentences under the heading": STORY + ["Related", "The council met again on Monday.", "Work starts in spring."],
     "a list longer than a module": STORY + ["Related"] + [f"Mover number {n} of the city" for n in range(13)],
+    "a section of the article's own": STORY[:1] + ["Don't miss", "The Louvre late on a Friday evening",
+                                                   "A boat trip along the Seine at dusk", "Where to stay"] + STORY[1:],
 }
 
 
 @pytest.mark.parametrize("name", NOT_RELATED)
 def test_lines_that_are_no_modules_entries_stay(name):
     assert _related_taken(NOT_RELATED[name]) == []
+
+
+def test_the_next_modules_heading_ends_a_list():
+    """Two modules one under the other are two lists of at most 12, not one list too long."""
+    first = [f"First module's story number {n}" for n in range(8)]
+    second = [f"Second module's story number {n}" for n in range(8)]
+    assert _related_taken(STORY + ["Related"] + first + ["Most Read"] + second) == first + second
 
 
 def test_related_list_can_be_disabled():

@@ -8,13 +8,16 @@ only the heading says what it is (a repost kept every headline under "Related").
 a heading go when:
 - a rule took the heading, which starts with a capital ('most popular' labels a table's column);
 - it stands after the article's last paragraph, or inside the article right under a paragraph (a
-  page's menus above its headline hold such headings too, and the headline stands under them);
+  page's menus above its headline hold such headings too, and the headline stands under them),
+  and is not one an article may give its own section there ('Don't miss', 'Editor's picks');
 - each is shaped like a headline (2-20 words) or a tag (1-5), with no full stop, colon or comma
-  at its end; lines the rules took between them (a date, a byline) are passed over;
+  at its end; lines the rules took between them (a date, a byline) are passed over, and the next
+  module's heading ends the list;
 - and there are at most 12: a longer run is more often the article's own table or list.
 Where a line of another shape ends the run, the run's last line stays: the article may go on
 below, and that line be its next section's subheading. Only "Previous article" and "Next
-article" head a single story.
+article" head a single story. After the article some headings stay ambiguous: a ranking of 12
+songs under 'Most popular' or books under 'Further reading' at an article's end go too.
 """
 from __future__ import annotations
 
@@ -42,6 +45,13 @@ STORIES = re.compile(
     r"|further reading|see also|also read|read also|in other news|explore further|\d{1,3} related"
     r"|around the web|from (?:the|our) (?:web|partners)|(?:sponsored|promoted) (?:stories|content|links)",
     re.IGNORECASE)
+# Headings an article may give its own sections ('Don't miss' over a guide's sights, 'Editor's
+# picks' over a review's products, 'Topics' over a summit's agenda): inside the article they head
+# nothing this rule takes; after its last paragraph they still do.
+SECTION_TOO = re.compile(
+    r"trending(?: now| today)?|don['’]?t miss(?: this| these)?|(?:editor|editors)['’]?s?['’]? (?:picks?|choice)"
+    r"|most (?:read|popular|viewed|shared|commented|recent)|top (?:stories|news|headlines)|up next|in other news"
+    r"|also on .{1,40}|recommended(?: reading)?|further reading|topics", re.IGNORECASE)
 ONE_STORY = re.compile(r"(?:previous|prev|next)(?: (?:article|post|story))", re.IGNORECASE)
 TAGS = re.compile(r"tags|tagged(?: with)?|topics|related topics|filed under|categor(?:y|ies)|posted in|more on",
                   re.IGNORECASE)
@@ -77,36 +87,44 @@ def _entry(line: Line, words: tuple[int, int]) -> bool:
     return words[0] <= line.words <= words[1] and (truncated or not text.endswith(NOT_A_HEADLINE_END))
 
 
-def _under_a_paragraph(lines: list[Line], i: int) -> bool:
-    """The nearest line standing above line i is a paragraph: a module inside the article, not
-    one of a page's menus above its headline."""
-    above = next((lines[j] for j in range(i - 1, -1, -1) if lines[j].rule is None), None)
-    return above is not None and above.words >= PARAGRAPH_WORDS and ends_sentence(above.text)
+def _paragraph(line: Line) -> bool:
+    return line.words >= PARAGRAPH_WORDS and ends_sentence(line.text)
 
 
 def related_list(article: Article) -> None:
     """The headlines or topics standing under each module's heading (see the module's docstring)."""
+    if RULE in article.disabled or FAMILY in article.disabled:
+        return
     lines = article.lines
+    # the nearest line standing above line i, kept as i advances (a page of many headings stays linear)
+    above = next((j for j in range(article.head_end - 1, -1, -1) if lines[j].rule is None), None)
     for i in range(article.head_end, len(lines)):
+        if i > article.head_end and lines[i - 1].rule is None:
+            above = i - 1
         found = _heading(lines[i])
-        if found is None or (i < article.tail_start and not _under_a_paragraph(lines, i)):
+        if found is None:
             continue
+        if i < article.tail_start and (SECTION_TOO.fullmatch(lines[i].text.strip(HEADING_EDGES))
+                                       or above is None or not _paragraph(lines[above])):
+            continue  # inside the article, only under a paragraph, and not a heading sections use too
         words, one_story = found
         run: list[int] = []
-        ended_page = i + 1 + WINDOW >= len(lines)
+        ended = i + 1 + WINDOW >= len(lines)  # the page, or the next module's heading
         for j in range(i + 1, min(len(lines), i + 1 + WINDOW)):
+            if _heading(lines[j]) is not None:
+                ended = True
+                break
             if lines[j].rule is not None:
                 continue  # a date line, a byline or a thumbnail's credit between the entries
             if not _entry(lines[j], words) or (one_story and run):
-                ended_page = False
+                ended = False
                 break
             run.append(j)
             if len(run) > MAX_ENTRIES:
                 break
         if len(run) > MAX_ENTRIES:
             continue
-        if not ended_page and not one_story:
+        if not ended and not one_story:
             run = run[:-1]  # the line above a paragraph may be its subheading, or the headline
-        if 0 < len(run) <= MAX_ENTRIES:
-            for j in run:
-                article.mark(j, RULE, FAMILY)
+        for j in run:
+            article.mark(j, RULE, FAMILY)
