@@ -11,7 +11,8 @@ a heading go when:
   page's menus above its headline hold such headings too, and the headline stands under them),
   and is not one an article may give its own section there ('Don't miss', 'Editor's picks');
 - each is shaped like a headline (2-20 words) or a tag (1-5), with no full stop, colon or comma
-  at its end; lines the rules took between them (a date, a byline) are passed over, and the next
+  at its end; lines a line rule takes or would take elsewhere on the page (a date, a teaser's
+  byline, whose author may be the article's) are passed over and left to that rule, and the next
   module's heading ends the list;
 - and there are at most 12: a longer run is more often the article's own table or list.
 Where a line of another shape ends the run, the run's last line stays: the article may go on
@@ -114,8 +115,8 @@ def related_list(article: Article) -> None:
             if _heading(lines[j]) is not None:
                 ended = True
                 break
-            if lines[j].rule is not None:
-                continue  # a date line, a byline or a thumbnail's credit between the entries
+            if lines[j].rule is not None or lines[j].pattern is not None:
+                continue  # a date line, a byline or a credit between the entries: a line rule's own
             if not _entry(lines[j], words) or (one_story and run):
                 ended = False
                 break
