@@ -302,26 +302,32 @@ def pull_quote(article: Article) -> None:
 
 def desk_signature(article: Article) -> None:
     """Short all-capital lines after the last paragraph ('INTERNATIONAL WRITING', 'TIME'), but
-    not an entry of a list ('- HVAC' between '- Electrical' and '- Plumbing') or the heading
-    over one ('REFERENCES' above '1. Xie Y, ...'): a signature closes the article."""
+    not an entry of a list ('- HVAC' between '- Electrical' and '- Plumbing'), the heading over
+    one ('REFERENCES' above '1. Xie Y, ...'), or capitals under a line ending with a colon
+    ('Companies named in the suit:', 'NVIDIA', 'AMD'): a signature closes the article. One pass
+    each way, so a page of thousands of such lines stays linear."""
     lines = article.lines
-    for i in range(article.tail_start, len(lines)):
-        line = lines[i]
-        if line.rule is None and _signature_shaped(line) and not _in_a_list(lines, i):
-            article.mark(i, "desk_signature", "credit")
+    next_standing: list[Line | None] = [None] * len(lines)
+    following = None
+    for i in range(len(lines) - 1, -1, -1):
+        next_standing[i] = following
+        if lines[i].rule is None:
+            following = lines[i]
+    colon_above = False  # the line above the current run of standing capitals ends with a colon
+    for i, line in enumerate(lines):
+        if not (line.rule is None and _signature_shaped(line)):
+            colon_above = line.rule is None and line.text.rstrip().endswith(":")
+            continue
+        if i < article.tail_start or colon_above or _in_a_list(lines, i, next_standing[i]):
+            continue
+        article.mark(i, "desk_signature", "credit")
+        colon_above = False  # a line taken ends the run, as any line a rule took
 
 
-def _in_a_list(lines: list[Line], i: int) -> bool:
-    """The next line standing is a list's entry; or line i is one beside another (a dash opens a
-    sign-off too: '— JS'); or the run of short capital lines it stands in follows a line ending
-    with a colon ('Companies named in the suit:', 'NVIDIA', 'AMD')."""
-    after = next((line for line in lines[i + 1:] if line.rule is None), None)
+def _in_a_list(lines: list[Line], i: int, after: Line | None) -> bool:
+    """The next line standing (`after`) is a list's entry, or line i is one beside another (a
+    dash opens a sign-off too: '— JS')."""
     if after is not None and LIST_ENTRY.match(after.text):
-        return True
-    before = i - 1
-    while before >= 0 and lines[before].rule is None and _signature_shaped(lines[before]):
-        before -= 1
-    if before >= 0 and lines[before].rule is None and lines[before].text.rstrip().endswith(":"):
         return True
     return bool(LIST_ENTRY.match(lines[i].text)) and not lines[i].text.startswith(("—", "–")) and any(
         LIST_ENTRY.match(lines[j].text) for j in (i - 1, i + 1) if 0 <= j < len(lines))
