@@ -423,6 +423,9 @@ def test_capitals_in_a_list_after_the_article_are_no_desk_signature(name):
     doc = clean_text("\n\n".join(["Floods cut off villages in the north"] + STORY + lines),
                      options=Options(rules=RuleOptions(body_model=False)))
     assert not [r for r in doc.removals if r.rule == "desk_signature"]
+
+
+def test_a_desk_signature_after_a_list_or_a_dashed_credit_goes():
     signed = clean_text("\n\n".join(["Floods cut off villages in the north"] + STORY + ["- Plumbing", "INTERNATIONAL WRITING"]),
                         options=Options(rules=RuleOptions(body_model=False)))
     assert [r.text for r in signed.removals if r.rule == "desk_signature"] == ["INTERNATIONAL WRITING"]

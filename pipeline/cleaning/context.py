@@ -47,9 +47,8 @@ LIST_NUMBER = re.compile(r"\d{1,3}\.")
 LOOK_BACK = 24  # characters before a repeat read for what opens it: closing marks, a list number
 LABEL_CHARS = 80  # a site's name after a title ('Headline – Site'), a section's before ('Travel: ')
 MATCHES_READ = 8  # repeats of a line read in one paragraph; a pull quote's source holds it once
-LIST_ITEM = re.compile(r"^(?:[-–—•*·▪►]|\d{1,3}[.)]|[a-z][.)])\s", re.IGNORECASE)
-# a list's entry as references and footnotes mark it too: '[1] Doe J ...', '(2) ESA'
-LIST_ENTRY = re.compile(r"^(?:[-–—•*·▪►]|[(\[]?\d{1,3}[.)\]]|[a-z][.)])\s", re.IGNORECASE)
+# a list's entry, as references and footnotes mark it too: '[1] Doe J ...', '(2) ESA'
+LIST_ITEM = re.compile(r"^(?:[-–—•*·▪►]|[(\[]?\d{1,3}[.)\]]|[a-z][.)])\s", re.IGNORECASE)
 # A word ending in -ed ('gathered', 'announced', also 'need', 'red') in lower case: mostly the
 # past tense, which narrates; captions describe in the present. Erring to keep the line.
 PAST_TENSE = re.compile(r"\b[a-z]{2,}ed\b")
@@ -327,10 +326,10 @@ def desk_signature(article: Article) -> None:
 def _in_a_list(lines: list[Line], i: int, after: Line | None) -> bool:
     """The next line standing (`after`) is a list's entry, or line i is one beside another (a
     dash opens a sign-off too: '— JS')."""
-    if after is not None and LIST_ENTRY.match(after.text):
+    if after is not None and LIST_ITEM.match(after.text):
         return True
-    return bool(LIST_ENTRY.match(lines[i].text)) and not lines[i].text.startswith(("—", "–")) and any(
-        LIST_ENTRY.match(lines[j].text) for j in (i - 1, i + 1) if 0 <= j < len(lines))
+    return bool(LIST_ITEM.match(lines[i].text)) and not lines[i].text.startswith(("—", "–")) and any(
+        LIST_ITEM.match(lines[j].text) for j in (i - 1, i + 1) if 0 <= j < len(lines))
 
 
 def _signature_shaped(line: Line) -> bool:

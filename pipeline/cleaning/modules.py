@@ -52,7 +52,7 @@ STORIES = re.compile(
 SECTION_TOO = re.compile(
     r"trending(?: now| today)?|don['’]?t miss(?: this| these)?|(?:editor|editors)['’]?s?['’]? (?:picks?|choice)"
     r"|most (?:read|popular|viewed|shared|commented|recent)|top (?:stories|news|headlines)|up next|in other news"
-    r"|also on .{1,40}|recommended(?: reading)?|further reading|topics", re.IGNORECASE)
+    rf"|also on {_OUTLET}|recommended(?: reading)?|further reading|topics", re.IGNORECASE)
 ONE_STORY = re.compile(r"(?:previous|prev|next)(?: (?:article|post|story))", re.IGNORECASE)
 TAGS = re.compile(r"tags|tagged(?: with)?|topics|related topics|filed under|categor(?:y|ies)|posted in|more on",
                   re.IGNORECASE)
